@@ -1,0 +1,36 @@
+/** The folders are the data flow: transport → ingest → pipeline → {storage, rules → notify}. */
+module.exports = {
+  forbidden: [
+    {
+      name: 'only-transport-imports-uws',
+      comment: 'uWebSockets.js stays behind src/transport (STYLE.md 2).',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/transport/' },
+      to: { path: 'uWebSockets\\.js|uws-js-unofficial' },
+    },
+    {
+      name: 'inner-layers-do-not-know-transport',
+      severity: 'error',
+      from: { path: '^src/(ingest|pipeline|storage|rules|notify|config|ops)/' },
+      to: { path: '^src/transport/' },
+    },
+    {
+      name: 'storage-does-not-know-ingest',
+      severity: 'error',
+      from: { path: '^src/storage/' },
+      to: { path: '^src/(ingest|pipeline|rules|notify)/' },
+    },
+    {
+      name: 'no-circular',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
+  },
+};

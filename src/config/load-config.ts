@@ -1,0 +1,96 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { configSchema, type Config } from './schema.js';
+
+/** Environment variables and the setting each one sets. Environment wins over the file. */
+const envSettings = {
+  PORT: { path: ['port'], kind: 'number' },
+  HOST: { path: ['host'], kind: 'string' },
+  DATA_DIR: { path: ['dataDir'], kind: 'string' },
+  CLICKHOUSE_URL: { path: ['clickhouseUrl'], kind: 'string' },
+  REDIS_URL: { path: ['redisUrl'], kind: 'string' },
+  LOG_LEVEL: { path: ['logLevel'], kind: 'string' },
+  BACKLINE_DEV_KEY: { path: ['devKey'], kind: 'string' },
+  BACKLINE_ALLOW_WS_FALLBACK: { path: ['allowWsFallback'], kind: 'boolean' },
+  BACKLINE_SHUTDOWN_TIMEOUT_MS: { path: ['shutdownTimeoutMs'], kind: 'number' },
+} as const;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Reads `BACKLINE_CONFIG` (a JSON file, optional), overlays the environment and validates
+ * the result. Every problem names the environment variable or the file path of the setting.
+ *
+ * @example
+ * const config = loadConfig(process.env); // throws ConfigError naming e.g. PORT
+ */
+export function loadConfig(env: Env = process.env): Config {
+  const file = env.BACKLINE_CONFIG;
+  const raw: Record<string, unknown> = file ? readConfigFile(file) : {};
+  const fromEnv = new Map<string, string>();
+
+  for (const [name, setting] of Object.entries(envSettings)) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    setPath(raw, setting.path, parseEnvValue(value, setting.kind));
+    fromEnv.set(setting.path.join('.'), name);
+  }
+
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const path = issue.path.join('.');
+        const source = fromEnv.get(path) ?? (file ? `${path} in ${file}` : path);
+        return `${source}: ${issue.message}`;
+      }),
+    );
+  }
+  return parsed.data;
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  const path = resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError([`BACKLINE_CONFIG: cannot read ${path}: ${(err as Error).message}`]);
+  }
+  try {
+    const value: unknown = JSON.parse(text);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new Error('the top level must be a JSON object');
+    }
+    return value as Record<string, unknown>;
+  } catch (err) {
+    throw new ConfigError([`BACKLINE_CONFIG: ${path} is not valid: ${(err as Error).message}`]);
+  }
+}
+
+/** Keeps a value that does not parse as it is, so the schema reports it with its name. */
+function parseEnvValue(value: string, kind: 'number' | 'string' | 'boolean'): unknown {
+  if (kind === 'number') return /^-?\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : value;
+  if (kind === 'boolean') {
+    if (/^(1|true|yes)$/i.test(value)) return true;
+    if (/^(0|false|no)$/i.test(value)) return false;
+  }
+  return value;
+}
+
+function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    node[key] = typeof next === 'object' && next !== null ? next : {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[path[path.length - 1]!] = value;
+}

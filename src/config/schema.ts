@@ -1,0 +1,64 @@
+import { z } from 'zod';
+
+/** What a key may do. `admin` is for the admin API that later issues add. */
+export const scopeSchema = z.enum(['ingest', 'read', 'admin']);
+
+const keySchema = z.object({
+  key: z.string().min(16, 'keys must be at least 16 characters'),
+  scopes: z.array(scopeSchema).min(1),
+});
+
+const projectSchema = z.object({
+  id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'project ids are lowercase [a-z0-9_-], at most 64'),
+  keys: z.array(keySchema).min(1),
+});
+
+/** Per-frame and per-event limits. Frames over a frame limit are refused whole. */
+const limitsSchema = z.object({
+  maxFrameBytes: z.number().int().min(1024).default(1024 * 1024), // bytes per frame or HTTP body
+  maxEventsPerFrame: z.number().int().min(1).default(1000),
+  maxPropsDepth: z.number().int().min(1).default(5), // nesting levels below `props`
+  maxPropsBytes: z.number().int().min(64).default(32 * 1024), // bytes of props as JSON
+  maxKeyLength: z.number().int().min(1).default(128), // characters in a props key
+  maxStringLength: z.number().int().min(1).default(8192), // characters in a props string
+  maxIdLength: z.number().int().min(1).default(128), // characters in id, type, userId, …
+  maxPastMs: z.number().int().min(0).default(7 * 24 * 3600_000), // ts older than now − this is refused
+  maxFutureMs: z.number().int().min(0).default(3600_000), // ts newer than now + this is refused
+  eventsPerSecond: z.number().positive().default(100_000), // per connection, token bucket refill
+  burstEvents: z.number().int().min(1).default(200_000), // per connection, token bucket size
+  badFramesBeforeClose: z.number().int().min(1).default(10), // consecutive frame errors
+});
+
+const storageSchema = z.object({
+  flushIntervalMs: z.number().int().min(1).default(50), // longest an accepted row waits for a batch
+  maxBatchRows: z.number().int().min(1).default(20_000), // a batch is flushed at this many rows
+  maxBufferedRows: z.number().int().min(1).default(200_000), // above this, frames get BACKPRESSURE
+  insertTimeoutMs: z.number().int().min(100).default(10_000), // then the batch goes to the spool
+  maxSpoolBytes: z.number().int().min(0).default(1024 * 1024 * 1024), // disk the spool may use
+  retentionDays: z.number().int().min(1).default(90), // raw events TTL
+  dedupWindowMs: z.number().int().min(0).default(3600_000), // ids remembered in memory
+  dedupMaxIds: z.number().int().min(1).default(2_000_000), // bound on ids remembered in memory
+});
+
+export const configSchema = z.object({
+  port: z.number().int().min(0).max(65535).default(8080),
+  host: z.string().min(1).default('0.0.0.0'),
+  dataDir: z.string().min(1).default('./data'),
+  clickhouseUrl: z.url().optional(),
+  /** Reserved for cluster mode; validated now so a typo fails early. */
+  redisUrl: z.url({ protocol: /^rediss?$/ }).optional(),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  devKey: z.string().min(16).optional(),
+  /** Start even when uWebSockets.js fell back to its slow `ws` shim. */
+  allowWsFallback: z.boolean().default(false),
+  shutdownTimeoutMs: z.number().int().min(100).default(15_000),
+  projects: z.array(projectSchema).default([]),
+  limits: limitsSchema.prefault({}),
+  storage: storageSchema.prefault({}),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type Limits = Config['limits'];
+export type StorageSettings = Config['storage'];
+export type Scope = z.infer<typeof scopeSchema>;
+export type ProjectConfig = Config['projects'][number];

@@ -1,0 +1,76 @@
+/**
+ * Every error backline puts on the wire, in one catalogue (as Fastify's `lib/errors.js`).
+ * Clients and tests match on `code`; the message is for humans and may change.
+ * `status` is the HTTP status; `close` is the WebSocket close code used when the error
+ * ends a connection.
+ */
+export const catalogue = {
+  // Authentication (before any upgrade or body is read).
+  UNAUTHORIZED: { status: 401, message: 'missing or unknown key' },
+  FORBIDDEN: { status: 403, message: 'this key may not do that' },
+
+  // Frame-level errors: the whole frame or request body is refused, nothing in it is stored.
+  BAD_MSGPACK: { status: 400, message: 'body is not valid MessagePack' },
+  BAD_JSON: { status: 400, message: 'body is not valid JSON' },
+  NOT_A_MAP: { status: 400, message: 'frame must be one MessagePack map' },
+  UNKNOWN_TYPE: { status: 400, message: 'unknown message type `t`' },
+  BAD_FRAME: { status: 400, message: 'frame fields are missing or of the wrong type' },
+  TEXT_FRAME: { status: 400, message: 'frames must be binary MessagePack' },
+  FRAME_TOO_LARGE: { status: 413, message: 'frame exceeds limits.maxFrameBytes' },
+  TOO_MANY_EVENTS: { status: 413, message: 'frame exceeds limits.maxEventsPerFrame' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'use application/msgpack or application/json' },
+  RATE_LIMITED: { status: 429, message: 'event rate exceeded, retry after retryAfterMs' },
+  BACKPRESSURE: { status: 503, message: 'storage is behind, retry after retryAfterMs' },
+  STORAGE_FAILED: { status: 503, message: 'events could not be made durable, retry' },
+  SHUTTING_DOWN: { status: 503, message: 'server is shutting down, retry elsewhere or later' },
+
+  // Event-level rejections: reported in `rejected[]` with the event's index.
+  EVENT_NOT_A_MAP: { status: 400, message: 'event must be a map' },
+  MISSING_FIELD: { status: 400, message: 'a required field is missing' },
+  BAD_FIELD_TYPE: { status: 400, message: 'a field has the wrong type' },
+  FIELD_TOO_LONG: { status: 400, message: 'a string is longer than its limit' },
+  PROPS_TOO_DEEP: { status: 400, message: 'props nest deeper than limits.maxPropsDepth' },
+  PROPS_TOO_LARGE: { status: 400, message: 'props exceed limits.maxPropsBytes' },
+  TS_OUT_OF_RANGE: { status: 400, message: 'ts is too far in the past or future' },
+
+  // HTTP surface.
+  NOT_FOUND: { status: 404, message: 'no such route' },
+  BAD_QUERY: { status: 400, message: 'query parameters are missing or invalid' },
+  NOT_READY: { status: 503, message: 'not ready' },
+  INTERNAL: { status: 500, message: 'internal error' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof catalogue;
+
+/** WebSocket close codes (RFC 6455 §7.4.1) backline uses. */
+export const closeCodes = {
+  normal: 1000,
+  goingAway: 1001,
+  policyViolation: 1008,
+  tooBig: 1009,
+  internal: 1011,
+  tryAgainLater: 1013,
+} as const;
+
+export class BacklineError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  /** For RATE_LIMITED, BACKPRESSURE and the like: when the sender may try again. */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(
+    code: ErrorCode,
+    detail?: string,
+    options?: { cause?: unknown; retryAfterMs?: number },
+  ) {
+    super(detail ?? catalogue[code].message, options);
+    this.name = 'BacklineError';
+    this.code = code;
+    this.status = catalogue[code].status;
+    this.retryAfterMs = options?.retryAfterMs;
+  }
+}
+
+export function isBacklineError(err: unknown): err is BacklineError {
+  return err instanceof BacklineError;
+}

@@ -1,0 +1,118 @@
+import type { Limits } from '../config/schema.js';
+import type { ErrorCode } from '../errors.js';
+import type { EventRow } from '../storage/event-store.js';
+import { isMap } from './decode-frame.js';
+
+export type Validated =
+  | { ok: true; row: EventRow }
+  | { ok: false; code: ErrorCode; msg: string };
+
+// DateTime64(3) holds 1900-01-01 … 2299-12-31; client clocks outside [1970, 2286] are refused
+// so that no stored row can make a whole ClickHouse insert fail.
+const maxEpochMs = 9_999_999_999_999;
+
+const fail = (code: ErrorCode, msg: string): Validated => ({ ok: false, code, msg });
+
+/**
+ * Checks one event against protocol v1 and the limits and turns it into a storage row.
+ * When `sentAt` is present, `ts` is corrected for the client's clock skew by the receive
+ * time, as PostHog does: `ts + (receivedAt − sentAt)`; the client's own `ts` is kept too.
+ */
+export function validateEvent(raw: unknown, project: string, receivedAt: number, limits: Limits): Validated {
+  if (!isMap(raw)) return fail('EVENT_NOT_A_MAP', 'event must be a map');
+  const { id, type, ts, sentAt, props } = raw;
+
+  const idError = checkString('id', id, true, limits.maxIdLength) ?? checkString('type', type, true, limits.maxIdLength);
+  if (idError) return idError;
+  for (const field of ['userId', 'anonymousId', 'sessionId'] as const) {
+    const error = checkString(field, raw[field], false, limits.maxIdLength);
+    if (error) return error;
+  }
+
+  if (ts === undefined) return fail('MISSING_FIELD', '`ts` is required');
+  if (typeof ts !== 'number' || !Number.isFinite(ts)) return fail('BAD_FIELD_TYPE', '`ts` must be a number (ms)');
+  if (sentAt !== undefined && (typeof sentAt !== 'number' || !Number.isFinite(sentAt))) {
+    return fail('BAD_FIELD_TYPE', '`sentAt` must be a number (ms)');
+  }
+  const clientTs = Math.round(ts);
+  const sent = sentAt === undefined ? null : Math.round(sentAt);
+  if (clientTs < 0 || clientTs > maxEpochMs || (sent !== null && (sent < 0 || sent > maxEpochMs))) {
+    return fail('TS_OUT_OF_RANGE', '`ts` and `sentAt` must be epoch milliseconds');
+  }
+  const corrected = sent === null ? clientTs : clientTs + (receivedAt - sent);
+  if (corrected < receivedAt - limits.maxPastMs || corrected > receivedAt + limits.maxFutureMs) {
+    return fail('TS_OUT_OF_RANGE', `ts ${corrected} is outside [now − ${limits.maxPastMs} ms, now + ${limits.maxFutureMs} ms]`);
+  }
+
+  let propsJson = '{}';
+  if (props !== undefined && props !== null) {
+    if (!isMap(props)) return fail('BAD_FIELD_TYPE', '`props` must be a map');
+    const error = checkValue(props, 1, limits);
+    if (error) return error;
+    propsJson = JSON.stringify(props);
+    if (propsJson.length > limits.maxPropsBytes || Buffer.byteLength(propsJson) > limits.maxPropsBytes) {
+      return fail('PROPS_TOO_LARGE', `props are over ${limits.maxPropsBytes} bytes as JSON`);
+    }
+  }
+
+  return {
+    ok: true,
+    row: {
+      project,
+      type: type as string,
+      ts: corrected,
+      client_ts: clientTs,
+      sent_at: sent,
+      received_at: receivedAt,
+      id: id as string,
+      user_id: (raw.userId as string | undefined) ?? '',
+      anonymous_id: (raw.anonymousId as string | undefined) ?? '',
+      session_id: (raw.sessionId as string | undefined) ?? '',
+      props: propsJson,
+    },
+  };
+}
+
+function checkString(name: string, value: unknown, required: boolean, max: number): Validated | undefined {
+  if (value === undefined || value === null) {
+    return required ? fail('MISSING_FIELD', `\`${name}\` is required`) : undefined;
+  }
+  if (typeof value !== 'string') return fail('BAD_FIELD_TYPE', `\`${name}\` must be a string`);
+  if (required && value.length === 0) return fail('MISSING_FIELD', `\`${name}\` must not be empty`);
+  if (value.length > max) return fail('FIELD_TOO_LONG', `\`${name}\` is over ${max} characters`);
+  if (!value.isWellFormed()) return fail('BAD_FIELD_TYPE', `\`${name}\` is not well-formed Unicode`);
+  return undefined;
+}
+
+/** Walks props: depth, key and string lengths, and only JSON-representable values. */
+function checkValue(value: unknown, depth: number, limits: Limits): Validated | undefined {
+  switch (typeof value) {
+    case 'string':
+      return value.length > limits.maxStringLength
+        ? fail('FIELD_TOO_LONG', `a props string is over ${limits.maxStringLength} characters`)
+        : undefined;
+    case 'number':
+    case 'boolean':
+      return undefined;
+    case 'object': {
+      if (value === null || value instanceof Date) return undefined;
+      if (depth > limits.maxPropsDepth) return fail('PROPS_TOO_DEEP', `props nest deeper than ${limits.maxPropsDepth}`);
+      if (Array.isArray(value)) {
+        for (const item of value) {
+          const error = checkValue(item, depth + 1, limits);
+          if (error) return error;
+        }
+        return undefined;
+      }
+      if (!isMap(value)) return fail('BAD_FIELD_TYPE', 'props hold only strings, numbers, booleans, null, arrays and maps');
+      for (const key in value) {
+        if (key.length > limits.maxKeyLength) return fail('FIELD_TOO_LONG', `a props key is over ${limits.maxKeyLength} characters`);
+        const error = checkValue(value[key], depth + 1, limits);
+        if (error) return error;
+      }
+      return undefined;
+    }
+    default:
+      return fail('BAD_FIELD_TYPE', `props cannot hold a ${typeof value}`);
+  }
+}

@@ -1,0 +1,144 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Every metric backline exports, created against one registry (Centrifugo keeps them in one
+ * module too). Names follow `backline_<subsystem>_<name>_{total,seconds,bytes}`.
+ *
+ * @example
+ * const metrics = createMetrics(new Registry());
+ * metrics.eventsAccepted.inc(10);
+ */
+export function createMetrics(registry: Registry = new Registry()) {
+  collectDefaultMetrics({ register: registry });
+  // prom-client names these gauges `*_total`, which `promtool check metrics` rejects.
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+    registry.removeSingleMetric(name);
+  }
+  const registers = [registry];
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+
+  return {
+    registry,
+    connections: new Gauge({
+      name: 'backline_transport_connections',
+      help: 'Open WebSocket connections by endpoint.',
+      labelNames: ['endpoint'],
+      registers,
+    }),
+    connectionsOpened: new Counter({
+      name: 'backline_transport_connections_opened_total',
+      help: 'WebSocket connections accepted by endpoint.',
+      labelNames: ['endpoint'],
+      registers,
+    }),
+    upgradesRefused: new Counter({
+      name: 'backline_transport_upgrades_refused_total',
+      help: 'WebSocket upgrades refused, by error code.',
+      labelNames: ['code'],
+      registers,
+    }),
+    socketsClosedByServer: new Counter({
+      name: 'backline_transport_closed_by_server_total',
+      help: 'Connections the server closed, by reason.',
+      labelNames: ['reason'],
+      registers,
+    }),
+    httpRequests: new Counter({
+      name: 'backline_http_requests_total',
+      help: 'HTTP requests by route and status code.',
+      labelNames: ['route', 'status'],
+      registers,
+    }),
+    frames: new Counter({
+      name: 'backline_ingest_frames_total',
+      help: 'Ingest frames (socket frames and HTTP batches) received, by transport.',
+      labelNames: ['transport'],
+      registers,
+    }),
+    frameErrors: new Counter({
+      name: 'backline_ingest_frame_errors_total',
+      help: 'Frames refused whole, by error code.',
+      labelNames: ['transport', 'code'],
+      registers,
+    }),
+    eventsReceived: new Counter({
+      name: 'backline_ingest_events_received_total',
+      help: 'Events received in frames that passed frame checks.',
+      registers,
+    }),
+    eventsAccepted: new Counter({
+      name: 'backline_ingest_events_accepted_total',
+      help: 'Events accepted for storage.',
+      registers,
+    }),
+    eventsRejected: new Counter({
+      name: 'backline_ingest_events_rejected_total',
+      help: 'Events rejected, by error code.',
+      labelNames: ['code'],
+      registers,
+    }),
+    eventsDuplicate: new Counter({
+      name: 'backline_ingest_events_duplicate_total',
+      help: 'Events dropped as duplicates of an id already accepted.',
+      registers,
+    }),
+    ackSeconds: new Histogram({
+      name: 'backline_ingest_ack_seconds',
+      help: 'Time from a frame arriving to its acknowledgement (events durable).',
+      labelNames: ['transport'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    batchRows: new Histogram({
+      name: 'backline_storage_batch_rows',
+      help: 'Rows per storage insert.',
+      labelNames: ['table'],
+      buckets: [1, 10, 100, 1000, 5000, 10_000, 20_000, 50_000, 100_000],
+      registers,
+    }),
+    insertSeconds: new Histogram({
+      name: 'backline_storage_insert_seconds',
+      help: 'Duration of storage inserts, by table and outcome.',
+      labelNames: ['table', 'outcome'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+      registers,
+    }),
+    insertFailures: new Counter({
+      name: 'backline_storage_insert_failures_total',
+      help: 'Failed storage inserts, by table and reason.',
+      labelNames: ['table', 'reason'],
+      registers,
+    }),
+    rowsBuffered: new Gauge({
+      name: 'backline_storage_rows_buffered',
+      help: 'Accepted rows held in memory, not yet durable.',
+      registers,
+    }),
+    rowsSpooled: new Gauge({
+      name: 'backline_storage_rows_spooled',
+      help: 'Rows waiting in the disk spool for ClickHouse.',
+      registers,
+    }),
+    spoolBytes: new Gauge({
+      name: 'backline_storage_spool_bytes',
+      help: 'Bytes waiting in the disk spool for ClickHouse.',
+      registers,
+    }),
+    eventLoopLag: new Gauge({
+      name: 'backline_ops_event_loop_lag_seconds',
+      help: 'Event-loop delay since the last scrape, by statistic (p50, p99, max).',
+      labelNames: ['stat'],
+      registers,
+      collect() {
+        this.set({ stat: 'p50' }, loopDelay.percentile(50) / 1e9);
+        this.set({ stat: 'p99' }, loopDelay.percentile(99) / 1e9);
+        this.set({ stat: 'max' }, loopDelay.max / 1e9);
+        loopDelay.reset();
+      },
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

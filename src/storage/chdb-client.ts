@@ -1,0 +1,50 @@
+import { mkdirSync } from 'node:fs';
+import { Session } from 'chdb';
+import { assertIdentifier, type ClickHouse } from './clickhouse.js';
+
+/**
+ * Embedded ClickHouse: a chdb `Session` on a folder. Only the async calls are used, since
+ * the synchronous ones block the event loop for the whole query (measured in LIMITS.md).
+ * An insert that has returned survives `kill -9` of the process.
+ *
+ * @example
+ * const ch = openChdb('./data/clickhouse');
+ * await ch.query('SELECT 1 AS one'); // [{ one: 1 }]
+ */
+export function openChdb(path: string): ClickHouse {
+  mkdirSync(path, { recursive: true });
+  const session = new Session(path);
+  return {
+    kind: 'embedded',
+    async exec(sql) {
+      await session.queryAsync(sql, { format: 'Null' });
+    },
+    async query<T>(sql: string, params?: Record<string, unknown>) {
+      const options = { format: 'JSONEachRow' };
+      const result = params
+        ? await session.queryBindAsync(sql, params, options)
+        : await session.queryAsync(sql, options);
+      return parseJsonEachRow<T>(result.text());
+    },
+    async insert(table, rows, options = {}) {
+      if (rows.length === 0) return;
+      const payload = Buffer.from(rows.map((row) => JSON.stringify(row)).join('\n'));
+      await session.insert({
+        table: assertIdentifier(table),
+        values: payload,
+        format: 'JSONEachRow',
+        ...(options.dedupToken ? { settings: { insert_deduplication_token: options.dedupToken } } : {}),
+        ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
+      });
+    },
+    async close() {
+      session.close();
+    },
+  };
+}
+
+function parseJsonEachRow<T>(text: string): T[] {
+  const rows: T[] = [];
+  for (const line of text.split('\n')) if (line.length > 0) rows.push(JSON.parse(line) as T);
+  return rows;
+}

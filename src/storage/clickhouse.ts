@@ -1,0 +1,29 @@
+/**
+ * The few things backline asks of ClickHouse. The embedded engine (chdb) and a server
+ * (@clickhouse/client) implement it with the same SQL, and one contract suite tests both.
+ * Parameters use ClickHouse's `{name:Type}` placeholders, bound by the engine.
+ */
+export interface ClickHouse {
+  readonly kind: 'embedded' | 'server';
+  /** A statement with no result (DDL, ALTER). */
+  exec(sql: string): Promise<void>;
+  /** A SELECT; rows come back as objects (UInt64 and larger as strings or numbers). */
+  query<T = Record<string, unknown>>(sql: string, params?: Record<string, unknown>): Promise<T[]>;
+  /**
+   * Inserts rows as JSONEachRow. With a `dedupToken`, the same batch inserted twice is
+   * stored once (`insert_deduplication_token`), which makes spool replays idempotent.
+   */
+  insert(table: string, rows: readonly object[], options?: InsertOptions): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface InsertOptions {
+  dedupToken?: string;
+  timeoutMs?: number;
+}
+
+/** Quotes an identifier we generate ourselves (table names); never user input. */
+export function assertIdentifier(name: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(name)) throw new Error(`bad identifier ${name}`);
+  return name;
+}

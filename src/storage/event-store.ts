@@ -1,0 +1,74 @@
+import type { ClickHouse } from './clickhouse.js';
+
+/** One accepted event as stored in the `events` table (times in epoch milliseconds). */
+export interface EventRow {
+  project: string;
+  type: string;
+  ts: number;
+  client_ts: number;
+  sent_at: number | null;
+  received_at: number;
+  id: string;
+  user_id: string;
+  anonymous_id: string;
+  session_id: string;
+  /** props as JSON text */
+  props: string;
+}
+
+export interface TypeCount {
+  type: string;
+  count: number;
+}
+
+/** What ingest and the query endpoints need of raw event storage. */
+export interface EventStore {
+  insert(rows: readonly EventRow[], dedupToken: string, timeoutMs?: number): Promise<void>;
+  /** Stored events per type for a project, `ts` in [from, to). */
+  countByType(project: string, fromMs: number, toMs: number): Promise<TypeCount[]>;
+  /** `project` and `id` of every event received at or after `sinceMs`, newest first. */
+  recentIds(sinceMs: number, limit: number): Promise<Array<[project: string, id: string]>>;
+  ping(): Promise<void>;
+}
+
+export const eventsTable = 'events';
+
+/**
+ * The events table on either ClickHouse backend.
+ *
+ * @example
+ * const store = createEventStore(openChdb('./data/clickhouse'));
+ * await store.countByType('dev', Date.now() - 3600_000, Date.now());
+ */
+export function createEventStore(ch: ClickHouse): EventStore {
+  return {
+    insert: (rows, dedupToken, timeoutMs) =>
+      ch.insert(eventsTable, rows, { dedupToken, ...(timeoutMs ? { timeoutMs } : {}) }),
+
+    async countByType(project, fromMs, toMs) {
+      const rows = await ch.query<{ type: string; count: string | number }>(
+        `SELECT type, count() AS count FROM events
+         WHERE project = {project:String}
+           AND ts >= fromUnixTimestamp64Milli({from:Int64})
+           AND ts < fromUnixTimestamp64Milli({to:Int64})
+         GROUP BY type ORDER BY type`,
+        { project, from: fromMs, to: toMs },
+      );
+      return rows.map((row) => ({ type: row.type, count: Number(row.count) }));
+    },
+
+    async recentIds(sinceMs, limit) {
+      const rows = await ch.query<{ project: string; id: string }>(
+        `SELECT project, id FROM events
+         WHERE received_at >= fromUnixTimestamp64Milli({since:Int64})
+         ORDER BY received_at DESC LIMIT {limit:UInt64}`,
+        { since: sinceMs, limit },
+      );
+      return rows.map((row) => [row.project, row.id]);
+    },
+
+    async ping() {
+      await ch.query('SELECT 1 AS ok');
+    },
+  };
+}

@@ -1,0 +1,43 @@
+import { createClient } from '@clickhouse/client';
+import { assertIdentifier, type ClickHouse } from './clickhouse.js';
+
+/**
+ * A ClickHouse server over HTTP, chosen by `CLICKHOUSE_URL`
+ * (e.g. `http://user:pass@127.0.0.1:8123/backline`; the path names the database).
+ */
+export function openClickHouseServer(url: string): ClickHouse {
+  const client = createClient({
+    url,
+    clickhouse_settings: { date_time_input_format: 'best_effort' },
+  });
+  return {
+    kind: 'server',
+    async exec(sql) {
+      await client.command({ query: sql });
+    },
+    async query<T>(sql: string, params?: Record<string, unknown>) {
+      const result = await client.query({
+        query: sql,
+        format: 'JSONEachRow',
+        ...(params ? { query_params: params } : {}),
+      });
+      return result.json<T>();
+    },
+    async insert(table, rows, options = {}) {
+      if (rows.length === 0) return;
+      const abort = options.timeoutMs ? AbortSignal.timeout(options.timeoutMs) : undefined;
+      await client.insert({
+        table: assertIdentifier(table),
+        values: rows as object[],
+        format: 'JSONEachRow',
+        ...(abort ? { abort_signal: abort } : {}),
+        ...(options.dedupToken
+          ? { clickhouse_settings: { insert_deduplication_token: options.dedupToken } }
+          : {}),
+      });
+    },
+    async close() {
+      await client.close();
+    },
+  };
+}

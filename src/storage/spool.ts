@@ -1,0 +1,92 @@
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** A batch kept on disk until ClickHouse takes it. */
+export interface SpooledBatch<Row> {
+  readonly file: string;
+  readonly token: string;
+  readonly rows: Row[];
+}
+
+/**
+ * Batches on local disk, one fsynced file each, for when ClickHouse is slow or down.
+ * File names sort by creation and carry the row count and the batch's dedup token:
+ * `<stamp>-<rows>-<token>.ndjson`.
+ *
+ * @example
+ * const spool = openSpool<EventRow>('./data/spool/events');
+ * await spool.write('events-abc-1', rows); // durable once resolved
+ */
+export function openSpool<Row>(dir: string) {
+  mkdirSync(dir, { recursive: true });
+  const files = new Map<string, { rows: number; bytes: number }>();
+  for (const name of readdirSync(dir)) {
+    if (name.endsWith('.tmp')) continue;
+    const parsed = parseName(name);
+    if (parsed) files.set(name, { rows: parsed.rows, bytes: statSync(join(dir, name)).size });
+  }
+  let sequence = 0;
+
+  const totals = () => {
+    let rows = 0;
+    let bytes = 0;
+    for (const file of files.values()) {
+      rows += file.rows;
+      bytes += file.bytes;
+    }
+    return { rows, bytes, files: files.size };
+  };
+
+  return {
+    totals,
+
+    async write(token: string, rows: readonly Row[]): Promise<void> {
+      const stamp = `${Date.now()}${String(sequence++ % 1000).padStart(3, '0')}`;
+      const name = `${stamp.padStart(16, '0')}-${rows.length}-${token}.ndjson`;
+      const body = Buffer.from(rows.map((row) => JSON.stringify(row)).join('\n'));
+      const tmp = join(dir, `${name}.tmp`);
+      const handle = await open(tmp, 'w');
+      try {
+        await handle.writeFile(body);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(tmp, join(dir, name));
+      await syncDir(dir);
+      files.set(name, { rows: rows.length, bytes: body.length });
+    },
+
+    /** The oldest batch, or undefined when the spool is empty. */
+    async oldest(): Promise<SpooledBatch<Row> | undefined> {
+      const name = [...files.keys()].sort()[0];
+      if (!name) return undefined;
+      const text = await readFile(join(dir, name), 'utf8');
+      const rows = text.length === 0 ? [] : text.split('\n').map((line) => JSON.parse(line) as Row);
+      return { file: name, token: parseName(name)!.token, rows };
+    },
+
+    async remove(file: string): Promise<void> {
+      await unlink(join(dir, file));
+      files.delete(file);
+    },
+  };
+}
+
+export type Spool<Row> = ReturnType<typeof openSpool<Row>>;
+
+function parseName(name: string): { rows: number; token: string } | undefined {
+  const match = /^\d+-(\d+)-([\w-]+)\.ndjson$/.exec(name);
+  return match ? { rows: Number(match[1]), token: match[2]! } : undefined;
+}
+
+/** A rename is durable only once its directory is fsynced. */
+async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,133 @@
+import type { HttpRequest, HttpResponse, TemplatedApp, WebSocket, us_socket_context_t } from 'uWebSockets.js';
+import { can, type Authenticator, type Principal } from '../auth/key-registry.js';
+import type { Limits } from '../config/schema.js';
+import { BacklineError, closeCodes, type ErrorCode } from '../errors.js';
+import { decodeMessage } from '../ingest/decode-frame.js';
+import type { Ingest } from '../ingest/ingest-service.js';
+import { createTokenBucket, type TokenBucket } from '../ingest/token-bucket.js';
+import type { Logger } from '../ops/logger.js';
+import type { Metrics } from '../ops/metrics.js';
+import { handleEvents } from './handlers/events.js';
+import { bearer } from './http-reply.js';
+import type { SocketState, SocketWriter } from './socket-writer.js';
+
+export interface IngestSocketState extends SocketState {
+  principal: Principal;
+  bucket: TokenBucket;
+  badFrames: number;
+}
+
+export interface IngestSocketDeps {
+  ingest: Ingest;
+  auth: Authenticator;
+  limits: Limits;
+  metrics: Metrics;
+  writer: SocketWriter;
+  log: Logger;
+}
+
+export type IngestSocketContext = IngestSocketDeps & {
+  sendError(ws: WebSocket<IngestSocketState>, err: unknown, seq?: number): void;
+};
+
+/** Frame errors that are the sender's fault; a run of them closes the socket. */
+const garbage = new Set<ErrorCode>(['BAD_MSGPACK', 'NOT_A_MAP', 'BAD_FRAME', 'UNKNOWN_TYPE', 'TEXT_FRAME', 'FRAME_TOO_LARGE', 'TOO_MANY_EVENTS']);
+
+const endpoint = '/v1/ingest';
+
+/**
+ * `GET /v1/ingest`: the ingest WebSocket of protocol v1. The key (`?key=` or
+ * `Authorization: Bearer`) is checked before the upgrade; a bad one gets a 401 and no socket.
+ */
+export function registerIngestSocket(app: TemplatedApp, deps: IngestSocketDeps, sockets: Set<WebSocket<SocketState>>) {
+  const { auth, limits, metrics, writer, log } = deps;
+
+  const ctx: IngestSocketContext = {
+    ...deps,
+    sendError(ws, err, seq) {
+      const error = err instanceof BacklineError ? err : new BacklineError('INTERNAL', undefined, { cause: err });
+      if (error.code === 'INTERNAL') log.error({ err }, 'unexpected error on the ingest socket');
+      metrics.frameErrors.inc({ transport: 'ws', code: error.code });
+      const message: Record<string, unknown> = { t: 'error', code: error.code, msg: error.message };
+      if (seq !== undefined) message.seq = seq;
+      if (error.retryAfterMs !== undefined) message.retryAfterMs = error.retryAfterMs;
+      writer.send(ws, message);
+      const state = ws.getUserData();
+      if (!garbage.has(error.code)) return;
+      state.badFrames += 1;
+      if (state.badFrames >= limits.badFramesBeforeClose) {
+        writer.close(ws, closeCodes.policyViolation, 'too many bad frames', 'bad_frames');
+      }
+    },
+  };
+
+  app.ws<IngestSocketState>(endpoint, {
+    // uWS itself closes (1009) only far above the setting, so an oversized frame gets an error
+    // message and the socket stays open.
+    maxPayloadLength: Math.max(limits.maxFrameBytes * 4, 64 * 1024),
+    maxBackpressure: 1024 * 1024,
+    idleTimeout: 120,
+    sendPingsAutomatically: true,
+
+    upgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t) {
+      const credential = req.getQuery('key') || bearer(req.getHeader('authorization'));
+      const principal = auth.authenticate(credential);
+      if (!principal || !can(principal, 'ingest')) {
+        const code = principal ? 'FORBIDDEN' : 'UNAUTHORIZED';
+        metrics.upgradesRefused.inc({ code });
+        const error = new BacklineError(code);
+        res.writeStatus(error.status === 401 ? '401 Unauthorized' : '403 Forbidden');
+        res.writeHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ code, msg: error.message }));
+        return;
+      }
+      const state: IngestSocketState = {
+        closed: false,
+        principal,
+        bucket: createTokenBucket(limits.eventsPerSecond, limits.burstEvents),
+        badFrames: 0,
+      };
+      res.upgrade(
+        state,
+        req.getHeader('sec-websocket-key'),
+        req.getHeader('sec-websocket-protocol'),
+        req.getHeader('sec-websocket-extensions'),
+        context,
+      );
+    },
+
+    open(ws) {
+      sockets.add(ws as WebSocket<SocketState>);
+      metrics.connections.inc({ endpoint });
+      metrics.connectionsOpened.inc({ endpoint });
+    },
+
+    message(ws, message, isBinary) {
+      const arrivedAt = performance.now();
+      metrics.frames.inc({ transport: 'ws' });
+      let seq: number | undefined;
+      try {
+        if (!isBinary) throw new BacklineError('TEXT_FRAME');
+        // Decoded synchronously: uWS reuses `message` once this callback returns.
+        const msg = decodeMessage(new Uint8Array(message), limits.maxFrameBytes);
+        if (typeof msg.seq === 'number') seq = msg.seq;
+        switch (msg.t) {
+          case 'events':
+            handleEvents(ctx, ws, msg, arrivedAt);
+            break;
+          default:
+            throw new BacklineError('UNKNOWN_TYPE', `unknown message type ${JSON.stringify(msg.t).slice(0, 64)}`);
+        }
+        ws.getUserData().badFrames = 0;
+      } catch (err) {
+        ctx.sendError(ws, err, seq);
+      }
+    },
+
+    close(ws) {
+      ws.getUserData().closed = true;
+      sockets.delete(ws as WebSocket<SocketState>);
+      metrics.connections.dec({ endpoint });
+    },
+  });
+}

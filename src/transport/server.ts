@@ -1,0 +1,88 @@
+import type { WebSocket, us_listen_socket } from 'uWebSockets.js';
+import type { Authenticator } from '../auth/key-registry.js';
+import type { Limits } from '../config/schema.js';
+import { closeCodes } from '../errors.js';
+import type { Ingest } from '../ingest/ingest-service.js';
+import type { Service } from '../ops/lifecycle.js';
+import type { Logger } from '../ops/logger.js';
+import type { Metrics } from '../ops/metrics.js';
+import type { EventStore } from '../storage/event-store.js';
+import { registerHttpEvents } from './http-events.js';
+import { registerHttpOps, type ReadinessCheck } from './http-ops.js';
+import { registerHttpStats } from './http-stats.js';
+import { registerIngestSocket } from './ingest-socket.js';
+import { createSocketWriter, type SocketState } from './socket-writer.js';
+import type { Uws } from './uws.js';
+
+export interface ServerDeps {
+  uws: Uws;
+  ingest: Ingest;
+  store: EventStore;
+  auth: Authenticator;
+  metrics: Metrics;
+  log: Logger;
+  readiness: ReadinessCheck;
+}
+
+export interface ServerOptions {
+  host: string;
+  port: number; // 0 picks a free port; `port` on the server tells which
+  limits: Limits;
+}
+
+export interface Server extends Service {
+  /** The port listened on, once started. */
+  readonly port: number;
+}
+
+/**
+ * The HTTP and WebSocket surface on one uWS app. `stop()` closes the listener, refuses new
+ * frames, waits until everything accepted is durable and acknowledged, then closes the
+ * sockets with 1001 (going away).
+ */
+export function createServer(deps: ServerDeps, options: ServerOptions): Server {
+  const { uws, ingest, metrics, log } = deps;
+  const app = uws.App();
+  const sockets = new Set<WebSocket<SocketState>>();
+  const pending = new Set<Promise<unknown>>();
+  const writer = createSocketWriter(metrics);
+  const common = { auth: deps.auth, metrics, log, limits: options.limits };
+
+  registerIngestSocket(app, { ...common, ingest, writer }, sockets);
+  registerHttpEvents(app, { ...common, ingest, pending });
+  registerHttpStats(app, { ...common, store: deps.store });
+  registerHttpOps(app, { metrics, log, readiness: deps.readiness });
+
+  let listenSocket: us_listen_socket | undefined;
+  let port = 0;
+
+  return {
+    name: 'server',
+    get port() {
+      return port;
+    },
+
+    start() {
+      return new Promise<void>((resolve, reject) => {
+        app.listen(options.host, options.port, (socket) => {
+          if (!socket) return reject(new Error(`cannot listen on ${options.host}:${options.port}`));
+          listenSocket = socket;
+          port = uws.us_socket_local_port(socket as never);
+          log.info({ host: options.host, port }, 'listening');
+          resolve();
+        });
+      });
+    },
+
+    async stop() {
+      if (listenSocket) uws.us_listen_socket_close(listenSocket);
+      listenSocket = undefined;
+      ingest.close();
+      await ingest.durable().catch(() => undefined);
+      await Promise.allSettled([...pending]);
+      // Acks are sent from promise continuations: let them run before the sockets close.
+      await new Promise((resolve) => setImmediate(resolve));
+      for (const ws of [...sockets]) writer.close(ws, closeCodes.goingAway, 'server shutting down', 'shutdown');
+    },
+  };
+}
