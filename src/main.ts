@@ -24,7 +24,8 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel);
   const { uws, native } = loadUws(config.allowWsFallback);
   if (!native) log.warn('running on the uWebSockets.js `ws` fallback: expect far lower throughput');
-  if (config.redisUrl) log.warn('REDIS_URL is set; single-node mode ignores it until cluster mode lands');
+  if (config.redisUrl)
+    log.warn('REDIS_URL is set; single-node mode ignores it until cluster mode lands');
 
   const dev = resolveDevProject(config);
   const projects = dev ? [dev.project] : config.projects;
@@ -32,26 +33,50 @@ async function main(): Promise<void> {
   const metrics = createMetrics();
 
   const storage = createStorageService(
-    { dataDir: config.dataDir, clickhouseUrl: config.clickhouseUrl, retentionDays: config.storage.retentionDays },
+    {
+      dataDir: config.dataDir,
+      clickhouseUrl: config.clickhouseUrl,
+      retentionDays: config.storage.retentionDays,
+    },
     log,
   );
   const store = createEventStore(storage.ch);
   const writer = createBatchWriter<EventRow>(
-    { table: eventsTable, insert: store.insert, spool: openSpool(join(config.dataDir, 'spool', eventsTable)), metrics, log },
+    {
+      table: eventsTable,
+      insert: store.insert,
+      spool: openSpool(join(config.dataDir, 'spool', eventsTable)),
+      metrics,
+      log,
+    },
     config.storage,
   );
-  const dedup = createDedupWindow({ windowMs: config.storage.dedupWindowMs, maxIds: config.storage.dedupMaxIds });
+  const dedup = createDedupWindow({
+    windowMs: config.storage.dedupWindowMs,
+    maxIds: config.storage.dedupMaxIds,
+  });
   const ingest = createIngest({ writer, dedup, metrics, limits: config.limits });
 
   let ready = false;
   const server = createServer(
-    { uws, ingest, store, auth, metrics, log, readiness: { ready: () => (ready ? store.ping() : Promise.reject(new Error('starting'))) } },
+    {
+      uws,
+      ingest,
+      store,
+      auth,
+      metrics,
+      log,
+      readiness: { ready: () => (ready ? store.ping() : Promise.reject(new Error('starting'))) },
+    },
     { host: config.host, port: config.port, limits: config.limits },
   );
   const dedupWarmUp = {
     name: 'dedup-warm-up',
     start: async () => {
-      const ids = await warmDedup(dedup, store, { windowMs: config.storage.dedupWindowMs, maxIds: config.storage.dedupMaxIds });
+      const ids = await warmDedup(dedup, store, {
+        windowMs: config.storage.dedupWindowMs,
+        maxIds: config.storage.dedupMaxIds,
+      });
       log.info({ ids }, 'de-duplication window restored');
     },
     stop: async () => undefined,
@@ -83,7 +108,9 @@ async function main(): Promise<void> {
 
 function announce(port: number, host: string, dev: ReturnType<typeof resolveDevProject>): void {
   const origin = `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`;
-  const lines = [`backline listening on ${origin} (ingest socket ${origin.replace('http', 'ws')}/v1/ingest)`];
+  const lines = [
+    `backline listening on ${origin} (ingest socket ${origin.replace('http', 'ws')}/v1/ingest)`,
+  ];
   if (dev) {
     lines.push(`dev project key (${dev.source}): ${dev.project.keys[0]!.key}`);
     lines.push(

@@ -9,20 +9,34 @@ const keySchema = z.object({
 });
 
 const projectSchema = z.object({
-  id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'project ids are lowercase [a-z0-9_-], at most 64'),
+  id: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'project ids are lowercase [a-z0-9_-], at most 64'),
   keys: z.array(keySchema).min(1),
 });
 
 /** Per-frame and per-event limits. Frames over a frame limit are refused whole. */
 const limitsSchema = z.object({
-  maxFrameBytes: z.number().int().min(1024).default(1024 * 1024), // bytes per frame or HTTP body
+  maxFrameBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024), // bytes per frame or HTTP body
   maxEventsPerFrame: z.number().int().min(1).default(1000),
   maxPropsDepth: z.number().int().min(1).default(5), // nesting levels below `props`
-  maxPropsBytes: z.number().int().min(64).default(32 * 1024), // bytes of props as JSON
+  maxPropsBytes: z
+    .number()
+    .int()
+    .min(64)
+    .default(32 * 1024), // bytes of props as JSON
   maxKeyLength: z.number().int().min(1).default(128), // characters in a props key
   maxStringLength: z.number().int().min(1).default(8192), // characters in a props string
   maxIdLength: z.number().int().min(1).default(128), // characters in id, type, userId, …
-  maxPastMs: z.number().int().min(0).default(7 * 24 * 3600_000), // ts older than now − this is refused
+  maxPastMs: z
+    .number()
+    .int()
+    .min(0)
+    .default(7 * 24 * 3600_000), // ts older than now − this is refused
   maxFutureMs: z.number().int().min(0).default(3600_000), // ts newer than now + this is refused
   eventsPerSecond: z.number().positive().default(100_000), // per connection, token bucket refill
   burstEvents: z.number().int().min(1).default(200_000), // per connection, token bucket size
@@ -34,7 +48,11 @@ const storageSchema = z.object({
   maxBatchRows: z.number().int().min(1).default(20_000), // a batch is flushed at this many rows
   maxBufferedRows: z.number().int().min(1).default(200_000), // above this, frames get BACKPRESSURE
   insertTimeoutMs: z.number().int().min(100).default(10_000), // then the batch goes to the spool
-  maxSpoolBytes: z.number().int().min(0).default(1024 * 1024 * 1024), // disk the spool may use
+  maxSpoolBytes: z
+    .number()
+    .int()
+    .min(0)
+    .default(1024 * 1024 * 1024), // disk the spool may use
   retentionDays: z.number().int().min(1).default(90), // raw events TTL
   dedupWindowMs: z.number().int().min(0).default(3600_000), // ids remembered in memory
   dedupMaxIds: z.number().int().min(1).default(2_000_000), // bound on ids remembered in memory

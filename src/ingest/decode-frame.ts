@@ -1,4 +1,4 @@
-import { Unpackr } from 'msgpackr';
+import { C1, Unpackr } from 'msgpackr';
 import { BacklineError } from '../errors.js';
 import type { Limits } from '../config/schema.js';
 
@@ -19,17 +19,25 @@ const unpackr = new Unpackr({ mapsAsObjects: true });
 export function decodeMessage(bytes: Uint8Array, maxFrameBytes: number): ClientMessage {
   const value = decodeMsgpack(bytes, maxFrameBytes);
   if (!isMap(value)) throw new BacklineError('NOT_A_MAP');
-  if (typeof value.t !== 'string') throw new BacklineError('BAD_FRAME', 'field `t` must be a string');
+  if (typeof value.t !== 'string')
+    throw new BacklineError('BAD_FRAME', 'field `t` must be a string');
   return value as ClientMessage;
 }
 
 function decodeMsgpack(bytes: Uint8Array, maxFrameBytes: number): unknown {
   checkSize(bytes, maxFrameBytes);
+  let value: unknown;
   try {
-    return unpackr.unpack(bytes);
+    value = unpackr.unpack(bytes);
   } catch (err) {
-    throw new BacklineError('BAD_MSGPACK', `not valid MessagePack: ${(err as Error).message}`, { cause: err });
+    throw new BacklineError('BAD_MSGPACK', `not valid MessagePack: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
+  // msgpackr decodes the "never used" byte 0xc1 to a marker instead of failing.
+  if (value === C1)
+    throw new BacklineError('BAD_MSGPACK', 'not valid MessagePack: 0xc1 is never used');
+  return value;
 }
 
 function checkSize(bytes: Uint8Array, maxFrameBytes: number): void {
@@ -42,7 +50,11 @@ function checkSize(bytes: Uint8Array, maxFrameBytes: number): void {
  * Decodes an HTTP batch body (`application/msgpack` or `application/json`) into a map;
  * `t` may be left out and otherwise must be `events`.
  */
-export function decodeBody(bytes: Uint8Array, contentType: string, maxFrameBytes: number): Record<string, unknown> {
+export function decodeBody(
+  bytes: Uint8Array,
+  contentType: string,
+  maxFrameBytes: number,
+): Record<string, unknown> {
   const type = contentType.split(';')[0]!.trim().toLowerCase();
   let value: unknown;
   if (/^application\/(x-|vnd\.)?msgpack$/.test(type)) {
@@ -50,31 +62,46 @@ export function decodeBody(bytes: Uint8Array, contentType: string, maxFrameBytes
   } else if (type === 'application/json' || type === '') {
     checkSize(bytes, maxFrameBytes);
     try {
-      value = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+      value = JSON.parse(
+        Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'),
+      );
     } catch (err) {
-      throw new BacklineError('BAD_JSON', `not valid JSON: ${(err as Error).message}`, { cause: err });
+      throw new BacklineError('BAD_JSON', `not valid JSON: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
   } else {
     throw new BacklineError('UNSUPPORTED_MEDIA_TYPE', `content-type ${type} is not supported`);
   }
   if (!isMap(value)) throw new BacklineError('NOT_A_MAP', 'body must be a map with `events`');
-  if (value.t !== undefined && value.t !== 'events') throw new BacklineError('UNKNOWN_TYPE', 'only `events` batches are taken here');
+  if (value.t !== undefined && value.t !== 'events')
+    throw new BacklineError('UNKNOWN_TYPE', 'only `events` batches are taken here');
   return value;
 }
 
 /** Checks the fields of an events batch. `seq` is required on sockets, optional over HTTP. */
-export function parseEventsFrame(msg: Record<string, unknown>, limits: Limits, seqRequired: boolean): EventsFrame {
+export function parseEventsFrame(
+  msg: Record<string, unknown>,
+  limits: Limits,
+  seqRequired: boolean,
+): EventsFrame {
   const { seq, events } = msg;
   const validSeq = typeof seq === 'number' && Number.isSafeInteger(seq) && seq >= 0;
-  if (seqRequired && !validSeq) throw new BacklineError('BAD_FRAME', '`seq` must be an unsigned integer');
+  if (seqRequired && !validSeq)
+    throw new BacklineError('BAD_FRAME', '`seq` must be an unsigned integer');
   if (!Array.isArray(events)) throw new BacklineError('BAD_FRAME', '`events` must be an array');
   if (events.length > limits.maxEventsPerFrame) {
-    throw new BacklineError('TOO_MANY_EVENTS', `${events.length} events, limit ${limits.maxEventsPerFrame}`);
+    throw new BacklineError(
+      'TOO_MANY_EVENTS',
+      `${events.length} events, limit ${limits.maxEventsPerFrame}`,
+    );
   }
   return { seq: validSeq ? seq : undefined, events };
 }
 
+/** A plain map: what MessagePack maps and msgpackr records decode to (not arrays, bytes or ext types). */
 export function isMap(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !ArrayBuffer.isView(value) &&
-    !(value instanceof Date) && !(value instanceof Map);
+  if (typeof value !== 'object' || value === null) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
 }

@@ -12,7 +12,10 @@ export const defaultDedupOptions = {
  * const seen = createDedupWindow();
  * seen.add('dev', 'e1'); seen.has('dev', 'e1'); // true
  */
-export function createDedupWindow(options: Partial<typeof defaultDedupOptions> = {}, now = Date.now) {
+export function createDedupWindow(
+  options: Partial<typeof defaultDedupOptions> = {},
+  now = Date.now,
+) {
   const { windowMs, maxIds } = { ...defaultDedupOptions, ...options };
   let current = new Set<string>();
   let previous = new Set<string>();

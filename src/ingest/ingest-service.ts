@@ -51,7 +51,8 @@ export function createIngest(deps: IngestDeps) {
     checkOpen(): void {
       if (closing) throw new BacklineError('SHUTTING_DOWN');
       const retryAfterMs = writer.pressure();
-      if (retryAfterMs !== undefined) throw new BacklineError('BACKPRESSURE', undefined, { retryAfterMs });
+      if (retryAfterMs !== undefined)
+        throw new BacklineError('BACKPRESSURE', undefined, { retryAfterMs });
     },
 
     accept(project: string, events: readonly unknown[]): IngestResult {

@@ -5,7 +5,11 @@
  * const bucket = createTokenBucket(1000, 2000);
  * bucket.take(100); // 0: allowed; otherwise the ms to wait before it would be
  */
-export function createTokenBucket(ratePerSecond: number, burst: number, now = () => performance.now()) {
+export function createTokenBucket(
+  ratePerSecond: number,
+  burst: number,
+  now = () => performance.now(),
+) {
   let tokens = burst;
   let last = now();
   return {

@@ -3,9 +3,7 @@ import type { ErrorCode } from '../errors.js';
 import type { EventRow } from '../storage/event-store.js';
 import { isMap } from './decode-frame.js';
 
-export type Validated =
-  | { ok: true; row: EventRow }
-  | { ok: false; code: ErrorCode; msg: string };
+export type Validated = { ok: true; row: EventRow } | { ok: false; code: ErrorCode; msg: string };
 
 // DateTime64(3) holds 1900-01-01 … 2299-12-31; client clocks outside [1970, 2286] are refused
 // so that no stored row can make a whole ClickHouse insert fail.
@@ -18,11 +16,18 @@ const fail = (code: ErrorCode, msg: string): Validated => ({ ok: false, code, ms
  * When `sentAt` is present, `ts` is corrected for the client's clock skew by the receive
  * time, as PostHog does: `ts + (receivedAt − sentAt)`; the client's own `ts` is kept too.
  */
-export function validateEvent(raw: unknown, project: string, receivedAt: number, limits: Limits): Validated {
+export function validateEvent(
+  raw: unknown,
+  project: string,
+  receivedAt: number,
+  limits: Limits,
+): Validated {
   if (!isMap(raw)) return fail('EVENT_NOT_A_MAP', 'event must be a map');
   const { id, type, ts, sentAt, props } = raw;
 
-  const idError = checkString('id', id, true, limits.maxIdLength) ?? checkString('type', type, true, limits.maxIdLength);
+  const idError =
+    checkString('id', id, true, limits.maxIdLength) ??
+    checkString('type', type, true, limits.maxIdLength);
   if (idError) return idError;
   for (const field of ['userId', 'anonymousId', 'sessionId'] as const) {
     const error = checkString(field, raw[field], false, limits.maxIdLength);
@@ -30,7 +35,8 @@ export function validateEvent(raw: unknown, project: string, receivedAt: number,
   }
 
   if (ts === undefined) return fail('MISSING_FIELD', '`ts` is required');
-  if (typeof ts !== 'number' || !Number.isFinite(ts)) return fail('BAD_FIELD_TYPE', '`ts` must be a number (ms)');
+  if (typeof ts !== 'number' || !Number.isFinite(ts))
+    return fail('BAD_FIELD_TYPE', '`ts` must be a number (ms)');
   if (sentAt !== undefined && (typeof sentAt !== 'number' || !Number.isFinite(sentAt))) {
     return fail('BAD_FIELD_TYPE', '`sentAt` must be a number (ms)');
   }
@@ -41,7 +47,10 @@ export function validateEvent(raw: unknown, project: string, receivedAt: number,
   }
   const corrected = sent === null ? clientTs : clientTs + (receivedAt - sent);
   if (corrected < receivedAt - limits.maxPastMs || corrected > receivedAt + limits.maxFutureMs) {
-    return fail('TS_OUT_OF_RANGE', `ts ${corrected} is outside [now − ${limits.maxPastMs} ms, now + ${limits.maxFutureMs} ms]`);
+    return fail(
+      'TS_OUT_OF_RANGE',
+      `ts ${corrected} is outside [now − ${limits.maxPastMs} ms, now + ${limits.maxFutureMs} ms]`,
+    );
   }
 
   let propsJson = '{}';
@@ -50,7 +59,10 @@ export function validateEvent(raw: unknown, project: string, receivedAt: number,
     const error = checkValue(props, 1, limits);
     if (error) return error;
     propsJson = JSON.stringify(props);
-    if (propsJson.length > limits.maxPropsBytes || Buffer.byteLength(propsJson) > limits.maxPropsBytes) {
+    if (
+      propsJson.length > limits.maxPropsBytes ||
+      Buffer.byteLength(propsJson) > limits.maxPropsBytes
+    ) {
       return fail('PROPS_TOO_LARGE', `props are over ${limits.maxPropsBytes} bytes as JSON`);
     }
   }
@@ -73,14 +85,20 @@ export function validateEvent(raw: unknown, project: string, receivedAt: number,
   };
 }
 
-function checkString(name: string, value: unknown, required: boolean, max: number): Validated | undefined {
+function checkString(
+  name: string,
+  value: unknown,
+  required: boolean,
+  max: number,
+): Validated | undefined {
   if (value === undefined || value === null) {
     return required ? fail('MISSING_FIELD', `\`${name}\` is required`) : undefined;
   }
   if (typeof value !== 'string') return fail('BAD_FIELD_TYPE', `\`${name}\` must be a string`);
   if (required && value.length === 0) return fail('MISSING_FIELD', `\`${name}\` must not be empty`);
   if (value.length > max) return fail('FIELD_TOO_LONG', `\`${name}\` is over ${max} characters`);
-  if (!value.isWellFormed()) return fail('BAD_FIELD_TYPE', `\`${name}\` is not well-formed Unicode`);
+  if (!value.isWellFormed())
+    return fail('BAD_FIELD_TYPE', `\`${name}\` is not well-formed Unicode`);
   return undefined;
 }
 
@@ -96,7 +114,8 @@ function checkValue(value: unknown, depth: number, limits: Limits): Validated | 
       return undefined;
     case 'object': {
       if (value === null || value instanceof Date) return undefined;
-      if (depth > limits.maxPropsDepth) return fail('PROPS_TOO_DEEP', `props nest deeper than ${limits.maxPropsDepth}`);
+      if (depth > limits.maxPropsDepth)
+        return fail('PROPS_TOO_DEEP', `props nest deeper than ${limits.maxPropsDepth}`);
       if (Array.isArray(value)) {
         for (const item of value) {
           const error = checkValue(item, depth + 1, limits);
@@ -104,9 +123,14 @@ function checkValue(value: unknown, depth: number, limits: Limits): Validated | 
         }
         return undefined;
       }
-      if (!isMap(value)) return fail('BAD_FIELD_TYPE', 'props hold only strings, numbers, booleans, null, arrays and maps');
+      if (!isMap(value))
+        return fail(
+          'BAD_FIELD_TYPE',
+          'props hold only strings, numbers, booleans, null, arrays and maps',
+        );
       for (const key in value) {
-        if (key.length > limits.maxKeyLength) return fail('FIELD_TOO_LONG', `a props key is over ${limits.maxKeyLength} characters`);
+        if (key.length > limits.maxKeyLength)
+          return fail('FIELD_TOO_LONG', `a props key is over ${limits.maxKeyLength} characters`);
         const error = checkValue(value[key], depth + 1, limits);
         if (error) return error;
       }

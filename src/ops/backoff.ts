@@ -6,7 +6,12 @@
  * @example
  * backoffMs(3, 200, 30_000); // between 400 and 800
  */
-export function backoffMs(attempt: number, baseMs: number, maxMs: number, random = Math.random): number {
+export function backoffMs(
+  attempt: number,
+  baseMs: number,
+  maxMs: number,
+  random = Math.random,
+): number {
   const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }

@@ -12,7 +12,11 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export function createMetrics(registry: Registry = new Registry()) {
   collectDefaultMetrics({ register: registry });
   // prom-client names these gauges `*_total`, which `promtool check metrics` rejects.
-  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+  for (const name of [
+    'nodejs_active_handles_total',
+    'nodejs_active_requests_total',
+    'nodejs_active_resources_total',
+  ]) {
     registry.removeSingleMetric(name);
   }
   const registers = [registry];

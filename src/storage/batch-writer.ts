@@ -79,13 +79,15 @@ export function createBatchWriter<Row>(
     const batch = open;
     open = undefined;
     inflight = batch;
-    persist(batch.rows).then(batch.resolve, batch.reject).finally(() => {
-      buffered -= batch.rows.length;
-      metrics.rowsBuffered.set(buffered);
-      inflight = undefined;
-      // Rows that arrived during the insert have waited long enough: send them now.
-      if (open) flush();
-    });
+    persist(batch.rows)
+      .then(batch.resolve, batch.reject)
+      .finally(() => {
+        buffered -= batch.rows.length;
+        metrics.rowsBuffered.set(buffered);
+        inflight = undefined;
+        // Rows that arrived during the insert have waited long enough: send them now.
+        if (open) flush();
+      });
   };
 
   async function persist(rows: Row[]): Promise<void> {
@@ -100,7 +102,10 @@ export function createBatchWriter<Row>(
         metrics.insertSeconds.observe({ table, outcome: 'ok' }, lastInsertMs / 1000);
         return;
       } catch (err) {
-        metrics.insertSeconds.observe({ table, outcome: 'error' }, (performance.now() - started) / 1000);
+        metrics.insertSeconds.observe(
+          { table, outcome: 'error' },
+          (performance.now() - started) / 1000,
+        );
         metrics.insertFailures.inc({ table, reason: failureReason(err) });
         log.warn({ err, table, rows: rows.length }, 'insert failed, spooling the batch');
       }
@@ -194,7 +199,9 @@ function newBatch<Row>(): Batch<Row> {
 }
 
 function failureReason(err: unknown): string {
-  const text = String((err as { name?: string; message?: string })?.name ?? '') + String((err as Error)?.message ?? '');
+  const text =
+    String((err as { name?: string; message?: string })?.name ?? '') +
+    String((err as Error)?.message ?? '');
   if (/timeout|abort/i.test(text)) return 'timeout';
   if (/ECONNREFUSED|ECONNRESET|socket|network/i.test(text)) return 'unreachable';
   return 'error';

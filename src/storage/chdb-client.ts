@@ -33,7 +33,9 @@ export function openChdb(path: string): ClickHouse {
         table: assertIdentifier(table),
         values: payload,
         format: 'JSONEachRow',
-        ...(options.dedupToken ? { settings: { insert_deduplication_token: options.dedupToken } } : {}),
+        ...(options.dedupToken
+          ? { settings: { insert_deduplication_token: options.dedupToken } }
+          : {}),
         ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
       });
     },

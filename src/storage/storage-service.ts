@@ -18,7 +18,10 @@ export interface StorageOptions {
  * Opens ClickHouse (embedded or server), applies migrations and the retention TTL. A server
  * that is not reachable yet is retried with backoff until it is, or until `stop()`.
  */
-export function createStorageService(options: StorageOptions, log: Logger): Service & { readonly ch: ClickHouse } {
+export function createStorageService(
+  options: StorageOptions,
+  log: Logger,
+): Service & { readonly ch: ClickHouse } {
   const ch = options.clickhouseUrl
     ? openClickHouseServer(options.clickhouseUrl)
     : openChdb(join(options.dataDir, 'clickhouse'));

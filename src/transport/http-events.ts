@@ -30,16 +30,23 @@ export function registerHttpEvents(app: TemplatedApp, deps: HttpEventsDeps): voi
   const buckets = new Map<string, TokenBucket>();
   const bucketOf = (project: string) => {
     let bucket = buckets.get(project);
-    if (!bucket) buckets.set(project, (bucket = createTokenBucket(limits.eventsPerSecond, limits.burstEvents)));
+    if (!bucket)
+      buckets.set(
+        project,
+        (bucket = createTokenBucket(limits.eventsPerSecond, limits.burstEvents)),
+      );
     return bucket;
   };
 
   app.post('/v1/events', (res: HttpResponse, req: HttpRequest) => {
     const arrivedAt = performance.now();
     const info = readRequest(req);
-    const reply = createReply(res, log, (status) => metrics.httpRequests.inc({ route: '/v1/events', status }));
+    const reply = createReply(res, log, (status) =>
+      metrics.httpRequests.inc({ route: '/v1/events', status }),
+    );
     const fail = (err: unknown) => {
-      if (err instanceof BacklineError) metrics.frameErrors.inc({ transport: 'http', code: err.code });
+      if (err instanceof BacklineError)
+        metrics.frameErrors.inc({ transport: 'http', code: err.code });
       reply.error(err, info.wantsMsgpack);
     };
     const principal = auth.authenticate(info.credential);
@@ -51,14 +58,22 @@ export function registerHttpEvents(app: TemplatedApp, deps: HttpEventsDeps): voi
 
     const work = readBody(res, limits.maxFrameBytes).then(async (body) => {
       if (reply.aborted) return;
-      if (!body) throw new BacklineError('FRAME_TOO_LARGE', `body is over ${limits.maxFrameBytes} bytes`);
-      const frame = parseEventsFrame(decodeBody(body, info.contentType, limits.maxFrameBytes), limits, false);
+      if (!body)
+        throw new BacklineError('FRAME_TOO_LARGE', `body is over ${limits.maxFrameBytes} bytes`);
+      const frame = parseEventsFrame(
+        decodeBody(body, info.contentType, limits.maxFrameBytes),
+        limits,
+        false,
+      );
       const waitMs = bucketOf(principal.projectId).take(frame.events.length);
       if (waitMs > 0) throw new BacklineError('RATE_LIMITED', undefined, { retryAfterMs: waitMs });
       const result = ingest.accept(principal.projectId, frame.events);
       await result.durable;
       const { accepted, duplicates, rejected } = result;
-      const answer = frame.seq === undefined ? { accepted, duplicates, rejected } : { seq: frame.seq, accepted, duplicates, rejected };
+      const answer =
+        frame.seq === undefined
+          ? { accepted, duplicates, rejected }
+          : { seq: frame.seq, accepted, duplicates, rejected };
       reply.json(200, answer, info.wantsMsgpack);
       metrics.ackSeconds.observe({ transport: 'http' }, (performance.now() - arrivedAt) / 1000);
     });

@@ -25,7 +25,8 @@ export function registerHttpOps(
     const reply = createReply(res, log, count('/readyz'));
     readiness.ready().then(
       () => reply.json(200, { status: 'ready' }),
-      (err: unknown) => reply.error(new BacklineError('NOT_READY', `not ready: ${(err as Error).message}`)),
+      (err: unknown) =>
+        reply.error(new BacklineError('NOT_READY', `not ready: ${(err as Error).message}`)),
     );
   });
 
@@ -39,6 +40,8 @@ export function registerHttpOps(
 
   app.any('/*', (res: HttpResponse, req: HttpRequest) => {
     const route = `${req.getMethod().toUpperCase()} ${req.getUrl()}`.slice(0, 200);
-    createReply(res, log, count('unmatched')).error(new BacklineError('NOT_FOUND', `no route ${route}`));
+    createReply(res, log, count('unmatched')).error(
+      new BacklineError('NOT_FOUND', `no route ${route}`),
+    );
   });
 }

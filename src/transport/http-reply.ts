@@ -43,7 +43,12 @@ export function createReply(res: HttpResponse, log: Logger, onStatus: (status: n
     get aborted() {
       return done;
     },
-    send(status: number, contentType: string, body: string | Uint8Array, headers: Record<string, string> = {}) {
+    send(
+      status: number,
+      contentType: string,
+      body: string | Uint8Array,
+      headers: Record<string, string> = {},
+    ) {
       if (done) return;
       done = true;
       onStatus(status);

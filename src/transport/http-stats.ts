@@ -21,10 +21,13 @@ export function registerHttpStats(
   const { store, auth, metrics, log } = deps;
   app.get('/v1/events/stats', (res: HttpResponse, req: HttpRequest) => {
     const info = readRequest(req);
-    const reply = createReply(res, log, (status) => metrics.httpRequests.inc({ route: '/v1/events/stats', status }));
+    const reply = createReply(res, log, (status) =>
+      metrics.httpRequests.inc({ route: '/v1/events/stats', status }),
+    );
     const principal = auth.authenticate(info.credential);
     if (!principal) return reply.error(new BacklineError('UNAUTHORIZED'));
-    if (!can(principal, 'read') && !can(principal, 'ingest')) return reply.error(new BacklineError('FORBIDDEN'));
+    if (!can(principal, 'read') && !can(principal, 'ingest'))
+      return reply.error(new BacklineError('FORBIDDEN'));
     try {
       const to = parseTime(info.query.get('to'), 'to') ?? Date.now();
       const from = parseTime(info.query.get('from'), 'from') ?? to - day;
@@ -46,6 +49,7 @@ export function registerHttpStats(
 function parseTime(value: string | null, name: string): number | undefined {
   if (value === null || value === '') return undefined;
   const ms = /^-?\d+$/.test(value) ? Number(value) : Date.parse(value);
-  if (!Number.isFinite(ms)) throw new BacklineError('BAD_QUERY', `\`${name}\` must be epoch ms or an ISO-8601 time`);
+  if (!Number.isFinite(ms))
+    throw new BacklineError('BAD_QUERY', `\`${name}\` must be epoch ms or an ISO-8601 time`);
   return ms;
 }

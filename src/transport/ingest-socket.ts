@@ -1,37 +1,29 @@
-import type { HttpRequest, HttpResponse, TemplatedApp, WebSocket, us_socket_context_t } from 'uWebSockets.js';
-import { can, type Authenticator, type Principal } from '../auth/key-registry.js';
-import type { Limits } from '../config/schema.js';
+import type {
+  HttpRequest,
+  HttpResponse,
+  TemplatedApp,
+  WebSocket,
+  us_socket_context_t,
+} from 'uWebSockets.js';
+import { can } from '../auth/key-registry.js';
 import { BacklineError, closeCodes, type ErrorCode } from '../errors.js';
 import { decodeMessage } from '../ingest/decode-frame.js';
-import type { Ingest } from '../ingest/ingest-service.js';
-import { createTokenBucket, type TokenBucket } from '../ingest/token-bucket.js';
-import type { Logger } from '../ops/logger.js';
-import type { Metrics } from '../ops/metrics.js';
+import { createTokenBucket } from '../ingest/token-bucket.js';
 import { handleEvents } from './handlers/events.js';
 import { bearer } from './http-reply.js';
-import type { SocketState, SocketWriter } from './socket-writer.js';
-
-export interface IngestSocketState extends SocketState {
-  principal: Principal;
-  bucket: TokenBucket;
-  badFrames: number;
-}
-
-export interface IngestSocketDeps {
-  ingest: Ingest;
-  auth: Authenticator;
-  limits: Limits;
-  metrics: Metrics;
-  writer: SocketWriter;
-  log: Logger;
-}
-
-export type IngestSocketContext = IngestSocketDeps & {
-  sendError(ws: WebSocket<IngestSocketState>, err: unknown, seq?: number): void;
-};
+import type { IngestSocketContext, IngestSocketDeps, IngestSocketState } from './ingest-context.js';
+import type { SocketState } from './socket-writer.js';
 
 /** Frame errors that are the sender's fault; a run of them closes the socket. */
-const garbage = new Set<ErrorCode>(['BAD_MSGPACK', 'NOT_A_MAP', 'BAD_FRAME', 'UNKNOWN_TYPE', 'TEXT_FRAME', 'FRAME_TOO_LARGE', 'TOO_MANY_EVENTS']);
+const garbage = new Set<ErrorCode>([
+  'BAD_MSGPACK',
+  'NOT_A_MAP',
+  'BAD_FRAME',
+  'UNKNOWN_TYPE',
+  'TEXT_FRAME',
+  'FRAME_TOO_LARGE',
+  'TOO_MANY_EVENTS',
+]);
 
 const endpoint = '/v1/ingest';
 
@@ -39,13 +31,20 @@ const endpoint = '/v1/ingest';
  * `GET /v1/ingest`: the ingest WebSocket of protocol v1. The key (`?key=` or
  * `Authorization: Bearer`) is checked before the upgrade; a bad one gets a 401 and no socket.
  */
-export function registerIngestSocket(app: TemplatedApp, deps: IngestSocketDeps, sockets: Set<WebSocket<SocketState>>) {
+export function registerIngestSocket(
+  app: TemplatedApp,
+  deps: IngestSocketDeps,
+  sockets: Set<WebSocket<SocketState>>,
+) {
   const { auth, limits, metrics, writer, log } = deps;
 
   const ctx: IngestSocketContext = {
     ...deps,
     sendError(ws, err, seq) {
-      const error = err instanceof BacklineError ? err : new BacklineError('INTERNAL', undefined, { cause: err });
+      const error =
+        err instanceof BacklineError
+          ? err
+          : new BacklineError('INTERNAL', undefined, { cause: err });
       if (error.code === 'INTERNAL') log.error({ err }, 'unexpected error on the ingest socket');
       metrics.frameErrors.inc({ transport: 'ws', code: error.code });
       const message: Record<string, unknown> = { t: 'error', code: error.code, msg: error.message };
@@ -116,7 +115,10 @@ export function registerIngestSocket(app: TemplatedApp, deps: IngestSocketDeps, 
             handleEvents(ctx, ws, msg, arrivedAt);
             break;
           default:
-            throw new BacklineError('UNKNOWN_TYPE', `unknown message type ${JSON.stringify(msg.t).slice(0, 64)}`);
+            throw new BacklineError(
+              'UNKNOWN_TYPE',
+              `unknown message type ${JSON.stringify(msg.t).slice(0, 64)}`,
+            );
         }
         ws.getUserData().badFrames = 0;
       } catch (err) {

@@ -82,7 +82,8 @@ export function createServer(deps: ServerDeps, options: ServerOptions): Server {
       await Promise.allSettled([...pending]);
       // Acks are sent from promise continuations: let them run before the sockets close.
       await new Promise((resolve) => setImmediate(resolve));
-      for (const ws of [...sockets]) writer.close(ws, closeCodes.goingAway, 'server shutting down', 'shutdown');
+      for (const ws of [...sockets])
+        writer.close(ws, closeCodes.goingAway, 'server shutting down', 'shutdown');
     },
   };
 }

@@ -34,7 +34,12 @@ export function createSocketWriter(metrics: Metrics) {
       return true;
     },
 
-    close<T extends SocketState>(ws: WebSocket<T>, code: number, message: string, reason: string): void {
+    close<T extends SocketState>(
+      ws: WebSocket<T>,
+      code: number,
+      message: string,
+      reason: string,
+    ): void {
       const state = ws.getUserData();
       if (state.closed) return;
       state.closed = true;

@@ -29,8 +29,10 @@ describe('durability', () => {
 
     // A client that never saw some acks resends those frames: all are duplicates now.
     const retry = await connect(`${second.wsUrl}/v1/ingest?key=${second.key}`);
-    for (let f = frames - 5; f < frames; f++) retry.send({ t: 'events', seq: f, events: batches[f] });
-    for (let i = 0; i < 5; i++) expect(await retry.nextMessage()).toMatchObject({ accepted: 0, duplicates: perFrame });
+    for (let f = frames - 5; f < frames; f++)
+      retry.send({ t: 'events', seq: f, events: batches[f] });
+    for (let i = 0; i < 5; i++)
+      expect(await retry.nextMessage()).toMatchObject({ accepted: 0, duplicates: perFrame });
     retry.close();
     expect((await stats(second.url, second.key)).total).toBe(frames * perFrame);
     expect(await second.stop()).toBe(0);

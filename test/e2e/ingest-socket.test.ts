@@ -6,10 +6,22 @@ const ingestKey = 'ingest_key_0123456789abcdef';
 const readKey = 'read_key_0123456789abcdef';
 const config = {
   projects: [
-    { id: 'shop', keys: [{ key: ingestKey, scopes: ['ingest'] }, { key: readKey, scopes: ['read'] }] },
+    {
+      id: 'shop',
+      keys: [
+        { key: ingestKey, scopes: ['ingest'] },
+        { key: readKey, scopes: ['read'] },
+      ],
+    },
     { id: 'other', keys: [{ key: 'other_key_0123456789abcdef', scopes: ['ingest', 'read'] }] },
   ],
-  limits: { maxFrameBytes: 64 * 1024, maxEventsPerFrame: 100, maxFutureMs: 60_000, maxPastMs: 3600_000, badFramesBeforeClose: 5 },
+  limits: {
+    maxFrameBytes: 64 * 1024,
+    maxEventsPerFrame: 100,
+    maxFutureMs: 60_000,
+    maxPastMs: 3600_000,
+    badFramesBeforeClose: 5,
+  },
 };
 
 let server: ServerProcess;
@@ -37,7 +49,13 @@ afterAll(async () => {
 describe('ingest socket', () => {
   it('acknowledges a batch once stored, and the events are then readable', async () => {
     const frameSeq = send(makeEvents(50));
-    expect(await client.nextMessage()).toEqual({ t: 'ack', seq: frameSeq, accepted: 50, duplicates: 0, rejected: [] });
+    expect(await client.nextMessage()).toEqual({
+      t: 'ack',
+      seq: frameSeq,
+      accepted: 50,
+      duplicates: 0,
+      rejected: [],
+    });
     expectedStored += 50;
     expect((await stats(server.url, readKey)).counts['page.view']).toBe(50);
   });
@@ -70,7 +88,10 @@ describe('ingest socket', () => {
     ]);
     const ack = await client.nextMessage();
     expect(ack).toMatchObject({ t: 'ack', seq: frameSeq, accepted: 2, duplicates: 0 });
-    const codes = (ack.rejected as Array<{ i: number; code: string }>).map(({ i, code }) => [i, code]);
+    const codes = (ack.rejected as Array<{ i: number; code: string }>).map(({ i, code }) => [
+      i,
+      code,
+    ]);
     expect(codes).toEqual([
       [1, 'BAD_FIELD_TYPE'],
       [2, 'BAD_FIELD_TYPE'],
@@ -87,15 +108,36 @@ describe('ingest socket', () => {
 
   it('answers frame errors with a code and keeps the socket open', async () => {
     const cases: Array<[string, () => void, string]> = [
-      ['random bytes', () => client.sendRaw(Buffer.from([0xc1, 0x17, 0x99, 0x02, 0xff, 0x00])), 'BAD_MSGPACK'],
-      ['truncated msgpack', () => client.sendRaw(Buffer.from([0x82, 0xa1, 0x74, 0xa6, 0x65, 0x76])), 'BAD_MSGPACK'],
+      [
+        'random bytes',
+        () => client.sendRaw(Buffer.from([0xc1, 0x17, 0x99, 0x02, 0xff, 0x00])),
+        'BAD_MSGPACK',
+      ],
+      [
+        'truncated msgpack',
+        () => client.sendRaw(Buffer.from([0x82, 0xa1, 0x74, 0xa6, 0x65, 0x76])),
+        'BAD_MSGPACK',
+      ],
       ['a non-map', () => client.send([1, 2, 3]), 'NOT_A_MAP'],
       ['an unknown type', () => client.send({ t: 'nope', seq: 1 }), 'UNKNOWN_TYPE'],
       ['a text frame', () => client.sendRaw('{"t":"events"}', false), 'TEXT_FRAME'],
       ['no seq', () => client.send({ t: 'events', events: [] }), 'BAD_FRAME'],
       ['events not a list', () => client.send({ t: 'events', seq: 9, events: 'x' }), 'BAD_FRAME'],
-      ['too many events', () => client.send({ t: 'events', seq: 10, events: makeEvents(101) }), 'TOO_MANY_EVENTS'],
-      ['an oversized frame', () => client.send({ t: 'events', seq: 11, events: [{ id: 'big', type: 'a', ts: Date.now(), props: { s: 'x'.repeat(70_000) } }] }), 'FRAME_TOO_LARGE'],
+      [
+        'too many events',
+        () => client.send({ t: 'events', seq: 10, events: makeEvents(101) }),
+        'TOO_MANY_EVENTS',
+      ],
+      [
+        'an oversized frame',
+        () =>
+          client.send({
+            t: 'events',
+            seq: 11,
+            events: [{ id: 'big', type: 'a', ts: Date.now(), props: { s: 'x'.repeat(70_000) } }],
+          }),
+        'FRAME_TOO_LARGE',
+      ],
     ];
     for (const [name, act, code] of cases) {
       act();
@@ -103,7 +145,11 @@ describe('ingest socket', () => {
       expect(reply, name).toMatchObject({ t: 'error', code });
       // A good frame after every bad one: the socket still works and the streak resets.
       const frameSeq = send(makeEvents(1, `after-${code}-${name.length}`));
-      expect(await client.nextMessage(), name).toMatchObject({ t: 'ack', seq: frameSeq, accepted: 1 });
+      expect(await client.nextMessage(), name).toMatchObject({
+        t: 'ack',
+        seq: frameSeq,
+        accepted: 1,
+      });
       expectedStored += 1;
     }
     expect((await stats(server.url, readKey)).total).toBe(expectedStored);
@@ -111,13 +157,21 @@ describe('ingest socket', () => {
 
   it('carries seq on frame errors when the frame had one', async () => {
     client.send({ t: 'events', seq: 777, events: makeEvents(101) });
-    expect(await client.nextMessage()).toMatchObject({ t: 'error', code: 'TOO_MANY_EVENTS', seq: 777 });
+    expect(await client.nextMessage()).toMatchObject({
+      t: 'error',
+      code: 'TOO_MANY_EVENTS',
+      seq: 777,
+    });
   });
 
   it('refuses a missing or wrong key with 401 before the upgrade', async () => {
     await expect(connect(`${server.wsUrl}/v1/ingest`)).rejects.toThrow(/401/);
-    await expect(connect(`${server.wsUrl}/v1/ingest?key=wrong_key_0123456789`)).rejects.toThrow(/401/);
-    const viaHeader = await connect(`${server.wsUrl}/v1/ingest`, { authorization: `Bearer ${ingestKey}` });
+    await expect(connect(`${server.wsUrl}/v1/ingest?key=wrong_key_0123456789`)).rejects.toThrow(
+      /401/,
+    );
+    const viaHeader = await connect(`${server.wsUrl}/v1/ingest`, {
+      authorization: `Bearer ${ingestKey}`,
+    });
     viaHeader.send({ t: 'events', seq: 1, events: makeEvents(1, 'bearer') });
     expect(await viaHeader.nextMessage()).toMatchObject({ t: 'ack', accepted: 1 });
     expectedStored += 1;

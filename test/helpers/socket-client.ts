@@ -21,12 +21,18 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
   return Promise.race([
     promise.finally(() => clearTimeout(timer)),
     new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+      timer = setTimeout(
+        () => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)),
+        ms,
+      );
     }),
   ]);
 }
 
-export async function connect(url: string, headers: Record<string, string> = {}): Promise<SocketClient> {
+export async function connect(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<SocketClient> {
   const ws = new WebSocket(url, { headers });
   const queue: Message[] = [];
   const waiters: Array<(message: Message) => void> = [];
@@ -43,7 +49,9 @@ export async function connect(url: string, headers: Record<string, string> = {})
     new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('error', reject);
-      ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
+      ws.once('unexpected-response', (_req, res) =>
+        reject(new Error(`upgrade refused: ${res.statusCode}`)),
+      );
     }),
     10_000,
     'the socket to open',
@@ -56,7 +64,11 @@ export async function connect(url: string, headers: Record<string, string> = {})
     nextMessage(timeoutMs = 10_000) {
       const queued = queue.shift();
       if (queued) return Promise.resolve(queued);
-      return withTimeout(new Promise<Message>((resolve) => waiters.push(resolve)), timeoutMs, 'a message');
+      return withTimeout(
+        new Promise<Message>((resolve) => waiters.push(resolve)),
+        timeoutMs,
+        'a message',
+      );
     },
     async expectNoMessage(ms) {
       await new Promise((resolve) => setTimeout(resolve, ms));
@@ -67,7 +79,11 @@ export async function connect(url: string, headers: Record<string, string> = {})
 }
 
 /** Events with unique ids and current timestamps. */
-export function makeEvents(count: number, prefix = `e${Date.now()}-${Math.random().toString(36).slice(2)}`, type = 'page.view') {
+export function makeEvents(
+  count: number,
+  prefix = `e${Date.now()}-${Math.random().toString(36).slice(2)}`,
+  type = 'page.view',
+) {
   const now = Date.now();
   return Array.from({ length: count }, (_, i) => ({
     id: `${prefix}-${i}`,
@@ -78,7 +94,11 @@ export function makeEvents(count: number, prefix = `e${Date.now()}-${Math.random
   }));
 }
 
-export async function stats(url: string, key: string, query = ''): Promise<{ total: number; counts: Record<string, number> }> {
+export async function stats(
+  url: string,
+  key: string,
+  query = '',
+): Promise<{ total: number; counts: Record<string, number> }> {
   const res = await fetch(`${url}/v1/events/stats?key=${key}${query}`);
   if (res.status !== 200) throw new Error(`stats answered ${res.status}: ${await res.text()}`);
   return (await res.json()) as { total: number; counts: Record<string, number> };

@@ -1,7 +1,7 @@
 import type { WebSocket } from 'uWebSockets.js';
 import { BacklineError } from '../../errors.js';
 import { parseEventsFrame } from '../../ingest/decode-frame.js';
-import type { IngestSocketContext, IngestSocketState } from '../ingest-socket.js';
+import type { IngestSocketContext, IngestSocketState } from '../ingest-context.js';
 
 /**
  * `{t:"events", seq, events}`: validate, accept, and acknowledge once every accepted event

@@ -1,0 +1,44 @@
+import { execFileSync } from 'node:child_process';
+import { cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+export interface Machine {
+  cpuModel: string;
+  cores: number;
+  totalMemoryBytes: number;
+  node: string;
+  platform: string;
+  gitCommit: string;
+  /** Tracked files differed from the commit, so the figures may not belong to it alone. */
+  gitDirty: boolean;
+}
+
+const projectRoot = fileURLToPath(new URL('..', import.meta.url));
+
+/** Where the figures were measured; they only compare within one machine kind. */
+export function describeMachine(): Machine {
+  const cores = cpus();
+  return {
+    cpuModel: cores[0]?.model.trim() ?? 'unknown',
+    cores: cores.length,
+    totalMemoryBytes: totalmem(),
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    gitCommit: git(['rev-parse', '--short', 'HEAD']) ?? 'unknown',
+    gitDirty: (git(['status', '--porcelain', '--untracked-files=no']) ?? '') !== '',
+  };
+}
+
+function git(args: string[]): string | undefined {
+  try {
+    const out = execFileSync('git', args, {
+      cwd: projectRoot,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 5000,
+    });
+    return out.trim();
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,64 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Machine } from './machine.js';
+import type { BenchOptions } from './options.js';
+import type { ScenarioResult } from './scenario.js';
+
+export interface BenchReport {
+  startedAt: Date;
+  /** The command as typed, so a reader can run it again. */
+  command: string;
+  options: BenchOptions;
+  machine: Machine;
+  results: ScenarioResult[];
+}
+
+export const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
+
+/** Writes `<timestamp>.json` and `<timestamp>.md` under bench/results; returns both paths. */
+export function writeReport(report: BenchReport, dir = resultsDir) {
+  // Colons are not allowed in Windows file names; a checkout there should still work.
+  const stamp = report.startedAt
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replaceAll(':', '-');
+  mkdirSync(dir, { recursive: true });
+  const json = join(dir, `${stamp}.json`);
+  const markdown = join(dir, `${stamp}.md`);
+  writeFileSync(json, `${JSON.stringify(toJson(report), null, 2)}\n`);
+  writeFileSync(markdown, renderMarkdown(report));
+  return { json, markdown };
+}
+
+// The table rows repeat the figures as text; the JSON keeps only the figures.
+function toJson(report: BenchReport) {
+  const results = report.results.map(({ table: _table, ...rest }) => rest);
+  return { ...report, startedAt: report.startedAt.toISOString(), results };
+}
+
+export function renderMarkdown(report: BenchReport): string {
+  const { machine: m, options: o } = report;
+  const memory = `${(m.totalMemoryBytes / 1024 ** 3).toFixed(1)} GiB`;
+  const lines = [
+    `## backline bench, ${report.startedAt.toISOString()}`,
+    '',
+    `\`${report.command}\` at ${m.gitCommit}${m.gitDirty ? ' (uncommitted changes)' : ''}`,
+    `${m.cpuModel}, ${m.cores} cores, ${memory}, Node ${m.node}, ${m.platform}`,
+    `${o.connections} connections, ${o.eventsPerFrame} events/frame, ${o.inflight} frames in flight, ` +
+      `${o.warmupSeconds} s warm-up + ${o.measureSeconds} s measured`,
+  ];
+  for (const result of report.results) lines.push('', ...renderResult(result));
+  return `${lines.join('\n')}\n`;
+}
+
+function renderResult(result: ScenarioResult): string[] {
+  const head = [`### ${result.scenario}${result.ok ? '' : ' (FAILED)'}`, ''];
+  const failure = result.failure ? ['```', result.failure, '```', ''] : [];
+  const rows = result.table.map(([label, value]) => `| ${label} | ${value} |`);
+  return [
+    ...head,
+    ...failure,
+    ...(rows.length ? ['| figure | value |', '|---|---|', ...rows] : []),
+  ];
+}

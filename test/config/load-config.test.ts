@@ -1,0 +1,64 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config/load-config.js';
+
+const fileWith = (value: unknown) => {
+  const file = join(mkdtempSync(join(tmpdir(), 'backline-config-')), 'config.json');
+  writeFileSync(file, typeof value === 'string' ? value : JSON.stringify(value));
+  return file;
+};
+
+describe('loadConfig', () => {
+  it('has defaults that run a server', () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(8080);
+    expect(config.dataDir).toBe('./data');
+    expect(config.limits.maxFrameBytes).toBe(1024 * 1024);
+    expect(config.storage.flushIntervalMs).toBe(50);
+  });
+
+  it('reads the file and lets the environment win', () => {
+    const file = fileWith({ port: 9000, host: '127.0.0.1', limits: { maxEventsPerFrame: 10 } });
+    const config = loadConfig({ BACKLINE_CONFIG: file, PORT: '9100', LOG_LEVEL: 'debug' });
+    expect(config).toMatchObject({ port: 9100, host: '127.0.0.1', logLevel: 'debug' });
+    expect(config.limits).toMatchObject({ maxEventsPerFrame: 10, maxFrameBytes: 1024 * 1024 });
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, /^PORT: /m],
+    [{ PORT: '70000' }, /^PORT: /m],
+    [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL: /m],
+    [{ CLICKHOUSE_URL: 'not a url' }, /^CLICKHOUSE_URL: /m],
+    [{ REDIS_URL: 'http://x' }, /^REDIS_URL: /m],
+    [{ BACKLINE_DEV_KEY: 'short' }, /^BACKLINE_DEV_KEY: /m],
+  ])('names the variable in %j', (env, pattern) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    try {
+      loadConfig(env);
+    } catch (err) {
+      expect((err as ConfigError).problems.join('\n')).toMatch(pattern);
+    }
+  });
+
+  it('names the file and the path of a bad setting', () => {
+    const file = fileWith({
+      storage: { flushIntervalMs: 'soon' },
+      projects: [{ id: 'Bad Id', keys: [] }],
+    });
+    expect(() => loadConfig({ BACKLINE_CONFIG: file })).toThrow(
+      /storage\.flushIntervalMs in .*config\.json/,
+    );
+    expect(() => loadConfig({ BACKLINE_CONFIG: file })).toThrow(/projects\.0\.id in /);
+  });
+
+  it('says when the file cannot be read or parsed', () => {
+    expect(() => loadConfig({ BACKLINE_CONFIG: '/nonexistent/backline.json' })).toThrow(
+      /BACKLINE_CONFIG: cannot read/,
+    );
+    expect(() => loadConfig({ BACKLINE_CONFIG: fileWith('{ nope') })).toThrow(
+      /BACKLINE_CONFIG: .* is not valid/,
+    );
+  });
+});

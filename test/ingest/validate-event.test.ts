@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { configSchema } from '../../src/config/schema.js';
+import { validateEvent } from '../../src/ingest/validate-event.js';
+
+const limits = configSchema.parse({}).limits;
+const now = 1_800_000_000_000;
+const check = (event: unknown) => validateEvent(event, 'p', now, limits);
+
+describe('validateEvent', () => {
+  it('turns a valid event into a row', () => {
+    const result = check({
+      id: 'e1',
+      type: 'vote.cast',
+      ts: now - 5,
+      userId: 'u1',
+      sessionId: 's',
+      props: { showId: 7 },
+    });
+    expect(result).toEqual({
+      ok: true,
+      row: {
+        project: 'p',
+        type: 'vote.cast',
+        ts: now - 5,
+        client_ts: now - 5,
+        sent_at: null,
+        received_at: now,
+        id: 'e1',
+        user_id: 'u1',
+        anonymous_id: '',
+        session_id: 's',
+        props: '{"showId":7}',
+      },
+    });
+  });
+
+  it('corrects ts by the gap between sentAt and the receive time', () => {
+    const result = check({ id: 'e', type: 't', ts: now - 3600_000 - 200, sentAt: now - 3600_000 });
+    expect(result.ok && result.row.ts).toBe(now - 200);
+    expect(result.ok && result.row.client_ts).toBe(now - 3600_000 - 200);
+  });
+
+  it.each([
+    [{ type: 't', ts: now }, 'MISSING_FIELD'],
+    [{ id: '', type: 't', ts: now }, 'MISSING_FIELD'],
+    [{ id: 'e', ts: now }, 'MISSING_FIELD'],
+    [{ id: 'e', type: 't' }, 'MISSING_FIELD'],
+    [{ id: 1, type: 't', ts: now }, 'BAD_FIELD_TYPE'],
+    [{ id: 'e', type: 't', ts: '1' }, 'BAD_FIELD_TYPE'],
+    [{ id: 'e', type: 't', ts: Number.NaN }, 'BAD_FIELD_TYPE'],
+    [{ id: 'e', type: 't', ts: now, sentAt: 'x' }, 'BAD_FIELD_TYPE'],
+    [{ id: 'e', type: 't', ts: now, userId: 5 }, 'BAD_FIELD_TYPE'],
+    [{ id: 'e', type: 't', ts: now, props: [1] }, 'BAD_FIELD_TYPE'],
+    [{ id: 'e', type: 't', ts: now, props: { b: new Uint8Array(2) } }, 'BAD_FIELD_TYPE'],
+    [{ id: 'e', type: 't', ts: now, props: { b: 10n } }, 'BAD_FIELD_TYPE'],
+    [{ id: '\ud800', type: 't', ts: now }, 'BAD_FIELD_TYPE'],
+    [{ id: 'e'.repeat(129), type: 't', ts: now }, 'FIELD_TOO_LONG'],
+    [{ id: 'e', type: 't', ts: now, props: { ['k'.repeat(129)]: 1 } }, 'FIELD_TOO_LONG'],
+    [{ id: 'e', type: 't', ts: now, props: { s: 'x'.repeat(8193) } }, 'FIELD_TOO_LONG'],
+    [{ id: 'e', type: 't', ts: now, props: { a: [[[[[1]]]]] } }, 'PROPS_TOO_DEEP'],
+    [
+      {
+        id: 'e',
+        type: 't',
+        ts: now,
+        props: Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`k${i}`, 'x'.repeat(4000)])),
+      },
+      'PROPS_TOO_LARGE',
+    ],
+    [{ id: 'e', type: 't', ts: now + 3600_001 }, 'TS_OUT_OF_RANGE'],
+    [{ id: 'e', type: 't', ts: now - 8 * 24 * 3600_000 }, 'TS_OUT_OF_RANGE'],
+    [{ id: 'e', type: 't', ts: -5, sentAt: -5 }, 'TS_OUT_OF_RANGE'],
+    [{ id: 'e', type: 't', ts: 1e16, sentAt: 1e16 }, 'TS_OUT_OF_RANGE'],
+    [null, 'EVENT_NOT_A_MAP'],
+    [[1], 'EVENT_NOT_A_MAP'],
+  ])('rejects case %# with %s', (event, code) => {
+    expect(check(event)).toMatchObject({ ok: false, code });
+  });
+
+  it('accepts props at the depth limit', () => {
+    expect(check({ id: 'e', type: 't', ts: now, props: { a: { b: { c: { d: 1 } } } } }).ok).toBe(
+      true,
+    );
+  });
+});

@@ -1,0 +1,105 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ClickHouse } from '../../src/storage/clickhouse.js';
+import { createEventStore, type EventRow } from '../../src/storage/event-store.js';
+import { applyRetention, migrate } from '../../src/storage/migrate.js';
+
+export function row(id: string, overrides: Partial<EventRow> = {}): EventRow {
+  const now = Date.now();
+  return {
+    project: 'p1',
+    type: 'page.view',
+    ts: now,
+    client_ts: now,
+    sent_at: null,
+    received_at: now,
+    id,
+    user_id: 'u',
+    anonymous_id: '',
+    session_id: '',
+    props: '{}',
+    ...overrides,
+  };
+}
+
+/** One suite for every ClickHouse backend (Hono's `common.case.test.ts` pattern). */
+export function clickHouseContract(name: string, open: () => Promise<ClickHouse>): void {
+  describe(`ClickHouse contract: ${name}`, () => {
+    let ch: ClickHouse;
+    beforeAll(async () => {
+      ch = await open();
+    });
+    afterAll(async () => {
+      await ch?.close();
+    });
+
+    it('applies migrations once and records them', async () => {
+      expect(await migrate(ch)).toEqual(['001_events']);
+      expect(await migrate(ch)).toEqual([]);
+      await applyRetention(ch, 30);
+      await applyRetention(ch, 30);
+      const [table] = await ch.query<{ engine_full: string }>(
+        `SELECT engine_full FROM system.tables WHERE database = currentDatabase() AND name = 'events'`,
+      );
+      expect(table!.engine_full).toContain('toIntervalDay(30)');
+    });
+
+    it('stores rows and counts them per type and time range', async () => {
+      const store = createEventStore(ch);
+      const t = Date.now() - 60_000;
+      await store.insert(
+        [
+          row('a', { ts: t }),
+          row('b', { ts: t + 1 }),
+          row('c', { ts: t, type: 'vote.cast' }),
+          row('d', { ts: t, project: 'p2' }),
+        ],
+        'contract-1',
+      );
+      expect(await store.countByType('p1', t, t + 10)).toEqual([
+        { type: 'page.view', count: 2 },
+        { type: 'vote.cast', count: 1 },
+      ]);
+      expect(await store.countByType('p1', t + 1, t + 10)).toEqual([
+        { type: 'page.view', count: 1 },
+      ]);
+      expect(await store.countByType('p3', t, t + 10)).toEqual([]);
+    });
+
+    it('stores a batch inserted twice with the same dedup token once', async () => {
+      const store = createEventStore(ch);
+      const rows = [row('tok-1', { type: 'tok' }), row('tok-2', { type: 'tok' })];
+      await store.insert(rows, 'contract-same');
+      await store.insert(rows, 'contract-same');
+      expect(await store.countByType('p1', 0, Date.now() + 1000)).toContainEqual({
+        type: 'tok',
+        count: 2,
+      });
+    });
+
+    it('keeps any Unicode and props JSON intact', async () => {
+      const store = createEventStore(ch);
+      const props = JSON.stringify({ s: 'line\nbreak "quoted" \\ ☃ \ud83c\udfb5', lone: '\ud800' });
+      await store.insert([row('ü-☃-🎵', { type: 'unicode', props })], 'contract-unicode');
+      const [stored] = await ch.query<{ id: string; props: string }>(
+        `SELECT id, props FROM events WHERE type = {type:String}`,
+        { type: 'unicode' },
+      );
+      expect(stored).toEqual({ id: 'ü-☃-🎵', props });
+      expect(JSON.parse(stored!.props).lone).toBe('\ud800');
+    });
+
+    it('lists the ids received since a time, newest first', async () => {
+      const store = createEventStore(ch);
+      const t = Date.now() + 5000;
+      await store.insert(
+        [row('r1', { received_at: t }), row('r2', { received_at: t + 1, project: 'p2' })],
+        'contract-recent',
+      );
+      expect(await store.recentIds(t, 10)).toEqual([
+        ['p2', 'r2'],
+        ['p1', 'r1'],
+      ]);
+      expect(await store.recentIds(t, 1)).toEqual([['p2', 'r2']]);
+    });
+  });
+}
