@@ -1,7 +1,7 @@
 import type { BenchOptions } from './options.js';
 import { byCode, count, mebibytes, ms } from './number-format.js';
 import type { Scenario, ScenarioResult } from './scenario.js';
-import { serverCommand, startServer, type ServerProcess } from './server-process.js';
+import { serverCommand, serverEnv, startServer, type ServerProcess } from './server-process.js';
 import { runWsLoad, type WsLoadResult } from './ws-load.js';
 
 const name = 'ingest-ws';
@@ -33,7 +33,12 @@ async function runIngestWs(options: BenchOptions): Promise<ScenarioResult> {
     });
     const rssAtEndBytes = server.rssBytes();
     const survived = server.alive();
-    const figures = { serverCommand, ...load, rssAtStartBytes, rssAtEndBytes };
+    const figures = {
+      server: { command: serverCommand, env: serverEnv },
+      ...load,
+      rssAtStartBytes,
+      rssAtEndBytes,
+    };
     return {
       scenario: name,
       ...verdict(load, survived, server.logTail()),

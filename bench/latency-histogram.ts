@@ -35,11 +35,14 @@ export function createLatencyHistogram() {
       histogram.recordValue(Math.min(highestMicros, Math.max(1, Math.round(latencyMs * 1000))));
     },
     summary(): LatencySummary {
+      // A percentile reads the top of its bucket, which can lie above the exact max.
+      const at = (percentile: number) =>
+        ms(Math.min(histogram.getValueAtPercentile(percentile), histogram.maxValue));
       return {
         samples: histogram.totalCount,
-        p50Ms: ms(histogram.getValueAtPercentile(50)),
-        p99Ms: ms(histogram.getValueAtPercentile(99)),
-        p999Ms: ms(histogram.getValueAtPercentile(99.9)),
+        p50Ms: at(50),
+        p99Ms: at(99),
+        p999Ms: at(99.9),
         maxMs: ms(histogram.maxValue),
         meanMs: ms(histogram.mean),
       };

@@ -7,8 +7,15 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { settlesWithin } from './deadline.js';
 
-/** The exact command the benchmarks run, from the project root. */
+/** The exact command the benchmarks run, from the project root, with its settings. */
 export const serverCommand = 'node --import tsx src/main.ts';
+export const serverEnv = {
+  PORT: '0',
+  HOST: '127.0.0.1',
+  DATA_DIR: '<fresh folder under os.tmpdir()>',
+  BACKLINE_DEV_KEY: '<random per run>',
+  LOG_LEVEL: 'warn',
+};
 
 export interface ServerProcess {
   readonly pid: number;
@@ -71,7 +78,7 @@ export async function startServer(options = defaultServerOptions): Promise<Serve
     child.once('error', (err) => resolve(`spawn failed: ${err.message}`));
     child.once('exit', (code, signal) => resolve(signal ?? `exit code ${code}`));
   });
-  const port = new Promise<number>((resolve) => readLines(child, tail, resolve));
+  const port = new Promise<number>((resolve) => readLines(child, tail, key, resolve));
   const cleanUp = () => killAndRemove(child, dataDir);
   process.once('exit', cleanUp);
 
@@ -103,12 +110,18 @@ export async function startServer(options = defaultServerOptions): Promise<Serve
 }
 
 /** Keeps reading both pipes for the whole run: a full pipe would block the server's writes. */
-function readLines(child: ChildProcess, tail: string[], onPort: (port: number) => void): void {
+function readLines(
+  child: ChildProcess,
+  tail: string[],
+  key: string,
+  onPort: (port: number) => void,
+): void {
   for (const stream of [child.stdout!, child.stderr!]) {
     createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => {
       const match = listening.exec(line);
       if (match) onPort(Number(match[1]));
-      tail.push(line.slice(0, 500));
+      // The server prints its key on start; reports should not carry it.
+      tail.push(line.replaceAll(key, '<key>').slice(0, 500));
       if (tail.length > tailLines) tail.shift();
     });
   }
