@@ -56,23 +56,12 @@ const inheritedSettings =
 export async function startServer(options = defaultServerOptions): Promise<ServerProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'backline-bench-'));
   const key = `bench_${randomBytes(24).toString('base64url')}`;
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !inheritedSettings.test(k)),
-  );
-  Object.assign(env, {
-    PORT: '0',
-    HOST: '127.0.0.1',
-    DATA_DIR: dataDir,
-    BACKLINE_DEV_KEY: key,
-    LOG_LEVEL: 'warn',
-  });
   const [, ...args] = serverCommand.split(' ');
   const child = spawn(process.execPath, args, {
     cwd: projectRoot,
-    env,
+    env: environment(dataDir, key),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-
   const tail: string[] = [];
   const exited = new Promise<string>((resolve) => {
     child.once('error', (err) => resolve(`spawn failed: ${err.message}`));
@@ -85,12 +74,11 @@ export async function startServer(options = defaultServerOptions): Promise<Serve
   const stop = async () => {
     if (alive(child)) signal(child, 'SIGTERM');
     if (!(await settlesWithin(exited, options.stopTimeoutMs))) signal(child, 'SIGKILL');
-    const ended = (await settlesWithin(exited, 5000)) ? await exited : 'did not exit after SIGKILL';
+    const ended = (await settlesWithin(exited, 5000)) ? await exited : 'alive after SIGKILL';
     process.removeListener('exit', cleanUp);
     rmSync(dataDir, { recursive: true, force: true });
     return ended;
   };
-
   const first = Promise.race([port, exited]);
   const announced = await settlesWithin(first, options.startTimeoutMs);
   const ready = announced ? await first : `no port announced in ${options.startTimeoutMs} ms`;
@@ -98,15 +86,22 @@ export async function startServer(options = defaultServerOptions): Promise<Serve
     const ended = await stop();
     throw new Error(`server did not start (${ready}; ${ended}):\n${tail.join('\n')}`);
   }
+  const pid = child.pid!;
+  const rssBytes = () => readRss(pid);
   return {
-    pid: child.pid!,
+    pid,
     port: ready,
     key,
     alive: () => alive(child),
-    rssBytes: () => readRss(child.pid!),
+    rssBytes,
     logTail: () => [...tail],
     stop,
   };
+}
+
+function environment(dataDir: string, key: string): NodeJS.ProcessEnv {
+  const kept = Object.entries(process.env).filter(([name]) => !inheritedSettings.test(name));
+  return { ...Object.fromEntries(kept), ...serverEnv, DATA_DIR: dataDir, BACKLINE_DEV_KEY: key };
 }
 
 /** Keeps reading both pipes for the whole run: a full pipe would block the server's writes. */

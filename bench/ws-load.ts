@@ -25,7 +25,7 @@ export interface WsLoadResult {
   acceptedEvents: number;
   duplicateEvents: number;
   rejectedEvents: number;
-  /** Frames sent inside the measured window, whatever became of them. */
+  /** Acknowledged frames that were sent inside the measured window, even if acked after it. */
   latencyMs: LatencySummary;
   /** Error messages and socket failures by code, over the whole run including warm-up. */
   errors: Record<string, number>;
