@@ -6,7 +6,8 @@ export const defaultDedupOptions = {
 /**
  * The ids accepted recently, per project, in two generations: lookups check both, and the
  * older one is dropped whole when the newer is full or older than the window. Remembering
- * costs one Set entry per id and no timers.
+ * costs one Set entry per id and no timers. Ids are kept in a Set per project rather than
+ * under a joined key: joining made `has` a tenth of the ingest profile.
  *
  * @example
  * const seen = createDedupWindow();
@@ -17,36 +18,42 @@ export function createDedupWindow(
   now = Date.now,
 ) {
   const { windowMs, maxIds } = { ...defaultDedupOptions, ...options };
-  let current = new Set<string>();
-  let previous = new Set<string>();
+  let current = new Map<string, Set<string>>();
+  let previous = new Map<string, Set<string>>();
+  let currentSize = 0;
+  let previousSize = 0;
   let currentSince = now();
 
-  const keyOf = (project: string, id: string) => `${project}\u0000${id}`;
   const rotateIfDue = () => {
-    if (current.size >= maxIds / 2 || now() - currentSince >= windowMs) {
+    if (currentSize >= maxIds / 2 || now() - currentSince >= windowMs) {
       previous = current;
-      current = new Set();
+      previousSize = currentSize;
+      current = new Map();
+      currentSize = 0;
       currentSince = now();
     }
   };
 
   return {
     has(project: string, id: string): boolean {
-      const key = keyOf(project, id);
-      return current.has(key) || previous.has(key);
+      return current.get(project)?.has(id) === true || previous.get(project)?.has(id) === true;
     },
     add(project: string, id: string): void {
       rotateIfDue();
-      current.add(keyOf(project, id));
+      let ids = current.get(project);
+      if (!ids) current.set(project, (ids = new Set()));
+      if (!ids.has(id)) {
+        ids.add(id);
+        currentSize += 1;
+      }
     },
     /** Used when accepted events could not be made durable, so a retry is accepted again. */
     forget(project: string, id: string): void {
-      const key = keyOf(project, id);
-      current.delete(key);
-      previous.delete(key);
+      if (current.get(project)?.delete(id)) currentSize -= 1;
+      if (previous.get(project)?.delete(id)) previousSize -= 1;
     },
     get size(): number {
-      return current.size + previous.size;
+      return currentSize + previousSize;
     },
   };
 }

@@ -161,6 +161,39 @@ describe('createBatchWriter', () => {
     await writer.stop();
   });
 
+  it('runs two inserts at once but settles batches in the order they were sent', async () => {
+    const gates: Array<() => void> = [];
+    const insert = async (batch: readonly EventRow[], token: string) => {
+      await new Promise<void>((resolve) => gates.push(resolve));
+      await store.insert(batch, token);
+    };
+    const writer = createBatchWriter(
+      {
+        table: 'events',
+        insert,
+        spool: openSpool(join(dir, 'spool-g')),
+        metrics: createMetrics(),
+        log,
+      },
+      { maxBatchRows: 10, flushIntervalMs: 60_000 },
+    );
+    writer.enqueue(rows('order1', 10));
+    const first = writer.durable();
+    writer.enqueue(rows('order2', 10));
+    const second = writer.durable();
+    const settled: string[] = [];
+    void first.then(() => settled.push('first'));
+    void second.then(() => settled.push('second'));
+    expect(gates).toHaveLength(2); // both inserts are in flight
+    gates[1]!();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(settled).toEqual([]);
+    gates[0]!();
+    await second;
+    expect(settled).toEqual(['first', 'second']);
+    await writer.stop();
+  });
+
   it('rejects durable() when neither ClickHouse nor the spool can take a batch', async () => {
     const { state, insert } = flakyInsert();
     state.down = true;
