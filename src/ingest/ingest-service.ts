@@ -2,6 +2,7 @@ import type { Limits } from '../config/schema.js';
 import { BacklineError, type ErrorCode } from '../errors.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { BatchWriter } from '../storage/batch-writer.js';
+import type { StreamEvent } from '../pipeline/stream-event.js';
 import type { EventRow } from '../storage/event-store.js';
 import type { DedupWindow } from './dedup-window.js';
 import { validateEvent } from './validate-event.js';
@@ -22,7 +23,7 @@ export interface IngestResult {
 }
 
 /** Consumers of accepted events beside storage (the stream-processing pipeline). */
-export type AcceptedListener = (rows: readonly EventRow[]) => void;
+export type AcceptedListener = (project: string, events: StreamEvent[]) => void;
 
 export interface IngestDeps {
   writer: BatchWriter<EventRow>;
@@ -55,14 +56,15 @@ export function createIngest(deps: IngestDeps) {
         throw new BacklineError('BACKPRESSURE', undefined, { retryAfterMs });
     },
 
-    accept(project: string, events: readonly unknown[]): IngestResult {
+    accept(project: string, batch: readonly unknown[]): IngestResult {
       this.checkOpen();
       const receivedAt = now();
       const rows: EventRow[] = [];
+      const events: StreamEvent[] = [];
       const rejected: Rejection[] = [];
       let duplicates = 0;
-      for (let i = 0; i < events.length; i++) {
-        const result = validateEvent(events[i], project, receivedAt, limits);
+      for (let i = 0; i < batch.length; i++) {
+        const result = validateEvent(batch[i], project, receivedAt, limits);
         if (!result.ok) {
           rejected.push({ i, code: result.code, msg: result.msg });
           metrics.eventsRejected.inc({ code: result.code });
@@ -71,14 +73,15 @@ export function createIngest(deps: IngestDeps) {
         } else {
           dedup.add(project, result.row.id);
           rows.push(result.row);
+          if (listeners.length > 0) events.push(toStreamEvent(result.row, result.props));
         }
       }
-      metrics.eventsReceived.inc(events.length);
+      metrics.eventsReceived.inc(batch.length);
       if (rows.length > 0) metrics.eventsAccepted.inc(rows.length);
       if (duplicates > 0) metrics.eventsDuplicate.inc(duplicates);
 
       writer.enqueue(rows);
-      for (const listener of listeners) listener(rows);
+      if (events.length > 0) for (const listener of listeners) listener(project, events);
       // Waiting on the writer also covers duplicates whose first copy is still in flight.
       const durable = writer.durable().catch((err: unknown) => {
         for (const row of rows) dedup.forget(project, row.id);
@@ -101,3 +104,15 @@ export function createIngest(deps: IngestDeps) {
 }
 
 export type Ingest = ReturnType<typeof createIngest>;
+
+function toStreamEvent(row: EventRow, props: Record<string, unknown>): StreamEvent {
+  return {
+    id: row.id,
+    type: row.type,
+    ts: row.ts,
+    userId: row.user_id,
+    anonymousId: row.anonymous_id,
+    sessionId: row.session_id,
+    props,
+  };
+}

@@ -3,7 +3,9 @@ import type { ErrorCode } from '../errors.js';
 import type { EventRow } from '../storage/event-store.js';
 import { isMap } from './decode-frame.js';
 
-export type Validated = { ok: true; row: EventRow } | { ok: false; code: ErrorCode; msg: string };
+export type Validated =
+  | { ok: true; row: EventRow; props: Record<string, unknown> }
+  | { ok: false; code: ErrorCode; msg: string };
 
 // DateTime64(3) holds 1900-01-01 … 2299-12-31; client clocks outside [1970, 2286] are refused
 // so that no stored row can make a whole ClickHouse insert fail.
@@ -69,6 +71,7 @@ export function validateEvent(
 
   return {
     ok: true,
+    props: (props ?? {}) as Record<string, unknown>,
     row: {
       project,
       type: type as string,

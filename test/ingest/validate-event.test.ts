@@ -18,6 +18,7 @@ describe('validateEvent', () => {
     });
     expect(result).toEqual({
       ok: true,
+      props: { showId: 7 },
       row: {
         project: 'p',
         type: 'vote.cast',

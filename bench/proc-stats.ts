@@ -1,0 +1,62 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+/** What the kernel reports about a process we started, read from /proc (Linux only). */
+
+/** Resident set size, undefined once the process is gone or off Linux. */
+export function readRssBytes(pid: number): number | undefined {
+  const status = readProc(`/proc/${pid}/status`);
+  const match = status && /^VmRSS:\s+(\d+) kB/m.exec(status);
+  return match ? Number(match[1]) * 1024 : undefined;
+}
+
+/** User + system CPU time of all the process's threads (chdb's included), in seconds. */
+export function readCpuSeconds(pid: number): number | undefined {
+  const stat = readProc(`/proc/${pid}/stat`);
+  if (!stat) return undefined;
+  // The command name (field 2) may hold spaces; the fields after its `)` are fixed.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  return Number.isFinite(utime + stime) ? (utime + stime) / clockTicksPerSecond() : undefined;
+}
+
+/**
+ * CPU use of `pid` between two readings, in percent of one core (two busy cores read 200 %).
+ *
+ * @example
+ * const cpu = startCpuMeter(server.pid);
+ * await load();
+ * cpu.percent(); // 143.5
+ */
+export function startCpuMeter(pid: number) {
+  const startCpu = readCpuSeconds(pid);
+  const startAt = performance.now();
+  return {
+    percent(): number | undefined {
+      const cpu = readCpuSeconds(pid);
+      const seconds = (performance.now() - startAt) / 1000;
+      if (cpu === undefined || startCpu === undefined || seconds <= 0) return undefined;
+      return Math.round(((cpu - startCpu) / seconds) * 1000) / 10;
+    },
+  };
+}
+
+let ticks: number | undefined;
+
+// /proc counts CPU time in clock ticks (USER_HZ); ask the system rather than assume 100.
+function clockTicksPerSecond(): number {
+  if (ticks === undefined) {
+    const out = execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8', timeout: 5000 });
+    ticks = Number(out.trim()) || 100;
+  }
+  return ticks;
+}
+
+function readProc(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,13 @@
+import type { Aggregate } from './aggregate.js';
+
+/** Events in the window (with a field: events where the field is present). */
+export const count = (hasField: boolean): Aggregate<{ n: number }> => ({
+  create: () => ({ n: 0 }),
+  add: (state, value) => {
+    if (!hasField || (value !== undefined && value !== null)) state.n += 1;
+  },
+  merge: (into, from) => {
+    into.n += from.n;
+  },
+  result: (state) => state.n,
+});

@@ -1,0 +1,90 @@
+import { Observable, type OperatorFunction } from 'rxjs';
+import {
+  addToWindow,
+  createWindow,
+  windowId,
+  type OpenWindow,
+  type Tick,
+  type WindowChange,
+  type WindowOperatorOptions,
+} from '../window-state.js';
+
+/** Window starts an event time falls in, for windows aligned to the epoch. */
+export type Assigner = (ts: number) => number[];
+
+/**
+ * The engine under tumbling and hopping windows: windows are `[start, start + size)`, an
+ * event updates every window it falls in unless that window's end plus the allowed
+ * lateness is already behind the watermark (too late: counted, not aggregated). A window
+ * goes final when the watermark passes its end; a late event within the lateness updates
+ * it again as a new final revision; it is forgotten once end + lateness is passed.
+ * Lateness is judged against the watermark before the frame, as Flink does.
+ */
+export function alignedWindows(
+  sizeMs: number,
+  assign: Assigner,
+  options: WindowOperatorOptions,
+): OperatorFunction<Tick, WindowChange[]> {
+  const { aggregates, keyOf, allowedLatenessMs, onLate } = options;
+  return (source) =>
+    new Observable<WindowChange[]>((subscriber) => {
+      const open = options.open ?? new Map<string, OpenWindow>();
+      // Windows share few distinct ends, so firing and purging walk ends, not windows.
+      const byEnd = new Map<number, Set<OpenWindow>>();
+      let watermark = -Infinity;
+
+      return source.subscribe({
+        next({ events, watermark: next }) {
+          const changed = new Set<OpenWindow>();
+          let tooLate = 0;
+          let lateWithin = 0;
+          for (const event of events) {
+            const key = keyOf(event);
+            let taken = false;
+            let late = false;
+            for (const start of assign(event.ts)) {
+              const end = start + sizeMs;
+              if (end + allowedLatenessMs <= watermark) continue;
+              const id = windowId(key, start);
+              let window = open.get(id);
+              if (!window) {
+                window = createWindow(key, start, end, aggregates);
+                open.set(id, window);
+                let ending = byEnd.get(end);
+                if (!ending) byEnd.set(end, (ending = new Set()));
+                ending.add(window);
+              }
+              addToWindow(window, event);
+              changed.add(window);
+              taken = true;
+              late ||= window.fired;
+            }
+            if (!taken) tooLate += 1;
+            else if (late) lateWithin += 1;
+          }
+          if (tooLate > 0) onLate?.('too_late', tooLate);
+          if (lateWithin > 0) onLate?.('within', lateWithin);
+
+          watermark = Math.max(watermark, next);
+          const out: WindowChange[] = [];
+          for (const window of changed) if (window.fired || window.end > watermark) out.push({ window, final: window.fired });
+          for (const [end, windows] of byEnd) {
+            if (end > watermark) continue;
+            for (const window of windows) {
+              if (!window.fired) {
+                window.fired = true;
+                out.push({ window, final: true });
+              }
+            }
+            if (end + allowedLatenessMs <= watermark) {
+              for (const window of windows) open.delete(windowId(window.key, window.start));
+              byEnd.delete(end);
+            }
+          }
+          if (out.length > 0) subscriber.next(out);
+        },
+        error: (err) => subscriber.error(err),
+        complete: () => subscriber.complete(),
+      });
+    });
+}
