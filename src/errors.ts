@@ -24,6 +24,11 @@ export const catalogue = {
   STORAGE_FAILED: { status: 503, message: 'events could not be made durable, retry' },
   SHUTTING_DOWN: { status: 503, message: 'server is shutting down, retry elsewhere or later' },
 
+  // Live subscriptions (`/v1/live`).
+  UNKNOWN_STREAM: { status: 404, message: 'no such stream in this project' },
+  TOO_MANY_SUBSCRIPTIONS: { status: 429, message: 'too many subscriptions on this socket' },
+  BAD_STREAM: { status: 400, message: 'stream definition is invalid' },
+
   // Event-level rejections: reported in `rejected[]` with the event's index.
   EVENT_NOT_A_MAP: { status: 400, message: 'event must be a map' },
   MISSING_FIELD: { status: 400, message: 'a required field is missing' },

@@ -12,10 +12,16 @@ import { warmDedup } from './ingest/warm-dedup.js';
 import { createLifecycle } from './ops/lifecycle.js';
 import { createLogger } from './ops/logger.js';
 import { createMetrics } from './ops/metrics.js';
+import { createPipelineService } from './pipeline/pipeline-service.js';
+import { createStoredWindowSink } from './pipeline/stored-window-sink.js';
+import { createStreamCatalog } from './pipeline/stream-catalog.js';
+import { createWindowCache } from './pipeline/window-cache.js';
 import { createBatchWriter } from './storage/batch-writer.js';
 import { createEventStore, eventsTable, type EventRow } from './storage/event-store.js';
 import { openSpool } from './storage/spool.js';
 import { createStorageService } from './storage/storage-service.js';
+import { createWindowStore, windowsTable, type WindowRow } from './storage/window-store.js';
+import { createLiveHub } from './transport/live-hub.js';
 import { createServer } from './transport/server.js';
 import { loadUws } from './transport/uws.js';
 
@@ -57,10 +63,44 @@ async function main(): Promise<void> {
   });
   const ingest = createIngest({ writer, dedup, metrics, limits: config.limits });
 
+  const windowStore = createWindowStore(storage.ch);
+  const windowWriter = createBatchWriter<WindowRow>(
+    {
+      table: windowsTable,
+      insert: windowStore.insert,
+      spool: openSpool(join(config.dataDir, 'spool', windowsTable)),
+      metrics,
+      log,
+    },
+    { ...config.storage, flushIntervalMs: 1000 },
+  );
+  const app = uws.App();
+  const hub = createLiveHub(app, metrics);
+  const cache = createWindowCache();
+  const pipeline = createPipelineService(
+    { sinks: [hub.sink, cache.sink, createStoredWindowSink(windowWriter)], metrics, log },
+    {},
+  );
+  const catalog = createStreamCatalog({
+    pipeline,
+    cache,
+    store: windowStore,
+    file: join(config.dataDir, 'streams.json'),
+  });
+  for (const project of projects) {
+    for (const spec of catalog.specsFor(project.id, project.streams ?? []))
+      pipeline.define(project.id, spec);
+  }
+  ingest.onAccepted(pipeline.feed);
+  metrics.countOpenWindowsWith(pipeline.openWindowCount);
+
   let ready = false;
   const server = createServer(
     {
       uws,
+      app,
+      hub,
+      catalog,
       ingest,
       store,
       auth,
@@ -101,7 +141,8 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
 
-  await lifecycle.start([storage, writer, dedupWarmUp, server]);
+  // Stopped in reverse: the server drains ingest, the pipeline completes, then the writers flush.
+  await lifecycle.start([storage, windowWriter, writer, dedupWarmUp, pipeline, server]);
   ready = true;
   announce(server.port, config.host, dev);
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { exampleStreams } from '../pipeline/example-streams.js';
 import type { Config, ProjectConfig } from './schema.js';
 
 export const devProjectId = 'dev';
@@ -32,7 +33,11 @@ export function resolveDevProject(config: Config): DevProject | undefined {
     source = 'generated';
   }
   return {
-    project: { id: devProjectId, keys: [{ key, scopes: ['ingest', 'read', 'admin'] }] },
+    project: {
+      id: devProjectId,
+      keys: [{ key, scopes: ['ingest', 'read', 'admin'] }],
+      streams: exampleStreams,
+    },
     source,
   };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { streamSpecSchema } from '../pipeline/stream-spec.js';
 
 /** What a key may do. `admin` is for the admin API that later issues add. */
 export const scopeSchema = z.enum(['ingest', 'read', 'admin']);
@@ -13,6 +14,8 @@ const projectSchema = z.object({
     .string()
     .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'project ids are lowercase [a-z0-9_-], at most 64'),
   keys: z.array(keySchema).min(1),
+  /** Metric streams of the project; the admin API can add, replace and delete more. */
+  streams: z.array(streamSpecSchema).optional(),
 });
 
 /** Per-frame and per-event limits. Frames over a frame limit are refused whole. */

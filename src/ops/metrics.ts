@@ -10,6 +10,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
  * metrics.eventsAccepted.inc(10);
  */
 export function createMetrics(registry: Registry = new Registry()) {
+  let openWindowCount = () => 0;
   collectDefaultMetrics({ register: registry });
   // prom-client names these gauges `*_total`, which `promtool check metrics` rejects.
   for (const name of [
@@ -25,6 +26,10 @@ export function createMetrics(registry: Registry = new Registry()) {
 
   return {
     registry,
+    /** The pipeline reports its open windows at scrape time. */
+    countOpenWindowsWith(count: () => number) {
+      openWindowCount = count;
+    },
     connections: new Gauge({
       name: 'backline_transport_connections',
       help: 'Open WebSocket connections by endpoint.',
@@ -128,6 +133,46 @@ export function createMetrics(registry: Registry = new Registry()) {
     spoolBytes: new Gauge({
       name: 'backline_storage_spool_bytes',
       help: 'Bytes waiting in the disk spool for ClickHouse.',
+      registers,
+    }),
+    lateEvents: new Counter({
+      name: 'backline_pipeline_late_events_total',
+      help: 'Late events by stream: within the allowed lateness (re-emitted) or too late (stored raw only).',
+      labelNames: ['stream', 'kind'],
+      registers,
+    }),
+    windowsEmitted: new Counter({
+      name: 'backline_pipeline_windows_emitted_total',
+      help: 'Window results emitted, by stream and whether final.',
+      labelNames: ['stream', 'final'],
+      registers,
+    }),
+    openWindows: new Gauge({
+      name: 'backline_pipeline_open_windows',
+      help: 'Windows held open in memory across all streams.',
+      registers,
+      collect() {
+        this.set(openWindowCount());
+      },
+    }),
+    liveSubscriptions: new Gauge({
+      name: 'backline_live_subscriptions',
+      help: 'Active dashboard subscriptions.',
+      registers,
+    }),
+    liveSlowConsumers: new Gauge({
+      name: 'backline_live_slow_consumers',
+      help: 'Dashboard sockets currently behind, served from their coalescing queue.',
+      registers,
+    }),
+    liveUpdatesCoalesced: new Counter({
+      name: 'backline_live_updates_coalesced_total',
+      help: 'Window updates to slow dashboards replaced by a newer update of the same window.',
+      registers,
+    }),
+    liveUpdatesDropped: new Counter({
+      name: 'backline_live_updates_dropped_total',
+      help: 'Window updates dropped for slow dashboards past the queue limit.',
       registers,
     }),
     eventLoopLag: new Gauge({

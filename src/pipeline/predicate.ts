@@ -8,7 +8,8 @@ export type Predicate = (event: StreamEvent) => boolean;
 export function compileSource(source: StreamSpec['source']): Predicate {
   const types = source.types ? new Set(source.types) : undefined;
   const conditions = source.where.map(compileCondition);
-  return (event) => (types === undefined || types.has(event.type)) && conditions.every((check) => check(event));
+  return (event) =>
+    (types === undefined || types.has(event.type)) && conditions.every((check) => check(event));
 }
 
 function compileCondition({ field, op, value }: Condition): Predicate {
@@ -26,10 +27,19 @@ function compileCondition({ field, op, value }: Condition): Predicate {
     }
     default: {
       const bound = value as number | string;
-      const compare = { gt: (a: number | string) => a > bound, gte: (a: number | string) => a >= bound, lt: (a: number | string) => a < bound, lte: (a: number | string) => a <= bound }[op];
+      const compare = {
+        gt: (a: number | string) => a > bound,
+        gte: (a: number | string) => a >= bound,
+        lt: (a: number | string) => a < bound,
+        lte: (a: number | string) => a <= bound,
+      }[op];
       return (event) => {
         const actual = read(event);
-        return (typeof actual === 'number' || typeof actual === 'string') && typeof actual === typeof bound && compare(actual);
+        return (
+          (typeof actual === 'number' || typeof actual === 'string') &&
+          typeof actual === typeof bound &&
+          compare(actual)
+        );
       };
     }
   }

@@ -46,7 +46,10 @@ export function streamPipeline(
         : sessionWindow(window.gapMs, windowOptions);
   return pipe(
     filterEvents(compileSource(spec.source)),
-    withWatermark({ outOfOrderMs: spec.outOfOrderMs, idleTickMs: spec.idleTickMs }, options.scheduler),
+    withWatermark(
+      { outOfOrderMs: spec.outOfOrderMs, idleTickMs: spec.idleTickMs },
+      options.scheduler,
+    ),
     windows,
     emitWindows(spec.name, spec.emit, options.scheduler),
   );

@@ -3,7 +3,10 @@ import { z } from 'zod';
 /** Event fields a stream may read: the top-level ones, or `props.<path>`. */
 const fieldPath = z
   .string()
-  .regex(/^(id|type|ts|userId|anonymousId|sessionId|props(\.[A-Za-z0-9_$-]+)+)$/, 'a field is id, type, ts, userId, anonymousId, sessionId or props.<path>');
+  .regex(
+    /^(id|type|ts|userId|anonymousId|sessionId|props(\.[A-Za-z0-9_$-]+)+)$/,
+    'a field is id, type, ts, userId, anonymousId, sessionId or props.<path>',
+  );
 
 const condition = z.object({
   field: fieldPath,
@@ -13,19 +16,32 @@ const condition = z.object({
 
 const aggregate = z.discriminatedUnion('fn', [
   z.object({ name: z.string(), fn: z.literal('count'), field: fieldPath.optional() }),
-  z.object({ name: z.string(), fn: z.enum(['sum', 'min', 'max', 'avg', 'uniq']), field: fieldPath }),
+  z.object({
+    name: z.string(),
+    fn: z.enum(['sum', 'min', 'max', 'avg', 'uniq']),
+    field: fieldPath,
+  }),
   z.object({
     name: z.string(),
     fn: z.literal('quantiles'),
     field: fieldPath,
     q: z.array(z.number().gt(0).lt(1)).min(1).default([0.5, 0.95, 0.99]),
   }),
-  z.object({ name: z.string(), fn: z.literal('topK'), field: fieldPath, k: z.number().int().min(1).max(1000).default(10) }),
+  z.object({
+    name: z.string(),
+    fn: z.literal('topK'),
+    field: fieldPath,
+    k: z.number().int().min(1).max(1000).default(10),
+  }),
 ]);
 
 const windowSpec = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('tumbling'), sizeMs: z.number().int().min(10) }),
-  z.object({ kind: z.literal('hopping'), sizeMs: z.number().int().min(10), slideMs: z.number().int().min(10) }),
+  z.object({
+    kind: z.literal('hopping'),
+    sizeMs: z.number().int().min(10),
+    slideMs: z.number().int().min(10),
+  }),
   z.object({ kind: z.literal('session'), gapMs: z.number().int().min(10) }),
 ]);
 
@@ -39,7 +55,9 @@ const windowSpec = z.discriminatedUnion('kind', [
  */
 export const streamSpecSchema = z
   .object({
-    name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'stream names are lowercase [a-z0-9_-], at most 64'),
+    name: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'stream names are lowercase [a-z0-9_-], at most 64'),
     source: z
       .object({
         types: z.array(z.string().min(1)).optional(), // absent: every type

@@ -41,8 +41,21 @@ export interface WindowOperatorOptions {
 
 export const windowId = (key: string, start: number): string => `${key}\u0000${start}`;
 
-export function createWindow(key: string, start: number, end: number, aggregates: readonly BoundAggregate[]): OpenWindow {
-  return { key, start, end, aggregates, states: aggregates.map((a) => a.fn.create()), rev: 0, fired: false };
+export function createWindow(
+  key: string,
+  start: number,
+  end: number,
+  aggregates: readonly BoundAggregate[],
+): OpenWindow {
+  return {
+    key,
+    start,
+    end,
+    aggregates,
+    states: aggregates.map((a) => a.fn.create()),
+    rev: 0,
+    fired: false,
+  };
 }
 
 export function addToWindow(window: OpenWindow, event: StreamEvent): void {
@@ -62,9 +75,24 @@ export function mergeWindows(into: OpenWindow, from: OpenWindow): void {
 }
 
 /** The window's current result; `bump` makes it a new revision (an emission). */
-export function windowResult(stream: string, window: OpenWindow, final: boolean, bump = true): WindowResult {
+export function windowResult(
+  stream: string,
+  window: OpenWindow,
+  final: boolean,
+  bump = true,
+): WindowResult {
   if (bump) window.rev += 1;
   const values: Record<string, unknown> = {};
-  window.aggregates.forEach((aggregate, i) => (values[aggregate.name] = aggregate.fn.result(window.states[i])));
-  return { stream, start: window.start, end: window.end, key: window.key, values, final, rev: window.rev };
+  window.aggregates.forEach(
+    (aggregate, i) => (values[aggregate.name] = aggregate.fn.result(window.states[i])),
+  );
+  return {
+    stream,
+    start: window.start,
+    end: window.end,
+    key: window.key,
+    values,
+    final,
+    rev: window.rev,
+  };
 }

@@ -9,6 +9,8 @@ export interface RequestInfo {
   url: string;
   query: URLSearchParams;
   credential: string | undefined;
+  /** The `Authorization` header carried the key, so `?key=` is free for another meaning. */
+  credentialInHeader: boolean;
   contentType: string;
   wantsMsgpack: boolean;
 }
@@ -16,10 +18,12 @@ export interface RequestInfo {
 export function readRequest(req: HttpRequest): RequestInfo {
   const query = new URLSearchParams(req.getQuery() ?? '');
   const accept = req.getHeader('accept');
+  const fromHeader = bearer(req.getHeader('authorization'));
   return {
     url: req.getUrl(),
     query,
-    credential: query.get('key') ?? bearer(req.getHeader('authorization')),
+    credential: fromHeader ?? query.get('key') ?? undefined,
+    credentialInHeader: fromHeader !== undefined,
     contentType: req.getHeader('content-type'),
     wantsMsgpack: /application\/(x-|vnd\.)?msgpack/.test(accept),
   };

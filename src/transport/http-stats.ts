@@ -46,7 +46,7 @@ export function registerHttpStats(
   });
 }
 
-function parseTime(value: string | null, name: string): number | undefined {
+export function parseTime(value: string | null, name: string): number | undefined {
   if (value === null || value === '') return undefined;
   const ms = /^-?\d+$/.test(value) ? Number(value) : Date.parse(value);
   if (!Number.isFinite(ms))

@@ -1,4 +1,4 @@
-import type { WebSocket, us_listen_socket } from 'uWebSockets.js';
+import type { TemplatedApp, WebSocket, us_listen_socket } from 'uWebSockets.js';
 import type { Authenticator } from '../auth/key-registry.js';
 import type { Limits } from '../config/schema.js';
 import { closeCodes } from '../errors.js';
@@ -6,16 +6,24 @@ import type { Ingest } from '../ingest/ingest-service.js';
 import type { Service } from '../ops/lifecycle.js';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
+import type { StreamCatalog } from '../pipeline/stream-catalog.js';
 import type { EventStore } from '../storage/event-store.js';
 import { registerHttpEvents } from './http-events.js';
 import { registerHttpOps, type ReadinessCheck } from './http-ops.js';
 import { registerHttpStats } from './http-stats.js';
+import { registerHttpStreams } from './http-streams.js';
 import { registerIngestSocket } from './ingest-socket.js';
+import type { LiveHub } from './live-hub.js';
+import { registerLiveSocket } from './live-socket.js';
 import { createSocketWriter, type SocketState } from './socket-writer.js';
 import type { Uws } from './uws.js';
 
 export interface ServerDeps {
   uws: Uws;
+  /** The uWS app the live hub publishes on. */
+  app: TemplatedApp;
+  hub: LiveHub;
+  catalog: StreamCatalog;
   ingest: Ingest;
   store: EventStore;
   auth: Authenticator;
@@ -42,7 +50,7 @@ export interface Server extends Service {
  */
 export function createServer(deps: ServerDeps, options: ServerOptions): Server {
   const { uws, ingest, metrics, log } = deps;
-  const app = uws.App();
+  const { app } = deps;
   const sockets = new Set<WebSocket<SocketState>>();
   const pending = new Set<Promise<unknown>>();
   const writer = createSocketWriter(metrics);
@@ -50,7 +58,9 @@ export function createServer(deps: ServerDeps, options: ServerOptions): Server {
 
   registerIngestSocket(app, { ...common, ingest, writer }, sockets);
   registerHttpEvents(app, { ...common, ingest, pending });
+  registerLiveSocket(app, { ...common, hub: deps.hub, catalog: deps.catalog, writer }, sockets);
   registerHttpStats(app, { ...common, store: deps.store });
+  registerHttpStreams(app, { ...common, catalog: deps.catalog });
   registerHttpOps(app, { metrics, log, readiness: deps.readiness });
 
   let listenSocket: us_listen_socket | undefined;

@@ -16,5 +16,7 @@ export const quantiles = (levels: readonly number[]): Aggregate<DDSketch> => ({
   },
   merge: (into, from) => into.merge(from),
   result: (state) =>
-    Object.fromEntries(levels.map((q) => [quantileName(q), state.count === 0 ? null : state.getValueAtQuantile(q)])),
+    Object.fromEntries(
+      levels.map((q) => [quantileName(q), state.count === 0 ? null : state.getValueAtQuantile(q)]),
+    ),
 });

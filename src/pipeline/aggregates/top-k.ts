@@ -5,7 +5,10 @@ import { asText, type Aggregate } from './aggregate.js';
  * at most `capacity` counters; exact while there are no more distinct values than that,
  * otherwise each count overestimates by at most the smallest counter.
  */
-export const topK = (k: number, capacity = Math.max(100, k * 10)): Aggregate<Map<string, number>> => ({
+export const topK = (
+  k: number,
+  capacity = Math.max(100, k * 10),
+): Aggregate<Map<string, number>> => ({
   create: () => new Map(),
   add: (state, value) => {
     const text = asText(value);
@@ -21,7 +24,12 @@ export const topK = (k: number, capacity = Math.max(100, k * 10)): Aggregate<Map
       .map(([value, count]) => ({ value, count })),
 });
 
-function increment(counters: Map<string, number>, value: string, n: number, capacity: number): void {
+function increment(
+  counters: Map<string, number>,
+  value: string,
+  n: number,
+  capacity: number,
+): void {
   const current = counters.get(value);
   if (current !== undefined || counters.size < capacity) {
     counters.set(value, (current ?? 0) + n);

@@ -67,7 +67,8 @@ export function alignedWindows(
 
           watermark = Math.max(watermark, next);
           const out: WindowChange[] = [];
-          for (const window of changed) if (window.fired || window.end > watermark) out.push({ window, final: window.fired });
+          for (const window of changed)
+            if (window.fired || window.end > watermark) out.push({ window, final: window.fired });
           for (const [end, windows] of byEnd) {
             if (end > watermark) continue;
             for (const window of windows) {

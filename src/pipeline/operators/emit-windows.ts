@@ -23,7 +23,8 @@ export function emitWindows(
           ? scheduler.schedule(function () {
               if (pending.size > 0) {
                 const results: WindowResult[] = [];
-                for (const window of pending) if (!window.fired) results.push(windowResult(stream, window, false));
+                for (const window of pending)
+                  if (!window.fired) results.push(windowResult(stream, window, false));
                 pending.clear();
                 if (results.length > 0) subscriber.next(results);
               }

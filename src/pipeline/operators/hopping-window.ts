@@ -12,7 +12,8 @@ export function hoppingWindow(
     sizeMs,
     (ts) => {
       const starts: number[] = [];
-      for (let start = Math.floor(ts / slideMs) * slideMs; start > ts - sizeMs; start -= slideMs) starts.push(start);
+      for (let start = Math.floor(ts / slideMs) * slideMs; start > ts - sizeMs; start -= slideMs)
+        starts.push(start);
       return starts;
     },
     options,

@@ -16,7 +16,10 @@ import {
  * (last event + gap). A merge keeps the earliest start, so a session's identity
  * (key, start) only changes when an out-of-order event extends it backwards.
  */
-export function sessionWindow(gapMs: number, options: WindowOperatorOptions): OperatorFunction<Tick, WindowChange[]> {
+export function sessionWindow(
+  gapMs: number,
+  options: WindowOperatorOptions,
+): OperatorFunction<Tick, WindowChange[]> {
   const { aggregates, keyOf, allowedLatenessMs, onLate } = options;
   return (source) =>
     new Observable<WindowChange[]>((subscriber) => {

@@ -3,6 +3,9 @@ import type { Tick, WindowChange, WindowOperatorOptions } from '../window-state.
 import { alignedWindows } from './aligned-windows.js';
 
 /** Back-to-back windows `[k·size, (k+1)·size)` on event time; each event is in exactly one. */
-export function tumblingWindow(sizeMs: number, options: WindowOperatorOptions): OperatorFunction<Tick, WindowChange[]> {
+export function tumblingWindow(
+  sizeMs: number,
+  options: WindowOperatorOptions,
+): OperatorFunction<Tick, WindowChange[]> {
   return alignedWindows(sizeMs, (ts) => [Math.floor(ts / sizeMs) * sizeMs], options);
 }

@@ -1,0 +1,53 @@
+import type { WindowSink } from './pipeline-service.js';
+import type { WindowResult } from './stream-event.js';
+
+export const defaultWindowCacheOptions = {
+  maxWindowsPerStream: 10_000, // latest results kept per stream for subscribe snapshots
+};
+
+/**
+ * The latest result of each recent window, per stream: what a dashboard gets as its
+ * snapshot on subscribe. Bounded per stream; the least recently updated windows go first.
+ */
+export function createWindowCache(options: Partial<typeof defaultWindowCacheOptions> = {}) {
+  const { maxWindowsPerStream } = { ...defaultWindowCacheOptions, ...options };
+  const streams = new Map<string, Map<string, WindowResult>>();
+
+  const sink: WindowSink = {
+    write(project, results) {
+      for (const result of results) {
+        const id = `${project}\u0000${result.stream}`;
+        let windows = streams.get(id);
+        if (!windows) streams.set(id, (windows = new Map()));
+        const key = `${result.start}\u0000${result.key}`;
+        const previous = windows.get(key);
+        if (previous && previous.rev > result.rev) continue;
+        windows.delete(key);
+        windows.set(key, result);
+        // Results arrive roughly in window order and updates move to the back, so the first
+        // entry is the least recently updated: dropping it is O(1).
+        if (windows.size > maxWindowsPerStream) windows.delete(windows.keys().next().value!);
+      }
+    },
+  };
+
+  return {
+    sink,
+    /** Windows of the `last` most recent window starts, oldest first; one key only when given. */
+    recent(project: string, stream: string, last: number, key?: string): WindowResult[] {
+      const windows = [...(streams.get(`${project}\u0000${stream}`)?.values() ?? [])].filter(
+        (w) => key === undefined || w.key === key,
+      );
+      const starts = [...new Set(windows.map((w) => w.start))].sort((a, b) => a - b).slice(-last);
+      const wanted = new Set(starts);
+      return windows
+        .filter((w) => wanted.has(w.start))
+        .sort((a, b) => a.start - b.start || (a.key < b.key ? -1 : 1));
+    },
+    forget(project: string, stream: string): void {
+      streams.delete(`${project}\u0000${stream}`);
+    },
+  };
+}
+
+export type WindowCache = ReturnType<typeof createWindowCache>;

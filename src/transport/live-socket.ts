@@ -1,0 +1,129 @@
+import type {
+  HttpRequest,
+  HttpResponse,
+  TemplatedApp,
+  WebSocket,
+  us_socket_context_t,
+} from 'uWebSockets.js';
+import { can } from '../auth/key-registry.js';
+import { BacklineError, closeCodes } from '../errors.js';
+import { decodeMessage } from '../ingest/decode-frame.js';
+import { handleSub } from './handlers/sub.js';
+import { handleUnsub } from './handlers/unsub.js';
+import { bearer } from './http-reply.js';
+import type { LiveSocketContext, LiveSocketDeps } from './live-context.js';
+import type { LiveSocketState } from './live-hub.js';
+import type { SocketState } from './socket-writer.js';
+
+const endpoint = '/v1/live';
+
+/**
+ * `GET /v1/live`: dashboards subscribe to metric streams with a read key (`?key=` or
+ * `Authorization: Bearer`). Same framing as ingest: binary MessagePack maps with `t`.
+ */
+export function registerLiveSocket(
+  app: TemplatedApp,
+  deps: LiveSocketDeps,
+  sockets: Set<WebSocket<SocketState>>,
+) {
+  const { auth, limits, metrics, writer, hub } = deps;
+  const ctx: LiveSocketContext = {
+    ...deps,
+    sendError(ws, err, id) {
+      const error =
+        err instanceof BacklineError
+          ? err
+          : new BacklineError('INTERNAL', undefined, { cause: err });
+      metrics.frameErrors.inc({ transport: 'live', code: error.code });
+      writer.send(ws, {
+        t: 'error',
+        code: error.code,
+        msg: error.message,
+        ...(id === undefined ? {} : { id }),
+      });
+      const state = ws.getUserData();
+      if (++state.badFrames >= limits.badFramesBeforeClose) {
+        writer.close(ws, closeCodes.policyViolation, 'too many bad frames', 'bad_frames');
+      }
+    },
+  };
+
+  app.ws<LiveSocketState>(endpoint, {
+    maxPayloadLength: 64 * 1024,
+    // Above `slowBytes` the hub queues per dashboard; this only bounds what uWS buffers.
+    maxBackpressure: 4 * 1024 * 1024,
+    idleTimeout: 120,
+    sendPingsAutomatically: true,
+
+    upgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t) {
+      const principal = auth.authenticate(
+        req.getQuery('key') || bearer(req.getHeader('authorization')),
+      );
+      if (!principal || !can(principal, 'read')) {
+        const code = principal ? 'FORBIDDEN' : 'UNAUTHORIZED';
+        metrics.upgradesRefused.inc({ code });
+        res.writeStatus(principal ? '403 Forbidden' : '401 Unauthorized');
+        res.writeHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ code, msg: new BacklineError(code).message }));
+        return;
+      }
+      const state: LiveSocketState = {
+        closed: false,
+        principal,
+        subs: new Map(),
+        pending: undefined,
+        badFrames: 0,
+      };
+      res.upgrade(
+        state,
+        req.getHeader('sec-websocket-key'),
+        req.getHeader('sec-websocket-protocol'),
+        req.getHeader('sec-websocket-extensions'),
+        context,
+      );
+    },
+
+    open(ws) {
+      sockets.add(ws as WebSocket<SocketState>);
+      hub.opened(ws);
+      metrics.connections.inc({ endpoint });
+      metrics.connectionsOpened.inc({ endpoint });
+    },
+
+    message(ws, message, isBinary) {
+      let id: unknown;
+      try {
+        if (!isBinary) throw new BacklineError('TEXT_FRAME');
+        const msg = decodeMessage(new Uint8Array(message), 64 * 1024);
+        id = msg.id;
+        switch (msg.t) {
+          case 'sub':
+            handleSub(ctx, ws, msg);
+            break;
+          case 'unsub':
+            handleUnsub(ctx, ws, msg);
+            break;
+          default:
+            throw new BacklineError(
+              'UNKNOWN_TYPE',
+              `unknown message type ${JSON.stringify(msg.t).slice(0, 64)}`,
+            );
+        }
+        ws.getUserData().badFrames = 0;
+      } catch (err) {
+        ctx.sendError(ws, err, id);
+      }
+    },
+
+    drain(ws) {
+      hub.drain(ws);
+    },
+
+    close(ws) {
+      ws.getUserData().closed = true;
+      hub.closed(ws);
+      sockets.delete(ws as WebSocket<SocketState>);
+      metrics.connections.dec({ endpoint });
+    },
+  });
+}
