@@ -1,0 +1,268 @@
+import { Session } from 'chdb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateEvents, seeded, type GeneratedEvent } from '../helpers/event-generator.js';
+import { connect, type Message, type SocketClient } from '../helpers/socket-client.js';
+import { removeDir, startServer, type ServerProcess } from '../helpers/server-process.js';
+
+// Event time: 20 bursts of 200 ms, 500 ms apart, from t0 (two minutes ago, aligned).
+const t0 = Math.floor((Date.now() - 120_000) / 10_000) * 10_000;
+const outOfOrderMs = 1500;
+const allowedLatenessMs = 4000;
+const key = 'accuracy_key_0123456789abcdef';
+const aggregates = [
+  { name: 'n', fn: 'count' },
+  { name: 'total', fn: 'sum', field: 'props.v' },
+  { name: 'lo', fn: 'min', field: 'props.v' },
+  { name: 'hi', fn: 'max', field: 'props.v' },
+  { name: 'mean', fn: 'avg', field: 'props.v' },
+  { name: 'users', fn: 'uniq', field: 'userId' },
+  { name: 'q', fn: 'quantiles', field: 'props.v', q: [0.5, 0.9] },
+];
+const common = {
+  source: { types: ['acc'] },
+  groupBy: ['props.g'],
+  aggregates,
+  outOfOrderMs,
+  allowedLatenessMs,
+  idleTickMs: 600_000,
+};
+const streams = {
+  acc_tumbling: { window: { kind: 'tumbling', sizeMs: 1000 } },
+  acc_hopping: { window: { kind: 'hopping', sizeMs: 2000, slideMs: 500 } },
+  acc_session: { window: { kind: 'session', gapMs: 300 } },
+};
+
+const { arrival } = generateEvents({
+  seed: 7,
+  t0,
+  events: 3000,
+  bursts: 20,
+  burstEveryMs: 500,
+  burstSpanMs: 200,
+  groups: 4,
+  users: 200,
+  shuffleMs: 1000,
+});
+const random = seeded(99);
+// Resent copies of events already taken (a client retrying frames whose ack it missed).
+const duplicates = arrival.slice(0, 2000).filter(() => random() < 0.05);
+// Late but within the lateness: inside burst 16 (its windows have closed), between the first
+// and last event of the same group there, so session windows keep their start.
+const lateWithin: GeneratedEvent[] = Array.from({ length: 30 }, (_, i) => {
+  const g = `g${i % 4}`;
+  const times = arrival
+    .filter((e) => e.props.g === g && e.ts >= t0 + 8000 && e.ts < t0 + 8200)
+    .map((e) => e.ts);
+  const [lo, hi] = [Math.min(...times), Math.max(...times)];
+  return {
+    id: `late-${i}`,
+    type: 'acc',
+    ts: lo + Math.floor(random() * (hi - lo)),
+    userId: `u${i}`,
+    props: { g, v: 2000 + i },
+  };
+});
+const tooLate: GeneratedEvent[] = Array.from({ length: 20 }, (_, i) => ({
+  id: `toolate-${i}`,
+  type: 'acc',
+  ts: t0 + 50 + i,
+  userId: 'late-user',
+  props: { g: 'g0', v: 5000 },
+}));
+// Events of their own group that move the watermark: past burst 19, then past every lateness.
+const pusher = (id: string, ts: number): GeneratedEvent => ({
+  id,
+  type: 'acc',
+  ts,
+  userId: 'p',
+  props: { g: 'flush', v: 0 },
+});
+
+type Result = {
+  start: number;
+  end: number;
+  key: string;
+  values: Record<string, unknown>;
+  rev: number;
+};
+
+let server: ServerProcess;
+let live: SocketClient;
+const finals = new Map<string, Map<string, Result>>();
+const stored = new Map<string, Result[]>();
+const expected = new Map<string, Array<Result & { vs: number[] }>>();
+let metricsText = '';
+
+beforeAll(async () => {
+  server = await startServer({
+    config: {
+      projects: [
+        {
+          id: 'acc',
+          keys: [{ key, scopes: ['ingest', 'read'] }],
+          streams: Object.entries(streams).map(([name, spec]) => ({ name, ...common, ...spec })),
+        },
+      ],
+    },
+  });
+  live = await connect(`${server.wsUrl}/v1/live?key=${key}`);
+  for (const name of Object.keys(streams)) {
+    live.send({ t: 'sub', id: name, stream: name });
+    expect(await live.nextMessage()).toMatchObject({ t: 'snapshot', id: name, windows: [] });
+    finals.set(name, new Map());
+  }
+  live.ws.on('message', () => undefined);
+
+  const ingest = await connect(`${server.wsUrl}/v1/ingest?key=${key}`);
+  let seq = 0;
+  const send = async (events: GeneratedEvent[]) => {
+    for (let i = 0; i < events.length; i += 100) {
+      ingest.send({ t: 'events', seq: ++seq, events: events.slice(i, i + 100) });
+      expect(await ingest.nextMessage()).toMatchObject({ t: 'ack', seq });
+    }
+  };
+  await send(arrival.slice(0, 2000));
+  await send([...duplicates, ...arrival.slice(2000)]);
+  await send([pusher('push-1', t0 + 10_000 + outOfOrderMs + 1)]);
+  await send([...lateWithin, ...tooLate]);
+  await send([pusher('push-2', t0 + 10_000 + outOfOrderMs + allowedLatenessMs + 2000 + 1)]);
+  ingest.close();
+
+  // Collect window messages until the stream is quiet for a second.
+  for (;;) {
+    const message: Message | undefined = await live.nextMessage(1000).catch(() => undefined);
+    if (!message) break;
+    if (message.t !== 'window') continue;
+    const w = message.w as Result & { final: boolean };
+    if (!w.final || w.key === 'flush') continue;
+    const byWindow = finals.get(message.id as string)!;
+    const id = `${w.start}/${w.key}`;
+    if ((byWindow.get(id)?.rev ?? 0) < w.rev) byWindow.set(id, w);
+  }
+  live.close();
+
+  // The window table is written about every second: wait until it holds every final window.
+  for (const name of Object.keys(streams)) {
+    let windows: Result[] = [];
+    for (let i = 0; i < 50 && windows.length !== finals.get(name)!.size; i++) {
+      if (i > 0) await new Promise((resolve) => setTimeout(resolve, 200));
+      windows = await storedWindows(name);
+    }
+    stored.set(name, sorted(windows));
+  }
+  metricsText = await (await fetch(`${server.url}/metrics`)).text();
+
+  // Direct SQL over the raw events needs the folder: chdb allows one process per folder.
+  expect(await server.stop()).toBe(0);
+  const session = new Session(`${server.dataDir}/clickhouse`);
+  try {
+    for (const name of Object.keys(streams) as Array<keyof typeof streams>) {
+      expected.set(name, sorted(sqlWindows(session, name)) as Array<Result & { vs: number[] }>);
+    }
+  } finally {
+    session.close();
+  }
+}, 120_000);
+
+afterAll(() => removeDir(server.dataDir));
+
+const sorted = <T extends Result>(results: Iterable<T>): T[] =>
+  [...results].sort((a, b) => a.start - b.start || (a.key < b.key ? -1 : 1));
+
+async function storedWindows(stream: string): Promise<Result[]> {
+  const res = await fetch(
+    `${server.url}/v1/streams/${stream}/windows?from=${t0 - 10_000}&to=${t0 + 60_000}`,
+    {
+      headers: { authorization: `Bearer ${key}` },
+    },
+  );
+  const body = (await res.json()) as { windows: Result[] };
+  return body.windows.filter((w) => w.key !== 'flush');
+}
+
+/** The same windows computed by ClickHouse from the raw events (too-late ones excluded). */
+function sqlWindows(
+  session: Session,
+  stream: keyof typeof streams,
+): Array<Result & { vs: number[] }> {
+  const base = `SELECT JSONExtractString(props, 'g') AS key, toUnixTimestamp64Milli(ts) AS ms, JSONExtractInt(props, 'v') AS v, user_id, id
+    FROM events WHERE project = 'acc' AND type = 'acc' AND id NOT LIKE 'toolate-%' AND key != 'flush'`;
+  const aggs = `count() AS n, sum(v) AS total, min(v) AS lo, max(v) AS hi, avg(v) AS mean, uniqExact(user_id) AS users, arraySort(groupArray(v)) AS vs`;
+  const sql = {
+    acc_tumbling: `SELECT key, intDiv(ms, 1000) * 1000 AS start, start + 1000 AS end, ${aggs} FROM (${base}) GROUP BY key, start`,
+    acc_hopping: `SELECT key, arrayJoin(arrayMap(k -> intDiv(ms, 500) * 500 - k * 500, range(4))) AS start, start + 2000 AS end, ${aggs}
+      FROM (${base}) GROUP BY key, start`,
+    acc_session: `SELECT key, min(ms) AS start, max(ms) + 300 AS end, ${aggs} FROM (
+        SELECT *, sum(is_new) OVER (PARTITION BY key ORDER BY ms, id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS sid FROM (
+          SELECT *, if(ms - lagInFrame(ms, 1, -1000000000) OVER (PARTITION BY key ORDER BY ms, id ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) >= 300, 1, 0) AS is_new
+          FROM (${base})))
+      GROUP BY key, sid`,
+  }[stream];
+  return session
+    .query(sql, 'JSONEachRow')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const row = JSON.parse(line) as Record<string, unknown>;
+      const vs = (row.vs as Array<string | number>).map(Number);
+      return {
+        key: row.key as string,
+        start: Number(row.start),
+        end: Number(row.end),
+        rev: 0,
+        vs,
+        values: {
+          n: Number(row.n),
+          total: Number(row.total),
+          lo: Number(row.lo),
+          hi: Number(row.hi),
+          mean: Number(row.mean),
+          users: Number(row.users),
+        },
+      };
+    });
+}
+
+/** DDSketch is within 1% of the value at the quantile's rank; ranks may differ by one. */
+function expectQuantile(estimate: number, values: number[], q: number): void {
+  const rank = q * (values.length - 1);
+  const near = values.slice(Math.max(0, Math.floor(rank) - 1), Math.ceil(rank) + 2);
+  expect(
+    near.some((x) => Math.abs(estimate - x) <= 0.01 * Math.abs(x) + 1e-9),
+    `${estimate} vs ${near}`,
+  ).toBe(true);
+}
+
+describe.each(Object.keys(streams) as Array<keyof typeof streams>)('%s', (stream) => {
+  it('agrees live, in the window table and with SQL over the raw events', () => {
+    const liveResults = sorted(finals.get(stream)!.values());
+    expect(liveResults.length).toBeGreaterThan(20);
+    const strip = ({ start, end, key: k, values }: Result) => ({ start, end, key: k, values });
+    expect(stored.get(stream)!.map(strip)).toEqual(liveResults.map(strip));
+
+    const want = expected.get(stream)!;
+    expect(liveResults.map((w) => `${w.start}/${w.key}`)).toEqual(
+      want.map((w) => `${w.start}/${w.key}`),
+    );
+    want.forEach((sql, i) => {
+      const got = liveResults[i]!;
+      expect(got.end).toBe(sql.end);
+      for (const name of ['n', 'total', 'lo', 'hi', 'users'] as const)
+        expect(got.values[name], name).toBe(sql.values[name]);
+      expect(got.values.mean as number).toBeCloseTo(sql.values.mean as number, 9);
+      const q = got.values.q as Record<string, number>;
+      expectQuantile(q.p50!, sql.vs, 0.5);
+      expectQuantile(q.p90!, sql.vs, 0.9);
+    });
+  });
+
+  it('re-emitted windows for late events and counted both kinds of late', () => {
+    expect(metricsText).toContain(
+      `backline_pipeline_late_events_total{stream="${stream}",kind="too_late"} ${tooLate.length}`,
+    );
+    expect(metricsText).toContain(
+      `backline_pipeline_late_events_total{stream="${stream}",kind="within"} ${lateWithin.length}`,
+    );
+    expect([...finals.get(stream)!.values()].some((w) => w.rev > 1)).toBe(true);
+  });
+});
