@@ -13,6 +13,7 @@ import { createLifecycle } from './ops/lifecycle.js';
 import { createLogger } from './ops/logger.js';
 import { createMetrics } from './ops/metrics.js';
 import { createPipelineService } from './pipeline/pipeline-service.js';
+import { createRollups } from './pipeline/rollups.js';
 import { createStoredWindowSink } from './pipeline/stored-window-sink.js';
 import { createStreamCatalog } from './pipeline/stream-catalog.js';
 import { createWindowCache } from './pipeline/window-cache.js';
@@ -85,6 +86,7 @@ async function main(): Promise<void> {
     pipeline,
     cache,
     store: windowStore,
+    rollups: createRollups(storage.ch),
     file: join(config.dataDir, 'streams.json'),
   });
   for (const project of projects) {
@@ -110,6 +112,11 @@ async function main(): Promise<void> {
     },
     { host: config.host, port: config.port, limits: config.limits },
   );
+  const rollupsReady = {
+    name: 'rollups',
+    start: () => catalog.ensureRollups(projects.map((p) => p.id)),
+    stop: async () => undefined,
+  };
   const dedupWarmUp = {
     name: 'dedup-warm-up',
     start: async () => {
@@ -142,7 +149,15 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
 
   // Stopped in reverse: the server drains ingest, the pipeline completes, then the writers flush.
-  await lifecycle.start([storage, windowWriter, writer, dedupWarmUp, pipeline, server]);
+  await lifecycle.start([
+    storage,
+    rollupsReady,
+    windowWriter,
+    writer,
+    dedupWarmUp,
+    pipeline,
+    server,
+  ]);
   ready = true;
   announce(server.port, config.host, dev);
 }

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { BacklineError } from '../errors.js';
 import type { WindowStore } from '../storage/window-store.js';
 import type { PipelineService } from './pipeline-service.js';
+import type { RollupBucket, RollupRow, Rollups } from './rollups.js';
 import { streamSpecSchema, type StreamSpec } from './stream-spec.js';
 import type { WindowResult } from './stream-event.js';
 import type { WindowCache } from './window-cache.js';
@@ -20,9 +21,10 @@ export function createStreamCatalog(deps: {
   pipeline: PipelineService;
   cache: WindowCache;
   store: WindowStore;
+  rollups: Rollups;
   file: string;
 }) {
-  const { pipeline, cache, store, file } = deps;
+  const { pipeline, cache, store, rollups, file } = deps;
   const overrides = readOverrides(file);
 
   const save = () => {
@@ -77,7 +79,25 @@ export function createStreamCatalog(deps: {
         .filter((w) => w.start >= fromMs && w.start < toMs);
       return merge([stored.map((w) => ({ ...w, final: true })), open]);
     },
-    define(project: string, name: string, raw: unknown): StreamSpec {
+    /** Rolled-up history from the hourly aggregate states, for ranges longer than windows. */
+    rollup(
+      project: string,
+      stream: string,
+      fromMs: number,
+      toMs: number,
+      bucket: RollupBucket,
+      key?: string,
+    ): Promise<RollupRow[]> {
+      const spec = pipeline.stream(project, stream);
+      if (!spec) throw new BacklineError('UNKNOWN_STREAM');
+      return rollups.query(project, spec, fromMs, toMs, bucket, key);
+    },
+    /** Creates every running stream's rollup (idempotent): call once storage is migrated. */
+    async ensureRollups(projects: readonly string[]): Promise<void> {
+      for (const project of projects)
+        for (const spec of pipeline.streams(project)) await rollups.ensure(project, spec);
+    },
+    async define(project: string, name: string, raw: unknown): Promise<StreamSpec> {
       const parsed = streamSpecSchema.safeParse({ ...(raw as object), name });
       if (!parsed.success) {
         throw new BacklineError(
@@ -85,14 +105,17 @@ export function createStreamCatalog(deps: {
           parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
         );
       }
+      await rollups.ensure(project, parsed.data);
       pipeline.define(project, parsed.data);
       cache.forget(project, name);
       (overrides[project] ??= {})[name] = parsed.data;
       save();
       return parsed.data;
     },
-    remove(project: string, name: string): boolean {
-      if (!pipeline.remove(project, name)) return false;
+    async remove(project: string, name: string): Promise<boolean> {
+      const spec = pipeline.stream(project, name);
+      if (!spec || !pipeline.remove(project, name)) return false;
+      await rollups.drop(project, spec);
       cache.forget(project, name);
       (overrides[project] ??= {})[name] = null;
       save();

@@ -14,7 +14,8 @@ const hour = 3600_000;
  * Metric streams over HTTP:
  * `GET /v1/streams` and `GET /v1/streams/:name` (read), `GET /v1/streams/:name/windows?from&to&key`
  * (read: stored windows joined with the open ones; `key` is the group key when the API key
- * comes as `Authorization: Bearer`, else use `groupKey`), `PUT` and `DELETE /v1/streams/:name` (admin).
+ * comes as `Authorization: Bearer`, else use `groupKey`), `GET /v1/streams/:name/rollup?from&to&bucket&key`
+ * (read: hourly aggregate states merged per hour, day or all), `PUT` and `DELETE /v1/streams/:name` (admin).
  */
 export function registerHttpStreams(
   app: TemplatedApp,
@@ -83,11 +84,27 @@ export function registerHttpStreams(
     } catch (err) {
       throw new BacklineError('BAD_JSON', `not valid JSON: ${(err as Error).message}`);
     }
-    reply.json(200, catalog.define(principal.projectId, name, raw));
+    reply.json(200, await catalog.define(principal.projectId, name, raw));
   });
 
-  route('del', '/v1/streams/:name', 'admin', (reply, principal, _info, name) => {
-    if (!catalog.remove(principal.projectId, name)) throw new BacklineError('UNKNOWN_STREAM');
+  route('get', '/v1/streams/:name/rollup', 'read', async (reply, principal, info, name) => {
+    const to = parseTime(info.query.get('to'), 'to') ?? Date.now();
+    const from = parseTime(info.query.get('from'), 'from') ?? to - 7 * 24 * hour;
+    const bucket = info.query.get('bucket') ?? 'day';
+    if (bucket !== 'hour' && bucket !== 'day' && bucket !== 'all') {
+      throw new BacklineError('BAD_QUERY', '`bucket` is hour, day or all');
+    }
+    const key =
+      info.query.get('groupKey') ??
+      (info.credentialInHeader ? info.query.get('key') : null) ??
+      undefined;
+    const rows = await catalog.rollup(principal.projectId, name, from, to, bucket, key);
+    reply.json(200, { stream: name, from, to, bucket, rows });
+  });
+
+  route('del', '/v1/streams/:name', 'admin', async (reply, principal, _info, name) => {
+    if (!(await catalog.remove(principal.projectId, name)))
+      throw new BacklineError('UNKNOWN_STREAM');
     reply.send(204, 'application/json', '');
   });
 }

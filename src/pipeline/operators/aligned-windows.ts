@@ -57,7 +57,7 @@ export function alignedWindows(
               addToWindow(window, event);
               changed.add(window);
               taken = true;
-              late ||= window.fired;
+              late ||= end <= watermark; // closed, whether or not it had events yet
             }
             if (!taken) tooLate += 1;
             else if (late) lateWithin += 1;

@@ -36,6 +36,9 @@ export function sessionWindow(
           if (session.start < window.end && window.start < session.end) {
             open.delete(windowId(key, session.start));
             mergeWindows(session, window);
+            // The absorbed window may still wait in an early-emit timer; as fired it is skipped
+            // there, instead of going out as a stale copy of the merged session.
+            window.fired = true;
             window = session;
           } else kept.push(session);
         }
@@ -58,7 +61,7 @@ export function sessionWindow(
             }
             const window = place(keyOf(event), event.ts);
             addToWindow(window, event);
-            if (window.fired) lateWithin += 1;
+            if (window.fired || window.end <= watermark) lateWithin += 1;
             changed.add(window);
           }
           if (tooLate > 0) onLate?.('too_late', tooLate);
