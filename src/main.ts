@@ -13,6 +13,7 @@ import { createLifecycle } from './ops/lifecycle.js';
 import { createLogger } from './ops/logger.js';
 import { createMetrics } from './ops/metrics.js';
 import { createPipelineService } from './pipeline/pipeline-service.js';
+import { replayRecent } from './pipeline/replay-recent.js';
 import { createRollups } from './pipeline/rollups.js';
 import { createStoredWindowSink } from './pipeline/stored-window-sink.js';
 import { createStreamCatalog } from './pipeline/stream-catalog.js';
@@ -117,6 +118,16 @@ async function main(): Promise<void> {
     start: () => catalog.ensureRollups(projects.map((p) => p.id)),
     stop: async () => undefined,
   };
+  const openWindowsRestored = {
+    name: 'open-windows-restored',
+    start: async () => {
+      for (const project of projects) {
+        const events = await replayRecent({ store, pipeline, log }, project.id);
+        log.info({ project: project.id, events }, 'open windows rebuilt from stored events');
+      }
+    },
+    stop: async () => undefined,
+  };
   const dedupWarmUp = {
     name: 'dedup-warm-up',
     start: async () => {
@@ -156,6 +167,7 @@ async function main(): Promise<void> {
     writer,
     dedupWarmUp,
     pipeline,
+    openWindowsRestored,
     server,
   ]);
   ready = true;

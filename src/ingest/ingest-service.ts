@@ -2,7 +2,7 @@ import type { Limits } from '../config/schema.js';
 import { BacklineError, type ErrorCode } from '../errors.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { BatchWriter } from '../storage/batch-writer.js';
-import type { StreamEvent } from '../pipeline/stream-event.js';
+import { toStreamEvent, type StreamEvent } from '../pipeline/stream-event.js';
 import type { EventRow } from '../storage/event-store.js';
 import type { DedupWindow } from './dedup-window.js';
 import { validateEvent } from './validate-event.js';
@@ -104,15 +104,3 @@ export function createIngest(deps: IngestDeps) {
 }
 
 export type Ingest = ReturnType<typeof createIngest>;
-
-function toStreamEvent(row: EventRow, props: Record<string, unknown>): StreamEvent {
-  return {
-    id: row.id,
-    type: row.type,
-    ts: row.ts,
-    userId: row.user_id,
-    anonymousId: row.anonymous_id,
-    sessionId: row.session_id,
-    props,
-  };
-}

@@ -1,4 +1,4 @@
-import { Subject, type SchedulerLike, type Subscription } from 'rxjs';
+import { merge, Subject, type SchedulerLike, type Subscription } from 'rxjs';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import { streamPipeline } from './stream-pipeline.js';
@@ -15,6 +15,8 @@ interface RunningStream {
   spec: StreamSpec;
   open: OpenWindows;
   subscription: Subscription;
+  /** The stream's own input, for replaying stored events into this stream alone. */
+  replay: Subject<StreamEvent[]>;
 }
 
 /**
@@ -42,7 +44,8 @@ export function createPipelineService(
   function define(project: string, spec: StreamSpec): void {
     remove(project, spec.name);
     const open: OpenWindows = new Map();
-    const subscription = inputOf(project)
+    const replay = new Subject<StreamEvent[]>();
+    const subscription = merge(replay, inputOf(project))
       .pipe(
         streamPipeline(spec, {
           open,
@@ -60,7 +63,7 @@ export function createPipelineService(
       });
     let streams = running.get(project);
     if (!streams) running.set(project, (streams = new Map()));
-    streams.set(spec.name, { spec, open, subscription });
+    streams.set(spec.name, { spec, open, subscription, replay });
   }
 
   function remove(project: string, name: string): boolean {
@@ -85,6 +88,10 @@ export function createPipelineService(
     },
     feed(project: string, events: StreamEvent[]): void {
       inputs.get(project)?.next(events);
+    },
+    /** Feeds stored events to one stream (restart recovery), before live events arrive. */
+    replay(project: string, name: string, events: StreamEvent[]): void {
+      running.get(project)?.get(name)?.replay.next(events);
     },
     define,
     remove,

@@ -1,3 +1,5 @@
+import type { EventRow } from '../storage/event-store.js';
+
 /** An accepted event as the pipeline sees it: props parsed, times in epoch ms. */
 export interface StreamEvent {
   id: string;
@@ -18,4 +20,17 @@ export interface WindowResult {
   values: Record<string, unknown>;
   final: boolean;
   rev: number;
+}
+
+/** The pipeline's view of a stored row; `props` is the parsed object (from ingest or JSON). */
+export function toStreamEvent(row: EventRow, props: Record<string, unknown>): StreamEvent {
+  return {
+    id: row.id,
+    type: row.type,
+    ts: row.ts,
+    userId: row.user_id,
+    anonymousId: row.anonymous_id,
+    sessionId: row.session_id,
+    props,
+  };
 }

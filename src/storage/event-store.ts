@@ -28,6 +28,13 @@ export interface EventStore {
   countByType(project: string, fromMs: number, toMs: number): Promise<TypeCount[]>;
   /** `project` and `id` of every event received at or after `sinceMs`, newest first. */
   recentIds(sinceMs: number, limit: number): Promise<Array<[project: string, id: string]>>;
+  /** A project's events with `ts` at or after `sinceMs` (optionally of some types), oldest first. */
+  eventsSince(
+    project: string,
+    sinceMs: number,
+    types: readonly string[] | undefined,
+    limit: number,
+  ): Promise<EventRow[]>;
   ping(): Promise<void>;
 }
 
@@ -65,6 +72,30 @@ export function createEventStore(ch: ClickHouse): EventStore {
         { since: sinceMs, limit },
       );
       return rows.map((row) => [row.project, row.id]);
+    },
+
+    async eventsSince(project, sinceMs, types, limit) {
+      const rows = await ch.query<Record<string, unknown>>(
+        `SELECT type, toString(toUnixTimestamp64Milli(ts)) AS ts_ms, id, user_id, anonymous_id, session_id, props
+         FROM events
+         WHERE project = {project:String} AND ts >= fromUnixTimestamp64Milli({since:Int64})
+           ${types ? 'AND type IN {types:Array(String)}' : ''}
+         ORDER BY ts LIMIT {limit:UInt64}`,
+        { project, since: sinceMs, limit, ...(types ? { types } : {}) },
+      );
+      return rows.map((row) => ({
+        project,
+        type: row.type as string,
+        ts: Number(row.ts_ms),
+        client_ts: Number(row.ts_ms),
+        sent_at: null,
+        received_at: Number(row.ts_ms),
+        id: row.id as string,
+        user_id: row.user_id as string,
+        anonymous_id: row.anonymous_id as string,
+        session_id: row.session_id as string,
+        props: row.props as string,
+      }));
     },
 
     async ping() {

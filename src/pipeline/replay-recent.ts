@@ -1,0 +1,59 @@
+import type { Logger } from '../ops/logger.js';
+import type { EventStore } from '../storage/event-store.js';
+import type { PipelineService } from './pipeline-service.js';
+import { toStreamEvent } from './stream-event.js';
+import type { StreamSpec } from './stream-spec.js';
+
+export const defaultReplayOptions = {
+  maxEventsPerStream: 1_000_000, // bound on what one stream re-reads at start
+  frameSize: 1000, // events per frame fed to the stream
+  maxSessionMs: 3600_000, // how far back a session window is rebuilt
+};
+
+/**
+ * Open windows live in memory; after a restart each stream re-reads from ClickHouse the
+ * stored events that can still belong to a window not yet final or within its lateness
+ * (window length + out-of-orderness + allowed lateness), in event-time order. Windows that
+ * should have closed while the server was down close during the replay and are written;
+ * the others are open again with every event they had.
+ */
+export async function replayRecent(
+  deps: { store: EventStore; pipeline: PipelineService; log: Logger },
+  project: string,
+  options: Partial<typeof defaultReplayOptions> = {},
+  now = Date.now(),
+): Promise<number> {
+  const opts = { ...defaultReplayOptions, ...options };
+  let total = 0;
+  for (const spec of deps.pipeline.streams(project)) {
+    const since = now - reach(spec, opts.maxSessionMs);
+    const rows = await deps.store.eventsSince(
+      project,
+      since,
+      spec.source.types,
+      opts.maxEventsPerStream,
+    );
+    if (rows.length === opts.maxEventsPerStream) {
+      deps.log.warn(
+        { project, stream: spec.name, events: rows.length },
+        'replay truncated: windows may miss older events',
+      );
+    }
+    for (let i = 0; i < rows.length; i += opts.frameSize) {
+      deps.pipeline.replay(
+        project,
+        spec.name,
+        rows
+          .slice(i, i + opts.frameSize)
+          .map((row) => toStreamEvent(row, JSON.parse(row.props) as Record<string, unknown>)),
+      );
+    }
+    total += rows.length;
+  }
+  return total;
+}
+
+function reach(spec: StreamSpec, maxSessionMs: number): number {
+  const length = spec.window.kind === 'session' ? maxSessionMs : spec.window.sizeMs;
+  return length + spec.outOfOrderMs + spec.allowedLatenessMs;
+}
