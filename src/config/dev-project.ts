@@ -37,6 +37,7 @@ export function resolveDevProject(config: Config): DevProject | undefined {
       id: devProjectId,
       keys: [{ key, scopes: ['ingest', 'read', 'admin'] }],
       streams: exampleStreams,
+      notifications: { caps: [] },
     },
     source,
   };

@@ -11,6 +11,7 @@ const envSettings = {
   REDIS_URL: { path: ['redisUrl'], kind: 'string' },
   LOG_LEVEL: { path: ['logLevel'], kind: 'string' },
   BACKLINE_DEV_KEY: { path: ['devKey'], kind: 'string' },
+  BACKLINE_USER_TOKEN_SECRET: { path: ['userTokenSecret'], kind: 'string' },
   BACKLINE_ALLOW_WS_FALLBACK: { path: ['allowWsFallback'], kind: 'boolean' },
   BACKLINE_SHUTDOWN_TIMEOUT_MS: { path: ['shutdownTimeoutMs'], kind: 'number' },
 } as const;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { capSchema } from '../notify/caps.js';
 import { streamSpecSchema } from '../pipeline/stream-spec.js';
 
 /** What a key may do. `admin` is for the admin API that later issues add. */
@@ -16,6 +17,8 @@ const projectSchema = z.object({
   keys: z.array(keySchema).min(1),
   /** Metric streams of the project; the admin API can add, replace and delete more. */
   streams: z.array(streamSpecSchema).optional(),
+  /** Frequency caps per user and category, applied by the notification router. */
+  notifications: z.object({ caps: z.array(capSchema).default([]) }).prefault({}),
 });
 
 /** Per-frame and per-event limits. Frames over a frame limit are refused whole. */
@@ -70,6 +73,8 @@ export const configSchema = z.object({
   redisUrl: z.url({ protocol: /^rediss?$/ }).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   devKey: z.string().min(16).optional(),
+  /** Signs user tokens for `/v1/user`; generated once into the data folder when unset. */
+  userTokenSecret: z.string().min(32).optional(),
   /** Start even when uWebSockets.js fell back to its slow `ws` shim. */
   allowWsFallback: z.boolean().default(false),
   shutdownTimeoutMs: z.number().int().min(100).default(15_000),

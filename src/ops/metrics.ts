@@ -175,6 +175,12 @@ export function createMetrics(registry: Registry = new Registry()) {
       help: 'Window updates dropped for slow dashboards past the queue limit.',
       registers,
     }),
+    notifyDecisions: new Counter({
+      name: 'backline_notify_decisions_total',
+      help: 'Notification decisions by channel and outcome (sent, deferred, digested, suppressed, failed, …).',
+      labelNames: ['channel', 'outcome'],
+      registers,
+    }),
     eventLoopLag: new Gauge({
       name: 'backline_ops_event_loop_lag_seconds',
       help: 'Event-loop delay since the last scrape, by statistic (p50, p99, max).',

@@ -1,0 +1,132 @@
+import { part, type StateStore } from '../state/state-store.js';
+import type { Notification } from './notification.js';
+
+export type InboxState = 'seen' | 'read' | 'archived';
+
+/** A notification in a user's inbox, with its read state. Ids sort by time. */
+export interface InboxItem {
+  id: string;
+  category: string;
+  title: string;
+  body: string;
+  data: Record<string, unknown>;
+  ts: number;
+  seen: boolean;
+  read: boolean;
+  archived: boolean;
+}
+
+export interface InboxPage {
+  items: InboxItem[];
+  /** Pass as `before` for the next (older) page; absent on the last page. */
+  next: string | undefined;
+}
+
+/**
+ * Every routed notification lands in its user's inbox (`inbox/<project>/<user>/<id>`),
+ * whatever channel delivered it, so any socket can resume from the last id it saw.
+ */
+export function createInbox(state: StateStore) {
+  const prefix = (project: string, userId: string) => `inbox/${project}/${part(userId)}/`;
+  const item = (n: Notification): InboxItem => ({
+    id: n.id,
+    category: n.category,
+    title: n.title,
+    body: n.body,
+    data: n.data,
+    ts: n.ts,
+    seen: false,
+    read: false,
+    archived: false,
+  });
+
+  return {
+    async append(notification: Notification): Promise<InboxItem> {
+      const entry = item(notification);
+      await state.put(
+        `${prefix(notification.project, notification.userId)}${notification.id}`,
+        entry,
+      );
+      return entry;
+    },
+    /** Newest first, `limit` per page, archived ones only when asked. */
+    async list(
+      project: string,
+      userId: string,
+      options: { limit?: number; before?: string; archived?: boolean } = {},
+    ): Promise<InboxPage> {
+      const limit = Math.min(Math.max(options.limit ?? 50, 1), 500);
+      const base = prefix(project, userId);
+      const items: InboxItem[] = [];
+      let cursor = options.before ? `${base}${options.before}` : undefined;
+      let more = true;
+      while (items.length < limit && more) {
+        const batch = await state.list<InboxItem>(base, {
+          reverse: true,
+          limit: limit * 2,
+          ...(cursor ? { after: cursor } : {}),
+        });
+        more = batch.length === limit * 2;
+        for (const [key, value] of batch) {
+          cursor = key;
+          if (value.archived && !options.archived) continue;
+          items.push(value);
+          if (items.length === limit) break;
+        }
+      }
+      return { items, next: items.length === limit ? items[items.length - 1]!.id : undefined };
+    },
+    /** Items newer than `afterId` (oldest first): what a reconnecting socket missed. */
+    async since(
+      project: string,
+      userId: string,
+      afterId: string | undefined,
+      limit = 500,
+    ): Promise<InboxItem[]> {
+      const base = prefix(project, userId);
+      const entries = await state.list<InboxItem>(base, {
+        limit,
+        ...(afterId ? { after: `${base}${afterId}` } : {}),
+      });
+      return entries.map(([, value]) => value).filter((value) => !value.archived);
+    },
+    async counts(
+      project: string,
+      userId: string,
+    ): Promise<{ total: number; unread: number; unseen: number }> {
+      const entries = await state.list<InboxItem>(prefix(project, userId));
+      let unread = 0;
+      let unseen = 0;
+      let total = 0;
+      for (const [, value] of entries) {
+        if (value.archived) continue;
+        total += 1;
+        if (!value.read) unread += 1;
+        if (!value.seen) unseen += 1;
+      }
+      return { total, unread, unseen };
+    },
+    /** Marks items; `read` implies `seen`. Returns the ids that exist. */
+    async mark(
+      project: string,
+      userId: string,
+      ids: readonly string[],
+      as: InboxState,
+    ): Promise<string[]> {
+      const done: string[] = [];
+      for (const id of ids) {
+        const key = `${prefix(project, userId)}${id}`;
+        const value = await state.get<InboxItem>(key);
+        if (!value) continue;
+        if (as === 'archived') value.archived = true;
+        if (as === 'read') value.read = true;
+        value.seen = true;
+        await state.put(key, value);
+        done.push(id);
+      }
+      return done;
+    },
+  };
+}
+
+export type Inbox = ReturnType<typeof createInbox>;

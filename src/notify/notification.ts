@@ -1,0 +1,35 @@
+import { z } from 'zod';
+
+export const channelNames = ['in_app', 'web_push', 'email'] as const;
+export type ChannelName = (typeof channelNames)[number];
+
+/** `critical` bypasses preferences and quiet hours and goes to every enabled channel. */
+export const priorities = ['low', 'normal', 'high', 'critical'] as const;
+export type Priority = (typeof priorities)[number];
+
+/** What a rule asks for, for one user; the router decides whether, when and how. */
+export interface NotificationIntent {
+  project: string;
+  userId: string;
+  rule: string;
+  category: string;
+  title: string;
+  body: string;
+  data: Record<string, unknown>;
+  priority: Priority;
+  /** At most one notification per key per user. */
+  dedupKey: string | undefined;
+  channels: ChannelName[];
+  /** Template id and variables, for channels that render their own (email). */
+  template: string | undefined;
+  variables: Record<string, unknown>;
+}
+
+/** A notification as delivered and kept in the inbox. */
+export interface Notification extends NotificationIntent {
+  id: string;
+  ts: number;
+}
+
+export const priorityField = z.enum(priorities);
+export const channelField = z.enum(channelNames);

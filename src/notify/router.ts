@@ -1,0 +1,143 @@
+import { randomBytes } from 'node:crypto';
+import { part, sortableTime, type StateStore } from '../state/state-store.js';
+import type { Timers } from '../state/timers.js';
+import type { Caps } from './caps.js';
+import type { Channel } from './channel.js';
+import type { DecisionLog } from './decision-log.js';
+import type { Delivery } from './delivery.js';
+import { createDigests } from './digests.js';
+import type { Inbox } from './inbox.js';
+import type { ChannelName, Notification, NotificationIntent } from './notification.js';
+import { channelEnabled, type PreferenceStore } from './preferences.js';
+import { quietUntil } from './quiet-hours.js';
+
+/** Without a critical priority, the first reachable of these wins. */
+const channelOrder: readonly ChannelName[] = ['in_app', 'web_push', 'email'];
+
+export interface RouterDeps {
+  state: StateStore;
+  preferences: PreferenceStore;
+  caps: Caps;
+  inbox: Inbox;
+  channels: ReadonlyMap<ChannelName, Channel>;
+  delivery: Delivery;
+  decisions: DecisionLog;
+  timers: Timers;
+  now?: () => number;
+}
+
+interface RouteFlags {
+  id?: string;
+  /** Re-routing after quiet hours or as a digest: the earlier checks already passed. */
+  resumed?: boolean;
+}
+
+/**
+ * Smart delivery: decides for one user whether, when and through which channel a
+ * notification goes, and records every decision with its reason. In order: at most once
+ * per de-duplication key; then (unless `critical`) the user's preferences for the
+ * category, frequency caps, quiet hours (deferred to the minute they end, not dropped) and
+ * digests (low priority, when the user wants them); then the channel: in-app when the user
+ * holds a live socket, else web push when subscribed, else email — `critical` goes to every
+ * reachable channel. Every notification that goes out is also kept in the user's inbox.
+ *
+ * @example
+ * const router = createRouter({ state, preferences, caps, inbox, channels, delivery, decisions, timers });
+ * await router.route(intent);
+ */
+export function createRouter(deps: RouterDeps) {
+  const { state, preferences, caps, inbox, channels, delivery, decisions, timers } = deps;
+  const now = deps.now ?? Date.now;
+  const digests = createDigests(state, timers, (intent) => route(intent, { resumed: true }));
+
+  timers.on('deferred', async (timer) => {
+    const { intent, id } = timer.payload as { intent: NotificationIntent; id: string };
+    await route(intent, { id, resumed: true });
+  });
+
+  async function route(intent: NotificationIntent, flags: RouteFlags = {}): Promise<Notification> {
+    const notification: Notification = { ...intent, id: flags.id ?? newId(now()), ts: now() };
+    const { project, userId } = notification;
+    const critical = intent.priority === 'critical';
+
+    if (!flags.resumed && intent.dedupKey !== undefined) {
+      const fresh = await state.putIfAbsent(
+        `dedup/${project}/${part(userId)}/${part(intent.dedupKey)}`,
+        notification.id,
+      );
+      if (!fresh)
+        return suppress(notification, `duplicate: key ${intent.dedupKey} already notified`);
+    }
+
+    const prefs = await preferences.get(project, userId);
+    let wanted = intent.channels;
+    if (!critical) {
+      wanted = wanted.filter((channel) => channelEnabled(prefs, intent.category, channel));
+      if (wanted.length === 0)
+        return suppress(notification, `preference: ${intent.category} is off on every channel`);
+      const cap = await caps.exceeded(project, userId, intent.category, notification.ts);
+      if (cap)
+        return suppress(notification, `cap: ${cap.max} per ${cap.periodMs} ms for ${cap.category}`);
+      const until = flags.resumed ? undefined : quietUntil(notification.ts, prefs);
+      if (until !== undefined) {
+        await timers.schedule(
+          'deferred',
+          until,
+          { intent, id: notification.id },
+          `deferred-${notification.id}`,
+        );
+        decisions.record(
+          notification,
+          'deferred',
+          `quiet_hours: until ${new Date(until).toISOString()}`,
+        );
+        return notification;
+      }
+      if (!flags.resumed && intent.priority === 'low' && prefs.digest !== 'off') {
+        await digests.collect(notification, prefs);
+        decisions.record(notification, 'digested', `digest: ${prefs.digest}`);
+        return notification;
+      }
+    }
+
+    const reachable: ChannelName[] = [];
+    for (const name of critical
+      ? wanted
+      : channelOrder.filter((channel) => wanted.includes(channel))) {
+      if (await channels.get(name)?.reachable(project, userId)) {
+        reachable.push(name);
+        if (!critical) break;
+      }
+    }
+    await caps.count(project, userId, intent.category, notification.ts);
+    await inbox.append(notification);
+    if (reachable.length === 0) {
+      decisions.record(notification, 'sent', 'inbox_only: no channel reaches the user now');
+      return notification;
+    }
+    for (const channel of reachable) {
+      decisions.record(
+        notification,
+        'sent',
+        critical ? 'critical: every reachable channel' : 'first reachable channel',
+        channel,
+      );
+      await delivery.send(channel, notification);
+    }
+    return notification;
+  }
+
+  function suppress(notification: Notification, reason: string): Notification {
+    decisions.record(notification, 'suppressed', reason);
+    return notification;
+  }
+
+  return { route: (intent: NotificationIntent) => route(intent) };
+}
+
+export type Router = ReturnType<typeof createRouter>;
+
+/** Time-ordered ids: inbox keys sort by them, and resuming "after id" is "after time". */
+function newId(ms: number): string {
+  return `${sortableTime(ms)}-${randomBytes(5).toString('hex')}`;
+}

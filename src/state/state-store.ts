@@ -1,0 +1,32 @@
+/**
+ * Small persistent key-value state for rules and notifications (follow sets, preferences,
+ * inboxes, timers, caps, de-duplication keys). Single-node mode keeps it in LMDB under the
+ * data folder; tests may use the in-memory one; cluster mode adds Redis behind the same
+ * interface. Keys are `/`-separated paths; values are anything MessagePack can hold.
+ */
+export interface StateStore {
+  get<T>(key: string): Promise<T | undefined>;
+  put(key: string, value: unknown): Promise<void>;
+  /** Sets `key` only if absent; true when it was set (de-duplication, fire-once timers). */
+  putIfAbsent(key: string, value: unknown): Promise<boolean>;
+  del(key: string): Promise<void>;
+  /** Entries whose key starts with `prefix`, in key order (reversed on request), at most `limit`. */
+  list<T>(prefix: string, options?: ListOptions): Promise<Array<[key: string, value: T]>>;
+  close(): Promise<void>;
+}
+
+export interface ListOptions {
+  limit?: number;
+  reverse?: boolean;
+  /** Only keys strictly after this one (before it, when reversed): for paging. */
+  after?: string;
+  /** Only keys strictly before this one (in key order). */
+  before?: string;
+}
+
+/** Fixed-width numbers so keys sort by time. */
+export const sortableTime = (ms: number): string =>
+  Math.max(0, Math.floor(ms)).toString().padStart(15, '0');
+
+/** One path segment of a key: user ids and keys may hold `/`, which would blur prefixes. */
+export const part = (value: string): string => encodeURIComponent(value);

@@ -1,0 +1,102 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../ops/logger.js';
+import type { Service } from '../ops/lifecycle.js';
+import { sortableTime, type StateStore } from './state-store.js';
+
+export const defaultTimerOptions = {
+  checkEveryMs: 250, // how often due timers are looked for
+  batch: 500, // timers handled per check at most
+};
+
+export interface Timer<P = unknown> {
+  id: string;
+  kind: string;
+  dueAt: number;
+  payload: P;
+}
+
+export type TimerHandler = (timer: Timer) => Promise<void>;
+
+/**
+ * Persistent timers: kept in the StateStore under `timer/<dueAt>/<id>`, so a timer whose
+ * time passes while the server is down fires once after the restart. A timer is deleted
+ * only after its handler succeeded (at least once); handlers make repeats harmless with
+ * de-duplication keys. A failing handler is retried at the next check.
+ *
+ * @example
+ * timers.on('schedule', async (t) => fire(t.payload));
+ * await timers.schedule('schedule', Date.now() + 3600_000, { rule: 'reminder', user: 'u1' });
+ */
+export function createTimers(
+  state: StateStore,
+  log: Logger,
+  options: Partial<typeof defaultTimerOptions> = {},
+) {
+  const opts = { ...defaultTimerOptions, ...options };
+  const handlers = new Map<string, TimerHandler>();
+  let interval: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+
+  async function fireDue(now = Date.now()): Promise<number> {
+    const due = await state.list<Timer>('timer/', {
+      before: `timer/${sortableTime(now + 1)}`,
+      limit: opts.batch,
+    });
+    let fired = 0;
+    for (const [key, timer] of due) {
+      const handler = handlers.get(timer.kind);
+      if (!handler) continue;
+      try {
+        await handler(timer);
+        await state.del(key);
+        fired += 1;
+      } catch (err) {
+        log.warn(
+          { err, timer: timer.id, kind: timer.kind },
+          'timer handler failed; retrying at the next check',
+        );
+      }
+    }
+    return fired;
+  }
+
+  const service: Service = {
+    name: 'timers',
+    async start() {
+      interval = setInterval(() => {
+        running ??= fireDue()
+          .then(() => undefined)
+          .catch((err: unknown) => log.error({ err }, 'timer check failed'))
+          .finally(() => (running = undefined));
+      }, opts.checkEveryMs);
+    },
+    async stop() {
+      clearInterval(interval);
+      await running;
+    },
+  };
+
+  return {
+    ...service,
+    on(kind: string, handler: TimerHandler): void {
+      handlers.set(kind, handler);
+    },
+    /** `id` makes scheduling idempotent: the same id and time is one timer. */
+    async schedule<P>(
+      kind: string,
+      dueAt: number,
+      payload: P,
+      id: string = randomUUID(),
+    ): Promise<Timer<P>> {
+      const timer: Timer<P> = { id, kind, dueAt, payload };
+      await state.put(`timer/${sortableTime(dueAt)}/${id}`, timer);
+      return timer;
+    },
+    async cancel(dueAt: number, id: string): Promise<void> {
+      await state.del(`timer/${sortableTime(dueAt)}/${id}`);
+    },
+    fireDue,
+  };
+}
+
+export type Timers = ReturnType<typeof createTimers>;
