@@ -16,14 +16,16 @@ export function readField(path: string): FieldReader {
       return (event) => event[path] || undefined;
   }
   const keys = path.split('.').slice(1);
+  // Own properties only: `props.constructor` must not read Object.prototype.
   if (keys.length === 1) {
     const key = keys[0]!;
-    return (event) => event.props[key];
+    return (event) => (Object.hasOwn(event.props, key) ? event.props[key] : undefined);
   }
   return (event) => {
     let value: unknown = event.props;
     for (const key of keys) {
-      if (typeof value !== 'object' || value === null) return undefined;
+      if (typeof value !== 'object' || value === null || !Object.hasOwn(value, key))
+        return undefined;
       value = (value as Record<string, unknown>)[key];
     }
     return value;

@@ -15,14 +15,14 @@ const condition = z.object({
 });
 
 const aggregate = z.discriminatedUnion('fn', [
-  z.object({ name: z.string(), fn: z.literal('count'), field: fieldPath.optional() }),
+  z.object({ name: z.string().min(1), fn: z.literal('count'), field: fieldPath.optional() }),
   z.object({
     name: z.string(),
     fn: z.enum(['sum', 'min', 'max', 'avg', 'uniq']),
     field: fieldPath,
   }),
   z.object({
-    name: z.string(),
+    name: z.string().min(1),
     fn: z.literal('quantiles'),
     field: fieldPath,
     q: z.array(z.number().gt(0).lt(1)).min(1).default([0.5, 0.95, 0.99]),
@@ -79,6 +79,11 @@ export const streamSpecSchema = z
   })
   .refine((s) => s.window.kind !== 'hopping' || s.window.slideMs <= s.window.sizeMs, {
     message: 'hopping windows need slideMs ≤ sizeMs',
+    path: ['window', 'slideMs'],
+  })
+  // Each event lands in sizeMs / slideMs windows: bound the fan-out per event.
+  .refine((s) => s.window.kind !== 'hopping' || s.window.sizeMs / s.window.slideMs <= 100, {
+    message: 'hopping windows need sizeMs / slideMs ≤ 100',
     path: ['window', 'slideMs'],
   })
   .refine((s) => new Set(s.aggregates.map((a) => a.name)).size === s.aggregates.length, {
