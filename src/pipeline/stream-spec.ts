@@ -17,7 +17,7 @@ const condition = z.object({
 const aggregate = z.discriminatedUnion('fn', [
   z.object({ name: z.string().min(1), fn: z.literal('count'), field: fieldPath.optional() }),
   z.object({
-    name: z.string(),
+    name: z.string().min(1),
     fn: z.enum(['sum', 'min', 'max', 'avg', 'uniq']),
     field: fieldPath,
   }),
@@ -28,7 +28,7 @@ const aggregate = z.discriminatedUnion('fn', [
     q: z.array(z.number().gt(0).lt(1)).min(1).default([0.5, 0.95, 0.99]),
   }),
   z.object({
-    name: z.string(),
+    name: z.string().min(1),
     fn: z.literal('topK'),
     field: fieldPath,
     k: z.number().int().min(1).max(1000).default(10),
