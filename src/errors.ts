@@ -28,6 +28,12 @@ export const catalogue = {
   UNKNOWN_STREAM: { status: 404, message: 'no such stream in this project' },
   TOO_MANY_SUBSCRIPTIONS: { status: 429, message: 'too many subscriptions on this socket' },
   BAD_STREAM: { status: 400, message: 'stream definition is invalid' },
+  BAD_RULE: { status: 400, message: 'rule definition is invalid' },
+  UNKNOWN_RULE: { status: 404, message: 'no such rule in this project' },
+
+  // Users: the in-app socket (`/v1/user`) and `/v1/users/:id/…`.
+  BAD_TOKEN: { status: 401, message: 'user token is invalid or expired' },
+  BAD_PREFERENCES: { status: 400, message: 'preferences are invalid' },
 
   // Event-level rejections: reported in `rejected[]` with the event's index.
   EVENT_NOT_A_MAP: { status: 400, message: 'event must be a map' },

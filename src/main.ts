@@ -4,14 +4,29 @@
  */
 import { join } from 'node:path';
 import { createKeyRegistry } from './auth/key-registry.js';
+import { createUserTokens, loadUserTokenSecret } from './auth/user-token.js';
 import { resolveDevProject } from './config/dev-project.js';
 import { ConfigError, loadConfig } from './config/load-config.js';
+import { createDemo, demoRequested } from './demo/demo.js';
 import { createDedupWindow } from './ingest/dedup-window.js';
 import { createIngest } from './ingest/ingest-service.js';
 import { warmDedup } from './ingest/warm-dedup.js';
-import { createLifecycle } from './ops/lifecycle.js';
+import { createLifecycle, type Service } from './ops/lifecycle.js';
 import { createLogger } from './ops/logger.js';
 import { createMetrics } from './ops/metrics.js';
+import { createCaps } from './notify/caps.js';
+import { createInAppChannel } from './notify/channels/in-app.js';
+import type { Channel } from './notify/channel.js';
+import { createDecisionLog, decisionsTable, type DecisionRow } from './notify/decision-log.js';
+import { createDelivery } from './notify/delivery.js';
+import { createInbox } from './notify/inbox.js';
+import type { ChannelName } from './notify/notification.js';
+import { createPreferences } from './notify/preferences.js';
+import { createRouter } from './notify/router.js';
+import { createRuleCatalog } from './rules/rule-catalog.js';
+import { createRulesService } from './rules/rules-service.js';
+import { openLmdbStateStore } from './state/lmdb-state-store.js';
+import { createTimers } from './state/timers.js';
 import { createPipelineService } from './pipeline/pipeline-service.js';
 import { replayRecent } from './pipeline/replay-recent.js';
 import { createRollups } from './pipeline/rollups.js';
@@ -22,8 +37,11 @@ import { createBatchWriter } from './storage/batch-writer.js';
 import { createEventStore, eventsTable, type EventRow } from './storage/event-store.js';
 import { openSpool } from './storage/spool.js';
 import { createStorageService } from './storage/storage-service.js';
+import { createDashboardAssets } from './static/dashboard-assets.js';
 import { createWindowStore, windowsTable, type WindowRow } from './storage/window-store.js';
 import { createLiveHub } from './transport/live-hub.js';
+import { createSocketWriter } from './transport/socket-writer.js';
+import { createUserHub } from './transport/user-hub.js';
 import { createServer } from './transport/server.js';
 import { loadUws } from './transport/uws.js';
 
@@ -76,11 +94,67 @@ async function main(): Promise<void> {
     },
     { ...config.storage, flushIntervalMs: 1000 },
   );
+  // Notifications: state in LMDB, decisions in ClickHouse, in-app over user sockets.
+  const state = openLmdbStateStore(join(config.dataDir, 'state'));
+  const timers = createTimers(state, log);
+  const decisionWriter = createBatchWriter<DecisionRow>(
+    {
+      table: decisionsTable,
+      insert: (rows, dedupToken, timeoutMs) =>
+        storage.ch.insert(decisionsTable, rows, { dedupToken, timeoutMs }),
+      spool: openSpool(join(config.dataDir, 'spool', decisionsTable)),
+      metrics,
+      log,
+    },
+    { ...config.storage, flushIntervalMs: 200 },
+  );
+  const decisions = createDecisionLog({ writer: decisionWriter, ch: storage.ch, metrics });
+  const inbox = createInbox(state);
+  const preferences = createPreferences(state);
+  const capsByProject = new Map(
+    projects.map((project) => [project.id, project.notifications.caps]),
+  );
+  const caps = createCaps(state, (project) => capsByProject.get(project) ?? []);
+  const tokens = createUserTokens(loadUserTokenSecret(config.dataDir, config.userTokenSecret));
+  const userHub = createUserHub(createSocketWriter(metrics));
+  const channels = new Map<ChannelName, Channel>([['in_app', createInAppChannel(userHub)]]);
+  const delivery = createDelivery({ channels, timers, decisions, log });
+  const router = createRouter({
+    state,
+    preferences,
+    caps,
+    inbox,
+    channels,
+    delivery,
+    decisions,
+    timers,
+  });
+  const stateService = { name: 'state', start: async () => undefined, stop: () => state.close() };
+  const rules = createRulesService({
+    state,
+    timers,
+    ch: storage.ch,
+    route: router.route,
+    metrics,
+    log,
+  });
+  const ruleCatalog = createRuleCatalog({ rules, file: join(config.dataDir, 'rules.json') });
+  // Rules exist before the timers start: a timer due at start looks its rule up.
+  for (const project of projects) {
+    for (const spec of ruleCatalog.specsFor(project.id, project.rules ?? []))
+      rules.define(project.id, spec);
+  }
+  ingest.onAccepted(rules.onEvents);
+
   const app = uws.App();
   const hub = createLiveHub(app, metrics);
   const cache = createWindowCache();
   const pipeline = createPipelineService(
-    { sinks: [hub.sink, cache.sink, createStoredWindowSink(windowWriter)], metrics, log },
+    {
+      sinks: [hub.sink, cache.sink, createStoredWindowSink(windowWriter), rules.windowSink],
+      metrics,
+      log,
+    },
     {},
   );
   const catalog = createStreamCatalog({
@@ -110,6 +184,13 @@ async function main(): Promise<void> {
       metrics,
       log,
       readiness: { ready: () => (ready ? store.ping() : Promise.reject(new Error('starting'))) },
+      assets: createDashboardAssets(),
+      userHub,
+      tokens,
+      inbox,
+      preferences,
+      decisions,
+      ruleCatalog,
     },
     { host: config.host, port: config.port, limits: config.limits },
   );
@@ -159,25 +240,46 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
 
+  // Demo mode: synthetic live-music events for the dev project, sent over the server's own
+  // ingest socket; started last, so it is stopped first and its last events are acknowledged.
+  const demo: Service[] = [];
+  if (demoRequested(process.argv, process.env)) {
+    const origin = () => localOrigin(config.host, server.port);
+    if (dev) demo.push(createDemo({ origin, key: devKey(dev), log }));
+    else log.warn('demo mode feeds the dev project, which `projects` in the config replace');
+  }
+
   // Stopped in reverse: the server drains ingest, the pipeline completes, then the writers flush.
   await lifecycle.start([
+    stateService,
     storage,
+    decisionWriter,
     rollupsReady,
     windowWriter,
     writer,
     dedupWarmUp,
     pipeline,
     openWindowsRestored,
+    rules,
+    timers,
     server,
+    ...demo,
   ]);
   ready = true;
   announce(server.port, config.host, dev);
 }
 
+function localOrigin(host: string, port: number): string {
+  return `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`;
+}
+
+const devKey = (dev: NonNullable<ReturnType<typeof resolveDevProject>>) => dev.project.keys[0]!.key;
+
 function announce(port: number, host: string, dev: ReturnType<typeof resolveDevProject>): void {
-  const origin = `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`;
+  const origin = localOrigin(host, port);
   const lines = [
     `backline listening on ${origin} (ingest socket ${origin.replace('http', 'ws')}/v1/ingest)`,
+    `dashboard: ${origin}/${dev ? `?key=${devKey(dev)}` : ''}`,
   ];
   if (dev) {
     lines.push(`dev project key (${dev.source}): ${dev.project.keys[0]!.key}`);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { capSchema } from '../notify/caps.js';
 import { streamSpecSchema } from '../pipeline/stream-spec.js';
+import { ruleSpecSchema } from '../rules/rule-spec.js';
 
 /** What a key may do. `admin` is for the admin API that later issues add. */
 export const scopeSchema = z.enum(['ingest', 'read', 'admin']);
@@ -17,6 +18,8 @@ const projectSchema = z.object({
   keys: z.array(keySchema).min(1),
   /** Metric streams of the project; the admin API can add, replace and delete more. */
   streams: z.array(streamSpecSchema).optional(),
+  /** Notification rules of the project; the admin API can add, replace and delete more. */
+  rules: z.array(ruleSpecSchema).optional(),
   /** Frequency caps per user and category, applied by the notification router. */
   notifications: z.object({ caps: z.array(capSchema).default([]) }).prefault({}),
 });

@@ -147,6 +147,24 @@ export function createMetrics(registry: Registry = new Registry()) {
       labelNames: ['stream', 'final'],
       registers,
     }),
+    ruleFirings: new Counter({
+      name: 'backline_rules_firings_total',
+      help: 'Times a notification rule fired, by trigger kind.',
+      labelNames: ['trigger'],
+      registers,
+    }),
+    ruleIntents: new Counter({
+      name: 'backline_rules_intents_total',
+      help: 'Notification intents rules handed to the router (one per audience user), by trigger kind.',
+      labelNames: ['trigger'],
+      registers,
+    }),
+    ruleFailures: new Counter({
+      name: 'backline_rules_failures_total',
+      help: 'Rule work that failed or was skipped, by reason.',
+      labelNames: ['reason'],
+      registers,
+    }),
     openWindows: new Gauge({
       name: 'backline_pipeline_open_windows',
       help: 'Windows held open in memory across all streams.',

@@ -45,7 +45,7 @@ export function numberOf(field: string): string {
   return `if(JSONType(props, ${path}) IN ('Int64', 'UInt64', 'Double'), JSONExtractFloat(props, ${path}), NULL)`;
 }
 
-function conditionSql({ field, op, value }: Condition): string {
+export function conditionSql({ field, op, value }: Condition): string {
   const literal = (v: unknown) =>
     typeof v === 'number'
       ? { expr: numberOf(field), lit: String(v) }

@@ -7,14 +7,25 @@ import type { Service } from '../ops/lifecycle.js';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { StreamCatalog } from '../pipeline/stream-catalog.js';
+import type { UserTokens } from '../auth/user-token.js';
+import type { DecisionLog } from '../notify/decision-log.js';
+import type { Inbox } from '../notify/inbox.js';
+import type { PreferenceStore } from '../notify/preferences.js';
+import type { RuleCatalog } from '../rules/rule-catalog.js';
+import type { StaticAssets } from '../static/dashboard-assets.js';
 import type { EventStore } from '../storage/event-store.js';
 import { registerHttpEvents } from './http-events.js';
 import { registerHttpOps, type ReadinessCheck } from './http-ops.js';
+import { registerHttpStatic } from './http-static.js';
 import { registerHttpStats } from './http-stats.js';
 import { registerHttpStreams } from './http-streams.js';
 import { registerIngestSocket } from './ingest-socket.js';
 import type { LiveHub } from './live-hub.js';
 import { registerLiveSocket } from './live-socket.js';
+import { registerHttpRules } from './http-rules.js';
+import { registerHttpUsers } from './http-users.js';
+import type { UserHub } from './user-hub.js';
+import { registerUserSocket } from './user-socket.js';
 import { createSocketWriter, type SocketState } from './socket-writer.js';
 import type { Uws } from './uws.js';
 
@@ -30,6 +41,15 @@ export interface ServerDeps {
   metrics: Metrics;
   log: Logger;
   readiness: ReadinessCheck;
+  /** The dashboard page served at `/`. */
+  assets: StaticAssets;
+  /** In-app notifications: user sockets, tokens, inboxes, preferences, the decision log. */
+  userHub: UserHub;
+  tokens: UserTokens;
+  inbox: Inbox;
+  preferences: PreferenceStore;
+  decisions: DecisionLog;
+  ruleCatalog: RuleCatalog;
 }
 
 export interface ServerOptions {
@@ -59,8 +79,23 @@ export function createServer(deps: ServerDeps, options: ServerOptions): Server {
   registerIngestSocket(app, { ...common, ingest, writer }, sockets);
   registerHttpEvents(app, { ...common, ingest, pending });
   registerLiveSocket(app, { ...common, hub: deps.hub, catalog: deps.catalog, writer }, sockets);
+  registerUserSocket(
+    app,
+    { ...common, tokens: deps.tokens, hub: deps.userHub, inbox: deps.inbox, writer },
+    sockets,
+  );
+  registerHttpUsers(app, {
+    ...common,
+    tokens: deps.tokens,
+    hub: deps.userHub,
+    inbox: deps.inbox,
+    preferences: deps.preferences,
+    decisions: deps.decisions,
+  });
+  registerHttpRules(app, { ...common, catalog: deps.ruleCatalog });
   registerHttpStats(app, { ...common, store: deps.store });
   registerHttpStreams(app, { ...common, catalog: deps.catalog });
+  registerHttpStatic(app, { assets: deps.assets, metrics, log });
   registerHttpOps(app, { metrics, log, readiness: deps.readiness });
 
   let listenSocket: us_listen_socket | undefined;

@@ -1,0 +1,85 @@
+/**
+ * Protocol v1 as the client sees it (README "Wire protocol v1"). Only types: the client must
+ * run in browsers, so nothing here may touch Node or the DOM.
+ */
+
+/** Values `props` may hold: what both MessagePack and JSON (the offline queue) carry. */
+export type PropValue =
+  string | number | boolean | null | PropValue[] | { [key: string]: PropValue };
+
+export type Props = Record<string, PropValue>;
+
+/** An event as it goes on the wire; `sentAt` is stamped per frame, at send time. */
+export interface ClientEvent {
+  id: string;
+  type: string;
+  /** When it happened, epoch ms by the client's clock. */
+  ts: number;
+  userId?: string;
+  anonymousId?: string;
+  sessionId?: string;
+  props?: Props;
+}
+
+/** `{t:"ack"}`: `accepted + duplicates + rejected.length` is the number of events in the frame. */
+export interface IngestAck {
+  t: 'ack';
+  seq: number;
+  accepted: number;
+  duplicates: number;
+  rejected: Array<{ i: number; code: string; msg: string }>;
+}
+
+/** `{t:"error"}` on either socket: a whole frame (ingest, `seq`) or subscription (live, `id`) refused. */
+export interface ServerError {
+  t: 'error';
+  code: string;
+  msg: string;
+  seq?: number;
+  id?: string | number;
+  retryAfterMs?: number;
+}
+
+/** A window result of a metric stream, as `/v1/live` pushes it. */
+export interface LiveWindow {
+  stream: string;
+  /** Epoch ms, inclusive. */
+  start: number;
+  /** Epoch ms, exclusive. */
+  end: number;
+  /** The group-by values joined by `|`; `''` for a stream without grouping. */
+  key: string;
+  /** Aggregate name → result (a number, `{p50, p95…}` for quantiles, `[{value, count}]` for topK). */
+  values: Record<string, unknown>;
+  final: boolean;
+  /** Grows with every emission of the window. */
+  rev: number;
+}
+
+/** Events a socket reports; `data` is an ArrayBuffer once `binaryType` is `'arraybuffer'`. */
+export interface SocketMessageEvent {
+  data: unknown;
+}
+
+export interface SocketCloseEvent {
+  code: number;
+  reason: string;
+}
+
+/**
+ * The part of the WHATWG `WebSocket` the client uses: the browser's global, or the `ws`
+ * package in Node. Handler parameters are `never` so that either implementation's own event
+ * types are accepted.
+ */
+export interface WebSocketLike {
+  binaryType: string;
+  readonly readyState: number;
+  onopen: ((event: never) => void) | null;
+  onmessage: ((event: never) => void) | null;
+  onclose: ((event: never) => void) | null;
+  onerror: ((event: never) => void) | null;
+  send(data: Uint8Array): void;
+  close(code?: number, reason?: string): void;
+}
+
+export type WebSocketConstructor = new (url: string) => WebSocketLike;

@@ -1,0 +1,70 @@
+import WebSocket from 'ws';
+import { createClient, type Client } from '../client/index.js';
+import type { Logger } from '../ops/logger.js';
+import type { Service } from '../ops/lifecycle.js';
+import { liveMusicEvents } from './live-music.js';
+
+export interface DemoDeps {
+  /** The server's own origin, once it listens (`http://127.0.0.1:8080`). */
+  origin: () => string;
+  /** An ingest key of the project the demo feeds. */
+  key: string;
+  log: Logger;
+}
+
+export const defaultDemoOptions = {
+  eventsPerSecond: 30, // on average; each tick sends a random share around it
+  tickMs: 100,
+  stopFlushMs: 2000, // how long stop() waits for the last acks
+};
+
+/** `npm start -- --demo` or `BACKLINE_DEMO=1`. */
+export function demoRequested(argv: readonly string[], env: NodeJS.ProcessEnv): boolean {
+  return argv.includes('--demo') || env.BACKLINE_DEMO === '1' || env.BACKLINE_DEMO === 'true';
+}
+
+/**
+ * Demo mode: synthetic live-music traffic sent to the server's own ingest socket with the
+ * client library, exactly as an app would, so the example streams and the dashboard move.
+ * Started after the server and stopped before it, so its last events are acknowledged.
+ *
+ * @example
+ * const demo = createDemo({ origin: () => 'http://127.0.0.1:8080', key, log });
+ * await lifecycle.start([...services, server, demo]);
+ */
+export function createDemo(deps: DemoDeps, options = defaultDemoOptions): Service {
+  let client: Client | undefined;
+  let timer: ReturnType<typeof setInterval> | undefined;
+  const next = liveMusicEvents();
+  const perTick = (options.eventsPerSecond * options.tickMs) / 1000;
+
+  return {
+    name: 'demo',
+    async start() {
+      client = createClient({ url: deps.origin(), key: deps.key, WebSocket, storage: null });
+      timer = setInterval(() => {
+        // Between half and one and a half times the average: bounded, yet not a metronome.
+        const count = Math.round(perTick * (0.5 + Math.random()));
+        for (let i = 0; i < count; i++) {
+          const { type, props, identity } = next();
+          client!.track(type, props, identity);
+        }
+      }, options.tickMs);
+      deps.log.info(
+        { eventsPerSecond: options.eventsPerSecond },
+        'demo: sending live-music events',
+      );
+    },
+    async stop() {
+      clearInterval(timer);
+      if (!client) return;
+      let wait: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        client.flush(),
+        new Promise((resolve) => (wait = setTimeout(resolve, options.stopFlushMs))),
+      ]);
+      clearTimeout(wait);
+      client.close();
+    },
+  };
+}

@@ -1,0 +1,145 @@
+import type { Logger } from '../ops/logger.js';
+import type { Metrics } from '../ops/metrics.js';
+import type { WindowSink } from '../pipeline/pipeline-service.js';
+import type { StreamEvent, WindowResult } from '../pipeline/stream-event.js';
+import type { StateStore } from '../state/state-store.js';
+import type { Timers } from '../state/timers.js';
+import type { ClickHouse } from '../storage/clickhouse.js';
+import { createAudience } from './audience.js';
+import { CountedFailure, createFire, type Route } from './fire.js';
+import { ruleStatePrefix } from './firing.js';
+import { createFollowGraph } from './follow-graph.js';
+import { runKeyed, type KeyedTask } from './keyed-tasks.js';
+import { createProjectQueue, type defaultProjectQueueOptions } from './project-queue.js';
+import type { AudienceOf, RuleSpec } from './rule-spec.js';
+import { createTriggers } from './triggers/index.js';
+import type { CompiledTrigger } from './triggers/trigger.js';
+
+/**
+ * Runs every project's notification rules: accepted events come in through `onEvents` (an
+ * ingest listener) and window results through `windowSink`; each firing resolves its
+ * audience and routes one intent per user. Timer handlers are registered here, before the
+ * timers start, so a timer that came due while the server was down finds its rule.
+ *
+ * @example
+ * const rules = createRulesService({ state, timers, ch, route: router.route, metrics, log }, { dev: specs });
+ * ingest.onAccepted(rules.onEvents);
+ * const pipeline = createPipelineService({ sinks: [hub.sink, rules.windowSink], metrics, log }, {});
+ */
+export function createRulesService(
+  deps: {
+    state: StateStore;
+    timers: Timers;
+    ch: ClickHouse;
+    route: Route;
+    metrics?: Metrics;
+    log: Logger;
+  },
+  rulesByProject: Record<string, readonly RuleSpec[]> = {},
+  options: Partial<typeof defaultProjectQueueOptions> = {},
+) {
+  const { state, timers, ch, route, metrics, log } = deps;
+  const rules = new Map<string, Map<string, { spec: RuleSpec; trigger: CompiledTrigger }>>();
+
+  const fail = (reason: string, err: unknown, detail: object = {}) => {
+    metrics?.ruleFailures.inc({ reason });
+    log.warn({ err, reason, ...detail }, 'rule work failed');
+  };
+  const onTaskError = (err: unknown, key: string) => {
+    if (!(err instanceof CountedFailure)) fail('state', err, { key });
+  };
+
+  const queue = createProjectQueue(
+    (err, project) => fail('batch', err, { project }),
+    (project) => fail('overloaded', undefined, { project }),
+    options,
+  );
+  const follows = createFollowGraph(state);
+  const audience = createAudience({ follows, ch });
+  const fire = createFire({ audience, route, metrics, fail });
+
+  const ruleOf = (project: string, name: string) => rules.get(project)?.get(name)?.spec;
+  const triggers = createTriggers({
+    state,
+    timers,
+    fire,
+    ruleOf,
+    onBadTime: (project, rule, event) =>
+      fail('bad_time', undefined, { project, rule, event: event.id }),
+  });
+
+  function onEvents(project: string, events: StreamEvent[]): void {
+    const compiled = [...(rules.get(project)?.values() ?? [])];
+    if (compiled.length === 0) return;
+    const audiences = compiled
+      .map((r) => r.spec.audience)
+      .filter((a): a is AudienceOf<'followers'> => a.kind === 'followers');
+    // Tasks are built now, while the batch is as ingest saw it; they run in queue order.
+    const edges = audiences.length > 0 ? follows.tasks(project, audiences, events) : [];
+    const tasks: KeyedTask[] = [];
+    for (const event of events)
+      for (const rule of compiled) {
+        const task = rule.trigger.onEvent?.(project, event);
+        if (task) tasks.push(task);
+      }
+    if (edges.length + tasks.length === 0) return;
+    // Follows land before firings, so a rule fired by this batch sees its follows.
+    queue
+      .push(project, async () => {
+        await runKeyed(edges, onTaskError);
+        await runKeyed(tasks, onTaskError);
+      })
+      .catch(() => undefined); // counted by the queue's onError
+  }
+
+  const windowSink: WindowSink = {
+    write(project: string, results: readonly WindowResult[]): void {
+      const tasks: KeyedTask[] = [];
+      for (const rule of rules.get(project)?.values() ?? [])
+        for (const result of results) {
+          const task = rule.trigger.onWindow?.(project, result);
+          if (task) tasks.push(task);
+        }
+      if (tasks.length === 0) return;
+      queue.push(project, () => runKeyed(tasks, onTaskError)).catch(() => undefined);
+    },
+  };
+
+  function define(project: string, spec: RuleSpec): void {
+    let own = rules.get(project);
+    if (!own) rules.set(project, (own = new Map()));
+    own.set(spec.name, { spec, trigger: triggers.compile(spec) });
+  }
+
+  for (const [project, specs] of Object.entries(rulesByProject))
+    for (const spec of specs) define(project, spec);
+
+  return {
+    name: 'rules',
+    async start() {},
+    async stop() {
+      await queue.idle();
+    },
+    onEvents,
+    windowSink,
+    define,
+    /** Removes a rule and its state (watches, pending absences); its timers fire as no-ops. */
+    async remove(project: string, name: string): Promise<boolean> {
+      if (!rules.get(project)?.delete(name)) return false;
+      await queue.push(project, async () => {
+        const prefix = ruleStatePrefix(project, name);
+        for (let page; (page = await state.list(prefix, { limit: 1000 })).length > 0;)
+          for (const [key] of page) await state.del(key);
+      });
+      return true;
+    },
+    list: (project: string): RuleSpec[] =>
+      [...(rules.get(project)?.values() ?? [])].map((r) => r.spec),
+    get: ruleOf,
+    /** Resolves once every queued batch has run (tests, shutdown). */
+    idle: queue.idle,
+  };
+}
+
+export type { Route };
+export type RulesService = ReturnType<typeof createRulesService>;

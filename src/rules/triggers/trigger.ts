@@ -1,0 +1,15 @@
+import type { StreamEvent, WindowResult } from '../../pipeline/stream-event.js';
+import type { KeyedTask } from '../keyed-tasks.js';
+import type { RuleSpec } from '../rule-spec.js';
+
+/**
+ * A rule's trigger compiled once when the rule is defined: what one event or window result
+ * asks of it, as a keyed task (or nothing when it does not match).
+ */
+export interface CompiledTrigger {
+  onEvent?(project: string, event: StreamEvent): KeyedTask | undefined;
+  onWindow?(project: string, window: WindowResult): KeyedTask | undefined;
+}
+
+/** Timer handlers look the rule up when they fire: it may have been replaced or removed. */
+export type RuleLookup = (project: string, name: string) => RuleSpec | undefined;

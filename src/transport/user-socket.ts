@@ -1,0 +1,137 @@
+import { STATUS_CODES } from 'node:http';
+import type {
+  HttpRequest,
+  HttpResponse,
+  TemplatedApp,
+  WebSocket,
+  us_socket_context_t,
+} from 'uWebSockets.js';
+import { BacklineError, closeCodes, type ErrorCode } from '../errors.js';
+import { decodeMessage } from '../ingest/decode-frame.js';
+import { handleMark } from './handlers/mark.js';
+import { handleResume, resume } from './handlers/resume.js';
+import { bearer } from './http-reply.js';
+import { maxIdLength } from './inbox-marks.js';
+import type { SocketState } from './socket-writer.js';
+import { isServableUserId } from './user-access.js';
+import type { UserSocketContext, UserSocketDeps } from './user-context.js';
+import type { UserSocketState } from './user-hub.js';
+
+const endpoint = '/v1/user';
+
+type OpeningState = UserSocketState & { after: string | undefined };
+
+/**
+ * `GET /v1/user`: an end user's in-app socket. The user token (`?token=` or
+ * `Authorization: Bearer`) is checked before the upgrade: none gets 401 `UNAUTHORIZED`, a
+ * bad or expired one 401 `BAD_TOKEN`. On open the socket gets what the inbox holds after
+ * `?after=<last id seen>` and `{t:"counts"}`; then live notifications, and answers to
+ * `resume`, `read`, `seen` and `archive` frames.
+ */
+export function registerUserSocket(
+  app: TemplatedApp,
+  deps: UserSocketDeps,
+  sockets: Set<WebSocket<SocketState>>,
+): void {
+  const { tokens, hub, limits, metrics, writer, log } = deps;
+  const ctx: UserSocketContext = {
+    ...deps,
+    sendError(ws, err) {
+      const error =
+        err instanceof BacklineError
+          ? err
+          : new BacklineError('INTERNAL', undefined, { cause: err });
+      if (error.code === 'INTERNAL') log.error({ err }, 'unexpected error on a user socket');
+      metrics.frameErrors.inc({ transport: 'user', code: error.code });
+      writer.send(ws, { t: 'error', code: error.code, msg: error.message });
+      // Only the client's own mistakes count towards closing its socket.
+      if (error.code === 'INTERNAL') return;
+      if (++ws.getUserData().badFrames >= limits.badFramesBeforeClose)
+        writer.close(ws, closeCodes.policyViolation, 'too many bad frames', 'bad_frames');
+    },
+  };
+
+  const refuse = (res: HttpResponse, code: ErrorCode, detail?: string) => {
+    metrics.upgradesRefused.inc({ code });
+    const error = new BacklineError(code, detail);
+    res.writeStatus(`${error.status} ${STATUS_CODES[error.status] ?? ''}`);
+    res.writeHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ code, msg: error.message }));
+  };
+
+  app.ws<OpeningState>(endpoint, {
+    maxPayloadLength: 64 * 1024,
+    // A resume writes up to 500 notifications at once; past this the client is too slow.
+    maxBackpressure: 8 * 1024 * 1024,
+    idleTimeout: 120,
+    sendPingsAutomatically: true,
+
+    upgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t) {
+      const query = new URLSearchParams(req.getQuery() ?? '');
+      const token = query.get('token') || bearer(req.getHeader('authorization'));
+      if (!token) return refuse(res, 'UNAUTHORIZED', 'a user token is required');
+      const user = tokens.verify(token);
+      if (!user || !isServableUserId(user.userId)) return refuse(res, 'BAD_TOKEN');
+      const after = query.get('after') || undefined;
+      if (after !== undefined && after.length > maxIdLength)
+        return refuse(res, 'BAD_QUERY', '`after` must be a notification id');
+      const state: OpeningState = {
+        closed: false,
+        projectId: user.projectId,
+        userId: user.userId,
+        badFrames: 0,
+        sent: new Set(),
+        held: undefined,
+        after,
+      };
+      res.upgrade(
+        state,
+        req.getHeader('sec-websocket-key'),
+        req.getHeader('sec-websocket-protocol'),
+        req.getHeader('sec-websocket-extensions'),
+        context,
+      );
+    },
+
+    open(ws) {
+      sockets.add(ws as WebSocket<SocketState>);
+      hub.opened(ws);
+      metrics.connections.inc({ endpoint });
+      metrics.connectionsOpened.inc({ endpoint });
+      void resume(ctx, ws, ws.getUserData().after);
+    },
+
+    message(ws, message, isBinary) {
+      try {
+        if (!isBinary) throw new BacklineError('TEXT_FRAME');
+        // Decoded synchronously: uWS reuses `message` once this callback returns.
+        const msg = decodeMessage(new Uint8Array(message), 64 * 1024);
+        switch (msg.t) {
+          case 'resume':
+            handleResume(ctx, ws, msg);
+            break;
+          case 'read':
+          case 'seen':
+          case 'archive':
+            handleMark(ctx, ws, msg.t, msg);
+            break;
+          default:
+            throw new BacklineError(
+              'UNKNOWN_TYPE',
+              `unknown message type ${JSON.stringify(msg.t).slice(0, 64)}`,
+            );
+        }
+        ws.getUserData().badFrames = 0;
+      } catch (err) {
+        ctx.sendError(ws, err);
+      }
+    },
+
+    close(ws) {
+      ws.getUserData().closed = true;
+      hub.closed(ws);
+      sockets.delete(ws as WebSocket<SocketState>);
+      metrics.connections.dec({ endpoint });
+    },
+  });
+}

@@ -1,0 +1,206 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createCaps, type Cap } from '../../src/notify/caps.js';
+import type { Channel } from '../../src/notify/channel.js';
+import {
+  createDecisionLog,
+  decisionsTable,
+  type DecisionLog,
+  type DecisionRow,
+} from '../../src/notify/decision-log.js';
+import { createDelivery } from '../../src/notify/delivery.js';
+import { createInbox } from '../../src/notify/inbox.js';
+import type { ChannelName, NotificationIntent } from '../../src/notify/notification.js';
+import { createPreferences } from '../../src/notify/preferences.js';
+import { quietUntil } from '../../src/notify/quiet-hours.js';
+import { createRouter } from '../../src/notify/router.js';
+import { createMetrics } from '../../src/ops/metrics.js';
+import { createMemoryStateStore } from '../../src/state/memory-state-store.js';
+import { createTimers } from '../../src/state/timers.js';
+import { createBatchWriter } from '../../src/storage/batch-writer.js';
+import { openChdb } from '../../src/storage/chdb-client.js';
+import type { ClickHouse } from '../../src/storage/clickhouse.js';
+import { migrate } from '../../src/storage/migrate.js';
+import { openSpool } from '../../src/storage/spool.js';
+import { connect, type SocketClient } from '../helpers/socket-client.js';
+import { project, startUserApp, type UserApp } from '../helpers/user-app.js';
+
+const log = pino({ level: 'silent' });
+const dir = mkdtempSync(join(tmpdir(), 'backline-router-'));
+let ch: ClickHouse;
+let app: UserApp;
+let decisions: DecisionLog;
+
+beforeAll(async () => {
+  ch = openChdb(join(dir, 'ch'));
+  await migrate(ch);
+  const metrics = createMetrics();
+  const writer = createBatchWriter<DecisionRow>(
+    {
+      table: decisionsTable,
+      insert: (rows, token) => ch.insert(decisionsTable, rows, { dedupToken: token }),
+      spool: openSpool(join(dir, 'spool')),
+      metrics,
+      log,
+    },
+    { flushIntervalMs: 5 },
+  );
+  decisions = createDecisionLog({ writer, ch, metrics });
+  app = await startUserApp({ decisions });
+});
+afterAll(async () => {
+  app.close();
+  await ch.close();
+});
+
+let clock = Date.parse('2026-11-25T12:00:30Z');
+let caps: Cap[] = [];
+let setup: ReturnType<typeof build>;
+
+function build() {
+  const state = createMemoryStateStore();
+  const timers = createTimers(state, log);
+  const channels = new Map<ChannelName, Channel>([['in_app', app.inApp]]);
+  const delivery = createDelivery({ channels, timers, decisions, log });
+  const preferences = createPreferences(state);
+  const inbox = createInbox(state);
+  const router = createRouter({
+    state,
+    preferences,
+    caps: createCaps(state, () => caps),
+    inbox,
+    channels,
+    delivery,
+    decisions,
+    timers,
+    now: () => clock,
+  });
+  return { router, timers, preferences, inbox };
+}
+
+let users = 0;
+let user = '';
+beforeEach(() => {
+  caps = [];
+  clock = Date.parse('2026-11-25T12:00:30Z');
+  setup = build();
+  user = `user-${++users}`;
+});
+
+const intent = (fields: Partial<NotificationIntent> = {}): NotificationIntent => ({
+  project,
+  userId: user,
+  rule: 'r1',
+  category: 'shows',
+  title: 'A show',
+  body: 'Tonight',
+  data: {},
+  priority: 'normal',
+  dedupKey: undefined,
+  channels: ['in_app', 'web_push', 'email'],
+  template: undefined,
+  variables: {},
+  ...fields,
+});
+
+async function online(): Promise<SocketClient> {
+  const client = await connect(`${app.wsUrl}/v1/user?token=${app.tokenFor(user)}`);
+  expect(await client.nextMessage()).toMatchObject({ t: 'counts' });
+  return client;
+}
+
+async function why(notification: string) {
+  await decisions.durable();
+  return (await decisions.query(project, user, { notification }))
+    .map((d) => `${d.outcome}:${d.channel}:${d.reason.split(':')[0]}`)
+    .sort();
+}
+
+describe('router', () => {
+  it('delivers in-app to a user holding a live socket and records why', async () => {
+    const socket = await online();
+    const n = await setup.router.route(intent());
+    expect(await socket.nextMessage()).toMatchObject({
+      t: 'notification',
+      n: { id: n.id, title: 'A show' },
+    });
+    expect(await why(n.id)).toEqual([
+      'delivered:in_app:sockets=1',
+      'sent:in_app:first reachable channel',
+    ]);
+    socket.close();
+  });
+
+  it('keeps it in the inbox when no channel reaches the user', async () => {
+    const n = await setup.router.route(intent());
+    expect((await setup.inbox.list(project, user)).items.map((i) => i.id)).toEqual([n.id]);
+    expect(await why(n.id)).toEqual(['sent::inbox_only']);
+  });
+
+  it('sends a de-duplication key once per user', async () => {
+    const first = await setup.router.route(intent({ dedupKey: 'show-7' }));
+    const second = await setup.router.route(intent({ dedupKey: 'show-7' }));
+    expect((await setup.inbox.list(project, user)).items).toHaveLength(1);
+    expect(await why(first.id)).toEqual(['sent::inbox_only']);
+    expect(await why(second.id)).toEqual(['suppressed::duplicate']);
+  });
+
+  it('suppresses the (N+1)th of a capped category within the period', async () => {
+    caps = [{ category: 'promo', max: 2, periodMs: 3600_000 }];
+    const sent = [];
+    for (let i = 0; i < 3; i++) sent.push(await setup.router.route(intent({ category: 'promo' })));
+    expect(await why(sent[2]!.id)).toEqual(['suppressed::cap']);
+    clock += 3600_000;
+    const later = await setup.router.route(intent({ category: 'promo' }));
+    expect(await why(later.id)).toEqual(['sent::inbox_only']);
+  });
+
+  it('honours a category turned off, unless the notification is critical', async () => {
+    await setup.preferences.put(project, user, {
+      categories: { shows: { in_app: false, web_push: false, email: false } },
+    });
+    const normal = await setup.router.route(intent());
+    expect(await why(normal.id)).toEqual(['suppressed::preference']);
+    const socket = await online();
+    const critical = await setup.router.route(intent({ priority: 'critical' }));
+    expect(await socket.nextMessage()).toMatchObject({ t: 'notification', n: { id: critical.id } });
+    socket.close();
+  });
+
+  it('defers during quiet hours to the next allowed minute in the user zone', async () => {
+    // 12:00:30 UTC is 21:00:30 in Tokyo: inside 20:00–07:00 there, so due 07:00 Tokyo = 22:00 UTC.
+    await setup.preferences.put(project, user, {
+      quietHours: { start: '20:00', end: '07:00' },
+      timeZone: 'Asia/Tokyo',
+    });
+    expect(
+      quietUntil(clock, { quietHours: { start: '20:00', end: '07:00' }, timeZone: 'Asia/Tokyo' }),
+    ).toBe(Date.parse('2026-11-25T22:00:00Z'));
+    const n = await setup.router.route(intent());
+    expect(await why(n.id)).toEqual(['deferred::quiet_hours']);
+    expect((await setup.inbox.list(project, user)).items).toHaveLength(0);
+    expect(await setup.timers.fireDue(Date.parse('2026-11-25T21:59:00Z'))).toBe(0);
+    clock = Date.parse('2026-11-25T22:00:05Z');
+    expect(await setup.timers.fireDue(clock)).toBe(1);
+    expect((await setup.inbox.list(project, user)).items.map((i) => i.id)).toEqual([n.id]);
+    expect(await why(n.id)).toEqual(['deferred::quiet_hours', 'sent::inbox_only']);
+  });
+
+  it('collects low-priority notifications into one digest per period', async () => {
+    await setup.preferences.put(project, user, { digest: 'hourly' });
+    const a = await setup.router.route(intent({ priority: 'low', title: 'First' }));
+    const b = await setup.router.route(intent({ priority: 'low', title: 'Second' }));
+    expect(await why(a.id)).toEqual(['digested::digest']);
+    expect(await why(b.id)).toEqual(['digested::digest']);
+    clock = Date.parse('2026-11-25T13:00:01Z');
+    expect(await setup.timers.fireDue(clock)).toBe(1);
+    const { items } = await setup.inbox.list(project, user);
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({ category: 'digest', title: '2 updates' });
+    expect(items[0]!.body).toContain('First');
+    expect(items[0]!.body).toContain('Second');
+  });
+});

@@ -1,0 +1,65 @@
+import { expect, it } from 'vitest';
+import { createAudience } from '../../src/rules/audience.js';
+import { CountedFailure, createFire } from '../../src/rules/fire.js';
+import { createFollowGraph } from '../../src/rules/follow-graph.js';
+import type { NotificationIntent } from '../../src/notify/notification.js';
+import { createMemoryStateStore } from '../../src/state/memory-state-store.js';
+import { event, noClickHouse, openRules, rule, until } from './rules-fixtures.js';
+
+const listRule = (trigger: Record<string, unknown>) =>
+  rule({
+    name: 'r',
+    trigger,
+    audience: { kind: 'list', users: ['a', 'bad', 'c'] },
+    notification: { category: 'c', title: 't', body: '' },
+  });
+
+it('routes the other users when one fails, then reports the firing failed', async () => {
+  const routed: string[] = [];
+  const failures: string[] = [];
+  const fire = createFire({
+    audience: createAudience({
+      follows: createFollowGraph(createMemoryStateStore()),
+      ch: noClickHouse,
+    }),
+    route: async (intent) => {
+      if (intent.userId === 'bad') throw new Error('router down');
+      routed.push(intent.userId);
+    },
+    fail: (reason) => failures.push(reason),
+  });
+  const firing = {
+    project: 'p',
+    rule: listRule({ kind: 'event' }),
+    id: 'f',
+    userId: '',
+    context: {},
+  };
+  await expect(fire(firing)).rejects.toBeInstanceOf(CountedFailure);
+  expect(routed).toEqual(['a', 'c']);
+  expect(failures).toEqual(['route']);
+});
+
+it('retries a timer firing whose routing failed, with the same dedup keys', async () => {
+  let refuse = true;
+  const intents: NotificationIntent[] = [];
+  const { service, timers } = openRules(
+    createMemoryStateStore(),
+    { p: [listRule({ kind: 'schedule', types: ['s'], at: { field: 'props.at' } })] },
+    {
+      route: async (intent) => {
+        if (intent.userId === 'bad' && refuse) {
+          refuse = false;
+          throw new Error('router down once');
+        }
+        intents.push(intent);
+      },
+    },
+  );
+  await timers.start();
+  service.onEvents('p', [event('s', { id: 'e1' }, { at: Date.now() + 100 })]);
+  await until(() => intents.some((i) => i.userId === 'bad'), 3000, 'retried firing');
+  await timers.stop();
+  expect(intents.map((i) => i.userId)).toEqual(['a', 'c', 'a', 'bad', 'c']);
+  expect(new Set(intents.map((i) => i.dedupKey))).toEqual(new Set(['r/e1']));
+});

@@ -1,0 +1,94 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import type { NotificationIntent } from '../../src/notify/notification.js';
+import type { StreamEvent, WindowResult } from '../../src/pipeline/stream-event.js';
+import { createRulesService } from '../../src/rules/rules-service.js';
+import { ruleSpecSchema, type RuleSpec } from '../../src/rules/rule-spec.js';
+import { openLmdbStateStore } from '../../src/state/lmdb-state-store.js';
+import { createMemoryStateStore } from '../../src/state/memory-state-store.js';
+import type { StateStore } from '../../src/state/state-store.js';
+import { createTimers, type Timers } from '../../src/state/timers.js';
+import type { ClickHouse } from '../../src/storage/clickhouse.js';
+
+export const log = pino({ level: 'silent' });
+
+export const tempDir = (name: string): string => mkdtempSync(join(tmpdir(), `backline-${name}-`));
+
+/** Every StateStore implementation, for suites that run against each (Hono's shared suites). */
+export const stateStores: Array<[string, () => StateStore]> = [
+  ['memory', createMemoryStateStore],
+  ['lmdb', () => openLmdbStateStore(tempDir('rules-state'))],
+];
+
+/** Rules that never read ClickHouse get one that fails loudly if they do. */
+export const noClickHouse: ClickHouse = {
+  kind: 'embedded',
+  exec: () => Promise.reject(new Error('no ClickHouse in this test')),
+  query: () => Promise.reject(new Error('no ClickHouse in this test')),
+  insert: () => Promise.reject(new Error('no ClickHouse in this test')),
+  close: async () => undefined,
+};
+
+/** A rule through the real schema, so tests see the defaults a user gets. */
+export const rule = (spec: Record<string, unknown>): RuleSpec => ruleSpecSchema.parse(spec);
+
+let nextId = 0;
+export function event(
+  type: string,
+  fields: Partial<StreamEvent> = {},
+  props: Record<string, unknown> = {},
+): StreamEvent {
+  nextId += 1;
+  return {
+    id: `ev${nextId}`,
+    type,
+    ts: Date.now(),
+    userId: '',
+    anonymousId: '',
+    sessionId: '',
+    props,
+    ...fields,
+  };
+}
+
+export function windowOf(
+  stream: string,
+  values: Record<string, unknown>,
+  fields: Partial<WindowResult> = {},
+): WindowResult {
+  return { stream, start: 0, end: 60_000, key: '', values, final: false, rev: 1, ...fields };
+}
+
+/** A rules service on `state` with real timers checking every 20 ms, routing into `intents`. */
+export function openRules(
+  state: StateStore,
+  rules: Record<string, RuleSpec[]>,
+  options: { ch?: ClickHouse; route?: (intent: NotificationIntent) => Promise<void> } = {},
+) {
+  const intents: NotificationIntent[] = [];
+  const timers: Timers = createTimers(state, log, { checkEveryMs: 20 });
+  const service = createRulesService(
+    {
+      state,
+      timers,
+      ch: options.ch ?? noClickHouse,
+      route: options.route ?? (async (intent) => void intents.push(intent)),
+      log,
+    },
+    rules,
+  );
+  return { service, timers, intents };
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls until `check` holds, or fails after `timeoutMs`. */
+export async function until(check: () => boolean, timeoutMs = 5000, what = 'condition') {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await sleep(10);
+  }
+}
