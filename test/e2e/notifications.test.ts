@@ -229,9 +229,7 @@ describe('notifications end to end', () => {
       (rows) => rows.length > 0,
     );
     expect(decisions[0]).toMatchObject({ outcome: 'deferred' });
-    expect(decisions[0]!.reason).toContain(
-      `quiet_hours: until ${new Date().toISOString().slice(0, 11)}${quietHours.end}`.slice(0, 30),
-    );
+    expect(decisions[0]!.reason).toMatch(/^quiet_hours: until \d{4}-\d\d-\d\dT\d\d:00:00/);
     expect(await inbox(server, 'erin')).toEqual([]);
   });
 });
