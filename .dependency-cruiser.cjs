@@ -21,6 +21,23 @@ module.exports = {
       to: { path: '^src/(ingest|pipeline|rules|notify)/' },
     },
     {
+      name: 'browser-code-knows-no-server',
+      comment:
+        'src/client ships to browsers and src/dashboard is a page: neither imports server code, ' +
+        'uWebSockets.js or the Node-only `ws` (a Node user injects it).',
+      severity: 'error',
+      from: { path: '^src/(client|dashboard)/' },
+      to: {
+        path: '^src/(?!client/|dashboard/)|uWebSockets\\.js|uws-js-unofficial|node_modules/ws/',
+      },
+    },
+    {
+      name: 'browser-code-uses-no-node-builtins',
+      severity: 'error',
+      from: { path: '^src/(client|dashboard)/' },
+      to: { dependencyTypes: ['core'] },
+    },
+    {
       name: 'no-circular',
       severity: 'error',
       from: {},

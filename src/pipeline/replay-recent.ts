@@ -13,7 +13,8 @@ export const defaultReplayOptions = {
 /**
  * Open windows live in memory; after a restart each stream re-reads from ClickHouse the
  * stored events that can still belong to a window not yet final or within its lateness
- * (window length + out-of-orderness + allowed lateness), in event-time order. Windows that
+ * (window length + out-of-orderness + allowed lateness before its newest stored event), in
+ * event-time order. Windows that
  * should have closed while the server was down close during the replay and are written;
  * the others are open again with every event they had.
  */
@@ -26,7 +27,11 @@ export async function replayRecent(
   const opts = { ...defaultReplayOptions, ...options };
   let total = 0;
   for (const spec of deps.pipeline.streams(project)) {
-    const since = now - reach(spec, opts.maxSessionMs);
+    // Counted back from the stream's newest stored event, not from now: a window open at
+    // shutdown is rebuilt however long the server was down.
+    const latest = await deps.store.latestTs(project, spec.source.types);
+    if (latest === undefined) continue;
+    const since = Math.min(now, latest) - reach(spec, opts.maxSessionMs);
     const rows = await deps.store.eventsSince(
       project,
       since,

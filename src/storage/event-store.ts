@@ -35,6 +35,8 @@ export interface EventStore {
     types: readonly string[] | undefined,
     limit: number,
   ): Promise<EventRow[]>;
+  /** The newest event time stored for a project (optionally of some types), if any. */
+  latestTs(project: string, types: readonly string[] | undefined): Promise<number | undefined>;
   ping(): Promise<void>;
 }
 
@@ -96,6 +98,15 @@ export function createEventStore(ch: ClickHouse): EventStore {
         session_id: row.session_id as string,
         props: row.props as string,
       }));
+    },
+
+    async latestTs(project, types) {
+      const [row] = await ch.query<{ latest: string; n: string | number }>(
+        `SELECT toString(toUnixTimestamp64Milli(max(ts))) AS latest, count() AS n FROM events
+         WHERE project = {project:String} ${types ? 'AND type IN {types:Array(String)}' : ''}`,
+        { project, ...(types ? { types } : {}) },
+      );
+      return row && Number(row.n) > 0 ? Number(row.latest) : undefined;
     },
 
     async ping() {

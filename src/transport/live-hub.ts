@@ -22,7 +22,7 @@ export interface LiveSocketState extends SocketState {
   principal: Principal;
   subs: Map<string, Subscription>;
   /** Behind: unsubscribed from topics, updates coalesce here (latest per window) until drained. */
-  pending: Map<string, Buffer> | undefined;
+  pending: Map<string, { bytes: Buffer; final: boolean }> | undefined;
   badFrames: number;
 }
 
@@ -33,7 +33,8 @@ type LiveSocket = WebSocket<LiveSocketState>;
  * subscriber of a stream (or of one key) that chose the same subscription id, so a
  * broadcast costs one encode per distinct id, not one per socket. A dashboard that falls
  * behind is taken off the topics and gets only the latest update of each window, from a
- * bounded queue, as its socket drains; then it rejoins the topics.
+ * bounded queue (early updates are dropped before finals when it is full), as its socket
+ * drains; then it rejoins the topics.
  */
 export function createLiveHub(
   app: TemplatedApp,
@@ -89,9 +90,17 @@ export function createLiveHub(
     const pending = ws.getUserData().pending!;
     const slot = `${sub.id}\u0000${result.start}\u0000${result.key}`;
     if (pending.delete(slot)) metrics.liveUpdatesCoalesced.inc();
-    pending.set(slot, bytes);
+    pending.set(slot, { bytes, final: result.final });
     if (pending.size > opts.maxPendingUpdates) {
-      pending.delete(pending.keys().next().value!);
+      // Early updates go first: a later one replaces them anyway, a final result does not.
+      let victim: string | undefined;
+      for (const [candidate, entry] of pending) {
+        if (!entry.final) {
+          victim = candidate;
+          break;
+        }
+      }
+      pending.delete(victim ?? pending.keys().next().value!);
       metrics.liveUpdatesDropped.inc();
     }
   }
@@ -149,7 +158,7 @@ export function createLiveHub(
     drain(ws: LiveSocket) {
       const state = ws.getUserData();
       if (!state.pending || state.closed) return;
-      for (const [slot, bytes] of state.pending) {
+      for (const [slot, { bytes }] of state.pending) {
         if (ws.getBufferedAmount() > opts.slowBytes / 2) return;
         state.pending.delete(slot);
         ws.send(bytes, true);

@@ -25,6 +25,11 @@ export interface ServerProcess {
 export interface StartOptions {
   dataDir?: string;
   key?: string;
+  /**
+   * 0 (the default) picks a free port. A server restarted on its port after `kill -9` must
+   * have started on a fixed one too (`freePort()`, see free-port.ts).
+   */
+  port?: number;
   env?: Record<string, string>;
   /** Written to a temp file and passed as BACKLINE_CONFIG. */
   config?: object;
@@ -40,7 +45,7 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
   const key = options.key ?? `test_${randomBytes(16).toString('hex')}`;
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
-    PORT: '0',
+    PORT: String(options.port ?? 0),
     HOST: '127.0.0.1',
     DATA_DIR: dataDir,
     BACKLINE_DEV_KEY: key,

@@ -33,7 +33,11 @@ export function clickHouseContract(name: string, open: () => Promise<ClickHouse>
     });
 
     it('applies migrations once and records them', async () => {
-      expect(await migrate(ch)).toEqual(['001_events', '002_stream_windows', '003_notification_decisions']);
+      expect(await migrate(ch)).toEqual([
+        '001_events',
+        '002_stream_windows',
+        '003_notification_decisions',
+      ]);
       expect(await migrate(ch)).toEqual([]);
       await applyRetention(ch, 30);
       await applyRetention(ch, 30);

@@ -1,0 +1,248 @@
+import { mkdirSync } from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { removeDir, startServer, type ServerProcess } from '../helpers/server-process.js';
+import { connect, stats } from '../helpers/socket-client.js';
+
+const key = 'dashboard_key_0123456789';
+const allowedLatenessMs = 5000;
+const config = {
+  projects: [
+    {
+      id: 'venue',
+      keys: [{ key, scopes: ['ingest', 'read'] }],
+      streams: [
+        {
+          name: 'door_scans',
+          source: { types: ['door.scan'] },
+          groupBy: ['props.gate'],
+          window: { kind: 'tumbling', sizeMs: 1000 },
+          aggregates: [
+            { name: 'scans', fn: 'count' },
+            { name: 'fans', fn: 'uniq', field: 'userId' },
+          ],
+          outOfOrderMs: 200,
+          idleTickMs: 200,
+          allowedLatenessMs,
+          emit: { mode: 'early', everyMs: 100 },
+        },
+        {
+          name: 'merch_sales',
+          source: { types: ['merch.sold'] },
+          window: { kind: 'tumbling', sizeMs: 60_000 },
+          aggregates: [{ name: 'revenue', fn: 'sum', field: 'props.eur' }],
+        },
+      ],
+    },
+  ],
+};
+const chromiumArgs = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+];
+const artifacts = new URL('../artifacts/', import.meta.url);
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs });
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+/** What the test reads of the chart's canvas (the tests are type-checked without the DOM). */
+interface Canvas {
+  width: number;
+  height: number;
+  getContext(kind: '2d'): { getImageData(...box: number[]): { data: Uint8ClampedArray } };
+}
+
+/** Pixels of the chart's canvas drawn in its first series colour (#3c6df0). */
+function seriesPixels(page: Page): Promise<number> {
+  return page.locator('#chart .uplot canvas').evaluate((canvas: Canvas) => {
+    const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+    const near = (v: number, want: number) => Math.abs(v - want) < 24;
+    let n = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      if (near(data[i]!, 0x3c) && near(data[i + 1]!, 0x6d) && near(data[i + 2]!, 0xf0)) n++;
+    }
+    return n;
+  });
+}
+
+/** `expect.poll` with room for a loaded machine (its default gives up after 1 s). */
+const poll = <T>(read: () => Promise<T> | T, timeout = 15_000) => expect.poll(read, { timeout });
+
+/** How many window starts the table shows. */
+const distinctStarts = async (page: Page) =>
+  new Set(
+    await page
+      .locator('#windows tbody tr')
+      .evaluateAll((rows: Array<{ dataset: Record<string, string> }>) =>
+        rows.map((r) => r.dataset.start),
+      ),
+  ).size;
+
+const row = (page: Page, gate: string) => page.locator(`#windows tbody tr[data-key="${gate}"]`);
+
+describe('dashboard in a real browser', () => {
+  let server: ServerProcess;
+  beforeAll(async () => {
+    server = await startServer({ config });
+  });
+  afterAll(async () => {
+    await server?.stop();
+    if (server) removeDir(server.dataDir);
+  });
+
+  it('shows a stream picked from the key’s streams, live, in the table and the chart', async () => {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    const errors: string[] = [];
+    page.on('pageerror', (err) => errors.push(err.message));
+    await page.goto(`${server.url}/?key=${key}`);
+
+    await poll(() => page.locator('#stream option').allTextContents()).toEqual([
+      'door_scans · tumbling 1 s by props.gate · early',
+      'merch_sales · tumbling 1 min · final',
+    ]);
+    await page.selectOption('#stream', 'door_scans');
+    await page.locator('#status[data-state="live"]').waitFor();
+    expect(new URL(page.url()).searchParams.get('stream')).toBe('door_scans');
+
+    // One frame over the ingest socket: gate A 5 scans by 3 fans, gate B 3 scans by 3 fans.
+    const ts = Date.now();
+    const scan = (id: string, gate: string, userId: string) => ({
+      id,
+      type: 'door.scan',
+      ts,
+      userId,
+      props: { gate },
+    });
+    const ingest = await connect(`${server.wsUrl}/v1/ingest?key=${key}`);
+    const events = [
+      ...['u1', 'u2', 'u3', 'u1', 'u2'].map((u, i) => scan(`a${i}`, 'A', u)),
+      ...['u4', 'u5', 'u6'].map((u, i) => scan(`b${i}`, 'B', u)),
+    ];
+    ingest.send({ t: 'events', seq: 1, events });
+    expect(await ingest.nextMessage()).toMatchObject({ t: 'ack', accepted: 8 });
+
+    const start = String(Math.floor(ts / 1000) * 1000);
+    await poll(() => row(page, 'A').locator('td.values').textContent()).toBe('scans=5 fans=3');
+    await poll(() => row(page, 'B').locator('td.values').textContent()).toBe('scans=3 fans=3');
+    expect(await row(page, 'A').getAttribute('data-start')).toBe(start);
+    // The window closes once the watermark passes its end: the row turns final.
+    await row(page, 'A').and(page.locator('[data-final="true"]')).waitFor({ timeout: 10_000 });
+    const finalRev = Number(await row(page, 'A').locator('td').nth(4).textContent());
+
+    await poll(() => page.locator('#chart').getAttribute('data-series')).toBe('2');
+    expect(Number(await page.locator('#chart').getAttribute('data-points'))).toBeGreaterThanOrEqual(
+      2,
+    );
+    expect(await page.locator('#chart .uplot canvas').count()).toBe(1);
+    await poll(() => seriesPixels(page)).toBeGreaterThan(20);
+    expect(await page.locator('#field option:checked').textContent()).toBe('scans');
+
+    // A late scan within the allowed lateness re-emits the window; one far too late is counted.
+    ingest.send({
+      t: 'events',
+      seq: 2,
+      events: [scan('a-late', 'A', 'u7'), { ...scan('too-late', 'A', 'u8'), ts: ts - 60_000 }],
+    });
+    expect(await ingest.nextMessage()).toMatchObject({ t: 'ack', accepted: 2 });
+    await poll(() => row(page, 'A').locator('td.values').textContent()).toBe('scans=6 fans=4');
+    expect(Number(await row(page, 'A').locator('td').nth(4).textContent())).toBeGreaterThan(
+      finalRev,
+    );
+    await poll(() => page.locator('#late-within').textContent()).toBe('1');
+    await poll(() => page.locator('#late-dropped').textContent()).toBe('1');
+    expect(await page.locator('#live-dropped').textContent()).toBe('0');
+    ingest.close();
+
+    mkdirSync(artifacts, { recursive: true });
+    await page.screenshot({ path: new URL('dashboard.png', artifacts).pathname, fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('tells a refused key instead of showing streams', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/?key=not_a_key_0123456789`);
+    await poll(() => page.locator('#message').textContent()).toContain('UNAUTHORIZED');
+    expect(await page.locator('#stream option').count()).toBe(0);
+    await page.close();
+  });
+});
+
+describe('dashboard in demo mode', () => {
+  // `BACKLINE_README_SCREENSHOT=1` also refreshes the README's picture, after more windows.
+  const readme = process.env.BACKLINE_README_SCREENSHOT === '1';
+
+  it(
+    'shows the example streams moving with the synthetic live-music traffic',
+    { timeout: 120_000 },
+    async () => {
+      const server = await startServer({ env: { BACKLINE_DEMO: '1' } });
+      const page = await browser.newPage({ viewport: { width: 1200, height: readme ? 760 : 900 } });
+      try {
+        expect(server.output()).toContain(`dashboard: ${server.url}/?key=${server.key}`);
+        // A short-window copy of votes_per_show, defined through the admin API, fills the chart fast.
+        const res = await fetch(`${server.url}/v1/streams/votes_2s`, {
+          method: 'PUT',
+          headers: { authorization: `Bearer ${server.key}`, 'content-type': 'application/json' },
+          body: JSON.stringify({
+            source: { types: ['vote.cast'] },
+            groupBy: ['props.showId'],
+            window: { kind: 'tumbling', sizeMs: 2000 },
+            aggregates: [
+              { name: 'votes', fn: 'count' },
+              { name: 'voters', fn: 'uniq', field: 'userId' },
+            ],
+            outOfOrderMs: 500,
+            emit: { mode: 'early', everyMs: 500 },
+          }),
+        });
+        expect(res.status).toBeLessThan(300);
+
+        await page.goto(`${server.url}/?key=${server.key}&stream=votes_per_show`);
+        await page.locator('#status[data-state="live"]').waitFor();
+        const streams = await page
+          .locator('#stream option')
+          .evaluateAll((options: Array<{ value: string }>) => options.map((o) => o.value));
+        expect(streams).toEqual(
+          expect.arrayContaining(['votes_per_show', 'active_users', 'votes_2s']),
+        );
+        await poll(() => page.locator('#windows tbody tr').count()).toBeGreaterThan(0);
+        expect(await page.locator('#windows tbody tr td.values').first().textContent()).toMatch(
+          /^votes=\d+ voters=\d+$/,
+        );
+        expect(await page.locator('#windows tbody tr').first().getAttribute('data-key')).toMatch(
+          /^show-/,
+        );
+
+        await page.selectOption('#stream', 'votes_2s');
+        const windowsWanted = readme ? 15 : 2;
+        await poll(() => distinctStarts(page), readme ? 60_000 : 15_000).toBeGreaterThanOrEqual(
+          windowsWanted,
+        );
+        expect(Number(await page.locator('#chart').getAttribute('data-series'))).toBeGreaterThan(1);
+        await poll(() => seriesPixels(page)).toBeGreaterThan(20);
+
+        const counts = (await stats(server.url, server.key)).counts;
+        for (const type of ['page.view', 'vote.cast']) expect(counts[type]).toBeGreaterThan(0);
+
+        mkdirSync(artifacts, { recursive: true });
+        await page.screenshot({ path: new URL('dashboard-demo.png', artifacts).pathname });
+        if (readme) {
+          const readmePicture = new URL('../../src/dashboard/screenshot.png', import.meta.url);
+          await page.screenshot({ path: readmePicture.pathname });
+        }
+      } finally {
+        await page.close();
+        expect(await server.stop()).toBe(0);
+        removeDir(server.dataDir);
+      }
+    },
+  );
+});
