@@ -1,7 +1,13 @@
 import type { BenchOptions } from './options.js';
 import { byCode, count, mebibytes, ms } from './number-format.js';
-import type { Scenario, ScenarioResult } from './scenario.js';
-import { serverCommand, serverEnv, startServer, type ServerProcess } from './server-process.js';
+import { failedResult, type Scenario, type ScenarioResult } from './scenario.js';
+import {
+  describeServer,
+  serverCommand,
+  serverEnv,
+  startServer,
+  type ServerProcess,
+} from './server-process.js';
 import { runWsLoad, type WsLoadResult } from './ws-load.js';
 
 const name = 'ingest-ws';
@@ -13,11 +19,12 @@ const name = 'ingest-ws';
 export const ingestWs: Scenario = { name, run: runIngestWs };
 
 async function runIngestWs(options: BenchOptions): Promise<ScenarioResult> {
+  const commands = [`${describeServer()} (load: this process, ws-load.ts)`];
   let server: ServerProcess;
   try {
     server = await startServer();
   } catch (err) {
-    return { scenario: name, ok: false, failure: (err as Error).message, figures: {}, table: [] };
+    return failedResult(name, err, commands);
   }
   try {
     const rssAtStartBytes = server.rssBytes();
@@ -44,6 +51,7 @@ async function runIngestWs(options: BenchOptions): Promise<ScenarioResult> {
       ...verdict(load, survived, server.logTail()),
       figures,
       table: table(load, rssAtEndBytes),
+      commands,
     };
   } finally {
     await server.stop();

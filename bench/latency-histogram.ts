@@ -1,4 +1,4 @@
-import { build } from 'hdr-histogram-js';
+import { build, decodeFromCompressedBase64, encodeIntoCompressedBase64 } from 'hdr-histogram-js';
 
 export interface LatencySummary {
   samples: number;
@@ -21,6 +21,7 @@ const highestMicros = 60_000_000;
  * const latency = createLatencyHistogram();
  * latency.record(performance.now() - sentAt);
  * latency.summary().p99Ms;
+ * parent.add(latency.encode()); // merges another process's samples
  */
 export function createLatencyHistogram() {
   const histogram = build({
@@ -33,6 +34,13 @@ export function createLatencyHistogram() {
   return {
     record(latencyMs: number): void {
       histogram.recordValue(Math.min(highestMicros, Math.max(1, Math.round(latencyMs * 1000))));
+    },
+    /** Compressed base64, small enough for an IPC message whatever the sample count. */
+    encode(): string {
+      return encodeIntoCompressedBase64(histogram);
+    },
+    add(encoded: string): void {
+      histogram.add(decodeFromCompressedBase64(encoded));
     },
     summary(): LatencySummary {
       // A percentile reads the top of its bucket, which can lie above the exact max.

@@ -1,6 +1,9 @@
 /** Options shared by every scenario; argv flags override the defaults or the `--quick` preset. */
 export interface BenchOptions {
   quick: boolean;
+  /** Scenario names to run; empty runs them all. */
+  only: string[];
+  /** Closed-loop sockets of ingest-ws and the peer comparison. */
   connections: number;
   eventsPerFrame: number;
   /** Unacknowledged frames a connection may have outstanding. */
@@ -8,61 +11,104 @@ export interface BenchOptions {
   measureSeconds: number;
   /** Run before measuring; its samples are discarded (JIT, chdb caches, first batches). */
   warmupSeconds: number;
+  /** Sockets held by connection-capacity and ingest-under-load. */
+  sockets: number;
+  /** Frames per second each socket sends in ingest-under-load. */
+  rate: number;
+  /** Events per frame in ingest-under-load: small batches, as a browser SDK sends them. */
+  batch: number;
+  /** Load generator processes; each holds its share of the sockets. */
+  workers: number;
+  /** Idle sockets each peer holds for the memory-per-connection comparison. */
+  peerSockets: number;
+  /** 20,000-row batches the storage ceiling inserts at most (also bounded by measureSeconds). */
+  storageBatches: number;
 }
 
 export const defaultOptions: BenchOptions = {
   quick: false,
+  only: [],
   connections: 50,
   eventsPerFrame: 100,
   inflight: 4,
   measureSeconds: 10,
   warmupSeconds: 2,
+  sockets: 10_000,
+  rate: 1,
+  batch: 10,
+  workers: 4,
+  peerSockets: 5000,
+  storageBatches: 50,
 };
 
-// CI smoke preset: proves the path works end to end in seconds; its figures mean little.
+// CI smoke preset: proves every path works end to end in seconds; its figures mean little.
 const quickOptions: Partial<BenchOptions> = {
   quick: true,
   connections: 5,
   measureSeconds: 2,
   warmupSeconds: 0.5,
+  sockets: 500,
+  workers: 2,
+  peerSockets: 500,
+  storageBatches: 5,
 };
 
+// A process may hold 20,000 open files (LIMITS.md); the server needs some besides sockets.
+const maxSockets = 19_000;
+
 const numericFlags = {
-  '--connections': { key: 'connections', min: 1, max: 20_000, integer: true },
+  '--connections': { key: 'connections', min: 1, max: maxSockets, integer: true },
   '--events': { key: 'eventsPerFrame', min: 1, max: 100_000, integer: true },
   '--inflight': { key: 'inflight', min: 1, max: 10_000, integer: true },
   '--seconds': { key: 'measureSeconds', min: 0.1, max: 3600, integer: false },
+  '--sockets': { key: 'sockets', min: 1, max: maxSockets, integer: true },
+  '--rate': { key: 'rate', min: 0.01, max: 1000, integer: false },
+  '--batch': { key: 'batch', min: 1, max: 1000, integer: true },
+  '--workers': { key: 'workers', min: 1, max: 16, integer: true },
+  '--peer-sockets': { key: 'peerSockets', min: 1, max: maxSockets, integer: true },
+  '--storage-batches': { key: 'storageBatches', min: 1, max: 1000, integer: true },
 } as const;
 
 type NumericOption = (typeof numericFlags)[keyof typeof numericFlags]['key'];
 
+export const usage =
+  'usage: npm run bench -- [--quick] [--only name,name] ' +
+  Object.keys(numericFlags)
+    .map((flag) => `[${flag} N]`)
+    .join(' ');
+
 export class OptionsError extends Error {}
 
 /**
- * Reads `--quick`, `--connections N`, `--events N`, `--seconds N` and `--inflight N`.
- * Explicit flags win over `--quick` whatever their order.
+ * Reads `--quick`, `--only a,b` and the numeric flags above. Explicit flags win over
+ * `--quick` whatever their order.
  *
  * @example
- * parseOptions(['--quick', '--connections', '8']); // 8 connections, quick durations
+ * parseOptions(['--quick', '--sockets', '2000']); // 2,000 sockets, quick durations
  */
 export function parseOptions(argv: readonly string[]): BenchOptions {
   const explicit: Partial<Pick<BenchOptions, NumericOption>> = {};
   let quick = false;
+  let only: string[] = [];
   for (let i = 0; i < argv.length; i += 1) {
     const flag = argv[i]!;
     if (flag === '--quick') {
       quick = true;
       continue;
     }
+    i += 1;
+    if (flag === '--only') {
+      only = (argv[i] ?? '').split(',').filter(Boolean);
+      continue;
+    }
     const spec = numericFlags[flag as keyof typeof numericFlags];
     if (!spec) throw new OptionsError(`unknown option ${flag}`);
-    const value = Number(argv[i + 1]);
-    i += 1;
+    const value = Number(argv[i]);
     const valid = Number.isFinite(value) && (!spec.integer || Number.isInteger(value));
     if (!valid || value < spec.min || value > spec.max) {
       throw new OptionsError(`${flag} takes a number from ${spec.min} to ${spec.max}`);
     }
     explicit[spec.key] = value;
   }
-  return { ...defaultOptions, ...(quick ? quickOptions : {}), ...explicit };
+  return { ...defaultOptions, ...(quick ? quickOptions : {}), ...explicit, only };
 }

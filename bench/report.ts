@@ -45,8 +45,10 @@ export function renderMarkdown(report: BenchReport): string {
     '',
     `\`${report.command}\` at ${m.gitCommit}${m.gitDirty ? ' (uncommitted changes)' : ''}`,
     `${m.cpuModel}, ${m.cores} cores, ${memory}, Node ${m.node}, ${m.platform}`,
-    `${o.connections} connections, ${o.eventsPerFrame} events/frame, ${o.inflight} frames in flight, ` +
-      `${o.warmupSeconds} s warm-up + ${o.measureSeconds} s measured`,
+    `${o.warmupSeconds} s warm-up + ${o.measureSeconds} s measured per load; closed loop: ` +
+      `${o.connections} connections, ${o.eventsPerFrame} events/frame, ${o.inflight} frames in flight; ` +
+      `fleet: ${o.sockets} sockets over ${o.workers} worker processes, ${o.rate} frames/s × ` +
+      `${o.batch} events each; peers: ${o.peerSockets} idle sockets`,
   ];
   for (const result of report.results) lines.push('', ...renderResult(result));
   return `${lines.join('\n')}\n`;
@@ -56,9 +58,15 @@ function renderResult(result: ScenarioResult): string[] {
   const head = [`### ${result.scenario}${result.ok ? '' : ' (FAILED)'}`, ''];
   const failure = result.failure ? ['```', result.failure, '```', ''] : [];
   const rows = result.table.map(([label, value]) => `| ${label} | ${value} |`);
+  const notes = (result.notes ?? []).flatMap((note) => [note, '']);
+  const commands = result.commands?.length
+    ? ['', 'Commands:', '', ...result.commands.map((command) => `- \`${command}\``)]
+    : [];
   return [
     ...head,
     ...failure,
+    ...notes,
     ...(rows.length ? ['| figure | value |', '|---|---|', ...rows] : []),
+    ...commands,
   ];
 }

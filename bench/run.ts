@@ -1,41 +1,56 @@
 /**
- * `npm run bench [-- --quick | --connections N | --events N | --seconds N | --inflight N]`:
- * runs every scenario in turn against a fresh server, prints a Markdown summary and keeps
- * JSON + Markdown under bench/results. Exits 1 if a scenario measured nothing.
+ * `npm run bench [-- --quick] [--only a,b] [--sockets N] …` (options.ts has every flag):
+ * runs every scenario in turn against fresh servers, prints a Markdown summary and keeps
+ * JSON + Markdown under bench/results. Exits 1 if a scenario failed or measured nothing.
  */
+import { connectionCapacity } from './connection-capacity.js';
+import { ingestUnderLoad } from './ingest-under-load.js';
+import { ingestHttp } from './ingest-http.js';
 import { ingestWs } from './ingest-ws.js';
+import { peerComparison } from './peer-comparison.js';
 import { describeMachine } from './machine.js';
-import { OptionsError, parseOptions, type BenchOptions } from './options.js';
+import { OptionsError, parseOptions, usage, type BenchOptions } from './options.js';
 import { renderMarkdown, writeReport } from './report.js';
-import type { Scenario } from './scenario.js';
+import { storageCeiling } from './storage-ceiling.js';
+import type { Scenario, ScenarioResult } from './scenario.js';
 
-/** In run order; each scenario starts and stops its own server. */
-const scenarios: Scenario[] = [ingestWs];
+/**
+ * In run order; each scenario starts and stops its own servers. Numbered as in the issue
+ * "Load benchmark suite": 4 (dashboard fan-out) and 5 (end to end) slot in before the peers.
+ */
+const scenarios: Scenario[] = [
+  ingestWs, // 0: closed-loop ingest over the socket, the baseline the others refer to
+  ingestHttp, // 1
+  connectionCapacity, // 2
+  ingestUnderLoad, // 3
+  peerComparison, // 6
+  storageCeiling, // 7: compares with ingest-ws's figure from this run
+];
 
-// Server start, drain and shutdown on top of the measured time; past this the run is stuck.
+// Server start, connects, drain and shutdown on top of each load's measured time; past this
+// the run is stuck.
 const overheadPerScenarioMs = 120_000;
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   let options: BenchOptions;
+  let selected: Scenario[];
   try {
     options = parseOptions(args);
+    selected = selectScenarios(options.only);
   } catch (err) {
     if (!(err instanceof OptionsError)) throw err;
-    console.error(
-      `${err.message}\nusage: npm run bench -- [--quick] [--connections N] ` +
-        '[--events N] [--seconds N] [--inflight N]',
-    );
+    console.error(`${err.message}\n${usage}`);
     process.exitCode = 2;
     return;
   }
-  const watchdog = armWatchdog(options);
+  const watchdog = armWatchdog(options, selected);
   const startedAt = new Date();
   const machine = describeMachine();
-  const results = [];
-  for (const scenario of scenarios) {
+  const results: ScenarioResult[] = [];
+  for (const scenario of selected) {
     console.log(`running ${scenario.name} …`);
-    results.push(await scenario.run(options));
+    results.push(await scenario.run(options, results));
   }
   clearTimeout(watchdog);
 
@@ -45,15 +60,26 @@ async function main(): Promise<void> {
   if (results.some((result) => !result.ok)) process.exitCode = 1;
 }
 
-function armWatchdog(options: BenchOptions): NodeJS.Timeout {
-  const perScenarioMs =
-    (options.warmupSeconds + options.measureSeconds) * 1000 + overheadPerScenarioMs;
-  const limitMs = perScenarioMs * scenarios.length;
+function armWatchdog(options: BenchOptions, selected: Scenario[]): NodeJS.Timeout {
+  const loadMs = (options.warmupSeconds + options.measureSeconds) * 1000;
+  const limitMs = selected
+    .map((scenario) => (scenario.loads ?? 1) * (loadMs + overheadPerScenarioMs))
+    .reduce((a, b) => a + b, 0);
   const timer = setTimeout(() => {
     console.error(`bench still running after ${limitMs} ms; giving up`);
-    process.exit(3); // the server's exit hook kills it and removes its data folder
+    process.exit(3); // exit hooks kill the servers and workers and remove data folders
   }, limitMs);
   return timer.unref();
+}
+
+function selectScenarios(only: string[]): Scenario[] {
+  const known = scenarios.map((scenario) => scenario.name);
+  const unknown = only.filter((name) => !known.includes(name));
+  if (unknown.length > 0)
+    throw new OptionsError(
+      `unknown scenario ${unknown.join(', ')}; scenarios: ${known.join(', ')}`,
+    );
+  return only.length === 0 ? scenarios : scenarios.filter((s) => only.includes(s.name));
 }
 
 function commandLine(args: string[]): string {

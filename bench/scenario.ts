@@ -12,9 +12,25 @@ export interface ScenarioResult {
   failure?: string;
   figures: Record<string, unknown>;
   table: Array<[label: string, value: string]>;
+  /** Every process the scenario started, as a reader would start it again. */
+  commands?: string[];
+  /** What a reader needs to read the figures right: what differs between compared servers. */
+  notes?: string[];
 }
 
 export interface Scenario {
   name: string;
-  run(options: BenchOptions): Promise<ScenarioResult>;
+  /** Warm-up + measured loads it runs (1 if absent); the runner's watchdog allows for them. */
+  loads?: number;
+  /** `earlier` holds the results of the scenarios before it in the same run. */
+  run(options: BenchOptions, earlier: readonly ScenarioResult[]): Promise<ScenarioResult>;
+}
+
+export function failedResult(
+  scenario: string,
+  err: unknown,
+  commands: string[] = [],
+): ScenarioResult {
+  const failure = err instanceof Error ? err.message : String(err);
+  return { scenario, ok: false, failure, figures: {}, table: [], commands };
 }

@@ -1,0 +1,141 @@
+import { randomBytes } from 'node:crypto';
+import { settlesWithin } from './deadline.js';
+import type { OpenCommand, RunCommand, SendMode, Transport } from './fleet-protocol.js';
+import { mergeCounts, mergeReports, type FleetRunResult } from './fleet-result.js';
+import { forkWorker, type WorkerProcess } from './worker-process.js';
+
+export interface FleetOptions {
+  transport: Transport;
+  url: string;
+  sockets: number;
+  workers: number;
+  connectTimeoutMs: number;
+}
+
+export interface FleetRun {
+  mode: SendMode;
+  /** Sockets that send, spread over the workers; the others stay open and idle. */
+  activeSockets: number;
+  eventsPerFrame: number;
+  warmupMs: number;
+  measureMs: number;
+  drainTimeoutMs: number;
+  /** Called as the measured window starts and ends, to read the server's CPU time. */
+  onMeasure?: (phase: 'start' | 'end') => void;
+}
+
+export interface Fleet {
+  readonly opened: number;
+  /** From the first `open` sent to the last worker's report that its sockets are open. */
+  readonly connectMs: number;
+  readonly errors: Record<string, number>;
+  run(run: FleetRun): Promise<FleetRunResult>;
+  close(): Promise<void>;
+}
+
+// Handshakes in progress per worker: all workers together stay far below the kernel's accept
+// queue (somaxconn 4096 here), so no SYN is dropped and retried a second later.
+const handshakesPerWorker = 200;
+// Slack on every wait for a worker, above the time its own bounds allow.
+const slackMs = 15_000;
+// Nothing a worker is asked to do takes longer; it exits by itself after this.
+const workerLifetimeMs = 15 * 60_000;
+
+/**
+ * Forks `workers` load processes and opens `sockets` ingest sockets spread over them. Worker
+ * w binds its sockets to source address 127.0.0.(2+w): a worker holds fewer sockets than a
+ * process may open files (20,000), and one address has 28,232 ephemeral ports, so no worker
+ * runs out of ports whatever earlier scenarios left in TIME_WAIT.
+ *
+ * @example
+ * const fleet = await openFleet({ transport: 'ws', url, sockets: 10_000, workers: 4,
+ *   connectTimeoutMs: 30_000 });
+ * const result = await fleet.run({ mode: { kind: 'window', inflight: 4 }, … });
+ * await fleet.close();
+ */
+export async function openFleet(options: FleetOptions): Promise<Fleet> {
+  const workers = Array.from({ length: options.workers }, () => forkWorker());
+  const shares = split(options.sockets, workers.length);
+  try {
+    await withTimeout(Promise.all(workers.map((worker) => worker.ready)), slackMs);
+    const started = performance.now();
+    const reports = await Promise.all(
+      workers.map((worker, w) => {
+        const cmd = openCommand(options, shares, w);
+        return worker.ask(cmd, 'opened', openTimeoutMs(options, cmd.sockets));
+      }),
+    );
+    const connectMs = Math.round(performance.now() - started);
+    const errors = mergeCounts(reports.map((report) => report.errors));
+    const opened = reports.reduce((sum, report) => sum + report.opened, 0);
+    const opens = reports.map((report) => report.opened);
+    return { opened, connectMs, errors, run: (run) => runFleet(workers, opens, run), close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+
+  async function close(): Promise<void> {
+    await Promise.all(workers.map((worker) => worker.stop(slackMs)));
+  }
+}
+
+function openCommand(options: FleetOptions, shares: number[], w: number): OpenCommand {
+  return {
+    t: 'open',
+    transport: options.transport,
+    url: options.url,
+    sockets: shares[w]!,
+    firstIndex: shares.slice(0, w).reduce((a, b) => a + b, 0),
+    localAddress: `127.0.0.${2 + w}`,
+    connectTimeoutMs: options.connectTimeoutMs,
+    handshakesInFlight: handshakesPerWorker,
+    lifetimeMs: workerLifetimeMs,
+  };
+}
+
+function openTimeoutMs(options: FleetOptions, sockets: number): number {
+  const rounds = Math.ceil(sockets / handshakesPerWorker);
+  return rounds * options.connectTimeoutMs + slackMs;
+}
+
+async function runFleet(
+  workers: WorkerProcess[],
+  opens: number[],
+  run: FleetRun,
+): Promise<FleetRunResult> {
+  const { onMeasure, ...settings } = run;
+  const active = split(run.activeSockets, workers.length).map((n, w) => Math.min(n, opens[w]!));
+  // Far enough ahead that every worker has the command before its clock starts.
+  const startAt = Date.now() + 300;
+  const cmd = { t: 'run', runId: randomBytes(4).toString('hex'), startAt, ...settings } as const;
+  const timeoutMs = 300 + run.warmupMs + run.measureMs + run.drainTimeoutMs + slackMs;
+  const windowStart = startAt + run.warmupMs - Date.now();
+  const timers = onMeasure
+    ? [
+        setTimeout(() => onMeasure('start'), windowStart),
+        setTimeout(() => onMeasure('end'), windowStart + run.measureMs),
+      ]
+    : [];
+  try {
+    const reports = await Promise.all(
+      workers.map((worker, w) =>
+        worker.ask({ ...cmd, activeSockets: active[w]! } satisfies RunCommand, 'ran', timeoutMs),
+      ),
+    );
+    return mergeReports(reports, run.measureMs / 1000);
+  } finally {
+    for (const timer of timers) clearTimeout(timer);
+  }
+}
+
+/** `total` in `parts` shares that differ by at most one. */
+function split(total: number, parts: number): number[] {
+  return Array.from({ length: parts }, (_, i) => Math.floor((total + parts - 1 - i) / parts));
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return settlesWithin(promise, ms).then((settled) =>
+    settled ? promise : Promise.reject(new Error(`load workers not ready in ${ms} ms`)),
+  );
+}
