@@ -1,0 +1,159 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Channel, SendResult } from '../../src/notify/channel.js';
+import {
+  createDecisionLog,
+  decisionsTable,
+  type DecisionLog,
+  type DecisionRow,
+} from '../../src/notify/decision-log.js';
+import { createDelivery } from '../../src/notify/delivery.js';
+import type { ChannelName, Notification } from '../../src/notify/notification.js';
+import { createMetrics } from '../../src/ops/metrics.js';
+import { openLmdbStateStore } from '../../src/state/lmdb-state-store.js';
+import { createTimers } from '../../src/state/timers.js';
+import { createBatchWriter } from '../../src/storage/batch-writer.js';
+import { openChdb } from '../../src/storage/chdb-client.js';
+import type { ClickHouse } from '../../src/storage/clickhouse.js';
+import { migrate } from '../../src/storage/migrate.js';
+import { openSpool } from '../../src/storage/spool.js';
+
+const log = pino({ level: 'silent' });
+const dir = mkdtempSync(join(tmpdir(), 'backline-delivery-'));
+let ch: ClickHouse;
+let decisions: DecisionLog;
+
+beforeAll(async () => {
+  ch = openChdb(join(dir, 'ch'));
+  await migrate(ch);
+  const metrics = createMetrics();
+  const writer = createBatchWriter<DecisionRow>(
+    {
+      table: decisionsTable,
+      insert: (rows, token) => ch.insert(decisionsTable, rows, { dedupToken: token }),
+      spool: openSpool(join(dir, 'spool')),
+      metrics,
+      log,
+    },
+    { flushIntervalMs: 5 },
+  );
+  decisions = createDecisionLog({ writer, ch, metrics });
+});
+afterAll(() => ch.close());
+
+/**
+ * A push service as the internet would answer: scripted results, each call recorded with
+ * its time. It stands in for a provider on the internet, not for backline code.
+ */
+function provider(script: SendResult[]): Channel & { calls: number[] } {
+  const calls: number[] = [];
+  return {
+    name: 'web_push',
+    calls,
+    reachable: async () => true,
+    async send() {
+      calls.push(Date.now());
+      return script[Math.min(calls.length - 1, script.length - 1)]!;
+    },
+  };
+}
+
+const notification = (id: string): Notification => ({
+  id,
+  ts: Date.now(),
+  project: 'p',
+  userId: 'u1',
+  rule: 'r',
+  category: 'c',
+  title: 't',
+  body: 'b',
+  data: {},
+  priority: 'normal',
+  dedupKey: undefined,
+  channels: ['web_push'],
+  template: undefined,
+  variables: {},
+});
+
+async function outcomes(id: string): Promise<string[]> {
+  await decisions.durable();
+  return (await decisions.query('p', 'u1', { notification: id }))
+    .map((d) => `${d.attempt}:${d.outcome}`)
+    .sort();
+}
+
+describe('delivery', () => {
+  it('retries a retryable failure with backoff, honouring afterMs, then delivers', async () => {
+    const state = openLmdbStateStore(join(dir, `state-${Date.now()}`));
+    const timers = createTimers(state, log, { checkEveryMs: 20 });
+    const push = provider([
+      { status: 'retry', reason: '429', afterMs: 300 },
+      { status: 'retry', reason: '503' },
+      { status: 'delivered' },
+    ]);
+    const delivery = createDelivery(
+      { channels: new Map<ChannelName, Channel>([['web_push', push]]), timers, decisions, log },
+      { retryBaseMs: 50, retryMaxMs: 200 },
+    );
+    await timers.start();
+    await delivery.send('web_push', notification('n-retry'));
+    for (let i = 0; i < 100 && push.calls.length < 3; i++)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    await timers.stop();
+    expect(push.calls).toHaveLength(3);
+    expect(push.calls[1]! - push.calls[0]!).toBeGreaterThanOrEqual(300);
+    expect(await outcomes('n-retry')).toEqual(['1:retrying', '2:retrying', '3:delivered']);
+    await state.close();
+  });
+
+  it('records a dead letter after the last attempt', async () => {
+    const state = openLmdbStateStore(join(dir, `state-dlq-${Date.now()}`));
+    const timers = createTimers(state, log, { checkEveryMs: 10 });
+    const push = provider([{ status: 'retry', reason: '500' }]);
+    const delivery = createDelivery(
+      { channels: new Map<ChannelName, Channel>([['web_push', push]]), timers, decisions, log },
+      { maxAttempts: 3, retryBaseMs: 10, retryMaxMs: 20 },
+    );
+    await timers.start();
+    await delivery.send('web_push', notification('n-dead'));
+    for (let i = 0; i < 100 && push.calls.length < 3; i++)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await timers.stop();
+    expect(push.calls).toHaveLength(3);
+    expect(await outcomes('n-dead')).toEqual(['1:retrying', '2:retrying', '3:dead_letter']);
+    await state.close();
+  });
+
+  it('keeps a pending retry through a restart (the timer is persisted)', async () => {
+    const path = join(dir, `state-restart-${Date.now()}`);
+    let state = openLmdbStateStore(path);
+    let timers = createTimers(state, log, { checkEveryMs: 10 });
+    const first = provider([{ status: 'retry', reason: '503', afterMs: 200 }]);
+    await createDelivery({
+      channels: new Map<ChannelName, Channel>([['web_push', first]]),
+      timers,
+      decisions,
+      log,
+    }).send('web_push', notification('n-restart'));
+    await state.close();
+
+    state = openLmdbStateStore(path);
+    timers = createTimers(state, log, { checkEveryMs: 10 });
+    const second = provider([{ status: 'delivered' }]);
+    createDelivery({
+      channels: new Map<ChannelName, Channel>([['web_push', second]]),
+      timers,
+      decisions,
+      log,
+    });
+    // Default backoff: the retry is due 0.5–1 s after the first attempt.
+    expect(await timers.fireDue(Date.now() + 2000)).toBe(1);
+    expect(second.calls).toHaveLength(1);
+    expect(await outcomes('n-restart')).toEqual(['1:retrying', '2:delivered']);
+    await state.close();
+  });
+});
