@@ -2,6 +2,7 @@ import { defaultBackoff, type BackoffOptions } from './backoff.js';
 import { createBatcher, defaultBatch, type BatchOptions } from './batcher.js';
 import { openConnection, type ConnectionHandlers } from './connection.js';
 import { eventId } from './event-id.js';
+import { createInbox, type Inbox, type InboxOptions } from './inbox.js';
 import { createIngestSender } from './ingest-sender.js';
 import {
   createLive,
@@ -46,7 +47,7 @@ export interface ClientOptions {
   storageKey?: string;
   /** An event the server refused (`TS_OUT_OF_RANGE`, `PROPS_TOO_LARGE`, …): it is not resent. */
   onRejected?: (event: ClientEvent, code: string, msg: string) => void;
-  /** Every `{t:"error"}` from either socket, including those the client retries. */
+  /** Every `{t:"error"}` from any socket, including those the client retries. */
   onError?: (error: ServerError) => void;
 }
 
@@ -71,7 +72,8 @@ export interface ClientStats {
 
 /**
  * A backline client for browsers and Node: tracks events over `/v1/ingest` (batched, kept until
- * acknowledged, resent after reconnects) and subscribes to metric streams over `/v1/live`.
+ * acknowledged, resent after reconnects), subscribes to metric streams over `/v1/live` and
+ * follows a user's in-app notifications over `/v1/user`.
  *
  * @example
  * import WebSocket from 'ws'; // in a browser: nothing, the global one is used
@@ -81,7 +83,8 @@ export interface ClientStats {
  * await backline.flush(); // acknowledged: durable on the server
  * const sub = backline.subscribe('votes_per_show', undefined, (w) => console.log(w.key, w.values));
  * sub.unsubscribe();
- * backline.close();
+ * const inbox = backline.inbox({ token, userId: 'u42', onNotification: (n) => console.log(n.title) });
+ * backline.close(); // closes the inbox too
  */
 export function createClient(options: ClientOptions) {
   const WebSocket = options.WebSocket ?? globalWebSocket();
@@ -89,13 +92,14 @@ export function createClient(options: ClientOptions) {
   const batch = { ...defaultBatch, ...options.batch };
   const connect = (path: string) => (handlers: ConnectionHandlers) =>
     openConnection(
-      { url: socketUrl(options.url, path, options.key), WebSocket, backoff },
+      { url: socketUrl(options.url, path, { key: options.key }), WebSocket, backoff },
       handlers,
     );
+  const storage = options.storage === null ? undefined : (options.storage ?? browserStorage());
 
   const queue = createOfflineQueue({
     maxEvents: options.maxQueuedEvents ?? 10_000,
-    storage: options.storage === null ? undefined : (options.storage ?? browserStorage()),
+    storage,
     storageKey:
       options.storageKey ?? `backline:queue:${fnv1a(`${options.url ?? ''}|${options.key}`)}`,
     persistDelayMs: 500,
@@ -115,12 +119,11 @@ export function createClient(options: ClientOptions) {
       backoff,
     },
   );
-  // Extension point: in-app notifications get their own part here, beside `sender` and `live`
-  // (see index.ts); nothing stands in for them until the server's user socket is settled.
   const live = createLive({
     connect: connect('/v1/live'),
     ...(options.onError ? { onError: options.onError } : {}),
   });
+  const inboxes = new Set<Inbox>();
   let identity: Identity = { ...options.identity };
   let tracked = 0;
 
@@ -181,11 +184,47 @@ export function createClient(options: ClientOptions) {
         persistFailures: queue.persistFailures,
       };
     },
-    /** Closes both sockets; unacknowledged events stay in storage for the next client. */
+    /**
+     * The in-app notifications of one user over `/v1/user`, with its user token: every
+     * notification once across reconnects, the unread and unseen counts, and marks.
+     *
+     * @example
+     * const inbox = backline.inbox({
+     *   token, // from POST /v1/users/u42/token, issued by your backend with an admin key
+     *   userId: 'u42',
+     *   onNotification: (n) => console.log(n.title, n.body, n.read),
+     *   onCounts: (counts) => console.log(`${counts.unread} unread`),
+     * });
+     * inbox.markRead(['001795640000000-5d1e2f3a4b']);
+     * inbox.close();
+     */
+    inbox(inboxOptions: InboxOptions): Inbox {
+      const user = inboxOptions.userId ?? inboxOptions.token;
+      const inbox = createInbox(
+        {
+          connect: (query, handlers) =>
+            openConnection(
+              { url: () => socketUrl(options.url, '/v1/user', query()), WebSocket, backoff },
+              handlers,
+            ),
+          storage,
+          storageKey: `backline:inbox:${fnv1a(`${options.url ?? ''}|${options.key}|${user}`)}`,
+          onClose: () => inboxes.delete(inbox),
+        },
+        {
+          ...inboxOptions,
+          onError: inboxOptions.onError ?? options.onError,
+        },
+      );
+      inboxes.add(inbox);
+      return inbox;
+    },
+    /** Closes every socket; unacknowledged events stay in storage for the next client. */
     close() {
       page.removeEventListener?.('pagehide', onHide);
       sender.close();
       live.close();
+      for (const inbox of [...inboxes]) inbox.close();
     },
   };
 }
@@ -207,12 +246,16 @@ function globalWebSocket(): WebSocketConstructor {
   return WebSocket;
 }
 
-/** `http://host:8080` + `/v1/live` → `ws://host:8080/v1/live?key=…`. */
-export function socketUrl(base: string | undefined, path: string, key: string): string {
+/** `http://host:8080` + `/v1/live` + `{ key }` → `ws://host:8080/v1/live?key=…`. */
+export function socketUrl(
+  base: string | undefined,
+  path: string,
+  query: Record<string, string>,
+): string {
   const origin = base ?? (globalThis as { location?: { origin: string } }).location?.origin;
   if (!origin) throw new Error('no server URL: pass options.url');
   const url = new URL(path, origin);
   url.protocol = url.protocol.replace(/^http/, 'ws');
-  url.searchParams.set('key', key);
+  for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);
   return url.toString();
 }

@@ -11,8 +11,11 @@ import type {
 const packr = new Packr();
 
 export interface ConnectionOptions {
-  /** The full socket URL, e.g. `ws://127.0.0.1:8080/v1/ingest?key=…`. */
-  url: string;
+  /**
+   * The full socket URL, e.g. `ws://127.0.0.1:8080/v1/ingest?key=…`; a function is called
+   * again before every attempt, so a resuming socket can name the last message it saw.
+   */
+  url: string | (() => string);
   WebSocket: WebSocketConstructor;
   backoff: BackoffOptions;
 }
@@ -72,7 +75,7 @@ export function openConnection(
   function connect() {
     timer = undefined;
     if (stopped) return;
-    const ws = new options.WebSocket(options.url);
+    const ws = new options.WebSocket(typeof options.url === 'string' ? options.url : options.url());
     socket = ws;
     ws.binaryType = 'arraybuffer';
     ws.onopen = () => {

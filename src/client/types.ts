@@ -30,7 +30,10 @@ export interface IngestAck {
   rejected: Array<{ i: number; code: string; msg: string }>;
 }
 
-/** `{t:"error"}` on either socket: a whole frame (ingest, `seq`) or subscription (live, `id`) refused. */
+/**
+ * `{t:"error"}` on any socket: a whole frame (ingest, `seq`), a subscription (live, `id`) or a
+ * frame of the user socket refused.
+ */
 export interface ServerError {
   t: 'error';
   code: string;
@@ -55,6 +58,35 @@ export interface LiveWindow {
   /** Grows with every emission of the window. */
   rev: number;
 }
+
+/** A notification from `/v1/user`, as `onNotification` gets it. */
+export interface InboxNotification {
+  /** Time-ordered: a later notification has a greater id (string order). */
+  id: string;
+  category: string;
+  title: string;
+  body: string;
+  data: Record<string, unknown>;
+  /** When it was sent, epoch ms. */
+  ts: number;
+  seen: boolean;
+  read: boolean;
+  /**
+   * Pushed as it was sent (new: neither seen nor read), rather than brought back from the
+   * inbox when a socket (re)connected: what a toast should pop up for.
+   */
+  live: boolean;
+}
+
+/** `{t:"counts"}` of the user's inbox; archived items are not counted. */
+export interface InboxCounts {
+  unread: number;
+  unseen: number;
+  total: number;
+}
+
+/** What `{t:"marked", as, ids}` says was done to the items `ids`. */
+export type MarkedAs = 'read' | 'seen' | 'archived';
 
 /** Events a socket reports; `data` is an ArrayBuffer once `binaryType` is `'arraybuffer'`. */
 export interface SocketMessageEvent {

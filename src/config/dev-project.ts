@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exampleStreams } from '../pipeline/example-streams.js';
+import { exampleRules } from '../rules/example-rules.js';
 import type { Config, ProjectConfig } from './schema.js';
 
 export const devProjectId = 'dev';
@@ -13,9 +14,10 @@ export interface DevProject {
 }
 
 /**
- * With no projects configured, `npm start` serves one development project whose single key
- * ingests, reads and administers. The key is `BACKLINE_DEV_KEY` when set, else generated
- * once and kept in the data folder so restarts and clients keep working.
+ * With no projects configured, `npm start` serves one development project, with the example
+ * streams and notification rules, whose single key ingests, reads and administers. The key is
+ * `BACKLINE_DEV_KEY` when set, else generated once and kept in the data folder so restarts
+ * and clients keep working.
  */
 export function resolveDevProject(config: Config): DevProject | undefined {
   if (config.projects.length > 0) return undefined;
@@ -37,6 +39,7 @@ export function resolveDevProject(config: Config): DevProject | undefined {
       id: devProjectId,
       keys: [{ key, scopes: ['ingest', 'read', 'admin'] }],
       streams: exampleStreams,
+      rules: exampleRules,
       notifications: { caps: [] },
     },
     source,

@@ -2,6 +2,7 @@ import WebSocket from 'ws';
 import { createClient, type Client } from '../client/index.js';
 import type { Logger } from '../ops/logger.js';
 import type { Service } from '../ops/lifecycle.js';
+import { demoFan } from './demo-fan.js';
 import { liveMusicEvents } from './live-music.js';
 
 export interface DemoDeps {
@@ -25,7 +26,8 @@ export function demoRequested(argv: readonly string[], env: NodeJS.ProcessEnv): 
 
 /**
  * Demo mode: synthetic live-music traffic sent to the server's own ingest socket with the
- * client library, exactly as an app would, so the example streams and the dashboard move.
+ * client library, exactly as an app would, so the example streams and the dashboard move;
+ * and the demo user's own events, which make the example rules notify them (demo-fan.ts).
  * Started after the server and stopped before it, so its last events are acknowledged.
  *
  * @example
@@ -42,14 +44,16 @@ export function createDemo(deps: DemoDeps, options = defaultDemoOptions): Servic
     name: 'demo',
     async start() {
       client = createClient({ url: deps.origin(), key: deps.key, WebSocket, storage: null });
-      timer = setInterval(() => {
+      const fan = demoFan(Date.now());
+      const tick = () => {
+        const events = fan(Date.now());
         // Between half and one and a half times the average: bounded, yet not a metronome.
         const count = Math.round(perTick * (0.5 + Math.random()));
-        for (let i = 0; i < count; i++) {
-          const { type, props, identity } = next();
-          client!.track(type, props, identity);
-        }
-      }, options.tickMs);
+        for (let i = 0; i < count; i++) events.push(next());
+        for (const { type, props, identity } of events) client!.track(type, props, identity);
+      };
+      tick();
+      timer = setInterval(tick, options.tickMs);
       deps.log.info(
         { eventsPerSecond: options.eventsPerSecond },
         'demo: sending live-music events',

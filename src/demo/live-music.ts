@@ -7,8 +7,17 @@ export interface DemoEvent {
   identity: Identity;
 }
 
-const shows = ['show-berlin', 'show-lisbon', 'show-oslo', 'show-austin'];
-const artists = ['the-driftwood', 'nova-lane', 'echo-harbor', 'paper-satellites'];
+/** The four shows voted on tonight, the first the busiest (about half of the votes). */
+export const shows = ['show-berlin', 'show-lisbon', 'show-oslo', 'show-austin'];
+/** Artist ids and the names notifications show. */
+export const artists: Record<string, string> = {
+  'the-driftwood': 'The Driftwood',
+  'nova-lane': 'Nova Lane',
+  'echo-harbor': 'Echo Harbor',
+  'paper-satellites': 'Paper Satellites',
+};
+const artistIds = Object.keys(artists);
+const venues = ['Columbiahalle, Berlin', 'Coliseu, Lisbon', 'Rockefeller, Oslo', "Stubb's, Austin"];
 const paths = ['/', '/shows', '/shows/:id', '/artists/:id', '/setlists/:id', '/search'];
 const fans = 300;
 const songs = 30;
@@ -16,8 +25,9 @@ const songs = 30;
 /**
  * Traffic of the live-music app backline grew out of, in the proportions a show night has:
  * mostly page views (with `loadMs`), votes on songs of a few shows (skewed towards favourites),
- * some follows, and now and then a newly scheduled show. Feeds the dev project's example
- * streams (`votes_per_show`, `active_users`, `page_load`, `top_songs`).
+ * some follows and unfollows of artists, and now and then a newly scheduled show. Feeds the
+ * dev project's example streams (`votes_per_show`, `active_users`, `page_load`, `top_songs`)
+ * and rules (`show_reminder` keeps its followers from the follows, `hot_show` watches votes).
  *
  * @example
  * const next = liveMusicEvents();
@@ -46,15 +56,28 @@ export function liveMusicEvents(random: () => number = Math.random): () => DemoE
       };
       return { type: 'vote.cast', props, identity };
     }
+    if (roll < 0.96)
+      return { type: 'artist.follow', props: { artistId: pick(artistIds) }, identity };
     if (roll < 0.98)
-      return { type: 'artist.followed', props: { artistId: pick(artists) }, identity };
+      return { type: 'artist.unfollow', props: { artistId: pick(artistIds) }, identity };
     const startsAt = Date.now() + Math.round(1 + random() * 60) * 86_400_000;
+    const showId = `show-${Math.floor(random() * 1e6)}`;
     return {
       type: 'show.scheduled',
-      props: { showId: `show-${Math.floor(random() * 1e6)}`, artistId: pick(artists), startsAt },
+      props: showProps(showId, pick(artistIds), startsAt, pick(venues)),
       identity: {},
     };
   };
+}
+
+/** What a `show.scheduled` event says: `show_reminder` reads `startsAt`, names and venue. */
+export function showProps(
+  showId: string,
+  artistId: string,
+  startsAt: number,
+  venue: string,
+): Props {
+  return { showId, artistId, artistName: artists[artistId] ?? artistId, venue, startsAt };
 }
 
 /** A standard normal sample (Box–Muller). */

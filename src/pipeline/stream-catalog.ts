@@ -1,5 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { openSavedDefinitions } from '../config/saved-definitions.js';
 import { BacklineError } from '../errors.js';
 import type { WindowStore } from '../storage/window-store.js';
 import type { PipelineService } from './pipeline-service.js';
@@ -7,9 +6,6 @@ import type { RollupBucket, RollupRow, Rollups } from './rollups.js';
 import { streamSpecSchema, type StreamSpec } from './stream-spec.js';
 import type { WindowResult } from './stream-event.js';
 import type { WindowCache } from './window-cache.js';
-
-/** API-made changes: a spec, or null for a stream from configuration that was deleted. */
-type Overrides = Record<string, Record<string, StreamSpec | null>>;
 
 /**
  * The streams of each project as dashboards and the admin API see them: configuration plus
@@ -25,13 +21,7 @@ export function createStreamCatalog(deps: {
   file: string;
 }) {
   const { pipeline, cache, store, rollups, file } = deps;
-  const overrides = readOverrides(file);
-
-  const save = () => {
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(`${file}.tmp`, JSON.stringify(overrides, null, 2));
-    renameSync(`${file}.tmp`, file);
-  };
+  const saved = openSavedDefinitions(file, streamSpecSchema, 'BAD_STREAM');
 
   /** Latest revision per window wins when stored and open results overlap. */
   const merge = (lists: WindowResult[][]): WindowResult[] => {
@@ -48,12 +38,8 @@ export function createStreamCatalog(deps: {
 
   return {
     /** Applies configuration plus saved overrides: call before the pipeline starts. */
-    specsFor(project: string, configured: readonly StreamSpec[]): StreamSpec[] {
-      const own = overrides[project] ?? {};
-      const specs = configured.filter((spec) => !(spec.name in own));
-      for (const spec of Object.values(own)) if (spec) specs.push(spec);
-      return specs;
-    },
+    specsFor: (project: string, configured: readonly StreamSpec[]): StreamSpec[] =>
+      saved.specsFor(project, configured),
     has: (project: string, stream: string) => pipeline.stream(project, stream) !== undefined,
     list: (project: string) => pipeline.streams(project),
     get: (project: string, stream: string) => pipeline.stream(project, stream),
@@ -98,48 +84,22 @@ export function createStreamCatalog(deps: {
         for (const spec of pipeline.streams(project)) await rollups.ensure(project, spec);
     },
     async define(project: string, name: string, raw: unknown): Promise<StreamSpec> {
-      const parsed = streamSpecSchema.safeParse({ ...(raw as object), name });
-      if (!parsed.success) {
-        throw new BacklineError(
-          'BAD_STREAM',
-          parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
-        );
-      }
-      await rollups.ensure(project, parsed.data);
-      pipeline.define(project, parsed.data);
+      const spec = saved.parse(name, raw);
+      await rollups.ensure(project, spec);
+      pipeline.define(project, spec);
       cache.forget(project, name);
-      (overrides[project] ??= {})[name] = parsed.data;
-      save();
-      return parsed.data;
+      saved.defined(project, spec);
+      return spec;
     },
     async remove(project: string, name: string): Promise<boolean> {
       const spec = pipeline.stream(project, name);
       if (!spec || !pipeline.remove(project, name)) return false;
       await rollups.drop(project, spec);
       cache.forget(project, name);
-      (overrides[project] ??= {})[name] = null;
-      save();
+      saved.removed(project, name);
       return true;
     },
   };
 }
 
 export type StreamCatalog = ReturnType<typeof createStreamCatalog>;
-
-function readOverrides(file: string): Overrides {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return {};
-  }
-  const raw = JSON.parse(text) as Record<string, Record<string, unknown>>;
-  const overrides: Overrides = {};
-  for (const [project, streams] of Object.entries(raw)) {
-    overrides[project] = {};
-    for (const [name, spec] of Object.entries(streams)) {
-      overrides[project]![name] = spec === null ? null : streamSpecSchema.parse(spec);
-    }
-  }
-  return overrides;
-}

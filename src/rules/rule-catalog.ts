@@ -1,11 +1,6 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { BacklineError } from '../errors.js';
+import { openSavedDefinitions } from '../config/saved-definitions.js';
 import { ruleSpecSchema, type RuleSpec } from './rule-spec.js';
 import type { RulesService } from './rules-service.js';
-
-/** API-made changes: a spec, or null for a rule from configuration that was deleted. */
-type Overrides = Record<string, Record<string, RuleSpec | null>>;
 
 /**
  * The rules of each project as the admin API sees them: configuration plus what the API
@@ -18,63 +13,28 @@ type Overrides = Record<string, Record<string, RuleSpec | null>>;
  * catalog.define('dev', 'welcome', { trigger: { kind: 'event', types: ['user.signup'] }, … });
  */
 export function createRuleCatalog(deps: { rules: RulesService; file: string }) {
-  const { rules, file } = deps;
-  const overrides = readOverrides(file);
-
-  const save = () => {
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(`${file}.tmp`, JSON.stringify(overrides, null, 2));
-    renameSync(`${file}.tmp`, file);
-  };
+  const { rules } = deps;
+  const saved = openSavedDefinitions(deps.file, ruleSpecSchema, 'BAD_RULE');
 
   return {
     /** Configuration plus saved overrides: define these before the timers start. */
-    specsFor(project: string, configured: readonly RuleSpec[]): RuleSpec[] {
-      const own = overrides[project] ?? {};
-      const specs = configured.filter((spec) => !(spec.name in own));
-      for (const spec of Object.values(own)) if (spec) specs.push(spec);
-      return specs;
-    },
+    specsFor: (project: string, configured: readonly RuleSpec[]): RuleSpec[] =>
+      saved.specsFor(project, configured),
     list: (project: string): RuleSpec[] => rules.list(project),
     get: (project: string, name: string): RuleSpec | undefined => rules.get(project, name),
     /** Validates `raw` (a spec without its name), runs it and keeps it; BAD_RULE names the bad part. */
     define(project: string, name: string, raw: unknown): RuleSpec {
-      const parsed = ruleSpecSchema.safeParse({ ...(raw as object), name });
-      if (!parsed.success) {
-        throw new BacklineError(
-          'BAD_RULE',
-          parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
-        );
-      }
-      rules.define(project, parsed.data);
-      (overrides[project] ??= {})[name] = parsed.data;
-      save();
-      return parsed.data;
+      const spec = saved.parse(name, raw);
+      rules.define(project, spec);
+      saved.defined(project, spec);
+      return spec;
     },
     async remove(project: string, name: string): Promise<boolean> {
       if (!(await rules.remove(project, name))) return false;
-      (overrides[project] ??= {})[name] = null;
-      save();
+      saved.removed(project, name);
       return true;
     },
   };
 }
 
 export type RuleCatalog = ReturnType<typeof createRuleCatalog>;
-
-function readOverrides(file: string): Overrides {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return {};
-  }
-  const raw = JSON.parse(text) as Record<string, Record<string, unknown>>;
-  const overrides: Overrides = {};
-  for (const [project, specs] of Object.entries(raw)) {
-    overrides[project] = {};
-    for (const [name, spec] of Object.entries(specs))
-      overrides[project]![name] = spec === null ? null : ruleSpecSchema.parse(spec);
-  }
-  return overrides;
-}

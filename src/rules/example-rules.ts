@@ -1,0 +1,68 @@
+import { ruleSpecSchema, type RuleSpec } from './rule-spec.js';
+
+const artistFollows = {
+  follow: { types: ['artist.follow'], entity: 'props.artistId' },
+  unfollow: { types: ['artist.unfollow'], entity: 'props.artistId' },
+};
+
+/**
+ * The development project's notification rules, from the live-music app backline grew out
+ * of, one per kind of audience, so that `npm start -- --demo` fills the demo user's inbox
+ * (`demo-fan`, see src/demo/demo-fan.ts) within a minute. Every channel is allowed: the
+ * router picks in-app while the user has the dashboard open.
+ */
+export const exampleRules: RuleSpec[] = [
+  {
+    name: 'welcome',
+    trigger: { kind: 'event', types: ['user.signup'] },
+    audience: { kind: 'user' },
+    notification: {
+      category: 'welcome',
+      title: 'Welcome to backline, {{props.name}}',
+      body: 'Follow an artist to hear when they play near you.',
+      // Once per user, however often they sign up again.
+      dedupKey: 'welcome',
+    },
+  },
+  {
+    name: 'show_reminder',
+    trigger: {
+      kind: 'schedule',
+      types: ['show.scheduled'],
+      at: { field: 'props.startsAt', offsetMs: -3600_000 },
+    },
+    audience: { kind: 'followers', entity: 'props.artistId', ...artistFollows },
+    notification: {
+      category: 'reminders',
+      title: '{{props.artistName}} plays in 1 hour',
+      body: 'Doors open at {{props.venue}}.',
+      data: { showId: '{{props.showId}}', artistId: '{{props.artistId}}' },
+      priority: 'high',
+      dedupKey: 'reminder/{{props.showId}}',
+    },
+  },
+  {
+    // The demo's busiest show gets about 300 votes a minute, the others about 130 or fewer.
+    name: 'hot_show',
+    trigger: {
+      kind: 'threshold',
+      stream: 'votes_per_show',
+      value: 'votes',
+      above: 150,
+      hysteresis: 30,
+    },
+    // Whoever voted on the show in the last 10 minutes.
+    audience: {
+      kind: 'segment',
+      types: ['vote.cast'],
+      where: [{ field: 'props.showId', op: 'eq', value: '{{key}}' }],
+      sinceMs: 600_000,
+    },
+    notification: {
+      category: 'trending',
+      title: 'Show {{key}} is on fire',
+      body: '{{value}} votes this minute. Your vote counts!',
+      data: { showId: '{{key}}', votes: '{{value}}' },
+    },
+  },
+].map((spec) => ruleSpecSchema.parse(spec));
