@@ -6,11 +6,12 @@ import type {
   us_socket_context_t,
 } from 'uWebSockets.js';
 import { can } from '../auth/key-registry.js';
-import { BacklineError, closeCodes, type ErrorCode } from '../errors.js';
+import { BacklineError, type ErrorCode } from '../errors.js';
 import { decodeMessage } from '../ingest/decode-frame.js';
 import { createTokenBucket } from '../ingest/token-bucket.js';
 import { handleEvents } from './handlers/events.js';
 import { bearer } from './http-reply.js';
+import { acceptUpgrade, createFrameErrors, refuseUpgrade } from './socket-errors.js';
 import type { IngestSocketContext, IngestSocketDeps, IngestSocketState } from './ingest-context.js';
 import type { SocketState } from './socket-writer.js';
 
@@ -36,28 +37,12 @@ export function registerIngestSocket(
   deps: IngestSocketDeps,
   sockets: Set<WebSocket<SocketState>>,
 ) {
-  const { auth, limits, metrics, writer, log } = deps;
+  const { auth, limits, metrics } = deps;
 
+  const frameError = createFrameErrors(deps, 'ws', (code) => garbage.has(code));
   const ctx: IngestSocketContext = {
     ...deps,
-    sendError(ws, err, seq) {
-      const error =
-        err instanceof BacklineError
-          ? err
-          : new BacklineError('INTERNAL', undefined, { cause: err });
-      if (error.code === 'INTERNAL') log.error({ err }, 'unexpected error on the ingest socket');
-      metrics.frameErrors.inc({ transport: 'ws', code: error.code });
-      const message: Record<string, unknown> = { t: 'error', code: error.code, msg: error.message };
-      if (seq !== undefined) message.seq = seq;
-      if (error.retryAfterMs !== undefined) message.retryAfterMs = error.retryAfterMs;
-      writer.send(ws, message);
-      const state = ws.getUserData();
-      if (!garbage.has(error.code)) return;
-      state.badFrames += 1;
-      if (state.badFrames >= limits.badFramesBeforeClose) {
-        writer.close(ws, closeCodes.policyViolation, 'too many bad frames', 'bad_frames');
-      }
-    },
+    sendError: (ws, err, seq) => frameError(ws, err, seq === undefined ? {} : { seq }),
   };
 
   app.ws<IngestSocketState>(endpoint, {
@@ -72,13 +57,7 @@ export function registerIngestSocket(
       const credential = req.getQuery('key') || bearer(req.getHeader('authorization'));
       const principal = auth.authenticate(credential);
       if (!principal || !can(principal, 'ingest')) {
-        const code = principal ? 'FORBIDDEN' : 'UNAUTHORIZED';
-        metrics.upgradesRefused.inc({ code });
-        const error = new BacklineError(code);
-        res.writeStatus(error.status === 401 ? '401 Unauthorized' : '403 Forbidden');
-        res.writeHeader('content-type', 'application/json');
-        res.end(JSON.stringify({ code, msg: error.message }));
-        return;
+        return refuseUpgrade(res, metrics, principal ? 'FORBIDDEN' : 'UNAUTHORIZED');
       }
       const state: IngestSocketState = {
         closed: false,
@@ -86,13 +65,7 @@ export function registerIngestSocket(
         bucket: createTokenBucket(limits.eventsPerSecond, limits.burstEvents),
         badFrames: 0,
       };
-      res.upgrade(
-        state,
-        req.getHeader('sec-websocket-key'),
-        req.getHeader('sec-websocket-protocol'),
-        req.getHeader('sec-websocket-extensions'),
-        context,
-      );
+      acceptUpgrade(res, req, context, state);
     },
 
     open(ws) {

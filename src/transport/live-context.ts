@@ -1,6 +1,7 @@
 import type { WebSocket } from 'uWebSockets.js';
 import type { Authenticator } from '../auth/key-registry.js';
 import type { Limits } from '../config/schema.js';
+import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { WindowResult } from '../pipeline/stream-event.js';
 import type { LiveHub, LiveSocketState } from './live-hub.js';
@@ -20,6 +21,7 @@ export interface LiveSocketDeps {
   limits: Limits;
   metrics: Metrics;
   writer: SocketWriter;
+  log: Logger;
 }
 
 export type LiveSocketContext = LiveSocketDeps & {

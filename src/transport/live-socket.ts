@@ -6,11 +6,12 @@ import type {
   us_socket_context_t,
 } from 'uWebSockets.js';
 import { can } from '../auth/key-registry.js';
-import { BacklineError, closeCodes } from '../errors.js';
+import { BacklineError } from '../errors.js';
 import { decodeMessage } from '../ingest/decode-frame.js';
 import { handleSub } from './handlers/sub.js';
 import { handleUnsub } from './handlers/unsub.js';
 import { bearer } from './http-reply.js';
+import { acceptUpgrade, createFrameErrors, refuseUpgrade } from './socket-errors.js';
 import type { LiveSocketContext, LiveSocketDeps } from './live-context.js';
 import type { LiveSocketState } from './live-hub.js';
 import type { SocketState } from './socket-writer.js';
@@ -26,26 +27,11 @@ export function registerLiveSocket(
   deps: LiveSocketDeps,
   sockets: Set<WebSocket<SocketState>>,
 ) {
-  const { auth, limits, metrics, writer, hub } = deps;
+  const { auth, metrics, hub } = deps;
+  const frameError = createFrameErrors(deps, 'live');
   const ctx: LiveSocketContext = {
     ...deps,
-    sendError(ws, err, id) {
-      const error =
-        err instanceof BacklineError
-          ? err
-          : new BacklineError('INTERNAL', undefined, { cause: err });
-      metrics.frameErrors.inc({ transport: 'live', code: error.code });
-      writer.send(ws, {
-        t: 'error',
-        code: error.code,
-        msg: error.message,
-        ...(id === undefined ? {} : { id }),
-      });
-      const state = ws.getUserData();
-      if (++state.badFrames >= limits.badFramesBeforeClose) {
-        writer.close(ws, closeCodes.policyViolation, 'too many bad frames', 'bad_frames');
-      }
-    },
+    sendError: (ws, err, id) => frameError(ws, err, id === undefined ? {} : { id }),
   };
 
   app.ws<LiveSocketState>(endpoint, {
@@ -60,12 +46,7 @@ export function registerLiveSocket(
         req.getQuery('key') || bearer(req.getHeader('authorization')),
       );
       if (!principal || !can(principal, 'read')) {
-        const code = principal ? 'FORBIDDEN' : 'UNAUTHORIZED';
-        metrics.upgradesRefused.inc({ code });
-        res.writeStatus(principal ? '403 Forbidden' : '401 Unauthorized');
-        res.writeHeader('content-type', 'application/json');
-        res.end(JSON.stringify({ code, msg: new BacklineError(code).message }));
-        return;
+        return refuseUpgrade(res, metrics, principal ? 'FORBIDDEN' : 'UNAUTHORIZED');
       }
       const state: LiveSocketState = {
         closed: false,
@@ -74,13 +55,7 @@ export function registerLiveSocket(
         pending: undefined,
         badFrames: 0,
       };
-      res.upgrade(
-        state,
-        req.getHeader('sec-websocket-key'),
-        req.getHeader('sec-websocket-protocol'),
-        req.getHeader('sec-websocket-extensions'),
-        context,
-      );
+      acceptUpgrade(res, req, context, state);
     },
 
     open(ws) {

@@ -1,4 +1,3 @@
-import { STATUS_CODES } from 'node:http';
 import type {
   HttpRequest,
   HttpResponse,
@@ -6,11 +5,12 @@ import type {
   WebSocket,
   us_socket_context_t,
 } from 'uWebSockets.js';
-import { BacklineError, closeCodes, type ErrorCode } from '../errors.js';
+import { BacklineError, type ErrorCode } from '../errors.js';
 import { decodeMessage } from '../ingest/decode-frame.js';
 import { handleMark } from './handlers/mark.js';
 import { handleResume, resume } from './handlers/resume.js';
 import { bearer } from './http-reply.js';
+import { acceptUpgrade, createFrameErrors, refuseUpgrade } from './socket-errors.js';
 import { maxIdLength } from './inbox-marks.js';
 import type { SocketState } from './socket-writer.js';
 import { isServableUserId } from './user-access.js';
@@ -33,31 +33,15 @@ export function registerUserSocket(
   deps: UserSocketDeps,
   sockets: Set<WebSocket<SocketState>>,
 ): void {
-  const { tokens, hub, limits, metrics, writer, log } = deps;
+  const { tokens, hub, metrics } = deps;
+  const frameError = createFrameErrors(deps, 'user');
   const ctx: UserSocketContext = {
     ...deps,
-    sendError(ws, err) {
-      const error =
-        err instanceof BacklineError
-          ? err
-          : new BacklineError('INTERNAL', undefined, { cause: err });
-      if (error.code === 'INTERNAL') log.error({ err }, 'unexpected error on a user socket');
-      metrics.frameErrors.inc({ transport: 'user', code: error.code });
-      writer.send(ws, { t: 'error', code: error.code, msg: error.message });
-      // Only the client's own mistakes count towards closing its socket.
-      if (error.code === 'INTERNAL') return;
-      if (++ws.getUserData().badFrames >= limits.badFramesBeforeClose)
-        writer.close(ws, closeCodes.policyViolation, 'too many bad frames', 'bad_frames');
-    },
+    sendError: (ws, err) => frameError(ws, err),
   };
 
-  const refuse = (res: HttpResponse, code: ErrorCode, detail?: string) => {
-    metrics.upgradesRefused.inc({ code });
-    const error = new BacklineError(code, detail);
-    res.writeStatus(`${error.status} ${STATUS_CODES[error.status] ?? ''}`);
-    res.writeHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ code, msg: error.message }));
-  };
+  const refuse = (res: HttpResponse, code: ErrorCode, detail?: string) =>
+    refuseUpgrade(res, metrics, code, detail);
 
   app.ws<OpeningState>(endpoint, {
     maxPayloadLength: 64 * 1024,
@@ -84,13 +68,7 @@ export function registerUserSocket(
         held: undefined,
         after,
       };
-      res.upgrade(
-        state,
-        req.getHeader('sec-websocket-key'),
-        req.getHeader('sec-websocket-protocol'),
-        req.getHeader('sec-websocket-extensions'),
-        context,
-      );
+      acceptUpgrade(res, req, context, state);
     },
 
     open(ws) {

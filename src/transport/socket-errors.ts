@@ -1,0 +1,75 @@
+import { STATUS_CODES } from 'node:http';
+import type { HttpRequest, HttpResponse, WebSocket, us_socket_context_t } from 'uWebSockets.js';
+import type { Limits } from '../config/schema.js';
+import { BacklineError, closeCodes, type ErrorCode } from '../errors.js';
+import type { Logger } from '../ops/logger.js';
+import type { Metrics } from '../ops/metrics.js';
+import type { SocketState, SocketWriter } from './socket-writer.js';
+
+export interface FrameErrorState extends SocketState {
+  badFrames: number;
+}
+
+/**
+ * How every socket answers a frame it refuses: `{t:"error", code, msg, retryAfterMs?, …}`,
+ * counted by transport and code; a run of the sender's own mistakes (`counts`) closes the
+ * socket with 1008, an internal error never does.
+ */
+export function createFrameErrors(
+  deps: { writer: SocketWriter; metrics: Metrics; limits: Limits; log: Logger },
+  transport: string,
+  counts: (code: ErrorCode) => boolean = () => true,
+) {
+  const { writer, metrics, limits, log } = deps;
+  return <T extends FrameErrorState>(
+    ws: WebSocket<T>,
+    err: unknown,
+    extra: Record<string, unknown> = {},
+  ): void => {
+    const error =
+      err instanceof BacklineError ? err : new BacklineError('INTERNAL', undefined, { cause: err });
+    if (error.code === 'INTERNAL') log.error({ err, transport }, 'unexpected error on a socket');
+    metrics.frameErrors.inc({ transport, code: error.code });
+    writer.send(ws, {
+      t: 'error',
+      code: error.code,
+      msg: error.message,
+      ...extra,
+      ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
+    });
+    if (error.code === 'INTERNAL' || !counts(error.code)) return;
+    if (++ws.getUserData().badFrames >= limits.badFramesBeforeClose) {
+      writer.close(ws, closeCodes.policyViolation, 'too many bad frames', 'bad_frames');
+    }
+  };
+}
+
+/** Answers a refused upgrade with the error's status and body; no socket is opened. */
+export function refuseUpgrade(
+  res: HttpResponse,
+  metrics: Metrics,
+  code: ErrorCode,
+  detail?: string,
+): void {
+  metrics.upgradesRefused.inc({ code });
+  const error = new BacklineError(code, detail);
+  res.writeStatus(`${error.status} ${STATUS_CODES[error.status] ?? ''}`);
+  res.writeHeader('content-type', 'application/json');
+  res.end(JSON.stringify({ code, msg: error.message }));
+}
+
+/** Completes an upgrade with the socket's initial state. */
+export function acceptUpgrade<T>(
+  res: HttpResponse,
+  req: HttpRequest,
+  context: us_socket_context_t,
+  state: T,
+): void {
+  res.upgrade(
+    state,
+    req.getHeader('sec-websocket-key'),
+    req.getHeader('sec-websocket-protocol'),
+    req.getHeader('sec-websocket-extensions'),
+    context,
+  );
+}
