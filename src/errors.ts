@@ -34,6 +34,7 @@ export const catalogue = {
   // Users: the in-app socket (`/v1/user`) and `/v1/users/:id/…`.
   BAD_TOKEN: { status: 401, message: 'user token is invalid or expired' },
   BAD_PREFERENCES: { status: 400, message: 'preferences are invalid' },
+  BAD_SUBSCRIPTION: { status: 400, message: 'push subscription is invalid' },
 
   // Event-level rejections: reported in `rejected[]` with the event's index.
   EVENT_NOT_A_MAP: { status: 400, message: 'event must be a map' },
@@ -46,6 +47,7 @@ export const catalogue = {
 
   // HTTP surface.
   NOT_FOUND: { status: 404, message: 'no such route' },
+  BAD_SIGNATURE: { status: 401, message: 'webhook signature is missing, invalid or stale' },
   BAD_QUERY: { status: 400, message: 'query parameters are missing or invalid' },
   NOT_READY: { status: 503, message: 'not ready' },
   INTERNAL: { status: 500, message: 'internal error' },

@@ -16,6 +16,9 @@ import { createLogger } from './ops/logger.js';
 import { createMetrics } from './ops/metrics.js';
 import { createCaps } from './notify/caps.js';
 import { createInAppChannel } from './notify/channels/in-app.js';
+import { createWebPushChannel } from './notify/channels/web-push.js';
+import { createPushSubscriptions } from './notify/push-subscriptions.js';
+import { loadVapidKeys } from './notify/vapid.js';
 import type { Channel } from './notify/channel.js';
 import { createDecisionLog, decisionsTable, type DecisionRow } from './notify/decision-log.js';
 import { createDelivery } from './notify/delivery.js';
@@ -117,7 +120,34 @@ async function main(): Promise<void> {
   const caps = createCaps(state, (project) => capsByProject.get(project) ?? []);
   const tokens = createUserTokens(loadUserTokenSecret(config.dataDir, config.userTokenSecret));
   const userHub = createUserHub(createSocketWriter(metrics));
-  const channels = new Map<ChannelName, Channel>([['in_app', createInAppChannel(userHub)]]);
+  const vapid = loadVapidKeys(config.dataDir, {
+    publicKey: config.push.vapidPublicKey,
+    privateKey: config.push.vapidPrivateKey,
+    subject: config.push.vapidSubject,
+  });
+  const pushSubscriptions = createPushSubscriptions(state);
+  // Channel results become events in the project's stream, like any other event.
+  const trackResult = (project: string, event: object) => {
+    try {
+      ingest
+        .accept(project, [event])
+        .durable.catch((err: unknown) => log.warn({ err }, 'channel result event not stored'));
+    } catch (err) {
+      log.warn({ err }, 'channel result event refused');
+    }
+  };
+  const channels = new Map<ChannelName, Channel>([
+    ['in_app', createInAppChannel(userHub)],
+    [
+      'web_push',
+      createWebPushChannel({
+        subscriptions: pushSubscriptions,
+        vapid,
+        log,
+        onResult: (project, _user, event) => trackResult(project, event),
+      }),
+    ],
+  ]);
   const delivery = createDelivery({ channels, timers, decisions, log });
   const router = createRouter({
     state,
@@ -191,6 +221,8 @@ async function main(): Promise<void> {
       preferences,
       decisions,
       ruleCatalog,
+      pushSubscriptions,
+      vapid,
     },
     { host: config.host, port: config.port, limits: config.limits },
   );

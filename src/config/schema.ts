@@ -76,6 +76,14 @@ export const configSchema = z.object({
   redisUrl: z.url({ protocol: /^rediss?$/ }).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   devKey: z.string().min(16).optional(),
+  /** Web push: VAPID keys (both or neither; generated once into the data folder when unset). */
+  push: z
+    .object({
+      vapidPublicKey: z.string().optional(),
+      vapidPrivateKey: z.string().optional(),
+      vapidSubject: z.string().optional(),
+    })
+    .prefault({}),
   /** Signs user tokens for `/v1/user`; generated once into the data folder when unset. */
   userTokenSecret: z.string().min(32).optional(),
   /** Start even when uWebSockets.js fell back to its slow `ws` shim. */

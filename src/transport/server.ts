@@ -11,6 +11,8 @@ import type { UserTokens } from '../auth/user-token.js';
 import type { DecisionLog } from '../notify/decision-log.js';
 import type { Inbox } from '../notify/inbox.js';
 import type { PreferenceStore } from '../notify/preferences.js';
+import type { PushSubscriptions } from '../notify/push-subscriptions.js';
+import type { VapidKeys } from '../notify/vapid.js';
 import type { RuleCatalog } from '../rules/rule-catalog.js';
 import type { StaticAssets } from '../static/dashboard-assets.js';
 import type { EventStore } from '../storage/event-store.js';
@@ -22,6 +24,7 @@ import { registerHttpStreams } from './http-streams.js';
 import { registerIngestSocket } from './ingest-socket.js';
 import type { LiveHub } from './live-hub.js';
 import { registerLiveSocket } from './live-socket.js';
+import { registerHttpPush } from './http-push.js';
 import { registerHttpRules } from './http-rules.js';
 import { registerHttpUsers } from './http-users.js';
 import type { UserHub } from './user-hub.js';
@@ -50,6 +53,8 @@ export interface ServerDeps {
   preferences: PreferenceStore;
   decisions: DecisionLog;
   ruleCatalog: RuleCatalog;
+  pushSubscriptions: PushSubscriptions;
+  vapid: VapidKeys;
 }
 
 export interface ServerOptions {
@@ -93,6 +98,12 @@ export function createServer(deps: ServerDeps, options: ServerOptions): Server {
     decisions: deps.decisions,
   });
   registerHttpRules(app, { ...common, catalog: deps.ruleCatalog });
+  registerHttpPush(app, {
+    ...common,
+    tokens: deps.tokens,
+    subscriptions: deps.pushSubscriptions,
+    vapid: deps.vapid,
+  });
   registerHttpStats(app, { ...common, store: deps.store });
   registerHttpStreams(app, { ...common, catalog: deps.catalog });
   registerHttpStatic(app, { assets: deps.assets, metrics, log });
