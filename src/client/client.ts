@@ -11,6 +11,7 @@ import {
   type WindowHandler,
 } from './live.js';
 import { browserStorage, createOfflineQueue, type KeyValueStorage } from './offline-queue.js';
+import { socketUrl } from './socket-url.js';
 import type { ClientEvent, Props, ServerError, WebSocketConstructor } from './types.js';
 
 /** Who did it; set with `identify` or per `track` call. */
@@ -244,18 +245,4 @@ function globalWebSocket(): WebSocketConstructor {
   const WebSocket = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
   if (!WebSocket) throw new Error('no global WebSocket: pass options.WebSocket (the `ws` package)');
   return WebSocket;
-}
-
-/** `http://host:8080` + `/v1/live` + `{ key }` → `ws://host:8080/v1/live?key=…`. */
-export function socketUrl(
-  base: string | undefined,
-  path: string,
-  query: Record<string, string>,
-): string {
-  const origin = base ?? (globalThis as { location?: { origin: string } }).location?.origin;
-  if (!origin) throw new Error('no server URL: pass options.url');
-  const url = new URL(path, origin);
-  url.protocol = url.protocol.replace(/^http/, 'ws');
-  for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);
-  return url.toString();
 }

@@ -3,7 +3,10 @@ import type { KeyValueStorage } from './offline-queue.js';
 import type { InboxCounts, InboxNotification, MarkedAs, ServerError } from './types.js';
 
 export interface InboxOptions {
-  /** A user token from `POST /v1/users/:id/token`, which only an admin key may call: issue it server-side. */
+  /**
+   * A user token from `POST /v1/users/:id/token`. Only an admin key may issue one: an app's
+   * backend does, never the browser.
+   */
   token: string;
   /**
    * The user the token is for: names the storage slot of the last id seen, so that a user
@@ -19,7 +22,7 @@ export interface InboxOptions {
   after?: string;
   /** Every notification once, oldest first: missed ones on (re)connect, then live ones. */
   onNotification?: (notification: InboxNotification) => void;
-  /** The inbox's counts: from the server on connect and after marks; one up on a live notification. */
+  /** The counts: the server's on connect and after marks, one more on each live notification. */
   onCounts?: (counts: InboxCounts) => void;
   /** Items marked by this socket, another tab or device, or over HTTP. */
   onMarked?: (as: MarkedAs, ids: string[]) => void;
@@ -67,7 +70,8 @@ export function createInbox(deps: InboxDeps, options: InboxOptions) {
   const saw = (id: string) => {
     recent.add(id);
     if (recent.size > rememberedIds) recent.delete(recent.values().next().value!);
-    // Not `id` itself: an older id may still come live (a notification deferred by quiet hours).
+    // The greatest id, not the last to arrive: an older one may still come live (held back by
+    // quiet hours), and resuming after it would send the newer ones again.
     if (later(lastId, id) === lastId) return;
     lastId = id;
     try {
@@ -78,14 +82,15 @@ export function createInbox(deps: InboxDeps, options: InboxOptions) {
   };
 
   function onNotification(n: Record<string, unknown>) {
-    if (typeof n.id !== 'string' || recent.has(n.id)) return;
     // Resumed items carry their read state; a live one is new and carries none.
     const live = n.read === undefined;
+    if (!live) resumed += 1;
+    if (typeof n.id !== 'string' || recent.has(n.id)) return;
     saw(n.id);
     if (live && counts) {
       counts = { unread: counts.unread + 1, unseen: counts.unseen + 1, total: counts.total + 1 };
       options.onCounts?.(counts);
-    } else if (!live) resumed += 1;
+    }
     options.onNotification?.({
       ...(n as unknown as InboxNotification),
       seen: n.seen === true,
@@ -111,11 +116,16 @@ export function createInbox(deps: InboxDeps, options: InboxOptions) {
     },
     close: () => undefined,
     message(message) {
-      if (message.t === 'notification') onNotification(message.n as Record<string, unknown>);
-      else if (message.t === 'counts') onCounts(message);
-      else if (message.t === 'marked')
-        options.onMarked?.(message.as as MarkedAs, message.ids as string[]);
-      else if (message.t === 'error') options.onError?.(message as unknown as ServerError);
+      switch (message.t) {
+        case 'notification':
+          return onNotification((message.n ?? {}) as Record<string, unknown>);
+        case 'counts':
+          return onCounts(message);
+        case 'marked':
+          return options.onMarked?.(message.as as MarkedAs, message.ids as string[]);
+        case 'error':
+          return options.onError?.(message as unknown as ServerError);
+      }
     },
   };
   const connection = deps.connect(

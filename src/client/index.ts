@@ -6,7 +6,8 @@
  * Extension point, not built yet: **web push** (register a service worker's
  * `PushSubscription`) waits for `POST /v1/users/:id/push-subscriptions` on the server.
  */
-export { createClient, socketUrl } from './client.js';
+export { createClient } from './client.js';
+export { socketUrl } from './socket-url.js';
 export type { Client, ClientOptions, ClientStats, Identity } from './client.js';
 export type { BackoffOptions } from './backoff.js';
 export type { BatchOptions } from './batcher.js';

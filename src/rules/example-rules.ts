@@ -60,7 +60,7 @@ export const exampleRules: RuleSpec[] = [
     },
     notification: {
       category: 'trending',
-      title: 'Show {{key}} is on fire',
+      title: '{{key}} is on fire',
       body: '{{value}} votes this minute. Your vote counts!',
       data: { showId: '{{key}}', votes: '{{value}}' },
     },

@@ -10,7 +10,8 @@ const config = {
   projects: [
     {
       id: 'venue',
-      keys: [{ key, scopes: ['ingest', 'read'] }],
+      // admin: the page issues the notifications panel's user token with the page's key.
+      keys: [{ key, scopes: ['ingest', 'read', 'admin'] }],
       streams: [
         {
           name: 'door_scans',
@@ -31,6 +32,19 @@ const config = {
           source: { types: ['merch.sold'] },
           window: { kind: 'tumbling', sizeMs: 60_000 },
           aggregates: [{ name: 'revenue', fn: 'sum', field: 'props.eur' }],
+        },
+      ],
+      rules: [
+        {
+          name: 'ticket',
+          trigger: { kind: 'event', types: ['ticket.bought'] },
+          audience: { kind: 'user' },
+          notification: {
+            category: 'tickets',
+            title: 'Your ticket for {{props.show}}',
+            body: 'Gate {{props.gate}} opens at 19:00.',
+            channels: ['in_app'],
+          },
         },
       ],
     },
@@ -86,6 +100,9 @@ const distinctStarts = async (page: Page) =>
   ).size;
 
 const row = (page: Page, gate: string) => page.locator(`#windows tbody tr[data-key="${gate}"]`);
+
+/** Titles in the notifications panel, newest first. */
+const panelTitles = (page: Page) => page.locator('#inbox li .title').allTextContents();
 
 describe('dashboard in a real browser', () => {
   let server: ServerProcess;
@@ -166,6 +183,55 @@ describe('dashboard in a real browser', () => {
     await page.close();
   });
 
+  it('shows a user’s notifications live with the unread count, and marks all read', async () => {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 700 } });
+    const errors: string[] = [];
+    page.on('pageerror', (err) => errors.push(err.message));
+    await page.goto(`${server.url}/?key=${key}`);
+    expect(await page.inputValue('#user')).toBe('demo-fan');
+    await page.fill('#user', 'fan-7');
+    await page.press('#user', 'Enter');
+    await poll(() => page.locator('#inbox-message').textContent()).toBe(
+      'No notifications for fan-7 yet.',
+    );
+    expect(new URL(page.url()).searchParams.get('user')).toBe('fan-7');
+    expect(await page.textContent('#unread-count')).toBe('0');
+    expect(await page.isDisabled('#mark-all-read')).toBe(true);
+
+    const ingest = await connect(`${server.wsUrl}/v1/ingest?key=${key}`);
+    const ticket = { type: 'ticket.bought', ts: Date.now(), userId: 'fan-7' };
+    const props = { show: 'Low at Columbiahalle', gate: 'B' };
+    ingest.send({ t: 'events', seq: 1, events: [{ ...ticket, id: 't1', props }] });
+    expect(await ingest.nextMessage()).toMatchObject({ t: 'ack', accepted: 1 });
+    ingest.close();
+
+    await poll(() => panelTitles(page)).toEqual(['Your ticket for Low at Columbiahalle']);
+    const item = page.locator('#inbox li').first();
+    expect(await item.locator('.body').textContent()).toBe('Gate B opens at 19:00.');
+    expect(await item.locator('.category').textContent()).toBe('tickets');
+    expect(await item.locator('time').getAttribute('datetime')).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(await item.getAttribute('data-read')).toBe('false');
+    await poll(() => page.textContent('#unread-count')).toBe('1');
+    expect(await page.locator('#inbox-message').isHidden()).toBe(true);
+    mkdirSync(artifacts, { recursive: true });
+    await page.screenshot({
+      path: new URL('dashboard-notifications.png', artifacts).pathname,
+      fullPage: true,
+    });
+
+    await page.click('#mark-all-read');
+    await poll(() => page.textContent('#unread-count')).toBe('0');
+    await poll(() => item.getAttribute('data-read')).toBe('true');
+    const inbox = await fetch(`${server.url}/v1/users/fan-7/inbox?key=${key}`);
+    expect(((await inbox.json()) as { counts: object }).counts).toEqual({
+      total: 1,
+      unread: 0,
+      unseen: 0,
+    });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('tells a refused key instead of showing streams', async () => {
     const page = await browser.newPage();
     await page.goto(`${server.url}/?key=not_a_key_0123456789`);
@@ -181,7 +247,7 @@ describe('dashboard in demo mode', () => {
 
   it(
     'shows the example streams moving with the synthetic live-music traffic',
-    { timeout: 120_000 },
+    { timeout: readme ? 240_000 : 120_000 },
     async () => {
       const server = await startServer({ env: { BACKLINE_DEMO: '1' } });
       const page = await browser.newPage({ viewport: { width: 1200, height: readme ? 760 : 900 } });
@@ -231,6 +297,20 @@ describe('dashboard in demo mode', () => {
 
         const counts = (await stats(server.url, server.key)).counts;
         for (const type of ['page.view', 'vote.cast']) expect(counts[type]).toBeGreaterThan(0);
+
+        // The demo user's own events fire the dev project's example rules within the first
+        // minute: welcome at once, the show reminder 20 s in (src/demo/demo-fan.ts).
+        expect(await page.inputValue('#user')).toBe('demo-fan');
+        await poll(() => panelTitles(page)).toContain('Welcome to backline, Demo Fan');
+        await poll(() => panelTitles(page), 60_000).toContain('Nova Lane plays in 1 hour');
+        if (readme) {
+          // hot_show: the busiest show's votes cross the bound once in each minute's window.
+          await poll(
+            async () => (await panelTitles(page)).some((t) => t.endsWith('is on fire')),
+            90_000,
+          ).toBe(true);
+        }
+        expect(Number(await page.textContent('#unread-count'))).toBeGreaterThanOrEqual(2);
 
         mkdirSync(artifacts, { recursive: true });
         await page.screenshot({ path: new URL('dashboard-demo.png', artifacts).pathname });
