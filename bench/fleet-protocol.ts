@@ -1,7 +1,8 @@
 /**
  * The messages between the bench runner and its load worker processes (`load-worker.ts`),
  * over the IPC channel of `child_process.fork`. One worker holds a share of the sockets;
- * the runner sends `open`, then any number of `run`, then `close`, and merges the reports.
+ * the runner sends `open`, then any number of `run` (ingest role) or one `subscribe` and any
+ * number of `deliveries` (live role), then `close`, and merges the reports.
  */
 
 export type Transport = 'ws' | 'socket.io';
@@ -41,7 +42,27 @@ export interface RunCommand {
   drainTimeoutMs: number;
 }
 
-export type FleetCommand = OpenCommand | RunCommand | { t: 'close' };
+/**
+ * Live role (dashboards): every open socket sends `message` (a `{t:"sub"}`) and waits for
+ * its snapshot; from then on the worker notes when each window key first reaches each socket.
+ */
+export interface SubscribeCommand {
+  t: 'subscribe';
+  message: Record<string, unknown>;
+  timeoutMs: number;
+}
+
+/** Waits until every subscribed socket has had an update of window `key`, or `timeoutMs`. */
+export interface DeliveriesCommand {
+  t: 'deliveries';
+  key: string;
+  /** `machineNow()` at which the runner sent the event that made the update. */
+  sentAt: number;
+  timeoutMs: number;
+}
+
+export type FleetCommand =
+  OpenCommand | RunCommand | SubscribeCommand | DeliveriesCommand | { t: 'close' };
 
 /** Counted inside the measured window, except `unacked` (at the end of the drain). */
 export interface RunCounts {
@@ -70,6 +91,17 @@ export type WorkerReport =
       cpuSeconds: number;
       /** Of all the worker's sockets (idle ones too), those still open after the drain. */
       openSockets: number;
+    }
+  | { t: 'subscribed'; subscribed: number; errors: Record<string, number> }
+  | {
+      t: 'delivered';
+      received: number;
+      missing: number;
+      /** Encoded histogram of `arrival − sentAt`, one sample per socket that got the update. */
+      latency: string;
+      /** Machine-clock times of the first and the last arrival; absent when none arrived. */
+      firstAt?: number;
+      lastAt?: number;
     }
   | { t: 'closed' }
   | { t: 'failed'; message: string };

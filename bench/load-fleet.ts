@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { settlesWithin } from './deadline.js';
-import type { OpenCommand, RunCommand, SendMode, Transport } from './fleet-protocol.js';
+import type {
+  FleetCommand,
+  OpenCommand,
+  RunCommand,
+  SendMode,
+  Transport,
+  WorkerReport,
+} from './fleet-protocol.js';
 import { mergeCounts, mergeReports, type FleetRunResult } from './fleet-result.js';
 import { forkWorker, type WorkerProcess } from './worker-process.js';
 
@@ -30,6 +37,12 @@ export interface Fleet {
   readonly connectMs: number;
   readonly errors: Record<string, number>;
   run(run: FleetRun): Promise<FleetRunResult>;
+  /** Sends `cmd` to every worker; resolves with each worker's report of type `expect`. */
+  askAll<T extends WorkerReport['t']>(
+    cmd: FleetCommand,
+    expect: T,
+    timeoutMs: number,
+  ): Promise<Array<Extract<WorkerReport, { t: T }>>>;
   close(): Promise<void>;
 }
 
@@ -69,7 +82,15 @@ export async function openFleet(options: FleetOptions): Promise<Fleet> {
     const errors = mergeCounts(reports.map((report) => report.errors));
     const opened = reports.reduce((sum, report) => sum + report.opened, 0);
     const opens = reports.map((report) => report.opened);
-    return { opened, connectMs, errors, run: (run) => runFleet(workers, opens, run), close };
+    return {
+      opened,
+      connectMs,
+      errors,
+      run: (run) => runFleet(workers, opens, run),
+      askAll: (cmd, expect, timeoutMs) =>
+        Promise.all(workers.map((worker) => worker.ask(cmd, expect, timeoutMs))),
+      close,
+    };
   } catch (err) {
     await close();
     throw err;

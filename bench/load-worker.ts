@@ -6,11 +6,13 @@
  */
 import type { FleetCommand, WorkerReport } from './fleet-protocol.js';
 import type { IngestClient } from './ingest-client.js';
+import { createLiveWatch } from './live-watch.js';
 import { openClients } from './open-clients.js';
 import { driveSockets } from './socket-driver.js';
 
 let clients: IngestClient[] = [];
 let firstIndex = 0;
+let watch: ReturnType<typeof createLiveWatch> | undefined;
 
 /** Resolves once the message is handed to the IPC channel, so an exit after it loses nothing. */
 function report(message: WorkerReport): Promise<void> {
@@ -31,6 +33,12 @@ async function handle(cmd: FleetCommand): Promise<void> {
     }
     case 'run':
       return report(await driveSockets(clients, firstIndex, cmd));
+    case 'subscribe':
+      watch = createLiveWatch(clients);
+      return report(await watch.subscribe(cmd));
+    case 'deliveries':
+      if (!watch) throw new Error('deliveries before subscribe');
+      return report(await watch.deliveries(cmd));
     case 'close':
       return closeAll();
   }

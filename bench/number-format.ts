@@ -13,3 +13,9 @@ export const byCode = (counts: Record<string, number>): string => {
     ? 'none'
     : entries.map(([code, n]) => `${code} ${count(n)}`).join(', ');
 };
+
+export const micros = (n: number): string => (Number.isFinite(n) ? `${n.toFixed(1)} µs` : 'n/a');
+
+/** `a ÷ b` to two decimals, for the "÷ baseline" columns. */
+export const ratio = (a: number, b: number): string =>
+  b > 0 && Number.isFinite(a / b) ? (a / b).toFixed(2) : 'n/a';

@@ -11,7 +11,7 @@ export interface BenchOptions {
   measureSeconds: number;
   /** Run before measuring; its samples are discarded (JIT, chdb caches, first batches). */
   warmupSeconds: number;
-  /** Sockets held by connection-capacity and ingest-under-load. */
+  /** Sockets held by connection-capacity and ingest-under-load; dashboards of the fan-out. */
   sockets: number;
   /** Frames per second each socket sends in ingest-under-load. */
   rate: number;
@@ -23,6 +23,8 @@ export interface BenchOptions {
   peerSockets: number;
   /** 20,000-row batches the storage ceiling inserts at most (also bounded by measureSeconds). */
   storageBatches: number;
+  /** Distinct group keys of the pipeline's many-keys case and its window-memory fill. */
+  windowKeys: number;
 }
 
 export const defaultOptions: BenchOptions = {
@@ -39,6 +41,7 @@ export const defaultOptions: BenchOptions = {
   workers: 4,
   peerSockets: 5000,
   storageBatches: 50,
+  windowKeys: 100_000,
 };
 
 // CI smoke preset: proves every path works end to end in seconds; its figures mean little.
@@ -51,6 +54,7 @@ const quickOptions: Partial<BenchOptions> = {
   workers: 2,
   peerSockets: 500,
   storageBatches: 5,
+  windowKeys: 10_000,
 };
 
 // A process may hold 20,000 open files (LIMITS.md); the server needs some besides sockets.
@@ -67,6 +71,7 @@ const numericFlags = {
   '--workers': { key: 'workers', min: 1, max: 16, integer: true },
   '--peer-sockets': { key: 'peerSockets', min: 1, max: maxSockets, integer: true },
   '--storage-batches': { key: 'storageBatches', min: 1, max: 1000, integer: true },
+  '--window-keys': { key: 'windowKeys', min: 1000, max: 1_000_000, integer: true },
 } as const;
 
 type NumericOption = (typeof numericFlags)[keyof typeof numericFlags]['key'];

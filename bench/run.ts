@@ -4,10 +4,14 @@
  * JSON + Markdown under bench/results. Exits 1 if a scenario failed or measured nothing.
  */
 import { connectionCapacity } from './connection-capacity.js';
+import { dashboardFanout } from './dashboard-fanout.js';
+import { endToEnd } from './end-to-end.js';
 import { ingestUnderLoad } from './ingest-under-load.js';
 import { ingestHttp } from './ingest-http.js';
 import { ingestWs } from './ingest-ws.js';
+import { notificationRules } from './notification-rules.js';
 import { peerComparison } from './peer-comparison.js';
+import { pipelineThroughput } from './pipeline-throughput.js';
 import { describeMachine } from './machine.js';
 import { OptionsError, parseOptions, usage, type BenchOptions } from './options.js';
 import { renderMarkdown, writeReport } from './report.js';
@@ -16,15 +20,20 @@ import type { Scenario, ScenarioResult } from './scenario.js';
 
 /**
  * In run order; each scenario starts and stops its own servers. Numbered as in the issue
- * "Load benchmark suite": 4 (dashboard fan-out) and 5 (end to end) slot in before the peers.
+ * "Load benchmark suite"; the last two come from the stream-processing and notifications
+ * issues.
  */
 const scenarios: Scenario[] = [
   ingestWs, // 0: closed-loop ingest over the socket, the baseline the others refer to
   ingestHttp, // 1
   connectionCapacity, // 2
   ingestUnderLoad, // 3
+  dashboardFanout, // 4: one window update to `sockets` dashboards
+  endToEnd, // 5: an event's ack to the dashboard update that includes it
   peerComparison, // 6
   storageCeiling, // 7: compares with ingest-ws's figure from this run
+  pipelineThroughput, // streams and group keys against no streams; memory per open window
+  notificationRules, // 100 rules against none; in-app delivery latency
 ];
 
 // Server start, connects, drain and shutdown on top of each load's measured time; past this

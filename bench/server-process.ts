@@ -18,7 +18,14 @@ export const serverEnv = {
 export interface ServerSettings {
   limits?: Record<string, number>;
   storage?: Record<string, number>;
+  /**
+   * Streams and rules of one project `bench`, whose key (random per start) may ingest, read
+   * and administer. Absent: the dev project with its example streams, as `npm start` runs.
+   */
+  project?: { streams?: object[]; rules?: object[] };
 }
+
+export const benchProjectId = 'bench';
 
 export interface ServerProcess extends ListeningProcess {
   /** The ingest key, random per start. */
@@ -36,10 +43,23 @@ const listening = /^backline listening on http:\/\/127\.0\.0\.1:(\d+) /;
 const inheritedSettings =
   /^(BACKLINE_|CLICKHOUSE_URL$|REDIS_URL$|PORT$|HOST$|DATA_DIR$|LOG_LEVEL$)/;
 
-/** The command line as a reader would type it, with the config file's content inline. */
+/**
+ * The command line as a reader would type it, with the config file's content inline; a
+ * project's long lists of streams or rules are shown by their count and first entry.
+ */
 export function describeServer(settings: ServerSettings = {}): string {
   const env = Object.entries(serverEnv).map(([name, value]) => `${name}=${value}`);
-  if (hasSettings(settings)) env.push(`BACKLINE_CONFIG=<file: ${JSON.stringify(settings)}>`);
+  if (hasSettings(settings)) {
+    const summaries: string[] = [];
+    const shown = JSON.stringify(configFile(settings, '<key>'), (name, value: unknown) => {
+      if ((name !== 'streams' && name !== 'rules') || !Array.isArray(value) || value.length < 3)
+        return value;
+      summaries.push(`[<${value.length} ${name}, the first: ${JSON.stringify(value[0])}>]`);
+      return `<summary ${summaries.length - 1}>`;
+    });
+    const inline = shown.replace(/"<summary (\d+)>"/g, (_, i: string) => summaries[Number(i)]!);
+    env.push(`BACKLINE_CONFIG=<file: ${inline}>`);
+  }
   return `${env.join(' ')} ${serverCommand}`;
 }
 
@@ -62,7 +82,7 @@ export async function startServer(
   const env = environment(dataDir, key);
   if (hasSettings(settings)) {
     env.BACKLINE_CONFIG = join(dataDir, 'bench-config.json');
-    writeFileSync(env.BACKLINE_CONFIG, JSON.stringify(settings));
+    writeFileSync(env.BACKLINE_CONFIG, JSON.stringify(configFile(settings, key)));
   }
   const [, ...args] = serverCommand.split(' ');
   const server = await startListening({
@@ -74,6 +94,13 @@ export async function startServer(
     ...options,
   });
   return { ...server, key };
+}
+
+function configFile(settings: ServerSettings, key: string): object {
+  const { project, ...rest } = settings;
+  if (!project) return rest;
+  const keys = [{ key, scopes: ['ingest', 'read', 'admin'] }];
+  return { ...rest, projects: [{ id: benchProjectId, keys, ...project }] };
 }
 
 function hasSettings(settings: ServerSettings): boolean {

@@ -14,6 +14,10 @@ export interface WsLoadOptions {
   /** After sending stops, how long outstanding acks are awaited. */
   drainTimeoutMs: number;
   connectTimeoutMs: number;
+  /** Adds `props.g` with this many distinct values to every event (event-frames.ts). */
+  groups?: number;
+  /** Called as the measured window starts and ends, to read the server's CPU time. */
+  onMeasure?: (phase: 'start' | 'end') => void;
 }
 
 export interface WsLoadResult {
@@ -48,11 +52,13 @@ export async function runWsLoad(options: WsLoadOptions): Promise<WsLoadResult> {
   tally.window.start = start + options.warmupMs;
   tally.window.end = tally.window.start + options.measureMs;
   for (const conn of conns) conn.start();
+  const timers = measureTimers(options);
   // Ends early when every socket has closed (the server died or dropped us).
   const allClosed = Promise.all(conns.map((conn) => conn.closed));
   await settlesWithin(allClosed, options.warmupMs + options.measureMs);
   for (const conn of conns) conn.stopSending();
   const stoppedAt = performance.now();
+  for (const timer of timers) clearTimeout(timer);
 
   const drained = () => conns.every((conn) => conn.outstanding() === 0 || !conn.isOpen());
   await waitUntil(drained, options.drainTimeoutMs);
@@ -64,20 +70,32 @@ export async function runWsLoad(options: WsLoadOptions): Promise<WsLoadResult> {
   return tally.result(conns.length, measuredSeconds, unackedFrames);
 }
 
+function measureTimers(options: WsLoadOptions): NodeJS.Timeout[] {
+  const { onMeasure } = options;
+  if (!onMeasure) return [];
+  return [
+    setTimeout(() => onMeasure('start'), options.warmupMs),
+    setTimeout(() => onMeasure('end'), options.warmupMs + options.measureMs),
+  ];
+}
+
 async function openAll(options: WsLoadOptions, tally: Tally): Promise<LoadConnection[]> {
   const runId = randomBytes(4).toString('hex');
+  const { groups } = options;
+  const share = groups ? Math.ceil(groups / options.connections) : 0;
   const attempts = await Promise.allSettled(
-    Array.from({ length: options.connections }, (_, index) =>
-      openConnection(
-        {
-          url: options.url,
-          inflight: options.inflight,
-          connectTimeoutMs: options.connectTimeoutMs,
-          encode: tally.counting(createFrameEncoder(`${runId}-${index}-`, options.eventsPerFrame)),
-        },
-        tally,
-      ),
-    ),
+    Array.from({ length: options.connections }, (_, index) => {
+      const prefix = `${runId}-${index}-`;
+      const grouped = groups ? { groups, firstGroup: index * share } : undefined;
+      const encode = createFrameEncoder(prefix, options.eventsPerFrame, grouped);
+      const connection = {
+        url: options.url,
+        inflight: options.inflight,
+        connectTimeoutMs: options.connectTimeoutMs,
+        encode: tally.counting(encode),
+      };
+      return openConnection(connection, tally);
+    }),
   );
   const conns: LoadConnection[] = [];
   for (const attempt of attempts) {

@@ -7,16 +7,26 @@ import { createKeyRegistry } from './auth/key-registry.js';
 import { createUserTokens, loadUserTokenSecret } from './auth/user-token.js';
 import { resolveDevProject } from './config/dev-project.js';
 import { ConfigError, loadConfig } from './config/load-config.js';
+import type { Config } from './config/schema.js';
 import { createDemo, demoRequested } from './demo/demo.js';
 import { createDedupWindow } from './ingest/dedup-window.js';
 import { createIngest } from './ingest/ingest-service.js';
 import { warmDedup } from './ingest/warm-dedup.js';
 import { createLifecycle, type Service } from './ops/lifecycle.js';
-import { createLogger } from './ops/logger.js';
+import { createLogger, type Logger } from './ops/logger.js';
 import { createMetrics } from './ops/metrics.js';
 import { createCaps } from './notify/caps.js';
 import { createInAppChannel } from './notify/channels/in-app.js';
+import { createEmailChannel } from './notify/channels/email.js';
 import { createWebPushChannel } from './notify/channels/web-push.js';
+import { createFailover } from './notify/email/failover.js';
+import type { EmailProvider } from './notify/email/providers.js';
+import { createSendGridProvider } from './notify/email/sendgrid-provider.js';
+import { createSendRecords } from './notify/email/send-records.js';
+import { createSmtpProvider } from './notify/email/smtp-provider.js';
+import { createSuppressions } from './notify/email/suppressions.js';
+import { createEmailTemplates } from './notify/email/templates.js';
+import { createSendGridWebhook, decisionRecorder } from './notify/email/webhook.js';
 import { createPushSubscriptions } from './notify/push-subscriptions.js';
 import { loadVapidKeys } from './notify/vapid.js';
 import type { Channel } from './notify/channel.js';
@@ -148,7 +158,42 @@ async function main(): Promise<void> {
       }),
     ],
   ]);
+  const suppressions = createSuppressions(state);
+  const sendRecords = createSendRecords(state);
+  const emailProvider = openEmailProvider(config.email, log);
+  if (emailProvider && config.email.from) {
+    const { from, replyTo, rateLimit } = config.email;
+    channels.set(
+      'email',
+      createEmailChannel({
+        templates: createEmailTemplates(state),
+        preferences,
+        suppressions,
+        records: sendRecords,
+        provider: emailProvider,
+        from,
+        ...(replyTo ? { replyTo } : {}),
+        rateLimit,
+      }),
+    );
+  }
+  const sendgridWebhook = config.email.sendgrid.webhookPublicKey
+    ? createSendGridWebhook({
+        publicKey: config.email.sendgrid.webhookPublicKey,
+        ingestEvents: (project, events) => ingest.accept(project, events).durable,
+        suppressions,
+        records: sendRecords,
+        recordSuppression: decisionRecorder(decisions),
+        knownProject: (project) => projects.some((p) => p.id === project),
+        log,
+      })
+    : undefined;
   const delivery = createDelivery({ channels, timers, decisions, log });
+  const emailService = {
+    name: 'email',
+    start: async () => undefined,
+    stop: async () => emailProvider?.close?.(),
+  };
   const router = createRouter({
     state,
     preferences,
@@ -223,6 +268,7 @@ async function main(): Promise<void> {
       ruleCatalog,
       pushSubscriptions,
       vapid,
+      ...(sendgridWebhook ? { sendgridWebhook } : {}),
     },
     { host: config.host, port: config.port, limits: config.limits },
   );
@@ -293,12 +339,29 @@ async function main(): Promise<void> {
     pipeline,
     openWindowsRestored,
     rules,
+    emailService,
     timers,
     server,
     ...demo,
   ]);
   ready = true;
   announce(server.port, config.host, dev);
+}
+
+/** SendGrid, SMTP, or both with failover; none when neither is configured. */
+function openEmailProvider(email: Config['email'], log: Logger): EmailProvider | undefined {
+  const sendgrid = email.sendgrid.apiKey
+    ? createSendGridProvider(
+        { apiKey: email.sendgrid.apiKey },
+        { baseUrl: email.sendgrid.baseUrl, timeoutMs: email.sendgrid.timeoutMs },
+      )
+    : undefined;
+  const smtp = email.smtp.url
+    ? createSmtpProvider({ url: email.smtp.url }, { maxConnections: email.smtp.maxConnections })
+    : undefined;
+  if (sendgrid && smtp)
+    return createFailover({ primary: sendgrid, secondary: smtp, log }, email.failover);
+  return sendgrid ?? smtp;
 }
 
 function localOrigin(host: string, port: number): string {

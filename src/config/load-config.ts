@@ -12,6 +12,10 @@ const envSettings = {
   LOG_LEVEL: { path: ['logLevel'], kind: 'string' },
   BACKLINE_DEV_KEY: { path: ['devKey'], kind: 'string' },
   BACKLINE_USER_TOKEN_SECRET: { path: ['userTokenSecret'], kind: 'string' },
+  SENDGRID_API_KEY: { path: ['email', 'sendgrid', 'apiKey'], kind: 'string' },
+  SENDGRID_BASE_URL: { path: ['email', 'sendgrid', 'baseUrl'], kind: 'string' },
+  SENDGRID_WEBHOOK_PUBLIC_KEY: { path: ['email', 'sendgrid', 'webhookPublicKey'], kind: 'string' },
+  SMTP_URL: { path: ['email', 'smtp', 'url'], kind: 'string' },
   BACKLINE_ALLOW_WS_FALLBACK: { path: ['allowWsFallback'], kind: 'boolean' },
   BACKLINE_SHUTDOWN_TIMEOUT_MS: { path: ['shutdownTimeoutMs'], kind: 'number' },
 } as const;

@@ -84,6 +84,40 @@ export const configSchema = z.object({
       vapidSubject: z.string().optional(),
     })
     .prefault({}),
+  /** Email: SendGrid and/or SMTP (with both, SMTP takes over while SendGrid keeps failing). */
+  email: z
+    .object({
+      from: z.object({ email: z.email(), name: z.string().optional() }).optional(), // required to send email
+      replyTo: z.object({ email: z.email(), name: z.string().optional() }).optional(),
+      sendgrid: z
+        .object({
+          apiKey: z.string().min(1).optional(),
+          baseUrl: z.url().default('https://api.sendgrid.com'), // a relay or a test double
+          webhookPublicKey: z.string().min(1).optional(), // verifies POST /v1/webhooks/sendgrid
+          timeoutMs: z.number().int().min(100).default(15_000),
+        })
+        .prefault({}),
+      smtp: z
+        .object({
+          url: z.string().min(1).optional(),
+          maxConnections: z.number().int().min(1).default(5),
+        })
+        .prefault({}),
+      failover: z
+        .object({
+          failuresToOpen: z.number().int().min(1).default(3), // consecutive failed batches
+          coolDownMs: z.number().int().min(100).default(30_000), // before probing the primary again
+        })
+        .prefault({}),
+      rateLimit: z
+        .object({
+          perSecond: z.number().positive().default(500),
+          burst: z.number().int().min(1).default(1000),
+          maxWaitMs: z.number().int().min(0).default(2000),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
   /** Signs user tokens for `/v1/user`; generated once into the data folder when unset. */
   userTokenSecret: z.string().min(32).optional(),
   /** Start even when uWebSockets.js fell back to its slow `ws` shim. */

@@ -13,6 +13,7 @@ import type { Inbox } from '../notify/inbox.js';
 import type { PreferenceStore } from '../notify/preferences.js';
 import type { PushSubscriptions } from '../notify/push-subscriptions.js';
 import type { VapidKeys } from '../notify/vapid.js';
+import type { SendGridWebhook } from '../notify/email/webhook.js';
 import type { RuleCatalog } from '../rules/rule-catalog.js';
 import type { StaticAssets } from '../static/dashboard-assets.js';
 import type { EventStore } from '../storage/event-store.js';
@@ -25,6 +26,7 @@ import { registerIngestSocket } from './ingest-socket.js';
 import type { LiveHub } from './live-hub.js';
 import { registerLiveSocket } from './live-socket.js';
 import { registerHttpPush } from './http-push.js';
+import { registerHttpWebhooks } from './http-webhooks.js';
 import { registerHttpRules } from './http-rules.js';
 import { registerHttpUsers } from './http-users.js';
 import type { UserHub } from './user-hub.js';
@@ -55,6 +57,8 @@ export interface ServerDeps {
   ruleCatalog: RuleCatalog;
   pushSubscriptions: PushSubscriptions;
   vapid: VapidKeys;
+  /** Present when SendGrid's event webhook public key is configured. */
+  sendgridWebhook?: SendGridWebhook;
 }
 
 export interface ServerOptions {
@@ -98,6 +102,8 @@ export function createServer(deps: ServerDeps, options: ServerOptions): Server {
     decisions: deps.decisions,
   });
   registerHttpRules(app, { ...common, catalog: deps.ruleCatalog });
+  if (deps.sendgridWebhook)
+    registerHttpWebhooks(app, { sendgrid: deps.sendgridWebhook, metrics, log });
   registerHttpPush(app, {
     ...common,
     tokens: deps.tokens,

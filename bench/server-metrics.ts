@@ -1,0 +1,30 @@
+/**
+ * The server's `/metrics` (Prometheus text), read into one number per series, keyed as the
+ * text writes it: `backline_pipeline_open_windows`, `nodejs_heap_size_used_bytes`,
+ * `backline_ops_event_loop_lag_seconds{stat="max"}`.
+ *
+ * @example
+ * const metrics = await scrapeMetrics(server.port);
+ * metrics.get('backline_pipeline_open_windows'); // 100000
+ */
+export async function scrapeMetrics(port: number): Promise<Map<string, number>> {
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`, {
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (!res.ok) throw new Error(`/metrics answered ${res.status}`);
+  const series = new Map<string, number>();
+  for (const line of (await res.text()).split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const space = line.lastIndexOf(' ');
+    series.set(line.slice(0, space), Number(line.slice(space + 1)));
+  }
+  return series;
+}
+
+/** The sum over every series of a metric, whatever its labels (counters split by reason …). */
+export function sumOf(series: Map<string, number>, metric: string): number {
+  let sum = 0;
+  for (const [key, value] of series)
+    if (key === metric || key.startsWith(`${metric}{`)) sum += value;
+  return sum;
+}

@@ -1,0 +1,46 @@
+import type { EmailMessage } from '../../src/notify/email/providers.js';
+import type { Notification } from '../../src/notify/notification.js';
+
+export const sender = { email: 'shows@backline.example', name: 'Backline Shows' };
+
+/** A rendered email for recipient `i`; the same body for every `i`, as in a campaign. */
+export function emailMessage(i: number, fields: Partial<EmailMessage> = {}): EmailMessage {
+  return {
+    notificationId: `n-${i}`,
+    project: 'p1',
+    userId: `u${i}`,
+    template: 'show-announced',
+    to: `fan${i}@example.com`,
+    from: sender,
+    replyTo: { email: 'help@backline.example' },
+    subject: 'A new show',
+    html: '<p>A new show</p>',
+    text: 'A new show',
+    ...fields,
+  };
+}
+
+/** A notification for the email channel, as the router hands it over. */
+export function emailNotification(
+  id: string,
+  userId: string,
+  fields: Partial<Notification> = {},
+): Notification {
+  return {
+    id,
+    ts: Date.now(),
+    project: 'p1',
+    userId,
+    rule: 'show-announced',
+    category: 'shows',
+    title: 'A new show',
+    body: 'Doors at eight',
+    data: {},
+    priority: 'normal',
+    dedupKey: undefined,
+    channels: ['email'],
+    template: undefined,
+    variables: {},
+    ...fields,
+  };
+}

@@ -1,0 +1,37 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSendBatcher } from '../../../src/notify/email/send-batcher.js';
+import { createSendGridProvider } from '../../../src/notify/email/sendgrid-provider.js';
+import { emailMessage } from '../../helpers/email-fixtures.js';
+import { startSendGridServer, type SendGridServer } from '../../helpers/sendgrid-server.js';
+
+let sg: SendGridServer;
+beforeAll(async () => {
+  sg = await startSendGridServer();
+});
+afterAll(() => sg.close());
+
+describe('send batcher', () => {
+  it('turns 2,500 concurrent one-message sends into requests of at most 1,000', async () => {
+    const batched = createSendBatcher(
+      createSendGridProvider({ apiKey: sg.apiKey }, { baseUrl: sg.url }),
+    );
+    const before = sg.requests.length;
+    const results = await Promise.all(
+      Array.from({ length: 2500 }, (_, i) => batched.send([emailMessage(i)])),
+    );
+    expect(results.flat().every((r) => r.status === 'delivered')).toBe(true);
+    const sizes = sg.requests.slice(before).map((r) => (r.personalizations as unknown[]).length);
+    expect(sizes).toEqual([1000, 1000, 500]);
+  });
+
+  it('sends a lone message without waiting for company', async () => {
+    const batched = createSendBatcher(
+      createSendGridProvider({ apiKey: sg.apiKey }, { baseUrl: sg.url }),
+    );
+    const before = sg.requests.length;
+    const started = performance.now();
+    expect(await batched.send([emailMessage(1)])).toMatchObject([{ status: 'delivered' }]);
+    expect(performance.now() - started).toBeLessThan(500);
+    expect(sg.requests.length - before).toBe(1);
+  });
+});
