@@ -36,6 +36,10 @@ export const catalogue = {
   BAD_PREFERENCES: { status: 400, message: 'preferences are invalid' },
   BAD_SUBSCRIPTION: { status: 400, message: 'push subscription is invalid' },
 
+  // Email templates (`/v1/templates`).
+  BAD_TEMPLATE: { status: 400, message: 'email template or layout is invalid' },
+  UNKNOWN_TEMPLATE: { status: 404, message: 'no such email template in this project' },
+
   // Event-level rejections: reported in `rejected[]` with the event's index.
   EVENT_NOT_A_MAP: { status: 400, message: 'event must be a map' },
   MISSING_FIELD: { status: 400, message: 'a required field is missing' },

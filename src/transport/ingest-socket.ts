@@ -6,12 +6,17 @@ import type {
   us_socket_context_t,
 } from 'uWebSockets.js';
 import { can } from '../auth/key-registry.js';
-import { BacklineError, type ErrorCode } from '../errors.js';
-import { decodeMessage } from '../ingest/decode-frame.js';
+import type { ErrorCode } from '../errors.js';
 import { createTokenBucket } from '../ingest/token-bucket.js';
 import { handleEvents } from './handlers/events.js';
 import { bearer } from './http-reply.js';
-import { acceptUpgrade, createFrameErrors, refuseUpgrade } from './socket-errors.js';
+import {
+  acceptUpgrade,
+  createFrameErrors,
+  readFrame,
+  refuseUpgrade,
+  unknownType,
+} from './socket-errors.js';
 import type { IngestSocketContext, IngestSocketDeps, IngestSocketState } from './ingest-context.js';
 import type { SocketState } from './socket-writer.js';
 
@@ -79,19 +84,14 @@ export function registerIngestSocket(
       metrics.frames.inc({ transport: 'ws' });
       let seq: number | undefined;
       try {
-        if (!isBinary) throw new BacklineError('TEXT_FRAME');
-        // Decoded synchronously: uWS reuses `message` once this callback returns.
-        const msg = decodeMessage(new Uint8Array(message), limits.maxFrameBytes);
+        const msg = readFrame(message, isBinary, limits.maxFrameBytes);
         if (typeof msg.seq === 'number') seq = msg.seq;
         switch (msg.t) {
           case 'events':
             handleEvents(ctx, ws, msg, arrivedAt);
             break;
           default:
-            throw new BacklineError(
-              'UNKNOWN_TYPE',
-              `unknown message type ${JSON.stringify(msg.t).slice(0, 64)}`,
-            );
+            throw unknownType(msg.t);
         }
         ws.getUserData().badFrames = 0;
       } catch (err) {

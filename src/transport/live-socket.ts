@@ -6,12 +6,16 @@ import type {
   us_socket_context_t,
 } from 'uWebSockets.js';
 import { can } from '../auth/key-registry.js';
-import { BacklineError } from '../errors.js';
-import { decodeMessage } from '../ingest/decode-frame.js';
 import { handleSub } from './handlers/sub.js';
 import { handleUnsub } from './handlers/unsub.js';
 import { bearer } from './http-reply.js';
-import { acceptUpgrade, createFrameErrors, refuseUpgrade } from './socket-errors.js';
+import {
+  acceptUpgrade,
+  createFrameErrors,
+  readFrame,
+  refuseUpgrade,
+  unknownType,
+} from './socket-errors.js';
 import type { LiveSocketContext, LiveSocketDeps } from './live-context.js';
 import type { LiveSocketState } from './live-hub.js';
 import type { SocketState } from './socket-writer.js';
@@ -68,8 +72,7 @@ export function registerLiveSocket(
     message(ws, message, isBinary) {
       let id: unknown;
       try {
-        if (!isBinary) throw new BacklineError('TEXT_FRAME');
-        const msg = decodeMessage(new Uint8Array(message), 64 * 1024);
+        const msg = readFrame(message, isBinary, 64 * 1024);
         id = msg.id;
         switch (msg.t) {
           case 'sub':
@@ -79,10 +82,7 @@ export function registerLiveSocket(
             handleUnsub(ctx, ws, msg);
             break;
           default:
-            throw new BacklineError(
-              'UNKNOWN_TYPE',
-              `unknown message type ${JSON.stringify(msg.t).slice(0, 64)}`,
-            );
+            throw unknownType(msg.t);
         }
         ws.getUserData().badFrames = 0;
       } catch (err) {

@@ -4,6 +4,7 @@ import type { Limits } from '../config/schema.js';
 import { BacklineError, closeCodes, type ErrorCode } from '../errors.js';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
+import { decodeMessage, type ClientMessage } from '../ingest/decode-frame.js';
 import type { SocketState, SocketWriter } from './socket-writer.js';
 
 export interface FrameErrorState extends SocketState {
@@ -71,5 +72,26 @@ export function acceptUpgrade<T>(
     req.getHeader('sec-websocket-protocol'),
     req.getHeader('sec-websocket-extensions'),
     context,
+  );
+}
+
+/**
+ * One client frame as a message map. Decoded synchronously: uWS reuses `message` once the
+ * callback returns.
+ */
+export function readFrame(
+  message: ArrayBuffer,
+  isBinary: boolean,
+  maxBytes: number,
+): ClientMessage {
+  if (!isBinary) throw new BacklineError('TEXT_FRAME');
+  return decodeMessage(new Uint8Array(message), maxBytes);
+}
+
+/** The `default:` of every socket's message switch. */
+export function unknownType(t: unknown): BacklineError {
+  return new BacklineError(
+    'UNKNOWN_TYPE',
+    `unknown message type ${JSON.stringify(t).slice(0, 64)}`,
   );
 }

@@ -5,12 +5,17 @@ import type {
   WebSocket,
   us_socket_context_t,
 } from 'uWebSockets.js';
-import { BacklineError, type ErrorCode } from '../errors.js';
-import { decodeMessage } from '../ingest/decode-frame.js';
+import type { ErrorCode } from '../errors.js';
 import { handleMark } from './handlers/mark.js';
 import { handleResume, resume } from './handlers/resume.js';
 import { bearer } from './http-reply.js';
-import { acceptUpgrade, createFrameErrors, refuseUpgrade } from './socket-errors.js';
+import {
+  acceptUpgrade,
+  createFrameErrors,
+  readFrame,
+  refuseUpgrade,
+  unknownType,
+} from './socket-errors.js';
 import { maxIdLength } from './inbox-marks.js';
 import type { SocketState } from './socket-writer.js';
 import { isServableUserId } from './user-access.js';
@@ -81,9 +86,7 @@ export function registerUserSocket(
 
     message(ws, message, isBinary) {
       try {
-        if (!isBinary) throw new BacklineError('TEXT_FRAME');
-        // Decoded synchronously: uWS reuses `message` once this callback returns.
-        const msg = decodeMessage(new Uint8Array(message), 64 * 1024);
+        const msg = readFrame(message, isBinary, 64 * 1024);
         switch (msg.t) {
           case 'resume':
             handleResume(ctx, ws, msg);
@@ -94,10 +97,7 @@ export function registerUserSocket(
             handleMark(ctx, ws, msg.t, msg);
             break;
           default:
-            throw new BacklineError(
-              'UNKNOWN_TYPE',
-              `unknown message type ${JSON.stringify(msg.t).slice(0, 64)}`,
-            );
+            throw unknownType(msg.t);
         }
         ws.getUserData().badFrames = 0;
       } catch (err) {
