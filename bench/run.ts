@@ -9,6 +9,7 @@ import { endToEnd } from './end-to-end.js';
 import { ingestUnderLoad } from './ingest-under-load.js';
 import { ingestHttp } from './ingest-http.js';
 import { ingestWs } from './ingest-ws.js';
+import { notificationChannels } from './notification-channels.js';
 import { notificationRules } from './notification-rules.js';
 import { peerComparison } from './peer-comparison.js';
 import { pipelineThroughput } from './pipeline-throughput.js';
@@ -20,7 +21,7 @@ import type { Scenario, ScenarioResult } from './scenario.js';
 
 /**
  * In run order; each scenario starts and stops its own servers. Numbered as in the issue
- * "Load benchmark suite"; the last two come from the stream-processing and notifications
+ * "Load benchmark suite"; the last three come from the stream-processing and notifications
  * issues.
  */
 const scenarios: Scenario[] = [
@@ -34,6 +35,7 @@ const scenarios: Scenario[] = [
   storageCeiling, // 7: compares with ingest-ws's figure from this run
   pipelineThroughput, // streams and group keys against no streams; memory per open window
   notificationRules, // 100 rules against none; in-app delivery latency
+  notificationChannels, // web push and email sends/s against their loopback doubles
 ];
 
 // Server start, connects, drain and shutdown on top of each load's measured time; past this

@@ -25,6 +25,7 @@ import { createSendGridProvider } from './notify/email/sendgrid-provider.js';
 import { createSendRecords } from './notify/email/send-records.js';
 import { createSmtpProvider } from './notify/email/smtp-provider.js';
 import { createSuppressions } from './notify/email/suppressions.js';
+import { exampleTemplates, seedTemplates } from './notify/email/example-templates.js';
 import { createEmailTemplates } from './notify/email/templates.js';
 import { createSendGridWebhook, decisionRecorder } from './notify/email/webhook.js';
 import { createPushSubscriptions } from './notify/push-subscriptions.js';
@@ -160,13 +161,15 @@ async function main(): Promise<void> {
   ]);
   const suppressions = createSuppressions(state);
   const sendRecords = createSendRecords(state);
+  const emailTemplates = createEmailTemplates(state);
+  if (dev) await seedTemplates(emailTemplates, dev.project.id, exampleTemplates);
   const emailProvider = openEmailProvider(config.email, log);
   if (emailProvider && config.email.from) {
     const { from, replyTo, rateLimit } = config.email;
     channels.set(
       'email',
       createEmailChannel({
-        templates: createEmailTemplates(state),
+        templates: emailTemplates,
         preferences,
         suppressions,
         records: sendRecords,
@@ -268,6 +271,7 @@ async function main(): Promise<void> {
       ruleCatalog,
       pushSubscriptions,
       vapid,
+      templates: emailTemplates,
       ...(sendgridWebhook ? { sendgridWebhook } : {}),
     },
     { host: config.host, port: config.port, limits: config.limits },

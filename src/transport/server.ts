@@ -13,6 +13,7 @@ import type { Inbox } from '../notify/inbox.js';
 import type { PreferenceStore } from '../notify/preferences.js';
 import type { PushSubscriptions } from '../notify/push-subscriptions.js';
 import type { VapidKeys } from '../notify/vapid.js';
+import type { EmailTemplates } from '../notify/email/templates.js';
 import type { SendGridWebhook } from '../notify/email/webhook.js';
 import type { RuleCatalog } from '../rules/rule-catalog.js';
 import type { StaticAssets } from '../static/dashboard-assets.js';
@@ -28,6 +29,7 @@ import { registerLiveSocket } from './live-socket.js';
 import { registerHttpPush } from './http-push.js';
 import { registerHttpWebhooks } from './http-webhooks.js';
 import { registerHttpRules } from './http-rules.js';
+import { registerHttpTemplates } from './http-templates.js';
 import { registerHttpUsers } from './http-users.js';
 import type { UserHub } from './user-hub.js';
 import { registerUserSocket } from './user-socket.js';
@@ -57,6 +59,8 @@ export interface ServerDeps {
   ruleCatalog: RuleCatalog;
   pushSubscriptions: PushSubscriptions;
   vapid: VapidKeys;
+  /** Email templates per project and locale: the admin API at `/v1/templates`. */
+  templates: EmailTemplates;
   /** Present when SendGrid's event webhook public key is configured. */
   sendgridWebhook?: SendGridWebhook;
 }
@@ -102,6 +106,7 @@ export function createServer(deps: ServerDeps, options: ServerOptions): Server {
     decisions: deps.decisions,
   });
   registerHttpRules(app, { ...common, catalog: deps.ruleCatalog });
+  registerHttpTemplates(app, { ...common, templates: deps.templates });
   if (deps.sendgridWebhook)
     registerHttpWebhooks(app, { sendgrid: deps.sendgridWebhook, metrics, log });
   registerHttpPush(app, {
