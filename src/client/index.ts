@@ -1,13 +1,12 @@
 /**
  * The backline client library, for browsers and Node 20:
  * `import { createClient } from 'backline/client'`. Events go out with `track`, metric streams
- * come in with `subscribe`, a user's in-app notifications with `inbox` (inbox.ts).
- *
- * Extension point, not built yet: **web push** (register a service worker's
- * `PushSubscription`) waits for `POST /v1/users/:id/push-subscriptions` on the server.
+ * come in with `subscribe`, a user's in-app notifications with `inbox` (inbox.ts), and
+ * `registerWebPush` registers a service worker's push subscription for a user (web-push.ts).
  */
 export { createClient } from './client.js';
 export { socketUrl } from './socket-url.js';
+export { registerWebPush, WebPushError } from './web-push.js';
 export type { Client, ClientOptions, ClientStats, Identity } from './client.js';
 export type { BackoffOptions } from './backoff.js';
 export type { BatchOptions } from './batcher.js';
@@ -27,3 +26,12 @@ export type {
   WebSocketConstructor,
   WebSocketLike,
 } from './types.js';
+export type {
+  FetchLike,
+  PushManagerLike,
+  PushRegistrationLike,
+  PushSubscriptionJSONLike,
+  PushSubscriptionLike,
+  WebPush,
+  WebPushOptions,
+} from './web-push.js';
