@@ -48,6 +48,7 @@ import { createStoredWindowSink } from './pipeline/stored-window-sink.js';
 import { createStreamCatalog } from './pipeline/stream-catalog.js';
 import { createWindowCache } from './pipeline/window-cache.js';
 import { createBatchWriter } from './storage/batch-writer.js';
+import { insertInto } from './storage/clickhouse.js';
 import { createEventStore, eventsTable, type EventRow } from './storage/event-store.js';
 import { openSpool } from './storage/spool.js';
 import { createStorageService } from './storage/storage-service.js';
@@ -114,8 +115,7 @@ async function main(): Promise<void> {
   const decisionWriter = createBatchWriter<DecisionRow>(
     {
       table: decisionsTable,
-      insert: (rows, dedupToken, timeoutMs) =>
-        storage.ch.insert(decisionsTable, rows, { dedupToken, timeoutMs }),
+      insert: insertInto<DecisionRow>(storage.ch, decisionsTable),
       spool: openSpool(join(config.dataDir, 'spool', decisionsTable)),
       metrics,
       log,

@@ -27,3 +27,9 @@ export function assertIdentifier(name: string): string {
   if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(name)) throw new Error(`bad identifier ${name}`);
   return name;
 }
+
+/** A table's insert in the shape a BatchWriter takes: rows, their batch's dedup token, a timeout. */
+export function insertInto<Row extends object>(ch: ClickHouse, table: string) {
+  return (rows: readonly Row[], dedupToken: string, timeoutMs?: number): Promise<void> =>
+    ch.insert(table, rows, { dedupToken, ...(timeoutMs ? { timeoutMs } : {}) });
+}

@@ -1,4 +1,4 @@
-import type { ClickHouse } from './clickhouse.js';
+import { insertInto, type ClickHouse } from './clickhouse.js';
 
 /** One accepted event as stored in the `events` table (times in epoch milliseconds). */
 export interface EventRow {
@@ -51,8 +51,7 @@ export const eventsTable = 'events';
  */
 export function createEventStore(ch: ClickHouse): EventStore {
   return {
-    insert: (rows, dedupToken, timeoutMs) =>
-      ch.insert(eventsTable, rows, { dedupToken, ...(timeoutMs ? { timeoutMs } : {}) }),
+    insert: insertInto<EventRow>(ch, eventsTable),
 
     async countByType(project, fromMs, toMs) {
       const rows = await ch.query<{ type: string; count: string | number }>(

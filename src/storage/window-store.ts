@@ -1,4 +1,4 @@
-import type { ClickHouse } from './clickhouse.js';
+import { insertInto, type ClickHouse } from './clickhouse.js';
 
 /** A final window result as stored in `stream_windows` (times in epoch ms, values as JSON). */
 export interface WindowRow {
@@ -26,8 +26,7 @@ export const windowsTable = 'stream_windows';
 /** Window results in ClickHouse: written in batches by a BatchWriter, read by history queries. */
 export function createWindowStore(ch: ClickHouse) {
   return {
-    insert: (rows: readonly WindowRow[], dedupToken: string, timeoutMs?: number) =>
-      ch.insert(windowsTable, rows, { dedupToken, ...(timeoutMs ? { timeoutMs } : {}) }),
+    insert: insertInto<WindowRow>(ch, windowsTable),
 
     /** Stored windows of a stream starting in [from, to), latest revision each. */
     async between(

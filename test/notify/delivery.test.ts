@@ -4,45 +4,23 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Channel, SendResult } from '../../src/notify/channel.js';
-import {
-  createDecisionLog,
-  decisionsTable,
-  type DecisionLog,
-  type DecisionRow,
-} from '../../src/notify/decision-log.js';
+import type { DecisionLog } from '../../src/notify/decision-log.js';
 import { createDelivery } from '../../src/notify/delivery.js';
 import type { ChannelName, Notification } from '../../src/notify/notification.js';
-import { createMetrics } from '../../src/ops/metrics.js';
 import { openLmdbStateStore } from '../../src/state/lmdb-state-store.js';
 import { createTimers } from '../../src/state/timers.js';
-import { createBatchWriter } from '../../src/storage/batch-writer.js';
-import { openChdb } from '../../src/storage/chdb-client.js';
-import type { ClickHouse } from '../../src/storage/clickhouse.js';
-import { migrate } from '../../src/storage/migrate.js';
-import { openSpool } from '../../src/storage/spool.js';
+import { openDecisionLog } from '../helpers/decision-log.js';
 
 const log = pino({ level: 'silent' });
 const dir = mkdtempSync(join(tmpdir(), 'backline-delivery-'));
-let ch: ClickHouse;
+let store: Awaited<ReturnType<typeof openDecisionLog>>;
 let decisions: DecisionLog;
 
 beforeAll(async () => {
-  ch = openChdb(join(dir, 'ch'));
-  await migrate(ch);
-  const metrics = createMetrics();
-  const writer = createBatchWriter<DecisionRow>(
-    {
-      table: decisionsTable,
-      insert: (rows, token) => ch.insert(decisionsTable, rows, { dedupToken: token }),
-      spool: openSpool(join(dir, 'spool')),
-      metrics,
-      log,
-    },
-    { flushIntervalMs: 5 },
-  );
-  decisions = createDecisionLog({ writer, ch, metrics });
+  store = await openDecisionLog(dir);
+  decisions = store.decisions;
 });
-afterAll(() => ch.close());
+afterAll(() => store.close());
 
 /**
  * A push service as the internet would answer: scripted results, each call recorded with

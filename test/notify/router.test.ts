@@ -5,55 +5,33 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createCaps, type Cap } from '../../src/notify/caps.js';
 import type { Channel } from '../../src/notify/channel.js';
-import {
-  createDecisionLog,
-  decisionsTable,
-  type DecisionLog,
-  type DecisionRow,
-} from '../../src/notify/decision-log.js';
+import type { DecisionLog } from '../../src/notify/decision-log.js';
 import { createDelivery } from '../../src/notify/delivery.js';
 import { createInbox } from '../../src/notify/inbox.js';
 import type { ChannelName, NotificationIntent } from '../../src/notify/notification.js';
 import { createPreferences } from '../../src/notify/preferences.js';
 import { quietUntil } from '../../src/notify/quiet-hours.js';
 import { createRouter } from '../../src/notify/router.js';
-import { createMetrics } from '../../src/ops/metrics.js';
 import { createMemoryStateStore } from '../../src/state/memory-state-store.js';
 import { createTimers } from '../../src/state/timers.js';
-import { createBatchWriter } from '../../src/storage/batch-writer.js';
-import { openChdb } from '../../src/storage/chdb-client.js';
-import type { ClickHouse } from '../../src/storage/clickhouse.js';
-import { migrate } from '../../src/storage/migrate.js';
-import { openSpool } from '../../src/storage/spool.js';
+import { openDecisionLog } from '../helpers/decision-log.js';
 import { connect, type SocketClient } from '../helpers/socket-client.js';
 import { project, startUserApp, type UserApp } from '../helpers/user-app.js';
 
 const log = pino({ level: 'silent' });
 const dir = mkdtempSync(join(tmpdir(), 'backline-router-'));
-let ch: ClickHouse;
+let store: Awaited<ReturnType<typeof openDecisionLog>>;
 let app: UserApp;
 let decisions: DecisionLog;
 
 beforeAll(async () => {
-  ch = openChdb(join(dir, 'ch'));
-  await migrate(ch);
-  const metrics = createMetrics();
-  const writer = createBatchWriter<DecisionRow>(
-    {
-      table: decisionsTable,
-      insert: (rows, token) => ch.insert(decisionsTable, rows, { dedupToken: token }),
-      spool: openSpool(join(dir, 'spool')),
-      metrics,
-      log,
-    },
-    { flushIntervalMs: 5 },
-  );
-  decisions = createDecisionLog({ writer, ch, metrics });
+  store = await openDecisionLog(dir);
+  decisions = store.decisions;
   app = await startUserApp({ decisions });
 });
 afterAll(async () => {
   app.close();
-  await ch.close();
+  await store.close();
 });
 
 let clock = Date.parse('2026-11-25T12:00:30Z');

@@ -7,12 +7,7 @@ import { createCaps } from '../../src/notify/caps.js';
 import type { Channel } from '../../src/notify/channel.js';
 import { createInAppChannel } from '../../src/notify/channels/in-app.js';
 import { createWebPushChannel } from '../../src/notify/channels/web-push.js';
-import {
-  createDecisionLog,
-  decisionsTable,
-  type DecisionLog,
-  type DecisionRow,
-} from '../../src/notify/decision-log.js';
+import type { DecisionLog } from '../../src/notify/decision-log.js';
 import { createDelivery } from '../../src/notify/delivery.js';
 import { createInbox } from '../../src/notify/inbox.js';
 import type {
@@ -27,18 +22,13 @@ import {
 } from '../../src/notify/push-subscriptions.js';
 import { createRouter } from '../../src/notify/router.js';
 import { loadVapidKeys } from '../../src/notify/vapid.js';
-import { createMetrics } from '../../src/ops/metrics.js';
 import { createRulesService } from '../../src/rules/rules-service.js';
 import { createMemoryStateStore } from '../../src/state/memory-state-store.js';
 import { createTimers } from '../../src/state/timers.js';
-import { createBatchWriter } from '../../src/storage/batch-writer.js';
-import { openChdb } from '../../src/storage/chdb-client.js';
-import type { ClickHouse } from '../../src/storage/clickhouse.js';
-import { migrate } from '../../src/storage/migrate.js';
-import { openSpool } from '../../src/storage/spool.js';
 import { eventually } from '../helpers/eventually.js';
 import { startPushService, type PushService } from '../helpers/push-service.js';
 import { event, noClickHouse, rule } from '../rules/rules-fixtures.js';
+import { openDecisionLog } from '../helpers/decision-log.js';
 
 /**
  * Web push end to end inside the process: a rule fires, the router picks web push for a
@@ -49,30 +39,18 @@ const log = pino({ level: 'silent' });
 const dir = mkdtempSync(join(tmpdir(), 'backline-web-push-'));
 const project = 'p1';
 const vapid = loadVapidKeys(join(dir, 'data'));
-let ch: ClickHouse;
+let store: Awaited<ReturnType<typeof openDecisionLog>>;
 let decisions: DecisionLog;
 let service: PushService;
 
 beforeAll(async () => {
-  ch = openChdb(join(dir, 'ch'));
-  await migrate(ch);
-  const metrics = createMetrics();
-  const writer = createBatchWriter<DecisionRow>(
-    {
-      table: decisionsTable,
-      insert: (rows, token) => ch.insert(decisionsTable, rows, { dedupToken: token }),
-      spool: openSpool(join(dir, 'spool')),
-      metrics,
-      log,
-    },
-    { flushIntervalMs: 5 },
-  );
-  decisions = createDecisionLog({ writer, ch, metrics });
+  store = await openDecisionLog(dir);
+  decisions = store.decisions;
   service = await startPushService();
 });
 afterAll(async () => {
   await service.close();
-  await ch.close();
+  await store.close();
 });
 
 let online = new Set<string>();

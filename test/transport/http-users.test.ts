@@ -1,52 +1,25 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createDecisionLog,
-  decisionsTable,
-  type DecisionLog,
-  type DecisionRow,
-} from '../../src/notify/decision-log.js';
-import { createMetrics } from '../../src/ops/metrics.js';
-import { createBatchWriter, type BatchWriter } from '../../src/storage/batch-writer.js';
-import { openChdb } from '../../src/storage/chdb-client.js';
-import type { ClickHouse } from '../../src/storage/clickhouse.js';
-import { migrate } from '../../src/storage/migrate.js';
-import { openSpool } from '../../src/storage/spool.js';
+import type { DecisionLog } from '../../src/notify/decision-log.js';
+import { openDecisionLog } from '../helpers/decision-log.js';
 import { connect } from '../helpers/socket-client.js';
 import { keys, makeNotification, startUserApp, type UserApp } from '../helpers/user-app.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'backline-users-'));
-let ch: ClickHouse;
-let writer: BatchWriter<DecisionRow>;
+let store: Awaited<ReturnType<typeof openDecisionLog>>;
 let decisions: DecisionLog;
 let server: UserApp;
 
 beforeAll(async () => {
-  ch = openChdb(join(dir, 'ch'));
-  await migrate(ch);
-  const metrics = createMetrics();
-  writer = createBatchWriter<DecisionRow>(
-    {
-      table: decisionsTable,
-      insert: (rows, dedupToken, timeoutMs) =>
-        ch.insert(decisionsTable, rows, { dedupToken, timeoutMs }),
-      spool: openSpool(join(dir, 'spool')),
-      metrics,
-      log: pino({ level: 'silent' }),
-    },
-    { flushIntervalMs: 10 },
-  );
-  await writer.start();
-  decisions = createDecisionLog({ writer, ch, metrics });
+  store = await openDecisionLog(dir);
+  decisions = store.decisions;
   server = await startUserApp({ decisions });
 });
 afterAll(async () => {
   server.close();
-  await writer.stop();
-  await ch.close();
+  await store.close();
 });
 
 type Json = Record<string, unknown>;
