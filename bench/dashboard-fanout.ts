@@ -8,9 +8,10 @@ import { openFleet } from './load-fleet.js';
 import { byCode, count, ms } from './number-format.js';
 import type { BenchOptions } from './options.js';
 import { startCpuSample } from './proc-stats.js';
-import { failedResult, type Scenario, type ScenarioResult } from './scenario.js';
+import type { Scenario, ScenarioResult } from './scenario.js';
 import { scrapeMetrics } from './server-metrics.js';
-import { describeServer, startServer, type ServerProcess } from './server-process.js';
+import { describeServer, type ServerProcess } from './server-process.js';
+import { withServer } from './with-server.js';
 import { workerCommand } from './worker-process.js';
 
 const name = 'dashboard-fanout';
@@ -50,27 +51,10 @@ async function runFanout(options: BenchOptions): Promise<ScenarioResult> {
     `${options.workers} × ${workerCommand}: the dashboards, on /v1/live`,
     'one ingest socket in the runner (bench/event-sender.ts) sends each round’s event',
   ];
-  let server: ServerProcess;
-  try {
-    server = await startServer(settings);
-  } catch (err) {
-    return failedResult(name, err, commands);
-  }
-  try {
+  return withServer(name, settings, commands, async (server) => {
     const figures = await measureFanout(server, options);
-    return {
-      scenario: name,
-      ...verdict(figures, server),
-      figures,
-      table: table(figures),
-      commands,
-      notes: notes(),
-    };
-  } catch (err) {
-    return failedResult(name, err, commands);
-  } finally {
-    await server.stop();
-  }
+    return { ...verdict(figures, server), figures, table: table(figures), notes: notes() };
+  });
 }
 
 /** Opens and subscribes the dashboards, then runs the warm-up and the measured rounds. */

@@ -9,8 +9,9 @@ import { machineNow } from './machine-clock.js';
 import { byCode, count, ms } from './number-format.js';
 import type { BenchOptions } from './options.js';
 import { sendPaced } from './paced.js';
-import { failedResult, type Scenario, type ScenarioResult } from './scenario.js';
-import { describeServer, startServer, type ServerProcess } from './server-process.js';
+import type { Scenario, ScenarioResult } from './scenario.js';
+import { describeServer, type ServerProcess } from './server-process.js';
+import { withServer } from './with-server.js';
 
 const name = 'end-to-end';
 const eventsPerSecond = 2000;
@@ -53,27 +54,10 @@ async function runEndToEnd(options: BenchOptions): Promise<ScenarioResult> {
     describeServer(settings),
     'producer and dashboard: sockets in the runner (bench/event-sender.ts, /v1/live)',
   ];
-  let server: ServerProcess;
-  try {
-    server = await startServer(settings);
-  } catch (err) {
-    return failedResult(name, err, commands);
-  }
-  try {
+  return withServer(name, settings, commands, async (server) => {
     const figures = await measureEndToEnd(server, options);
-    return {
-      scenario: name,
-      ...verdict(figures, server),
-      figures,
-      table: table(figures),
-      commands,
-      notes: notes(),
-    };
-  } catch (err) {
-    return failedResult(name, err, commands);
-  } finally {
-    await server.stop();
-  }
+    return { ...verdict(figures, server), figures, table: table(figures), notes: notes() };
+  });
 }
 
 /** Subscribes the dashboard, sends for the warm-up and the measured time, awaits the last. */

@@ -3,13 +3,9 @@ import autocannon from 'autocannon';
 import { contentTypes, createBodyMaker, type BodyFormat } from './http-bodies.js';
 import { byCode, count, ms } from './number-format.js';
 import type { BenchOptions } from './options.js';
-import { failedResult, type Scenario, type ScenarioResult } from './scenario.js';
-import {
-  describeServer,
-  startServer,
-  type ServerProcess,
-  type ServerSettings,
-} from './server-process.js';
+import type { Scenario, ScenarioResult } from './scenario.js';
+import { describeServer, type ServerSettings } from './server-process.js';
+import { withServer } from './with-server.js';
 
 const name = 'ingest-http';
 const formats: BodyFormat[] = ['msgpack', 'json'];
@@ -29,13 +25,7 @@ async function runIngestHttp(options: BenchOptions): Promise<ScenarioResult> {
     `autocannon (programmatic) POST /v1/events, ${options.connections} connections, ` +
       `${options.eventsPerFrame} events per body, msgpack then JSON`,
   ];
-  let server: ServerProcess;
-  try {
-    server = await startServer(settings);
-  } catch (err) {
-    return failedResult(name, err, commands);
-  }
-  try {
+  return withServer(name, settings, commands, async (server) => {
     const url = `http://127.0.0.1:${server.port}/v1/events?key=${server.key}`;
     const runs = [];
     for (const format of formats) {
@@ -46,19 +36,8 @@ async function runIngestHttp(options: BenchOptions): Promise<ScenarioResult> {
     const failure = ok
       ? undefined
       : `nothing accepted or server died:\n${server.logTail().join('\n')}`;
-    return {
-      scenario: name,
-      ok,
-      failure,
-      figures: { settings, runs },
-      table: table(runs),
-      commands,
-    };
-  } catch (err) {
-    return failedResult(name, err, commands);
-  } finally {
-    await server.stop();
-  }
+    return { ok, failure, figures: { settings, runs }, table: table(runs) };
+  });
 }
 
 /** One autocannon run; the answers' counts are read as they arrive. */
