@@ -241,6 +241,7 @@ async function main(): Promise<void> {
     store: windowStore,
     rollups: createRollups(storage.ch),
     file: join(config.dataDir, 'streams.json'),
+    log,
   });
   for (const project of projects) {
     for (const spec of catalog.specsFor(project.id, project.streams ?? []))

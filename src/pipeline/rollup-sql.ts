@@ -8,11 +8,27 @@ import type { AggregateSpec, Condition, StreamSpec } from './stream-spec.js';
  * expressions mirror the pipeline's reading of fields: text as JSON text unless a string,
  * numbers only when numeric, '' top-level fields as absent.
  */
+/** Every rollup table and view name starts with this; the prefix is backline's in its database. */
+export const rollupPrefix = 'rollup_';
+
+/**
+ * `rollup_<stream>_<hash>`: one table per project, stream and definition, so two streams
+ * with the same source and aggregates never share one, and a redefinition gets a new table
+ * (backfilled) while the old one still answers. The stream part is only for people reading
+ * `system.tables` (`-` is not allowed in a bare identifier); the hash of project, stream and
+ * definition keeps names unique and under 100 characters.
+ */
 export function rollupTable(project: string, spec: StreamSpec): string {
   const hash = createHash('sha1')
-    .update(JSON.stringify([project, spec.source, spec.groupBy, spec.aggregates]))
+    .update(JSON.stringify([project, spec.name, spec.source, spec.groupBy, spec.aggregates]))
     .digest('hex');
-  return `rollup_${hash.slice(0, 20)}`;
+  return `${rollupPrefix}${spec.name.replace(/[^a-z0-9_]/g, '_')}_${hash.slice(0, 16)}`;
+}
+
+/** The table and its materialized view. */
+export function rollupObjects(project: string, spec: StreamSpec): [table: string, view: string] {
+  const table = rollupTable(project, spec);
+  return [table, `${table}_mv`];
 }
 
 const columns: Record<string, string> = {
@@ -111,7 +127,7 @@ function stateOf(a: AggregateSpec): { type: string; state: string; merge: string
 
 /** DDL for the rollup table and its view, plus the statement that backfills older events. */
 export function rollupDdl(project: string, spec: StreamSpec, backfillBeforeMs: number) {
-  const table = rollupTable(project, spec);
+  const [table, mv] = rollupObjects(project, spec);
   const states = spec.aggregates.map(stateOf);
   const key =
     spec.groupBy.length === 0
@@ -126,9 +142,10 @@ export function rollupDdl(project: string, spec: StreamSpec, backfillBeforeMs: n
     table,
     create: `CREATE TABLE IF NOT EXISTS ${table} (bucket DateTime('UTC'), key String, ${states.map((s, i) => `a${i} ${s.type}`).join(', ')})
       ENGINE = AggregatingMergeTree ORDER BY (key, bucket)`,
-    view: `CREATE MATERIALIZED VIEW IF NOT EXISTS ${table}_mv TO ${table} AS ${select} GROUP BY bucket, key`,
+    view: `CREATE MATERIALIZED VIEW IF NOT EXISTS ${mv} TO ${table} AS ${select} GROUP BY bucket, key`,
     backfill: `INSERT INTO ${table} ${select} AND received_at < fromUnixTimestamp64Milli(${Math.floor(backfillBeforeMs)}) GROUP BY bucket, key`,
-    drop: [`DROP VIEW IF EXISTS ${table}_mv`, `DROP TABLE IF EXISTS ${table}`],
+    // The view first: a view whose table is gone fails every insert into `events`.
+    drop: [`DROP VIEW IF EXISTS ${mv}`, `DROP TABLE IF EXISTS ${table}`],
     merges: states.map((s, i) => `${s.merge}(a${i}) AS a${i}`).join(', '),
   };
 }

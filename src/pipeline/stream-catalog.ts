@@ -1,5 +1,6 @@
 import { openSavedDefinitions } from '../config/saved-definitions.js';
 import { BacklineError } from '../errors.js';
+import type { Logger } from '../ops/logger.js';
 import type { WindowStore } from '../storage/window-store.js';
 import type { PipelineService } from './pipeline-service.js';
 import type { RollupBucket, RollupRow, Rollups } from './rollups.js';
@@ -19,9 +20,23 @@ export function createStreamCatalog(deps: {
   store: WindowStore;
   rollups: Rollups;
   file: string;
+  log: Logger;
 }) {
-  const { pipeline, cache, store, rollups, file } = deps;
+  const { pipeline, cache, store, rollups, file, log } = deps;
   const saved = openSavedDefinitions(file, streamSpecSchema, 'BAD_STREAM');
+  // Changes run one after another: two at once would each read the same old definition,
+  // and one of the new rollups would be left with no stream.
+  let changes: Promise<unknown> = Promise.resolve();
+  const inTurn = <T>(change: () => Promise<T>): Promise<T> => {
+    const done = changes.then(change);
+    changes = done.catch(() => undefined);
+    return done;
+  };
+  // The change is made and saved by then: a rollup left behind is dropped at the next start.
+  const dropOld = (drop: Promise<void>, project: string, stream: string) =>
+    drop.catch((err: unknown) =>
+      log.warn({ err, project, stream }, 'old rollup not dropped; the next start drops it'),
+    );
 
   /** Latest revision per window wins when stored and open results overlap. */
   const merge = (lists: WindowResult[][]): WindowResult[] => {
@@ -78,27 +93,39 @@ export function createStreamCatalog(deps: {
       if (!spec) throw new BacklineError('UNKNOWN_STREAM');
       return rollups.query(project, spec, fromMs, toMs, bucket, key);
     },
-    /** Creates every running stream's rollup (idempotent): call once storage is migrated. */
+    /**
+     * Creates every running stream's rollup (idempotent), then drops the rollup tables and
+     * views no stream owns: call once storage is migrated.
+     */
     async ensureRollups(projects: readonly string[]): Promise<void> {
-      for (const project of projects)
-        for (const spec of pipeline.streams(project)) await rollups.ensure(project, spec);
+      const owned = projects.flatMap((project) =>
+        pipeline.streams(project).map((spec) => [project, spec] as const),
+      );
+      for (const [project, spec] of owned) await rollups.ensure(project, spec);
+      const dropped = await rollups.sweep(owned);
+      if (dropped.length > 0) log.info({ dropped }, 'dropped rollups no stream owns');
     },
-    async define(project: string, name: string, raw: unknown): Promise<StreamSpec> {
-      const spec = saved.parse(name, raw);
-      await rollups.ensure(project, spec);
-      pipeline.define(project, spec);
-      cache.forget(project, name);
-      saved.defined(project, spec);
-      return spec;
-    },
-    async remove(project: string, name: string): Promise<boolean> {
-      const spec = pipeline.stream(project, name);
-      if (!spec || !pipeline.remove(project, name)) return false;
-      await rollups.drop(project, spec);
-      cache.forget(project, name);
-      saved.removed(project, name);
-      return true;
-    },
+    /** The new rollup is filled before the stream switches to it; the old one goes after. */
+    define: (project: string, name: string, raw: unknown): Promise<StreamSpec> =>
+      inTurn(async () => {
+        const spec = saved.parse(name, raw);
+        const old = pipeline.stream(project, name);
+        await rollups.ensure(project, spec);
+        pipeline.define(project, spec);
+        cache.forget(project, name);
+        saved.defined(project, spec);
+        if (old) await dropOld(rollups.retire(project, old, spec), project, name);
+        return spec;
+      }),
+    remove: (project: string, name: string): Promise<boolean> =>
+      inTurn(async () => {
+        const spec = pipeline.stream(project, name);
+        if (!spec || !pipeline.remove(project, name)) return false;
+        cache.forget(project, name);
+        saved.removed(project, name);
+        await dropOld(rollups.drop(project, spec), project, name);
+        return true;
+      }),
   };
 }
 
