@@ -5,13 +5,14 @@ import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { EventStore } from '../storage/event-store.js';
 import { createReply, readRequest } from './http-reply.js';
+import { parseTimeRange } from './time-range.js';
 
 const day = 24 * 3600_000;
 
 /**
  * `GET /v1/events/stats?from&to`: stored events per type for the key's project, with event
- * time in [from, to). `from`/`to` are epoch milliseconds or ISO-8601 times; `to` defaults to
- * now and `from` to a day before `to`. Ingest and read keys may both ask: it is how
+ * time in [from, to). `from`/`to` are epoch milliseconds or ISO-8601 times (see time-range.ts);
+ * `to` defaults to now and `from` to a day before `to`. Ingest and read keys may both ask: it is how
  * operators check that ingestion works.
  */
 export function registerHttpStats(
@@ -29,9 +30,7 @@ export function registerHttpStats(
     if (!can(principal, 'read') && !can(principal, 'ingest'))
       return reply.error(new BacklineError('FORBIDDEN'));
     try {
-      const to = parseTime(info.query.get('to'), 'to') ?? Date.now();
-      const from = parseTime(info.query.get('from'), 'from') ?? to - day;
-      if (from > to) throw new BacklineError('BAD_QUERY', '`from` is after `to`');
+      const { from, to } = parseTimeRange(info.query, { spanMs: day });
       store.countByType(principal.projectId, from, to).then(
         (types) => {
           const total = types.reduce((sum, row) => sum + row.count, 0);
@@ -44,12 +43,4 @@ export function registerHttpStats(
       reply.error(err);
     }
   });
-}
-
-export function parseTime(value: string | null, name: string): number | undefined {
-  if (value === null || value === '') return undefined;
-  const ms = /^-?\d+$/.test(value) ? Number(value) : Date.parse(value);
-  if (!Number.isFinite(ms))
-    throw new BacklineError('BAD_QUERY', `\`${name}\` must be epoch ms or an ISO-8601 time`);
-  return ms;
 }

@@ -6,7 +6,7 @@ import type { Metrics } from '../ops/metrics.js';
 import type { StreamCatalog } from '../pipeline/stream-catalog.js';
 import type { RequestInfo } from './http-reply.js';
 import { createRoutes, jsonBody } from './http-route.js';
-import { parseTime } from './http-stats.js';
+import { parseTimeRange } from './time-range.js';
 
 const hour = 3600_000;
 
@@ -41,15 +41,13 @@ export function registerHttpStreams(
 
   route('get', '/v1/streams/:name/windows', 'read', async ({ reply, principal, info, name }) => {
     if (!catalog.has(principal.projectId, name)) throw new BacklineError('UNKNOWN_STREAM');
-    const to = parseTime(info.query.get('to'), 'to') ?? Date.now() + hour;
-    const from = parseTime(info.query.get('from'), 'from') ?? to - 2 * hour;
+    const { from, to } = parseTimeRange(info.query, { spanMs: 2 * hour, aheadMs: hour });
     const windows = await catalog.history(principal.projectId, name, from, to, groupKeyOf(info));
     reply.json(200, { stream: name, from, to, windows });
   });
 
   route('get', '/v1/streams/:name/rollup', 'read', async ({ reply, principal, info, name }) => {
-    const to = parseTime(info.query.get('to'), 'to') ?? Date.now();
-    const from = parseTime(info.query.get('from'), 'from') ?? to - 7 * 24 * hour;
+    const { from, to } = parseTimeRange(info.query, { spanMs: 7 * 24 * hour });
     const bucket = info.query.get('bucket') ?? 'day';
     if (bucket !== 'hour' && bucket !== 'day' && bucket !== 'all') {
       throw new BacklineError('BAD_QUERY', '`bucket` is hour, day or all');
