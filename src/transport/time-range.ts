@@ -33,9 +33,9 @@ export function parseTimeRange(
   defaults: RangeDefaults,
   now = Date.now(),
 ): TimeRange {
+  const givenFrom = parseTime(query.get('from'), 'from');
   const to = parseTime(query.get('to'), 'to') ?? now + (defaults.aheadMs ?? 0);
-  const from =
-    parseTime(query.get('from'), 'from') ?? Math.max(timeLimits.minMs, to - defaults.spanMs);
+  const from = givenFrom ?? Math.max(timeLimits.minMs, to - defaults.spanMs);
   if (from >= to) throw new BacklineError('BAD_QUERY', '`from` must be before `to`');
   return { from, to };
 }
