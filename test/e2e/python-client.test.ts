@@ -90,8 +90,9 @@ describe('a Python client (websockets + msgpack: uint64 integers, timestamp exte
     expect(seen.signupAck).toMatchObject({ seq: 5_000_000_002, accepted: 1, rejected: [] });
   });
 
-  it('a seq past 2^53 is refused, not rounded', () => {
+  it('a seq or a subscription id past 2^53 is refused, not rounded', () => {
     expect(seen.hugeSeq).toMatchObject({ t: 'error', code: 'BAD_FRAME' });
+    expect(seen.hugeSubId).toMatchObject({ t: 'error', code: 'BAD_FRAME', id: 2 ** 64 - 1 });
   });
 
   it('live socket: a uint64 subscription id, and a window keyed by the exact 64-bit props value', () => {

@@ -92,6 +92,8 @@ async def main(out):
         out["userCounts"] = await until(user, ("counts",))
         await live.send(msgpack.packb({"t": "sub", "id": SUB_ID, "stream": "py_orders"}))
         out["snapshot"] = await until(live, ("snapshot",))
+        await live.send(msgpack.packb({"t": "sub", "id": 2**64 - 1, "stream": "py_orders"}))
+        out["hugeSubId"] = await until(live, ("snapshot",))
 
         batch = events(now)
         await ingest.send(msgpack.packb({"t": "events", "seq": 1, "events": batch}))
