@@ -1,4 +1,4 @@
-import { C1, Unpackr } from 'msgpackr';
+import { C1, Unpackr, type Options } from 'msgpackr';
 import { BacklineError } from '../errors.js';
 import type { Limits } from '../config/schema.js';
 
@@ -11,9 +11,16 @@ export interface EventsFrame {
   events: unknown[];
 }
 
+// msgpackr reads `auto` (unpack.js) though its typings list only bigint, number and string.
+const int64AsAuto = 'auto' as string as Options['int64AsType'];
+
 // Reads both plain maps and msgpackr records; record definitions live inside each frame,
 // so nothing one client sends changes how another client's frames decode.
-const unpackr = new Unpackr({ mapsAsObjects: true });
+// Python's, Go's, Rust's and Java's MessagePack write integers of 2^32 and up (epoch ms among
+// them) as uint64/int64: `auto` reads those within ±2^53 as exact numbers and leaves larger
+// ones as bigints, which the checks then refuse (`seq`, `ts`, ids) or keep as decimal strings
+// (props), so no integer is ever rounded. MessagePack timestamps (ext −1) decode to Dates.
+const unpackr = new Unpackr({ mapsAsObjects: true, int64AsType: int64AsAuto });
 
 /** Decodes one MessagePack socket frame into a message map, or throws a frame-level error. */
 export function decodeMessage(bytes: Uint8Array, maxFrameBytes: number): ClientMessage {
@@ -79,7 +86,10 @@ export function decodeBody(
   return value;
 }
 
-/** Checks the fields of an events batch. `seq` is required on sockets, optional over HTTP. */
+/**
+ * Checks the fields of an events batch. `seq` is required on sockets, optional over HTTP;
+ * a `seq` that is there must be an unsigned integer within 2^53 either way.
+ */
 export function parseEventsFrame(
   msg: Record<string, unknown>,
   limits: Limits,
@@ -87,8 +97,8 @@ export function parseEventsFrame(
 ): EventsFrame {
   const { seq, events } = msg;
   const validSeq = typeof seq === 'number' && Number.isSafeInteger(seq) && seq >= 0;
-  if (seqRequired && !validSeq)
-    throw new BacklineError('BAD_FRAME', '`seq` must be an unsigned integer');
+  if ((seqRequired || (seq !== undefined && seq !== null)) && !validSeq)
+    throw new BacklineError('BAD_FRAME', '`seq` must be an unsigned integer below 2^53');
   if (!Array.isArray(events)) throw new BacklineError('BAD_FRAME', '`events` must be an array');
   if (events.length > limits.maxEventsPerFrame) {
     throw new BacklineError(

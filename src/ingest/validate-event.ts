@@ -11,7 +11,9 @@ export type Validated =
 // so that no stored row can make a whole ClickHouse insert fail.
 const maxEpochMs = 9_999_999_999_999;
 
-const fail = (code: ErrorCode, msg: string): Validated => ({ ok: false, code, msg });
+type Failure = Extract<Validated, { ok: false }>;
+
+const fail = (code: ErrorCode, msg: string): Failure => ({ ok: false, code, msg });
 
 /**
  * Checks one event against protocol v1 and the limits and turns it into a storage row.
@@ -36,24 +38,9 @@ export function validateEvent(
     if (error) return error;
   }
 
-  if (ts === undefined) return fail('MISSING_FIELD', '`ts` is required');
-  if (typeof ts !== 'number' || !Number.isFinite(ts))
-    return fail('BAD_FIELD_TYPE', '`ts` must be a number (ms)');
-  if (sentAt !== undefined && (typeof sentAt !== 'number' || !Number.isFinite(sentAt))) {
-    return fail('BAD_FIELD_TYPE', '`sentAt` must be a number (ms)');
-  }
-  const clientTs = Math.round(ts);
-  const sent = sentAt === undefined ? null : Math.round(sentAt);
-  if (clientTs < 0 || clientTs > maxEpochMs || (sent !== null && (sent < 0 || sent > maxEpochMs))) {
-    return fail('TS_OUT_OF_RANGE', '`ts` and `sentAt` must be epoch milliseconds');
-  }
-  const corrected = sent === null ? clientTs : clientTs + (receivedAt - sent);
-  if (corrected < receivedAt - limits.maxPastMs || corrected > receivedAt + limits.maxFutureMs) {
-    return fail(
-      'TS_OUT_OF_RANGE',
-      `ts ${corrected} is outside [now − ${limits.maxPastMs} ms, now + ${limits.maxFutureMs} ms]`,
-    );
-  }
+  const time = eventTime(ts, sentAt, receivedAt, limits);
+  if ('ok' in time) return time;
+  const { clientTs, sent, corrected } = time;
 
   let propsJson = '{}';
   if (props !== undefined && props !== null) {
@@ -88,6 +75,48 @@ export function validateEvent(
   };
 }
 
+/** The client's `ts` and `sentAt` as epoch ms, and `ts` corrected for the client's clock skew. */
+function eventTime(
+  ts: unknown,
+  sentAt: unknown,
+  receivedAt: number,
+  limits: Limits,
+): { clientTs: number; sent: number | null; corrected: number } | Failure {
+  if (ts === undefined) return fail('MISSING_FIELD', '`ts` is required');
+  const clientTs = epochMs('ts', ts);
+  if (typeof clientTs !== 'number') return clientTs;
+  const sent = sentAt === undefined ? null : epochMs('sentAt', sentAt);
+  if (sent !== null && typeof sent !== 'number') return sent;
+  if (clientTs < 0 || clientTs > maxEpochMs || (sent !== null && (sent < 0 || sent > maxEpochMs))) {
+    return fail('TS_OUT_OF_RANGE', '`ts` and `sentAt` must be epoch milliseconds');
+  }
+  const corrected = sent === null ? clientTs : clientTs + (receivedAt - sent);
+  if (corrected < receivedAt - limits.maxPastMs || corrected > receivedAt + limits.maxFutureMs) {
+    return fail(
+      'TS_OUT_OF_RANGE',
+      `ts ${corrected} is outside [now − ${limits.maxPastMs} ms, now + ${limits.maxFutureMs} ms]`,
+    );
+  }
+  return { clientTs, sent, corrected };
+}
+
+/**
+ * A time field as whole epoch ms: a number, or a MessagePack timestamp (ext −1, any of its
+ * three sizes), which msgpackr decodes to a Date. A bigint is an integer past 2^53 ms, far
+ * outside the years DateTime64(3) holds.
+ */
+function epochMs(name: string, value: unknown): number | Failure {
+  if (value instanceof Date) {
+    const ms = value.getTime();
+    return Number.isNaN(ms) ? fail('BAD_FIELD_TYPE', `\`${name}\` is not a valid timestamp`) : ms;
+  }
+  if (typeof value === 'bigint')
+    return fail('TS_OUT_OF_RANGE', '`ts` and `sentAt` must be epoch milliseconds');
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    return fail('BAD_FIELD_TYPE', `\`${name}\` must be a number (ms)`);
+  return Math.round(value);
+}
+
 function checkString(
   name: string,
   value: unknown,
@@ -105,6 +134,17 @@ function checkString(
   return undefined;
 }
 
+/**
+ * A props integer past ±2^53 (decoded from uint64/int64 as a bigint) is kept exactly as its
+ * decimal string, as JSON APIs keep 64-bit ids (`id_str`): a float would round an id and
+ * JSON cannot hold a bigint. Written back so the stored JSON and the rules see the same value.
+ */
+function exactInteger<K extends string | number>(holder: Record<K, unknown>, key: K): unknown {
+  const value = holder[key];
+  if (typeof value !== 'bigint') return value;
+  return (holder[key] = value.toString());
+}
+
 /** Walks props: depth, key and string lengths, and only JSON-representable values. */
 function checkValue(value: unknown, depth: number, limits: Limits): Validated | undefined {
   switch (typeof value) {
@@ -120,8 +160,8 @@ function checkValue(value: unknown, depth: number, limits: Limits): Validated | 
       if (depth > limits.maxPropsDepth)
         return fail('PROPS_TOO_DEEP', `props nest deeper than ${limits.maxPropsDepth}`);
       if (Array.isArray(value)) {
-        for (const item of value) {
-          const error = checkValue(item, depth + 1, limits);
+        for (let i = 0; i < value.length; i++) {
+          const error = checkValue(exactInteger(value, i), depth + 1, limits);
           if (error) return error;
         }
         return undefined;
@@ -134,7 +174,7 @@ function checkValue(value: unknown, depth: number, limits: Limits): Validated | 
       for (const key in value) {
         if (key.length > limits.maxKeyLength)
           return fail('FIELD_TOO_LONG', `a props key is over ${limits.maxKeyLength} characters`);
-        const error = checkValue(value[key], depth + 1, limits);
+        const error = checkValue(exactInteger(value, key), depth + 1, limits);
         if (error) return error;
       }
       return undefined;

@@ -53,7 +53,11 @@ describe('validateEvent', () => {
     [{ id: 'e', type: 't', ts: now, userId: 5 }, 'BAD_FIELD_TYPE'],
     [{ id: 'e', type: 't', ts: now, props: [1] }, 'BAD_FIELD_TYPE'],
     [{ id: 'e', type: 't', ts: now, props: { b: new Uint8Array(2) } }, 'BAD_FIELD_TYPE'],
-    [{ id: 'e', type: 't', ts: now, props: { b: 10n } }, 'BAD_FIELD_TYPE'],
+    [{ id: 'e', type: 't', ts: now, props: { f: () => 1 } }, 'BAD_FIELD_TYPE'],
+    [{ id: 'e', type: 't', ts: new Date(Number.NaN) }, 'BAD_FIELD_TYPE'],
+    [{ id: 'e', type: 't', ts: now, sentAt: new Date(Number.NaN) }, 'BAD_FIELD_TYPE'],
+    [{ id: 'e', type: 't', ts: 2n ** 53n + 1n }, 'TS_OUT_OF_RANGE'],
+    [{ id: 'e', type: 't', ts: now, sentAt: 2n ** 64n - 1n }, 'TS_OUT_OF_RANGE'],
     [{ id: '\ud800', type: 't', ts: now }, 'BAD_FIELD_TYPE'],
     [{ id: 'e'.repeat(129), type: 't', ts: now }, 'FIELD_TOO_LONG'],
     [{ id: 'e', type: 't', ts: now, props: { ['k'.repeat(129)]: 1 } }, 'FIELD_TOO_LONG'],
@@ -76,6 +80,37 @@ describe('validateEvent', () => {
     [[1], 'EVENT_NOT_A_MAP'],
   ])('rejects case %# with %s', (event, code) => {
     expect(check(event)).toMatchObject({ ok: false, code });
+  });
+
+  it('takes MessagePack timestamps (decoded to Dates) for ts and sentAt as epoch ms', () => {
+    const result = check({
+      id: 'e',
+      type: 't',
+      ts: new Date(now - 250),
+      sentAt: new Date(now - 100),
+    });
+    expect(result.ok && result.row).toMatchObject({
+      ts: now - 150,
+      client_ts: now - 250,
+      sent_at: now - 100,
+    });
+  });
+
+  it('keeps props integers past ±2^53 exactly, as decimal strings', () => {
+    const result = check({
+      id: 'e',
+      type: 't',
+      ts: now,
+      props: { order: 2n ** 64n - 1n, low: -(2n ** 63n), list: [1, 2n ** 60n], n: 2 ** 53 },
+    });
+    const expected = {
+      order: '18446744073709551615',
+      low: '-9223372036854775808',
+      list: [1, '1152921504606846976'],
+      n: 9007199254740992,
+    };
+    expect(result.ok && result.props).toEqual(expected);
+    expect(result.ok && JSON.parse(result.row.props)).toEqual(expected);
   });
 
   it('accepts props at the depth limit', () => {

@@ -26,7 +26,7 @@ export function handleSub(
   ) {
     throw new BacklineError(
       'BAD_FRAME',
-      '`id` must be a string or number of at most 64 characters',
+      '`id` must be a string or a number (within ±2^53) of at most 64 characters',
     );
   }
   if (typeof stream !== 'string') throw new BacklineError('BAD_FRAME', '`stream` must be a string');

@@ -11,7 +11,7 @@ export function handleUnsub(
 ): void {
   const { id } = msg;
   if (typeof id !== 'string' && typeof id !== 'number')
-    throw new BacklineError('BAD_FRAME', '`id` must be a string or number');
+    throw new BacklineError('BAD_FRAME', '`id` must be a string or a number (within ±2^53)');
   ctx.hub.unsubscribe(ws, String(id));
   ctx.writer.send(ws, { t: 'unsubscribed', id });
 }
