@@ -26,7 +26,7 @@ import { createRulesService } from '../../src/rules/rules-service.js';
 import { createMemoryStateStore } from '../../src/state/memory-state-store.js';
 import { createTimers } from '../../src/state/timers.js';
 import { eventually } from '../helpers/eventually.js';
-import { startPushService, type PushService } from '../helpers/push-service.js';
+import { doubleEndpoints, startPushService, type PushService } from '../helpers/push-service.js';
 import { event, noClickHouse, rule } from '../rules/rules-fixtures.js';
 import { openDecisionLog } from '../helpers/decision-log.js';
 
@@ -70,7 +70,7 @@ function build() {
   });
   const channels = new Map<ChannelName, Channel>([
     ['in_app', inApp],
-    ['web_push', createWebPushChannel({ subscriptions, vapid })],
+    ['web_push', createWebPushChannel({ subscriptions, vapid, endpoints: doubleEndpoints })],
   ]);
   // A small base, so the delay between attempts is the push service's Retry-After.
   const delivery = createDelivery({ channels, timers, decisions, log }, { retryBaseMs: 50 });
