@@ -58,7 +58,9 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError(
       parsed.error.issues.map((issue) => {
         const path = issue.path.join('.');
-        const source = fromEnv.get(path) ?? (file ? `${path} in ${file}` : path);
+        // A list item's issue names its index: the variable set the whole list.
+        const variable = fromEnv.get(path) ?? fromEnv.get(issue.path.slice(0, -1).join('.'));
+        const source = variable ?? (file ? `${path} in ${file}` : path);
         return `${source}: ${issue.message}`;
       }),
     );
