@@ -38,7 +38,7 @@ const endpointField = z
     } catch {
       return false;
     }
-  }, 'must be an https: URL (http: only for a loopback host)');
+  }, 'must be an https: URL (http: only to a loopback host, with push.allowInsecureLoopback)');
 
 /** Browsers send base64url without padding; some polyfills pad. */
 const keyField = (bytes: number, extra?: (decoded: Buffer) => boolean) =>
