@@ -14,7 +14,7 @@ import {
   parsePushSubscription,
 } from '../src/notify/push-subscriptions.js';
 import { createMemoryStateStore } from '../src/state/memory-state-store.js';
-import { startPushService } from '../test/helpers/push-service.js';
+import { doubleEndpoints, startPushService } from '../test/helpers/push-service.js';
 import { startSendGridServer } from '../test/helpers/sendgrid-server.js';
 import { byCode, count } from './number-format.js';
 import type { BenchOptions } from './options.js';
@@ -96,7 +96,7 @@ async function measurePush(plan: Plan): Promise<ChannelRun> {
       const { subscription } = service.subscribe({ applicationServerKey: vapid.publicKey });
       await subscriptions.add(project, `u${u}`, parsePushSubscription(subscription));
     }
-    const channel = createWebPushChannel({ subscriptions, vapid });
+    const channel = createWebPushChannel({ subscriptions, vapid, endpoints: doubleEndpoints });
     return await drive('web push', channel, plan, (n) => ({ dedupKey: `show-${n % 50}` }));
   } finally {
     await service.close();

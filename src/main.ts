@@ -28,6 +28,7 @@ import { createSuppressions } from './notify/email/suppressions.js';
 import { exampleTemplates, seedTemplates } from './notify/email/example-templates.js';
 import { createEmailTemplates } from './notify/email/templates.js';
 import { createSendGridWebhook, decisionRecorder } from './notify/email/webhook.js';
+import { createOutboundUrlGuard } from './notify/outbound-url.js';
 import { createPushSubscriptions } from './notify/push-subscriptions.js';
 import { loadVapidKeys } from './notify/vapid.js';
 import type { Channel } from './notify/channel.js';
@@ -137,6 +138,15 @@ async function main(): Promise<void> {
     subject: config.push.vapidSubject,
   });
   const pushSubscriptions = createPushSubscriptions(state);
+  // Endpoints are user input: judged when subscribed and on every connection. SendGrid's
+  // and SMTP's URLs are the operator's settings, so they are not judged.
+  const pushEndpoints = createOutboundUrlGuard(
+    {},
+    {
+      allowInsecureLoopback: config.push.allowInsecureLoopback,
+      allowedHosts: config.push.allowedHosts,
+    },
+  );
   // Channel results become events in the project's stream, like any other event.
   const trackResult = (project: string, event: object) => {
     try {
@@ -154,6 +164,8 @@ async function main(): Promise<void> {
       createWebPushChannel({
         subscriptions: pushSubscriptions,
         vapid,
+        endpoints: pushEndpoints,
+        metrics,
         log,
         onResult: (project, _user, event) => trackResult(project, event),
       }),
@@ -271,6 +283,7 @@ async function main(): Promise<void> {
       decisions,
       ruleCatalog,
       pushSubscriptions,
+      pushEndpoints,
       vapid,
       templates: emailTemplates,
       ...(sendgridWebhook ? { sendgridWebhook } : {}),

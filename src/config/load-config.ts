@@ -17,6 +17,11 @@ const envSettings = {
   SENDGRID_WEBHOOK_PUBLIC_KEY: { path: ['email', 'sendgrid', 'webhookPublicKey'], kind: 'string' },
   SMTP_URL: { path: ['email', 'smtp', 'url'], kind: 'string' },
   BACKLINE_ALLOW_WS_FALLBACK: { path: ['allowWsFallback'], kind: 'boolean' },
+  BACKLINE_PUSH_ALLOW_INSECURE_LOOPBACK: {
+    path: ['push', 'allowInsecureLoopback'],
+    kind: 'boolean',
+  },
+  BACKLINE_PUSH_ALLOWED_HOSTS: { path: ['push', 'allowedHosts'], kind: 'list' },
   BACKLINE_SHUTDOWN_TIMEOUT_MS: { path: ['shutdownTimeoutMs'], kind: 'number' },
 } as const;
 
@@ -53,7 +58,9 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError(
       parsed.error.issues.map((issue) => {
         const path = issue.path.join('.');
-        const source = fromEnv.get(path) ?? (file ? `${path} in ${file}` : path);
+        // A list item's issue names its index: the variable set the whole list.
+        const variable = fromEnv.get(path) ?? fromEnv.get(issue.path.slice(0, -1).join('.'));
+        const source = variable ?? (file ? `${path} in ${file}` : path);
         return `${source}: ${issue.message}`;
       }),
     );
@@ -81,7 +88,8 @@ function readConfigFile(file: string): Record<string, unknown> {
 }
 
 /** Keeps a value that does not parse as it is, so the schema reports it with its name. */
-function parseEnvValue(value: string, kind: 'number' | 'string' | 'boolean'): unknown {
+function parseEnvValue(value: string, kind: 'number' | 'string' | 'boolean' | 'list'): unknown {
+  if (kind === 'list') return value.split(',').map((item) => item.trim());
   if (kind === 'number') return /^-?\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : value;
   if (kind === 'boolean') {
     if (/^(1|true|yes)$/i.test(value)) return true;

@@ -24,6 +24,9 @@ const projectSchema = z.object({
   notifications: z.object({ caps: z.array(capSchema).default([]) }).prefault({}),
 });
 
+/** `fcm.googleapis.com`, or `*.push.apple.com` for every name under push.apple.com. */
+const hostPattern = /^(\*\.)?([a-z0-9-]+\.)*[a-z0-9-]+$/i;
+
 /** Per-frame and per-event limits. Frames over a frame limit are refused whole. */
 const limitsSchema = z.object({
   maxFrameBytes: z
@@ -82,6 +85,12 @@ export const configSchema = z.object({
       vapidPublicKey: z.string().optional(),
       vapidPrivateKey: z.string().optional(),
       vapidSubject: z.string().optional(),
+      /** Loopback push endpoints, http: included: only for a push-service double on this machine. */
+      allowInsecureLoopback: z.boolean().default(false),
+      /** When any, push endpoints only on these hosts (`fcm.googleapis.com`, `*.push.apple.com`). */
+      allowedHosts: z
+        .array(z.string().regex(hostPattern, 'a host name, or `*.` and a domain'))
+        .default([]),
     })
     .prefault({}),
   /** Email: SendGrid and/or SMTP (with both, SMTP takes over while SendGrid keeps failing). */

@@ -2,6 +2,7 @@ import { ECDH, createHash } from 'node:crypto';
 import { z } from 'zod';
 import { BacklineError } from '../errors.js';
 import { part, type StateStore } from '../state/state-store.js';
+import { isLoopbackHost } from './outbound-url.js';
 
 /** A browser `PushSubscription` as its `toJSON()` gives it. */
 export interface PushSubscriptionJson {
@@ -21,21 +22,23 @@ export const defaultPushSubscriptionOptions = {
   maxPerUser: 20, // a new subscription past this replaces the one least recently sent
 };
 
-const loopbackHosts = new Set(['localhost', '[::1]']);
-const isLoopback = (host: string) => loopbackHosts.has(host) || /^127(\.\d{1,3}){3}$/.test(host);
-
-/** Push services are HTTPS; plain HTTP only to this machine, for local push-service doubles. */
+/**
+ * Push services are HTTPS; plain HTTP only to this machine, for local push-service doubles.
+ * This is the form only: the outbound URL policy (outbound-url.ts) then judges the host.
+ */
 const endpointField = z
   .string()
   .max(2048)
   .refine((value) => {
     try {
       const url = new URL(value);
-      return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback(url.hostname));
+      return (
+        url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname))
+      );
     } catch {
       return false;
     }
-  }, 'must be an https: URL (http: only for a loopback host)');
+  }, 'must be an https: URL (http: only to a loopback host, with push.allowInsecureLoopback)');
 
 /** Browsers send base64url without padding; some polyfills pad. */
 const keyField = (bytes: number, extra?: (decoded: Buffer) => boolean) =>

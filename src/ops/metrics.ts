@@ -199,6 +199,12 @@ export function createMetrics(registry: Registry = new Registry()) {
       labelNames: ['channel', 'outcome'],
       registers,
     }),
+    pushEndpointsRefused: new Counter({
+      name: 'backline_push_endpoints_refused_total',
+      help: 'Push endpoints the outbound URL policy refused, by stage (subscribe, send) and reason.',
+      labelNames: ['stage', 'reason'],
+      registers,
+    }),
     eventLoopLag: new Gauge({
       name: 'backline_ops_event_loop_lag_seconds',
       help: 'Event-loop delay since the last scrape, by statistic (p50, p99, max).',

@@ -2,6 +2,7 @@ import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { Authenticator } from '../auth/key-registry.js';
 import type { UserTokens } from '../auth/user-token.js';
 import { BacklineError } from '../errors.js';
+import { OutboundUrlRefused, type OutboundUrlGuard } from '../notify/outbound-url.js';
 import { parsePushSubscription, type PushSubscriptions } from '../notify/push-subscriptions.js';
 import type { VapidKeys } from '../notify/vapid.js';
 import type { Logger } from '../ops/logger.js';
@@ -14,13 +15,16 @@ export interface HttpPushDeps {
   tokens: Pick<UserTokens, 'verify'>;
   subscriptions: Pick<PushSubscriptions, 'add' | 'remove'>;
   vapid: Pick<VapidKeys, 'publicKey'>;
+  /** The outbound URL policy every endpoint must pass, DNS included, before it is stored. */
+  endpoints: Pick<OutboundUrlGuard, 'check'>;
   metrics: Metrics;
   log: Logger;
 }
 
 /**
  * Web push subscriptions over HTTP: `POST /v1/users/:id/push-subscriptions` with the
- * browser's `PushSubscription` JSON (201 `{id}`; the same endpoint again refreshes it),
+ * browser's `PushSubscription` JSON (201 `{id}`; the same endpoint again refreshes it; one
+ * the outbound URL policy refuses, e.g. on a private address, is 400 `BAD_SUBSCRIPTION`),
  * `DELETE` of the same path with `{endpoint}` (204, or 404 `NOT_FOUND`), both for the admin
  * key or the user's own token; and `GET /v1/push/vapid-public-key` (no key: the page needs
  * it before any user signs in) for `pushManager.subscribe({applicationServerKey})`.
@@ -54,7 +58,15 @@ export function registerHttpPush(app: TemplatedApp, deps: HttpPushDeps): void {
   };
 
   route('post', async (reply, project, userId, body) => {
-    const stored = await subscriptions.add(project, userId, parsePushSubscription(body));
+    const subscription = parsePushSubscription(body);
+    try {
+      await deps.endpoints.check(subscription.endpoint);
+    } catch (err) {
+      if (!(err instanceof OutboundUrlRefused)) throw err;
+      metrics.pushEndpointsRefused.inc({ stage: 'subscribe', reason: err.reason });
+      throw new BacklineError('BAD_SUBSCRIPTION', `endpoint: ${err.message}`, { cause: err });
+    }
+    const stored = await subscriptions.add(project, userId, subscription);
     reply.json(201, { id: stored.id });
   });
 

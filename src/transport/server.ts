@@ -11,6 +11,7 @@ import type { UserTokens } from '../auth/user-token.js';
 import type { DecisionLog } from '../notify/decision-log.js';
 import type { Inbox } from '../notify/inbox.js';
 import type { PreferenceStore } from '../notify/preferences.js';
+import type { OutboundUrlGuard } from '../notify/outbound-url.js';
 import type { PushSubscriptions } from '../notify/push-subscriptions.js';
 import type { VapidKeys } from '../notify/vapid.js';
 import type { EmailTemplates } from '../notify/email/templates.js';
@@ -58,6 +59,8 @@ export interface ServerDeps {
   decisions: DecisionLog;
   ruleCatalog: RuleCatalog;
   pushSubscriptions: PushSubscriptions;
+  /** Judges push endpoints when they are subscribed. */
+  pushEndpoints: Pick<OutboundUrlGuard, 'check'>;
   vapid: VapidKeys;
   /** Email templates per project and locale: the admin API at `/v1/templates`. */
   templates: EmailTemplates;
@@ -113,6 +116,7 @@ export function createServer(deps: ServerDeps, options: ServerOptions): Server {
     ...common,
     tokens: deps.tokens,
     subscriptions: deps.pushSubscriptions,
+    endpoints: deps.pushEndpoints,
     vapid: deps.vapid,
   });
   registerHttpStats(app, { ...common, store: deps.store });

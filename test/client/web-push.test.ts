@@ -89,7 +89,8 @@ describe('registerWebPush against the real server and the push-service double', 
 
   beforeAll(async () => {
     service = await startPushService();
-    server = await startServer({ config });
+    // The double listens on loopback over http:, which only this setting lets through.
+    server = await startServer({ config, env: { BACKLINE_PUSH_ALLOW_INSECURE_LOOPBACK: '1' } });
     client = createClient({
       url: server.url,
       key,

@@ -42,6 +42,23 @@ describe('loadConfig', () => {
     }
   });
 
+  it('keeps push endpoints to public https hosts unless told otherwise', () => {
+    expect(loadConfig({}).push).toMatchObject({ allowInsecureLoopback: false, allowedHosts: [] });
+    const file = fileWith({ push: { allowedHosts: ['fcm.googleapis.com'] } });
+    expect(loadConfig({ BACKLINE_CONFIG: file }).push.allowedHosts).toEqual(['fcm.googleapis.com']);
+    const config = loadConfig({
+      BACKLINE_PUSH_ALLOW_INSECURE_LOOPBACK: '1',
+      BACKLINE_PUSH_ALLOWED_HOSTS: '*.push.services.mozilla.com, fcm.googleapis.com',
+    });
+    expect(config.push).toMatchObject({
+      allowInsecureLoopback: true,
+      allowedHosts: ['*.push.services.mozilla.com', 'fcm.googleapis.com'],
+    });
+    expect(() =>
+      loadConfig({ BACKLINE_PUSH_ALLOWED_HOSTS: 'fcm.googleapis.com,https://x' }),
+    ).toThrow(/^\s*BACKLINE_PUSH_ALLOWED_HOSTS: a host name/m);
+  });
+
   it('names the file and the path of a bad setting', () => {
     const file = fileWith({
       storage: { flushIntervalMs: 'soon' },

@@ -1,6 +1,13 @@
 import { createECDH, randomBytes, randomUUID, type ECDH } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { createOutboundUrlGuard } from '../../src/notify/outbound-url.js';
 import { checkHeaders, checkVapid, decryptPushMessage, Refusal } from './push-message-checks.js';
+
+/**
+ * The outbound URL policy with `allowInsecureLoopback` on, as the double listens on loopback
+ * over http: (the default policy refuses both).
+ */
+export const doubleEndpoints = createOutboundUrlGuard({}, { allowInsecureLoopback: true });
 
 /** What a browser's `PushSubscription.toJSON()` gives. */
 export interface BrowserSubscription {

@@ -15,6 +15,7 @@ import type {
   Notification,
   NotificationIntent,
 } from '../../src/notify/notification.js';
+import { createOutboundUrlGuard, type OutboundUrlGuard } from '../../src/notify/outbound-url.js';
 import { createPreferences } from '../../src/notify/preferences.js';
 import {
   createPushSubscriptions,
@@ -26,7 +27,7 @@ import { createRulesService } from '../../src/rules/rules-service.js';
 import { createMemoryStateStore } from '../../src/state/memory-state-store.js';
 import { createTimers } from '../../src/state/timers.js';
 import { eventually } from '../helpers/eventually.js';
-import { startPushService, type PushService } from '../helpers/push-service.js';
+import { doubleEndpoints, startPushService, type PushService } from '../helpers/push-service.js';
 import { event, noClickHouse, rule } from '../rules/rules-fixtures.js';
 import { openDecisionLog } from '../helpers/decision-log.js';
 
@@ -60,7 +61,7 @@ beforeEach(() => {
   setup = build();
 });
 
-function build() {
+function build(endpoints: OutboundUrlGuard = doubleEndpoints) {
   const state = createMemoryStateStore();
   const timers = createTimers(state, log, { checkEveryMs: 20 });
   const subscriptions = createPushSubscriptions(state);
@@ -70,7 +71,7 @@ function build() {
   });
   const channels = new Map<ChannelName, Channel>([
     ['in_app', inApp],
-    ['web_push', createWebPushChannel({ subscriptions, vapid })],
+    ['web_push', createWebPushChannel({ subscriptions, vapid, endpoints })],
   ]);
   // A small base, so the delay between attempts is the push service's Retry-After.
   const delivery = createDelivery({ channels, timers, decisions, log }, { retryBaseMs: 50 });
@@ -208,5 +209,29 @@ describe('web push through rules, router and delivery', () => {
       '1:failed:web_push:gone: 410',
     ]);
     expect(await setup.subscriptions.list(project, 'u4')).toEqual([]);
+  });
+
+  it('records a push to an endpoint that now resolves to loopback as failed, and sends nothing', async () => {
+    // Public when subscribed, this machine when sent to (DNS rebinding).
+    let answers = 0;
+    const guard = createOutboundUrlGuard({
+      resolve: () =>
+        Promise.resolve([{ address: answers++ === 0 ? '93.184.216.34' : '127.0.0.1', family: 4 }]),
+    });
+    setup = build(guard);
+    const browser = service.subscribe({ applicationServerKey: vapid.publicKey });
+    const endpoint = browser.subscription.endpoint.replace('http://127.0.0.1', 'https://localhost');
+    await guard.check(endpoint);
+    await setup.subscriptions.add(
+      project,
+      'u5',
+      parsePushSubscription({ ...browser.subscription, endpoint }),
+    );
+    const n = await setup.router.route(intent('u5', { title: 'Rebound', channels: ['web_push'] }));
+    expect(await why('u5', n.id)).toEqual([
+      '0:sent:web_push:first reachable channel',
+      expect.stringMatching(/^1:failed:web_push:endpoint_refused: loopback: localhost resolves to/),
+    ]);
+    expect(service.receivedFor(browser.id)).toEqual([]);
   });
 });

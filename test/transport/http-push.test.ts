@@ -16,7 +16,7 @@ import { createMemoryStateStore } from '../../src/state/memory-state-store.js';
 import { registerHttpPush } from '../../src/transport/http-push.js';
 import { loadUws } from '../../src/transport/uws.js';
 import { makeNotification } from '../helpers/user-app.js';
-import { startPushService, type PushService } from '../helpers/push-service.js';
+import { doubleEndpoints, startPushService, type PushService } from '../helpers/push-service.js';
 
 const project = 'p1';
 const keys = { admin: 'admin-key-0123456789abcdef', read: 'read-key-0123456789abcdef' };
@@ -44,7 +44,15 @@ beforeAll(async () => {
   });
   const auth = createKeyRegistry(config.projects);
   const log = pino({ level: 'silent' });
-  registerHttpPush(app, { auth, tokens, subscriptions, vapid, metrics: createMetrics(), log });
+  registerHttpPush(app, {
+    auth,
+    tokens,
+    subscriptions,
+    vapid,
+    endpoints: doubleEndpoints,
+    metrics: createMetrics(),
+    log,
+  });
   listenSocket = await new Promise<us_listen_socket>((resolve, reject) =>
     app.listen('127.0.0.1', 0, (socket) =>
       socket ? resolve(socket) : reject(new Error('listen')),
@@ -95,7 +103,7 @@ describe('push subscriptions over HTTP', () => {
     expect(await call('POST', path, tokenFor('alice'), subscription)).toEqual(created);
     expect(await subscriptions.list(project, 'alice')).toHaveLength(1);
 
-    const push = createWebPushChannel({ subscriptions, vapid });
+    const push = createWebPushChannel({ subscriptions, vapid, endpoints: doubleEndpoints });
     const n = makeNotification('alice', 1, { channels: ['web_push'] });
     expect(await push.send(n)).toMatchObject({ status: 'delivered' });
     expect(JSON.parse(service.receivedFor(id)[0]!.plaintext)).toMatchObject({ id: n.id });

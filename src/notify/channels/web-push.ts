@@ -1,14 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import webpush from 'web-push';
 import type { Logger } from '../../ops/logger.js';
+import type { Metrics } from '../../ops/metrics.js';
 import type { Channel, SendResult } from '../channel.js';
 import type { Notification } from '../notification.js';
+import { OutboundUrlRefused, type OutboundUrlGuard } from '../outbound-url.js';
 import type { PushSubscriptions, StoredPushSubscription } from '../push-subscriptions.js';
 import { retryAfterMs } from '../retry-after.js';
 import type { VapidKeys } from '../vapid.js';
 import { wireNotification } from './in-app.js';
 import { pushOptionsFor, type PushOptions } from './push-options.js';
-import { postPushMessage, type PushAnswer } from './push-request.js';
+import { createPushAgents, postPushMessage, type PushAnswer } from './push-request.js';
 
 export const defaultWebPushOptions = {
   ttlSeconds: 86_400, // how long a push service keeps a message for a device that is offline
@@ -39,6 +41,9 @@ export interface PushResultEvent {
 export interface WebPushDeps {
   subscriptions: Pick<PushSubscriptions, 'list' | 'remove'>;
   vapid: VapidKeys;
+  /** Judges each endpoint before sending, and each address its connection resolves to. */
+  endpoints: Pick<OutboundUrlGuard, 'checkUrl' | 'lookup'>;
+  metrics?: Pick<Metrics, 'pushEndpointsRefused'>;
   /** Called once per subscription tried; feed it to ingest so push results become events. */
   onResult?: (project: string, userId: string, event: PushResultEvent) => void;
   log?: Logger;
@@ -61,10 +66,12 @@ const eventType = {
  * sends the notification as the in-app JSON `{id, category, title, body, data, ts}` to every
  * subscription of the user. Answers: 2xx delivered; 404/410 the subscription is gone and
  * removed; 413 and other 4xx fail for good; 429 and 5xx retry after their `Retry-After`, as
- * does a network error. Delivered if any subscription took it; else retry if any may.
+ * does a network error. An endpoint the outbound URL policy refuses (checked again here, on
+ * the address connected to, as DNS may answer otherwise than when it was subscribed) fails
+ * with `endpoint_refused`. Delivered if any subscription took it; else retry if any may.
  *
  * @example
- * const push = createWebPushChannel({ subscriptions, vapid, onResult: (p, u, e) => ingest(p, e) });
+ * const push = createWebPushChannel({ subscriptions, vapid, endpoints: createOutboundUrlGuard() });
  * await push.send(notification); // { status: 'delivered', detail: 'subscriptions=1/1' }
  */
 export function createWebPushChannel(
@@ -72,7 +79,14 @@ export function createWebPushChannel(
   options: Partial<typeof defaultWebPushOptions> = {},
 ): Channel {
   const opts = { ...defaultWebPushOptions, ...options };
-  const { subscriptions, vapid, onResult, log } = deps;
+  const { subscriptions, vapid, endpoints, onResult, log } = deps;
+  const agents = createPushAgents(endpoints.lookup);
+
+  /** A refused endpoint fails for good: it stays refused, whoever retries. */
+  function refused(err: OutboundUrlRefused): Outcome {
+    deps.metrics?.pushEndpointsRefused.inc({ stage: 'send', reason: err.reason });
+    return { kind: 'failed', status: 0, reason: `endpoint_refused: ${err.reason}: ${err.message}` };
+  }
 
   function report(n: Notification, subscription: StoredPushSubscription, outcome: Outcome): void {
     if (!onResult) return;
@@ -101,6 +115,12 @@ export function createWebPushChannel(
     push: PushOptions,
   ): Promise<Outcome> {
     if (expired(subscription)) return { kind: 'gone', status: 0, reason: 'gone: expired' };
+    try {
+      endpoints.checkUrl(subscription.endpoint);
+    } catch (err) {
+      if (err instanceof OutboundUrlRefused) return refused(err);
+      throw err;
+    }
     let details;
     try {
       details = webpush.generateRequestDetails(subscription, payload, {
@@ -113,8 +133,9 @@ export function createWebPushChannel(
     }
     let answer: PushAnswer;
     try {
-      answer = await postPushMessage(details, opts.timeoutMs);
+      answer = await postPushMessage(details, agents, opts.timeoutMs);
     } catch (err) {
+      if (err instanceof OutboundUrlRefused) return refused(err);
       return {
         kind: 'retry',
         status: 0,

@@ -17,7 +17,7 @@ import {
 } from '../../../src/notify/push-subscriptions.js';
 import { loadVapidKeys } from '../../../src/notify/vapid.js';
 import { createMemoryStateStore } from '../../../src/state/memory-state-store.js';
-import { startPushService, type PushService } from '../../helpers/push-service.js';
+import { doubleEndpoints, startPushService, type PushService } from '../../helpers/push-service.js';
 
 const project = 'p1';
 const vapid = loadVapidKeys(mkdtempSync(join(tmpdir(), 'backline-vapid-')));
@@ -36,6 +36,7 @@ beforeEach(() => {
   push = createWebPushChannel({
     subscriptions,
     vapid,
+    endpoints: doubleEndpoints,
     onResult: (p, userId, event) => events.push({ project: p, userId, event }),
   });
 });
