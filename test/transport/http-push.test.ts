@@ -16,6 +16,7 @@ import { createMemoryStateStore } from '../../src/state/memory-state-store.js';
 import { registerHttpPush } from '../../src/transport/http-push.js';
 import { loadUws } from '../../src/transport/uws.js';
 import { makeNotification } from '../helpers/user-app.js';
+import { memoryRateLimits } from '../helpers/rate-limits.js';
 import { startPushService, type PushService } from '../helpers/push-service.js';
 
 const project = 'p1';
@@ -44,7 +45,9 @@ beforeAll(async () => {
   });
   const auth = createKeyRegistry(config.projects);
   const log = pino({ level: 'silent' });
-  registerHttpPush(app, { auth, tokens, subscriptions, vapid, metrics: createMetrics(), log });
+  const rateLimits = memoryRateLimits(config.limits);
+  const metrics = createMetrics();
+  registerHttpPush(app, { auth, tokens, subscriptions, vapid, metrics, log, rateLimits });
   listenSocket = await new Promise<us_listen_socket>((resolve, reject) =>
     app.listen('127.0.0.1', 0, (socket) =>
       socket ? resolve(socket) : reject(new Error('listen')),
