@@ -20,3 +20,29 @@ describe('createTokenBucket', () => {
     expect(bucket.take(50)).toBe(0);
   });
 });
+
+describe('token bucket reservations', () => {
+  it('queues reservations behind each other and takes back released ones', () => {
+    let t = 0;
+    const bucket = createTokenBucket(10, 2, () => t);
+    expect([bucket.reserve(), bucket.reserve(), bucket.reserve(), bucket.reserve()]).toEqual([
+      0, 0, 100, 200,
+    ]);
+    bucket.release();
+    expect(bucket.reserve()).toBe(200);
+    t = 1000;
+    expect(bucket.full()).toBe(true);
+  });
+
+  it('gives back taken tokens, never above the burst', () => {
+    let t = 0;
+    const bucket = createTokenBucket(100, 200, () => t);
+    expect(bucket.take(150)).toBe(0);
+    expect(bucket.full()).toBe(false);
+    bucket.release(150);
+    bucket.release(150);
+    expect(bucket.full()).toBe(true);
+    expect(bucket.take(200)).toBe(0);
+    expect(bucket.take(1)).toBe(10);
+  });
+});
