@@ -34,6 +34,11 @@ export function registerLiveSocket(
   sockets: Set<WebSocket<SocketState>>,
 ) {
   const { auth, metrics, hub } = deps;
+  const frameError = createFrameErrors(deps, 'live');
+  const ctx: LiveSocketContext = {
+    ...deps,
+    sendError: (ws, err, id) => frameError(ws, err, id === undefined ? {} : { id }),
+  };
 
   const dispatch = (ws: WebSocket<LiveSocketState>, msg: Record<string, unknown>) => {
     switch (msg.t) {
@@ -47,11 +52,6 @@ export function registerLiveSocket(
         throw unknownType(msg.t);
     }
     ws.getUserData().badFrames = 0;
-  };
-  const frameError = createFrameErrors(deps, 'live');
-  const ctx: LiveSocketContext = {
-    ...deps,
-    sendError: (ws, err, id) => frameError(ws, err, id === undefined ? {} : { id }),
   };
 
   app.ws<LiveSocketState>(endpoint, {
