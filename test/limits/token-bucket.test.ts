@@ -35,8 +35,7 @@ describe('token bucket reservations', () => {
   });
 
   it('gives back taken tokens, never above the burst', () => {
-    let t = 0;
-    const bucket = createTokenBucket(100, 200, () => t);
+    const bucket = createTokenBucket(100, 200, () => 0);
     expect(bucket.take(150)).toBe(0);
     expect(bucket.full()).toBe(false);
     bucket.release(150);
