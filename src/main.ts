@@ -14,6 +14,7 @@ import { createIngest } from './ingest/ingest-service.js';
 import { warmDedup } from './ingest/warm-dedup.js';
 import { createLifecycle, type Service } from './ops/lifecycle.js';
 import { createLogger, type Logger } from './ops/logger.js';
+import { createMemoryRateLimiter } from './limits/memory-rate-limiter.js';
 import { createMetrics } from './ops/metrics.js';
 import { createCaps } from './notify/caps.js';
 import { createInAppChannel } from './notify/channels/in-app.js';
@@ -56,6 +57,7 @@ import { createStorageService } from './storage/storage-service.js';
 import { createDashboardAssets } from './static/dashboard-assets.js';
 import { createWindowStore, windowsTable, type WindowRow } from './storage/window-store.js';
 import { createLiveHub } from './transport/live-hub.js';
+import { createRateLimiters } from './transport/rate-limits.js';
 import { createSocketWriter } from './transport/socket-writer.js';
 import { createUserHub } from './transport/user-hub.js';
 import { createServer } from './transport/server.js';
@@ -73,6 +75,8 @@ async function main(): Promise<void> {
   const projects = dev ? [dev.project] : config.projects;
   const auth = createKeyRegistry(projects);
   const metrics = createMetrics();
+  // Per key and per user, in memory on this node; cluster mode passes Redis limiters here.
+  const rateLimits = createRateLimiters(config.limits, (limit) => createMemoryRateLimiter(limit));
 
   const storage = createStorageService(
     {
@@ -272,6 +276,7 @@ async function main(): Promise<void> {
       ingest,
       store,
       auth,
+      rateLimits,
       metrics,
       log,
       readiness: { ready: () => (ready ? store.ping() : Promise.reject(new Error('starting'))) },

@@ -88,6 +88,18 @@ export function createMetrics(registry: Registry = new Registry()) {
       labelNames: ['code'],
       registers,
     }),
+    ingestRateLimited: new Counter({
+      name: 'backline_ingest_rate_limited_total',
+      help: 'Ingest frames and HTTP batches refused RATE_LIMITED, by the limit that refused (key, connection) and transport.',
+      labelNames: ['limit', 'transport'],
+      registers,
+    }),
+    requestsRateLimited: new Counter({
+      name: 'backline_transport_requests_rate_limited_total',
+      help: 'HTTP requests and socket messages refused RATE_LIMITED, by the limit that refused (key, user) and transport (http, live, user).',
+      labelNames: ['limit', 'transport'],
+      registers,
+    }),
     eventsDuplicate: new Counter({
       name: 'backline_ingest_events_duplicate_total',
       help: 'Events dropped as duplicates of an id already accepted.',

@@ -4,10 +4,11 @@ import type { Limits } from '../config/schema.js';
 import { BacklineError } from '../errors.js';
 import { decodeBody, parseEventsFrame } from '../ingest/decode-frame.js';
 import type { Ingest } from '../ingest/ingest-service.js';
-import { createTokenBucket, type TokenBucket } from '../ingest/token-bucket.js';
+import { createTokenBucket, type TokenBucket } from '../limits/token-bucket.js';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import { createReply, readBody, readRequest } from './http-reply.js';
+import { takeEvents, type RateLimiters } from './rate-limits.js';
 
 export interface HttpEventsDeps {
   ingest: Ingest;
@@ -15,6 +16,7 @@ export interface HttpEventsDeps {
   limits: Limits;
   metrics: Metrics;
   log: Logger;
+  rateLimits: RateLimiters;
   /** Requests whose answer is still owed; shutdown waits for them. */
   pending: Set<Promise<unknown>>;
 }
@@ -23,18 +25,18 @@ export interface HttpEventsDeps {
  * `POST /v1/events`: the socket's `events` batch for senders without a socket. The body is
  * `{events:[…]}` as `application/msgpack` or `application/json`; the answer carries the
  * ack's counts (`accepted`, `duplicates`, `rejected`) once the events are durable, as JSON
- * or, with `Accept: application/msgpack`, as MessagePack.
+ * or, with `Accept: application/msgpack`, as MessagePack. A batch takes its events from the
+ * key's budget, shared with the key's sockets, and from a connection-sized bucket that the
+ * key's HTTP batches share (uWS shows no connection behind a request).
  */
 export function registerHttpEvents(app: TemplatedApp, deps: HttpEventsDeps): void {
   const { ingest, auth, limits, metrics, log, pending } = deps;
+  // By key id: bounded by the configured keys.
   const buckets = new Map<string, TokenBucket>();
-  const bucketOf = (project: string) => {
-    let bucket = buckets.get(project);
+  const bucketOf = (keyId: string) => {
+    let bucket = buckets.get(keyId);
     if (!bucket)
-      buckets.set(
-        project,
-        (bucket = createTokenBucket(limits.eventsPerSecond, limits.burstEvents)),
-      );
+      buckets.set(keyId, (bucket = createTokenBucket(limits.eventsPerSecond, limits.burstEvents)));
     return bucket;
   };
 
@@ -65,8 +67,8 @@ export function registerHttpEvents(app: TemplatedApp, deps: HttpEventsDeps): voi
         limits,
         false,
       );
-      const waitMs = bucketOf(principal.projectId).take(frame.events.length);
-      if (waitMs > 0) throw new BacklineError('RATE_LIMITED', undefined, { retryAfterMs: waitMs });
+      const { keyId } = principal;
+      await takeEvents(deps, 'http', bucketOf(keyId), keyId, frame.events.length);
       const result = ingest.accept(principal.projectId, frame.events);
       await result.durable;
       const { accepted, duplicates, rejected } = result;

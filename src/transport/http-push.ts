@@ -8,6 +8,7 @@ import type { VapidKeys } from '../notify/vapid.js';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import { createReply, readBody, readRequest, type Reply } from './http-reply.js';
+import { takeRequest, type RateLimiters } from './rate-limits.js';
 import { authorizeUserRoute, parseJsonBody, parseUserId } from './user-access.js';
 
 export interface HttpPushDeps {
@@ -19,6 +20,7 @@ export interface HttpPushDeps {
   endpoints: Pick<OutboundUrlGuard, 'check'>;
   metrics: Metrics;
   log: Logger;
+  rateLimits: RateLimiters;
 }
 
 /**
@@ -47,9 +49,9 @@ export function registerHttpPush(app: TemplatedApp, deps: HttpPushDeps): void {
       const body = readBody(res, 64 * 1024);
       try {
         const userId = parseUserId(rawId);
-        const project = authorizeUserRoute(deps, info, 'self-or-admin', userId);
-        body
-          .then((bytes) => handle(reply, project, userId, parseJsonBody(bytes)))
+        const { project, caller } = authorizeUserRoute(deps, info, 'self-or-admin', userId);
+        Promise.all([body, takeRequest(deps, 'http', caller)])
+          .then(([bytes]) => handle(reply, project, userId, parseJsonBody(bytes)))
           .catch((err: unknown) => reply.error(err));
       } catch (err) {
         reply.error(err);

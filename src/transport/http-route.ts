@@ -5,6 +5,7 @@ import { BacklineError } from '../errors.js';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import { createReply, readBody, readRequest, type Reply, type RequestInfo } from './http-reply.js';
+import { takeRequest, type RateLimiters } from './rate-limits.js';
 
 export interface RouteContext {
   reply: Reply;
@@ -18,19 +19,24 @@ export interface RouteContext {
 
 export const maxJsonBodyBytes = 64 * 1024;
 
+export interface RouteDeps {
+  auth: Authenticator;
+  metrics: Metrics;
+  log: Logger;
+  rateLimits: RateLimiters;
+}
+
 /**
- * Registers keyed JSON routes: the key's scope is checked, the body is attached before the
+ * Registers keyed JSON routes: the key's scope is checked, then one request is taken from the
+ * key's request budget (429 RATE_LIMITED when spent), the body is attached before the
  * handler returns (uWS gives it to no later listener), and any error a handler throws or
  * rejects with becomes its catalogue answer. Never lets one request crash the process.
  *
  * @example
- * const route = createRoutes(app, { auth, metrics, log });
+ * const route = createRoutes(app, { auth, metrics, log, rateLimits });
  * route('get', '/v1/streams/:name', 'read', ({ reply, name }) => reply.json(200, { name }));
  */
-export function createRoutes(
-  app: TemplatedApp,
-  deps: { auth: Authenticator; metrics: Metrics; log: Logger },
-) {
+export function createRoutes(app: TemplatedApp, deps: RouteDeps) {
   const { auth, metrics, log } = deps;
   return (
     method: 'get' | 'put' | 'post' | 'del',
@@ -51,7 +57,7 @@ export function createRoutes(
       const principal = auth.authenticate(info.credential);
       if (!principal) return reply.error(new BacklineError('UNAUTHORIZED'));
       if (!can(principal, scope)) return reply.error(new BacklineError('FORBIDDEN'));
-      Promise.resolve()
+      takeRequest(deps, 'http', { limit: 'key', id: principal.keyId })
         .then(() => handle({ reply, principal, info, name: decodeParameter(rawName), body }))
         .catch((err: unknown) => reply.error(err));
     });

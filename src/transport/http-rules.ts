@@ -1,10 +1,7 @@
 import type { TemplatedApp } from 'uWebSockets.js';
-import type { Authenticator } from '../auth/key-registry.js';
 import { BacklineError } from '../errors.js';
-import type { Logger } from '../ops/logger.js';
-import type { Metrics } from '../ops/metrics.js';
 import type { RuleCatalog } from '../rules/rule-catalog.js';
-import { createRoutes, jsonBody } from './http-route.js';
+import { createRoutes, jsonBody, type RouteDeps } from './http-route.js';
 
 /**
  * Notification rules over HTTP: `GET /v1/rules` and `GET /v1/rules/:name` (read),
@@ -12,11 +9,11 @@ import { createRoutes, jsonBody } from './http-route.js';
  * `DELETE /v1/rules/:name` (admin: 204, or 404 UNKNOWN_RULE).
  *
  * @example
- * registerHttpRules(app, { catalog: ruleCatalog, auth, metrics, log });
+ * registerHttpRules(app, { catalog: ruleCatalog, auth, metrics, log, rateLimits });
  */
 export function registerHttpRules(
   app: TemplatedApp,
-  deps: { catalog: RuleCatalog; auth: Authenticator; metrics: Metrics; log: Logger },
+  deps: RouteDeps & { catalog: RuleCatalog },
 ): void {
   const { catalog } = deps;
   const route = createRoutes(app, deps);

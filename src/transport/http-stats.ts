@@ -5,6 +5,7 @@ import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { EventStore } from '../storage/event-store.js';
 import { createReply, readRequest } from './http-reply.js';
+import { takeRequest, type RateLimiters } from './rate-limits.js';
 import { parseTimeRange } from './time-range.js';
 
 const day = 24 * 3600_000;
@@ -17,7 +18,13 @@ const day = 24 * 3600_000;
  */
 export function registerHttpStats(
   app: TemplatedApp,
-  deps: { store: EventStore; auth: Authenticator; metrics: Metrics; log: Logger },
+  deps: {
+    store: EventStore;
+    auth: Authenticator;
+    metrics: Metrics;
+    log: Logger;
+    rateLimits: RateLimiters;
+  },
 ): void {
   const { store, auth, metrics, log } = deps;
   app.get('/v1/events/stats', (res: HttpResponse, req: HttpRequest) => {
@@ -31,14 +38,16 @@ export function registerHttpStats(
       return reply.error(new BacklineError('FORBIDDEN'));
     try {
       const { from, to } = parseTimeRange(info.query, { spanMs: day });
-      store.countByType(principal.projectId, from, to).then(
-        (types) => {
-          const total = types.reduce((sum, row) => sum + row.count, 0);
-          const counts = Object.fromEntries(types.map((row) => [row.type, row.count]));
-          reply.json(200, { project: principal.projectId, from, to, total, types, counts });
-        },
-        (err: unknown) => reply.error(err),
-      );
+      takeRequest(deps, 'http', { limit: 'key', id: principal.keyId })
+        .then(() => store.countByType(principal.projectId, from, to))
+        .then(
+          (types) => {
+            const total = types.reduce((sum, row) => sum + row.count, 0);
+            const counts = Object.fromEntries(types.map((row) => [row.type, row.count]));
+            reply.json(200, { project: principal.projectId, from, to, total, types, counts });
+          },
+          (err: unknown) => reply.error(err),
+        );
     } catch (err) {
       reply.error(err);
     }

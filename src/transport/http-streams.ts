@@ -1,11 +1,8 @@
 import type { TemplatedApp } from 'uWebSockets.js';
-import type { Authenticator } from '../auth/key-registry.js';
 import { BacklineError } from '../errors.js';
-import type { Logger } from '../ops/logger.js';
-import type { Metrics } from '../ops/metrics.js';
 import type { StreamCatalog } from '../pipeline/stream-catalog.js';
 import type { RequestInfo } from './http-reply.js';
-import { createRoutes, jsonBody } from './http-route.js';
+import { createRoutes, jsonBody, type RouteDeps } from './http-route.js';
 import { parseTimeRange } from './time-range.js';
 
 const hour = 3600_000;
@@ -24,7 +21,7 @@ const groupKeyOf = (info: RequestInfo): string | undefined =>
  */
 export function registerHttpStreams(
   app: TemplatedApp,
-  deps: { catalog: StreamCatalog; auth: Authenticator; metrics: Metrics; log: Logger },
+  deps: RouteDeps & { catalog: StreamCatalog },
 ): void {
   const { catalog } = deps;
   const route = createRoutes(app, deps);

@@ -1,6 +1,5 @@
 import type { TemplatedApp } from 'uWebSockets.js';
 import { ZodError } from 'zod';
-import type { Authenticator } from '../auth/key-registry.js';
 import { BacklineError } from '../errors.js';
 import {
   defaultLocale,
@@ -8,15 +7,10 @@ import {
   templateIdSchema,
   type EmailTemplates,
 } from '../notify/email/templates.js';
-import type { Logger } from '../ops/logger.js';
-import type { Metrics } from '../ops/metrics.js';
-import { createRoutes, jsonBody } from './http-route.js';
+import { createRoutes, jsonBody, type RouteDeps } from './http-route.js';
 
-export interface HttpTemplatesDeps {
+export interface HttpTemplatesDeps extends RouteDeps {
   templates: EmailTemplates;
-  auth: Authenticator;
-  metrics: Metrics;
-  log: Logger;
 }
 
 /**
@@ -28,7 +22,7 @@ export interface HttpTemplatesDeps {
  * name, locale, template or layout is 400 BAD_TEMPLATE naming the field and the problem.
  *
  * @example
- * registerHttpTemplates(app, { templates: createEmailTemplates(state), auth, metrics, log });
+ * registerHttpTemplates(app, { templates: createEmailTemplates(state), auth, metrics, log, rateLimits });
  */
 export function registerHttpTemplates(app: TemplatedApp, deps: HttpTemplatesDeps): void {
   const { templates } = deps;

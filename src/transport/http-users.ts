@@ -23,6 +23,7 @@ import {
   type UserAccess,
 } from './user-access.js';
 import type { UserHub } from './user-hub.js';
+import { takeRequest, type RateLimiters } from './rate-limits.js';
 
 const hour = 3600_000;
 export const defaultTokenTtlMs = 24 * hour;
@@ -37,6 +38,7 @@ export interface HttpUsersDeps {
   decisions: Pick<DecisionLog, 'query'>;
   metrics: Metrics;
   log: Logger;
+  rateLimits: RateLimiters;
 }
 
 interface UserRequest {
@@ -52,7 +54,8 @@ interface UserRequest {
  * /v1/users/:id/preferences` (admin key or the user's token), `GET /v1/users/:id/inbox`
  * (read key or the user's token), `POST /v1/users/:id/inbox/{read,seen,archive}` (admin key
  * or the user's token; the user's live sockets are told) and `GET /v1/users/:id/decisions`
- * (read key: why a notification was or was not sent).
+ * (read key: why a notification was or was not sent). Each call takes one request from the
+ * key's or the user's budget.
  */
 export function registerHttpUsers(app: TemplatedApp, deps: HttpUsersDeps): void {
   const { tokens, hub, inbox, preferences, decisions, metrics, log } = deps;
@@ -73,10 +76,10 @@ export function registerHttpUsers(app: TemplatedApp, deps: HttpUsersDeps): void 
       const body = method === 'get' ? Promise.resolve(undefined) : readBody(res, 64 * 1024);
       try {
         const userId = parseUserId(rawId);
-        const project = authorizeUserRoute(deps, info, access, userId);
-        handle({ reply, info, project, userId, body }).catch((err: unknown) =>
-          reply.error(err, info.wantsMsgpack),
-        );
+        const { project, caller } = authorizeUserRoute(deps, info, access, userId);
+        takeRequest(deps, 'http', caller)
+          .then(() => handle({ reply, info, project, userId, body }))
+          .catch((err: unknown) => reply.error(err, info.wantsMsgpack));
       } catch (err) {
         reply.error(err, info.wantsMsgpack);
       }

@@ -2,13 +2,15 @@ import type { WebSocket } from 'uWebSockets.js';
 import type { Authenticator, Principal } from '../auth/key-registry.js';
 import type { Limits } from '../config/schema.js';
 import type { Ingest } from '../ingest/ingest-service.js';
-import type { TokenBucket } from '../ingest/token-bucket.js';
+import type { TokenBucket } from '../limits/token-bucket.js';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
+import type { RateLimiters } from './rate-limits.js';
 import type { SocketState, SocketWriter } from './socket-writer.js';
 
 export interface IngestSocketState extends SocketState {
   principal: Principal;
+  /** This connection's events; the key's budget, shared by its sockets, is in `rateLimits`. */
   bucket: TokenBucket;
   badFrames: number;
 }
@@ -20,6 +22,7 @@ export interface IngestSocketDeps {
   metrics: Metrics;
   writer: SocketWriter;
   log: Logger;
+  rateLimits: RateLimiters;
 }
 
 export type IngestSocketContext = IngestSocketDeps & {

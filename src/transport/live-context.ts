@@ -5,6 +5,7 @@ import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { WindowResult } from '../pipeline/stream-event.js';
 import type { LiveHub, LiveSocketState } from './live-hub.js';
+import type { RateLimiters } from './rate-limits.js';
 import type { SocketWriter } from './socket-writer.js';
 
 /** What live subscriptions need of the pipeline, without knowing it. */
@@ -22,6 +23,7 @@ export interface LiveSocketDeps {
   metrics: Metrics;
   writer: SocketWriter;
   log: Logger;
+  rateLimits: RateLimiters;
 }
 
 export type LiveSocketContext = LiveSocketDeps & {

@@ -18,13 +18,15 @@ import {
 } from './socket-errors.js';
 import type { LiveSocketContext, LiveSocketDeps } from './live-context.js';
 import type { LiveSocketState } from './live-hub.js';
+import { takeRequest } from './rate-limits.js';
 import type { SocketState } from './socket-writer.js';
 
 const endpoint = '/v1/live';
 
 /**
  * `GET /v1/live`: dashboards subscribe to metric streams with a read key (`?key=` or
- * `Authorization: Bearer`). Same framing as ingest: binary MessagePack maps with `t`.
+ * `Authorization: Bearer`). Same framing as ingest: binary MessagePack maps with `t`. Every
+ * message takes one request from the key's budget (`{t:"error", code:"RATE_LIMITED"}`).
  */
 export function registerLiveSocket(
   app: TemplatedApp,
@@ -36,6 +38,20 @@ export function registerLiveSocket(
   const ctx: LiveSocketContext = {
     ...deps,
     sendError: (ws, err, id) => frameError(ws, err, id === undefined ? {} : { id }),
+  };
+
+  const dispatch = (ws: WebSocket<LiveSocketState>, msg: Record<string, unknown>) => {
+    switch (msg.t) {
+      case 'sub':
+        handleSub(ctx, ws, msg);
+        break;
+      case 'unsub':
+        handleUnsub(ctx, ws, msg);
+        break;
+      default:
+        throw unknownType(msg.t);
+    }
+    ws.getUserData().badFrames = 0;
   };
 
   app.ws<LiveSocketState>(endpoint, {
@@ -70,21 +86,17 @@ export function registerLiveSocket(
     },
 
     message(ws, message, isBinary) {
+      const state = ws.getUserData();
       let id: unknown;
       try {
         const msg = readFrame(message, isBinary, 64 * 1024);
         id = msg.id;
-        switch (msg.t) {
-          case 'sub':
-            handleSub(ctx, ws, msg);
-            break;
-          case 'unsub':
-            handleUnsub(ctx, ws, msg);
-            break;
-          default:
-            throw unknownType(msg.t);
-        }
-        ws.getUserData().badFrames = 0;
+        takeRequest(deps, 'live', { limit: 'key', id: state.principal.keyId })
+          // A socket closed meanwhile may no longer join topics.
+          .then(() => {
+            if (!state.closed) dispatch(ws, msg);
+          })
+          .catch((err: unknown) => ctx.sendError(ws, err, id));
       } catch (err) {
         ctx.sendError(ws, err, id);
       }

@@ -35,6 +35,7 @@ import { registerHttpUsers } from './http-users.js';
 import type { UserHub } from './user-hub.js';
 import { registerUserSocket } from './user-socket.js';
 import { createSocketWriter, type SocketState } from './socket-writer.js';
+import type { RateLimiters } from './rate-limits.js';
 import type { Uws } from './uws.js';
 
 export interface ServerDeps {
@@ -46,6 +47,8 @@ export interface ServerDeps {
   ingest: Ingest;
   store: EventStore;
   auth: Authenticator;
+  /** Budgets per API key and per user, shared by all their sockets and requests. */
+  rateLimits: RateLimiters;
   metrics: Metrics;
   log: Logger;
   readiness: ReadinessCheck;
@@ -90,7 +93,13 @@ export function createServer(deps: ServerDeps, options: ServerOptions): Server {
   const sockets = new Set<WebSocket<SocketState>>();
   const pending = new Set<Promise<unknown>>();
   const writer = createSocketWriter(metrics);
-  const common = { auth: deps.auth, metrics, log, limits: options.limits };
+  const common = {
+    auth: deps.auth,
+    metrics,
+    log,
+    limits: options.limits,
+    rateLimits: deps.rateLimits,
+  };
 
   registerIngestSocket(app, { ...common, ingest, writer }, sockets);
   registerHttpEvents(app, { ...common, ingest, pending });

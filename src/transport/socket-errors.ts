@@ -14,7 +14,8 @@ export interface FrameErrorState extends SocketState {
 /**
  * How every socket answers a frame it refuses: `{t:"error", code, msg, retryAfterMs?, …}`,
  * counted by transport and code; a run of the sender's own mistakes (`counts`) closes the
- * socket with 1008, an internal error never does.
+ * socket with 1008. An internal error never does, nor RATE_LIMITED: the frame was fine, and
+ * the retry hint already tells the client to slow down.
  */
 export function createFrameErrors(
   deps: { writer: SocketWriter; metrics: Metrics; limits: Limits; log: Logger },
@@ -38,7 +39,7 @@ export function createFrameErrors(
       ...extra,
       ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
     });
-    if (error.code === 'INTERNAL' || !counts(error.code)) return;
+    if (error.code === 'INTERNAL' || error.code === 'RATE_LIMITED' || !counts(error.code)) return;
     if (++ws.getUserData().badFrames >= limits.badFramesBeforeClose) {
       writer.close(ws, closeCodes.policyViolation, 'too many bad frames', 'bad_frames');
     }

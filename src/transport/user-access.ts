@@ -2,12 +2,20 @@ import { can, type Authenticator } from '../auth/key-registry.js';
 import { looksLikeUserToken, type UserTokens } from '../auth/user-token.js';
 import { BacklineError } from '../errors.js';
 import type { RequestInfo } from './http-reply.js';
+import { userCaller, type Caller } from './rate-limits.js';
 
 /**
  * Who may call a `/v1/users/:id/…` route: `admin` and `read` are project keys with that
- * scope (`admin` implies `read`); `self-…` also lets in the user's own token.
+ * scope (`admin` implies `read`, as everywhere: see `can`); `self-…` also lets in the user's
+ * own token.
  */
 export type UserAccess = 'admin' | 'read' | 'self-or-admin' | 'self-or-read';
+
+/** The project a user route acts in, and whose request budget the call takes from. */
+export interface UserRouteCaller {
+  project: string;
+  caller: Caller;
+}
 
 /**
  * Resolves the caller of a user route to the project it acts in, or throws. Project keys
@@ -19,18 +27,20 @@ export function authorizeUserRoute(
   info: RequestInfo,
   access: UserAccess,
   userId: string,
-): string {
+): UserRouteCaller {
   const tokenParam = info.query.get('token');
   const principal = tokenParam === null ? deps.auth.authenticate(info.credential) : undefined;
   if (principal) {
     const scope = access === 'admin' || access === 'self-or-admin' ? 'admin' : 'read';
-    if (can(principal, scope) || can(principal, 'admin')) return principal.projectId;
+    if (can(principal, scope))
+      return { project: principal.projectId, caller: { limit: 'key', id: principal.keyId } };
     throw new BacklineError('FORBIDDEN');
   }
   const token = tokenParam ?? (info.credentialInHeader ? info.credential : undefined);
   const user = deps.tokens.verify(token ?? undefined);
   if (user) {
-    if (access.startsWith('self-') && user.userId === userId) return user.projectId;
+    if (access.startsWith('self-') && user.userId === userId)
+      return { project: user.projectId, caller: userCaller(user.projectId, user.userId) };
     throw new BacklineError('FORBIDDEN', 'a user token gives access to its own user only');
   }
   if (!info.credential && !tokenParam) throw new BacklineError('UNAUTHORIZED');

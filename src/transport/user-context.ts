@@ -4,6 +4,7 @@ import type { Limits } from '../config/schema.js';
 import type { Inbox } from '../notify/inbox.js';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
+import type { RateLimiters } from './rate-limits.js';
 import type { SocketWriter } from './socket-writer.js';
 import type { UserHub, UserSocketState } from './user-hub.js';
 
@@ -15,6 +16,7 @@ export interface UserSocketDeps {
   writer: SocketWriter;
   limits: Limits;
   log: Logger;
+  rateLimits: RateLimiters;
 }
 
 export type UserSocketContext = UserSocketDeps & {

@@ -17,6 +17,7 @@ import {
   unknownType,
 } from './socket-errors.js';
 import { maxIdLength } from './inbox-marks.js';
+import { takeRequest, userCaller } from './rate-limits.js';
 import type { SocketState } from './socket-writer.js';
 import { isServableUserId } from './user-access.js';
 import type { UserSocketContext, UserSocketDeps } from './user-context.js';
@@ -31,7 +32,8 @@ type OpeningState = UserSocketState & { after: string | undefined };
  * `Authorization: Bearer`) is checked before the upgrade: none gets 401 `UNAUTHORIZED`, a
  * bad or expired one 401 `BAD_TOKEN`. On open the socket gets what the inbox holds after
  * `?after=<last id seen>` and `{t:"counts"}`; then live notifications, and answers to
- * `resume`, `read`, `seen` and `archive` frames.
+ * `resume`, `read`, `seen` and `archive` frames, each taking one request from the user's
+ * budget (`{t:"error", code:"RATE_LIMITED"}`).
  */
 export function registerUserSocket(
   app: TemplatedApp,
@@ -47,6 +49,22 @@ export function registerUserSocket(
 
   const refuse = (res: HttpResponse, code: ErrorCode, detail?: string) =>
     refuseUpgrade(res, metrics, code, detail);
+
+  const dispatch = (ws: WebSocket<UserSocketState>, msg: Record<string, unknown>) => {
+    switch (msg.t) {
+      case 'resume':
+        handleResume(ctx, ws, msg);
+        break;
+      case 'read':
+      case 'seen':
+      case 'archive':
+        handleMark(ctx, ws, msg.t, msg);
+        break;
+      default:
+        throw unknownType(msg.t);
+    }
+    ws.getUserData().badFrames = 0;
+  };
 
   app.ws<OpeningState>(endpoint, {
     maxPayloadLength: 64 * 1024,
@@ -85,21 +103,15 @@ export function registerUserSocket(
     },
 
     message(ws, message, isBinary) {
+      const state = ws.getUserData();
       try {
         const msg = readFrame(message, isBinary, 64 * 1024);
-        switch (msg.t) {
-          case 'resume':
-            handleResume(ctx, ws, msg);
-            break;
-          case 'read':
-          case 'seen':
-          case 'archive':
-            handleMark(ctx, ws, msg.t, msg);
-            break;
-          default:
-            throw unknownType(msg.t);
-        }
-        ws.getUserData().badFrames = 0;
+        takeRequest(deps, 'user', userCaller(state.projectId, state.userId))
+          // A socket closed meanwhile has left the hub: nothing to resume or announce to.
+          .then(() => {
+            if (!state.closed) dispatch(ws, msg);
+          })
+          .catch((err: unknown) => ctx.sendError(ws, err));
       } catch (err) {
         ctx.sendError(ws, err);
       }

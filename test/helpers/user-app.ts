@@ -18,6 +18,7 @@ import { createSocketWriter, type SocketState } from '../../src/transport/socket
 import { createUserHub } from '../../src/transport/user-hub.js';
 import { registerUserSocket } from '../../src/transport/user-socket.js';
 import { loadUws } from '../../src/transport/uws.js';
+import { memoryRateLimits } from './rate-limits.js';
 
 export const project = 'p1';
 export const keys = {
@@ -62,8 +63,23 @@ export async function startUserApp(options: AppOptions = {}) {
   const { limits } = config;
   const decisions = options.decisions ?? { query: async () => [] };
   const sockets = new Set<WebSocket<SocketState>>();
-  registerUserSocket(app, { tokens, hub, inbox, metrics, writer, limits, log }, sockets);
-  registerHttpUsers(app, { auth, tokens, hub, inbox, preferences, decisions, metrics, log });
+  const rateLimits = memoryRateLimits(limits);
+  registerUserSocket(
+    app,
+    { tokens, hub, inbox, metrics, writer, limits, log, rateLimits },
+    sockets,
+  );
+  registerHttpUsers(app, {
+    auth,
+    tokens,
+    hub,
+    inbox,
+    preferences,
+    decisions,
+    metrics,
+    log,
+    rateLimits,
+  });
 
   const listenSocket = await new Promise<us_listen_socket>((resolve, reject) =>
     app.listen('127.0.0.1', 0, (socket) =>

@@ -16,6 +16,7 @@ import { createMemoryStateStore } from '../../src/state/memory-state-store.js';
 import { registerHttpPush } from '../../src/transport/http-push.js';
 import { loadUws } from '../../src/transport/uws.js';
 import { makeNotification } from '../helpers/user-app.js';
+import { memoryRateLimits } from '../helpers/rate-limits.js';
 import { doubleEndpoints, startPushService, type PushService } from '../helpers/push-service.js';
 
 const project = 'p1';
@@ -44,6 +45,7 @@ beforeAll(async () => {
   });
   const auth = createKeyRegistry(config.projects);
   const log = pino({ level: 'silent' });
+  const rateLimits = memoryRateLimits(config.limits);
   registerHttpPush(app, {
     auth,
     tokens,
@@ -52,6 +54,7 @@ beforeAll(async () => {
     endpoints: doubleEndpoints,
     metrics: createMetrics(),
     log,
+    rateLimits,
   });
   listenSocket = await new Promise<us_listen_socket>((resolve, reject) =>
     app.listen('127.0.0.1', 0, (socket) =>

@@ -8,11 +8,12 @@ import { createMemoryStateStore } from '../../src/state/memory-state-store.js';
 import { registerHttpRules } from '../../src/transport/http-rules.js';
 import { loadUws } from '../../src/transport/uws.js';
 import { log, openRules, tempDir } from '../rules/rules-fixtures.js';
+import { memoryRateLimits } from '../helpers/rate-limits.js';
 
 const principals: Record<string, Principal> = {
-  admin: { projectId: 'shop', scopes: new Set(['admin', 'read']) },
-  reader: { projectId: 'shop', scopes: new Set(['read']) },
-  other: { projectId: 'other', scopes: new Set(['admin', 'read']) },
+  admin: { projectId: 'shop', keyId: 'admin', scopes: new Set(['admin', 'read']) },
+  reader: { projectId: 'shop', keyId: 'reader', scopes: new Set(['read']) },
+  other: { projectId: 'other', keyId: 'other', scopes: new Set(['admin', 'read']) },
 };
 const auth: Authenticator = { authenticate: (key) => (key ? principals[key] : undefined) };
 const { uws } = loadUws(true);
@@ -26,7 +27,13 @@ beforeAll(async () => {
     file: join(tempDir('http-rules'), 'rules.json'),
   });
   const app = uws.App();
-  registerHttpRules(app, { catalog, auth, metrics: createMetrics(), log });
+  registerHttpRules(app, {
+    catalog,
+    auth,
+    metrics: createMetrics(),
+    log,
+    rateLimits: memoryRateLimits(),
+  });
   await new Promise<void>((resolve, reject) =>
     app.listen('127.0.0.1', 0, (socket) => {
       if (!socket) return reject(new Error('listen failed'));

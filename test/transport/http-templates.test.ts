@@ -7,11 +7,12 @@ import { openLmdbStateStore } from '../../src/state/lmdb-state-store.js';
 import { registerHttpTemplates } from '../../src/transport/http-templates.js';
 import { loadUws } from '../../src/transport/uws.js';
 import { log, tempDir } from '../rules/rules-fixtures.js';
+import { memoryRateLimits } from '../helpers/rate-limits.js';
 
 const principals: Record<string, Principal> = {
-  admin: { projectId: 'shop', scopes: new Set(['admin', 'read']) },
-  reader: { projectId: 'shop', scopes: new Set(['read']) },
-  other: { projectId: 'other', scopes: new Set(['admin', 'read']) },
+  admin: { projectId: 'shop', keyId: 'admin', scopes: new Set(['admin', 'read']) },
+  reader: { projectId: 'shop', keyId: 'reader', scopes: new Set(['read']) },
+  other: { projectId: 'other', keyId: 'other', scopes: new Set(['admin', 'read']) },
 };
 const auth: Authenticator = { authenticate: (key) => (key ? principals[key] : undefined) };
 const { uws } = loadUws(true);
@@ -22,7 +23,8 @@ let templates: EmailTemplates;
 beforeAll(async () => {
   templates = createEmailTemplates(openLmdbStateStore(tempDir('http-templates')));
   const app = uws.App();
-  registerHttpTemplates(app, { templates, auth, metrics: createMetrics(), log });
+  const rateLimits = memoryRateLimits();
+  registerHttpTemplates(app, { templates, auth, metrics: createMetrics(), log, rateLimits });
   await new Promise<void>((resolve, reject) =>
     app.listen('127.0.0.1', 0, (socket) => {
       if (!socket) return reject(new Error('listen failed'));

@@ -1,3 +1,5 @@
+import { createTokenBucket } from '../../limits/token-bucket.js';
+
 export const defaultEmailRateLimit = {
   perSecond: 500, // emails handed to the provider per second, over all projects
   burst: 1000, // emails that may go at once after a quiet spell
@@ -7,9 +9,8 @@ export const defaultEmailRateLimit = {
 export type EmailRateLimitOptions = typeof defaultEmailRateLimit;
 
 /**
- * A token bucket that hands out reservations: unlike the ingest bucket (which only answers
- * "not yet"), a reservation takes its tokens at once, so senders that wait concurrently
- * queue behind each other instead of all going when the first one's wait ends.
+ * The email send rate: the shared token bucket, used through reservations (`reserve`,
+ * `release`), so senders that wait concurrently queue behind each other.
  *
  * @example
  * const limit = createEmailRateLimit({ perSecond: 10, burst: 10 });
@@ -21,25 +22,8 @@ export function createEmailRateLimit(
   now = () => performance.now(),
 ) {
   const { perSecond, burst } = { ...defaultEmailRateLimit, ...options };
-  let tokens = burst;
-  let last = now();
-  const refill = () => {
-    const t = now();
-    tokens = Math.min(burst, tokens + ((t - last) * perSecond) / 1000);
-    last = t;
-  };
-  return {
-    /** Reserves `count` sends; answers the ms until they may go (0: now). */
-    reserve(count = 1): number {
-      refill();
-      tokens -= count;
-      return tokens >= 0 ? 0 : Math.ceil((-tokens * 1000) / perSecond);
-    },
-    /** Gives back a reservation that will not be used. */
-    release(count = 1): void {
-      tokens = Math.min(burst, tokens + count);
-    },
-  };
+  const { reserve, release } = createTokenBucket(perSecond, burst, now);
+  return { reserve, release };
 }
 
 export type EmailRateLimit = ReturnType<typeof createEmailRateLimit>;

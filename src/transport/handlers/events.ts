@@ -1,12 +1,13 @@
 import type { WebSocket } from 'uWebSockets.js';
-import { BacklineError } from '../../errors.js';
 import { parseEventsFrame } from '../../ingest/decode-frame.js';
 import type { IngestSocketContext, IngestSocketState } from '../ingest-context.js';
+import { takeEvents } from '../rate-limits.js';
 
 /**
- * `{t:"events", seq, events}`: validate, accept, and acknowledge once every accepted event
- * is durable. A storage failure turns into `{t:"error", code:"STORAGE_FAILED", seq}` so
- * the client resends the frame.
+ * `{t:"events", seq, events}`: validate, take the events from the connection's and the key's
+ * rate limits, accept, and acknowledge once every accepted event is durable. A storage
+ * failure turns into `{t:"error", code:"STORAGE_FAILED", seq}` so the client resends the
+ * frame. The rate limits answer in order, so frames are still accepted in the order sent.
  */
 export function handleEvents(
   ctx: IngestSocketContext,
@@ -18,16 +19,14 @@ export function handleEvents(
   const state = ws.getUserData();
   const frame = parseEventsFrame(msg, limits, true);
   const seq = frame.seq!;
-  const waitMs = state.bucket.take(frame.events.length);
-  if (waitMs > 0) throw new BacklineError('RATE_LIMITED', undefined, { retryAfterMs: waitMs });
-
-  const result = ingest.accept(state.principal.projectId, frame.events);
-  result.durable.then(
-    () => {
-      const { accepted, duplicates, rejected } = result;
-      writer.send(ws, { t: 'ack', seq, accepted, duplicates, rejected });
-      metrics.ackSeconds.observe({ transport: 'ws' }, (performance.now() - arrivedAt) / 1000);
-    },
-    (err: unknown) => ctx.sendError(ws, err, seq),
-  );
+  takeEvents(ctx, 'ws', state.bucket, state.principal.keyId, frame.events.length)
+    .then(() => {
+      const result = ingest.accept(state.principal.projectId, frame.events);
+      return result.durable.then(() => {
+        const { accepted, duplicates, rejected } = result;
+        writer.send(ws, { t: 'ack', seq, accepted, duplicates, rejected });
+        metrics.ackSeconds.observe({ transport: 'ws' }, (performance.now() - arrivedAt) / 1000);
+      });
+    })
+    .catch((err: unknown) => ctx.sendError(ws, err, seq));
 }
