@@ -107,7 +107,7 @@ async function main(): Promise<void> {
       metrics,
       log,
     },
-    { ...config.storage, flushIntervalMs: 1000 },
+    { ...config.storage, flushIntervalMs: 1000, retryUnstored: true },
   );
   // Notifications: state in LMDB, decisions in ClickHouse, in-app over user sockets.
   const state = openLmdbStateStore(join(config.dataDir, 'state'));
@@ -120,7 +120,7 @@ async function main(): Promise<void> {
       metrics,
       log,
     },
-    { ...config.storage, flushIntervalMs: 200 },
+    { ...config.storage, flushIntervalMs: 200, retryUnstored: true },
   );
   const decisions = createDecisionLog({ writer: decisionWriter, ch: storage.ch, metrics });
   const inbox = createInbox(state);
