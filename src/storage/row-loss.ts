@@ -15,7 +15,7 @@ export const defaultRowLossOptions = {
  * Counts rows a batch writer could not make durable in
  * `backline_storage_rows_lost_total{table, reason}` and logs them as errors with the table
  * and the count. Losses can come one row per call (a full decision buffer), so lines are
- * spaced out and `flush()` reports what is left at shutdown.
+ * spaced out: rows lost in between are summed into one line at the end of the interval.
  *
  * @example
  * const loss = createRowLoss({ table: 'events', metrics, log });
@@ -29,8 +29,11 @@ export function createRowLoss(
   const opts = { ...defaultRowLossOptions, ...options };
   let unreported = new Map<LossReason, number>();
   let lastLogAt = -Infinity;
+  let timer: NodeJS.Timeout | undefined;
 
   const flush = (err?: unknown) => {
+    clearTimeout(timer);
+    timer = undefined;
     if (unreported.size === 0) return;
     const rows = Object.fromEntries(unreported);
     unreported = new Map();
@@ -43,9 +46,11 @@ export function createRowLoss(
       if (rows <= 0) return;
       metrics.rowsLost.inc({ table, reason }, rows);
       unreported.set(reason, (unreported.get(reason) ?? 0) + rows);
-      if (performance.now() - lastLogAt >= opts.logIntervalMs) flush(err);
+      const waitMs = lastLogAt + opts.logIntervalMs - performance.now();
+      if (waitMs <= 0) flush(err);
+      else timer ??= setTimeout(flush, waitMs).unref();
     },
-    /** Logs rows lost since the last line (at shutdown). */
+    /** Logs rows lost since the last line now (at shutdown). */
     flush: () => flush(),
   };
 }
