@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { createKeyRegistry } from './auth/key-registry.js';
 import { createUserTokens, loadUserTokenSecret } from './auth/user-token.js';
+import { checkDataDir } from './config/data-dir.js';
 import { resolveDevProject } from './config/dev-project.js';
 import { ConfigError, loadConfig } from './config/load-config.js';
 import type { Config } from './config/schema.js';
@@ -16,6 +17,7 @@ import { createLifecycle, type Service } from './ops/lifecycle.js';
 import { createLogger, type Logger } from './ops/logger.js';
 import { createMemoryRateLimiter } from './limits/memory-rate-limiter.js';
 import { createMetrics } from './ops/metrics.js';
+import { StartError } from './ops/start-error.js';
 import { createCaps } from './notify/caps.js';
 import { createInAppChannel } from './notify/channels/in-app.js';
 import { createEmailChannel } from './notify/channels/email.js';
@@ -65,6 +67,7 @@ import { loadUws } from './transport/uws.js';
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
+  checkDataDir(config.dataDir);
   const log = createLogger(config.logLevel);
   const { uws, native } = loadUws(config.allowWsFallback);
   if (!native) log.warn('running on the uWebSockets.js `ws` fallback: expect far lower throughput');
@@ -112,7 +115,7 @@ async function main(): Promise<void> {
       metrics,
       log,
     },
-    { ...config.storage, flushIntervalMs: 1000 },
+    { ...config.storage, flushIntervalMs: 1000, retryUnstored: true },
   );
   // Notifications: state in LMDB, decisions in ClickHouse, in-app over user sockets.
   const state = openLmdbStateStore(join(config.dataDir, 'state'));
@@ -125,7 +128,7 @@ async function main(): Promise<void> {
       metrics,
       log,
     },
-    { ...config.storage, flushIntervalMs: 200 },
+    { ...config.storage, flushIntervalMs: 200, retryUnstored: true },
   );
   const decisions = createDecisionLog({ writer: decisionWriter, ch: storage.ch, metrics });
   const inbox = createInbox(state);
@@ -411,6 +414,7 @@ function announce(port: number, host: string, dev: ReturnType<typeof resolveDevP
 
 main().catch((err: unknown) => {
   if (err instanceof ConfigError) console.error(err.message);
+  else if (err instanceof StartError) console.error(`backline cannot start: ${err.message}`);
   else console.error('backline failed to start:', err);
   process.exit(1);
 });

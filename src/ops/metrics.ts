@@ -132,6 +132,12 @@ export function createMetrics(registry: Registry = new Registry()) {
       labelNames: ['table', 'reason'],
       registers,
     }),
+    rowsLost: new Counter({
+      name: 'backline_storage_rows_lost_total',
+      help: 'Rows neither ClickHouse nor the spool took, by table and reason (for events, their frames were answered STORAGE_FAILED).',
+      labelNames: ['table', 'reason'],
+      registers,
+    }),
     rowsBuffered: new Gauge({
       name: 'backline_storage_rows_buffered',
       help: 'Accepted rows held in memory, not yet durable.',

@@ -82,9 +82,12 @@ export function windowResult(
   bump = true,
 ): WindowResult {
   if (bump) window.rev += 1;
-  const values: Record<string, unknown> = {};
-  window.aggregates.forEach(
-    (aggregate, i) => (values[aggregate.name] = aggregate.fn.result(window.states[i])),
+  // fromEntries defines own properties: an aggregate named `__proto__` is kept, not swallowed.
+  const values: Record<string, unknown> = Object.fromEntries(
+    window.aggregates.map((aggregate, i) => [
+      aggregate.name,
+      aggregate.fn.result(window.states[i]),
+    ]),
   );
   return {
     stream,

@@ -8,11 +8,14 @@ export type Context = Readonly<Record<string, unknown>>;
 const placeholder = /\{\{\s*([A-Za-z0-9_$-]+(?:\.[A-Za-z0-9_$-]+)*)\s*\}\}/g;
 const whole = /^\{\{\s*([A-Za-z0-9_$-]+(?:\.[A-Za-z0-9_$-]+)*)\s*\}\}$/;
 
-/** The value at a dotted path (`props.show.id`, `values.load.p95`), or undefined. */
+/**
+ * The value at a dotted path (`props.show.id`, `values.load.p95`), or undefined. Own
+ * properties only: `props.constructor` must not read Object.prototype.
+ */
 export function readPath(context: Context, path: string): unknown {
   let value: unknown = context;
   for (const key of path.split('.')) {
-    if (typeof value !== 'object' || value === null) return undefined;
+    if (typeof value !== 'object' || value === null || !Object.hasOwn(value, key)) return undefined;
     value = (value as Record<string, unknown>)[key];
   }
   return value;

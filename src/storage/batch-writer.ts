@@ -4,7 +4,9 @@ import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { Service } from '../ops/lifecycle.js';
 import { backoffMs } from '../ops/backoff.js';
+import { createRowLoss, type LossReason } from './row-loss.js';
 import type { Spool } from './spool.js';
+import { createSpoolReplay, failureReason } from './spool-replay.js';
 
 export const defaultBatchOptions = {
   flushIntervalMs: 50, // longest an accepted row waits before its batch is sent
@@ -12,9 +14,13 @@ export const defaultBatchOptions = {
   maxBufferedRows: 200_000, // rows in memory (open + in flight) before producers are told to wait
   maxInflightInserts: 2, // concurrent inserts: chdb parses on its own thread, so two overlap (measured 1.5× rows/s)
   insertTimeoutMs: 10_000, // an insert slower than this is treated as failed: the batch is spooled
-  maxSpoolBytes: 1024 * 1024 * 1024, // disk the spool may use before producers are told to wait
-  retryBaseMs: 200, // first spool replay retry delay; doubles per failure, with jitter
-  retryMaxMs: 30_000, // cap of the replay retry delay
+  maxSpoolBytes: 1024 * 1024 * 1024, // disk the spool may use before producers are told to wait; 0: no spool
+  retryBaseMs: 200, // first replay (or in-memory) retry delay; doubles per failure, with jitter
+  retryMaxMs: 30_000, // cap of the retry delay
+  // For writers nobody waits on (windows, decisions): a batch neither ClickHouse nor the spool
+  // took stays in memory and is retried, and rows past maxBufferedRows are dropped. Off for
+  // events, whose senders are answered STORAGE_FAILED at once and resend.
+  retryUnstored: false,
 };
 
 export interface BatchWriterDeps<Row> {
@@ -43,8 +49,11 @@ interface Batch<Row> {
 /**
  * Batches rows by count and by time and makes each batch durable: inserted into ClickHouse,
  * or, when ClickHouse fails or is slow, fsynced to the disk spool and replayed later with
- * the same dedup token (so a replay after a crash is stored once). One insert is in flight
- * at a time, so batches grow by themselves while ClickHouse is busy.
+ * the same dedup token (so a replay after a crash is stored once). At most
+ * `maxInflightInserts` inserts run at once, so batches grow by themselves while ClickHouse
+ * is busy. Rows neither ClickHouse nor the spool took are counted in
+ * `backline_storage_rows_lost_total`: at once (the batch fails, its senders are told), or,
+ * with `retryUnstored`, only once retrying in memory ends (memory bound or shutdown).
  *
  * @example
  * const writer = createBatchWriter({ table: 'events', insert, spool, metrics, log });
@@ -66,14 +75,9 @@ export function createBatchWriter<Row>(
   let timer: NodeJS.Timeout | undefined;
   let buffered = 0;
   let lastInsertMs = opts.flushIntervalMs;
-  let replay: Promise<void> | undefined;
-  const stopReplay = new AbortController();
-
-  const setSpoolGauges = () => {
-    const { rows, bytes } = spool.totals();
-    metrics.rowsSpooled.set(rows);
-    metrics.spoolBytes.set(bytes);
-  };
+  const replay = createSpoolReplay(deps, opts);
+  const stopRetries = new AbortController();
+  const loss = createRowLoss({ table, metrics, log });
 
   const flush = () => {
     clearTimeout(timer);
@@ -105,8 +109,26 @@ export function createBatchWriter<Row>(
   async function persist(rows: Row[]): Promise<void> {
     const token = `${table}-${bootId}-${sequence++}`;
     metrics.batchRows.observe({ table }, rows.length);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await insertOrSpool(rows, token);
+      } catch (err) {
+        const reason = err instanceof Unstored ? err.reason : 'spool_error';
+        if (!opts.retryUnstored || stopRetries.signal.aborted) {
+          loss.lost(rows.length, reason, err);
+          throw err;
+        }
+        const delay = backoffMs(attempt, opts.retryBaseMs, opts.retryMaxMs);
+        log.warn({ err, table, rows: rows.length, retryInMs: delay }, 'batch kept in memory');
+        await sleep(delay, undefined, { signal: stopRetries.signal }).catch(() => undefined);
+      }
+    }
+  }
+
+  /** One attempt, with the same dedup token each time, so a retry is stored once. */
+  async function insertOrSpool(rows: Row[], token: string): Promise<void> {
     // While older batches wait in the spool, ClickHouse is known to be failing: queue behind them.
-    if (spool.totals().files === 0) {
+    if (spool.totals().files === 0 || opts.maxSpoolBytes === 0) {
       const started = performance.now();
       try {
         await deps.insert(rows, token, opts.insertTimeoutMs);
@@ -120,63 +142,50 @@ export function createBatchWriter<Row>(
         );
         metrics.insertFailures.inc({ table, reason: failureReason(err) });
         log.warn({ err, table, rows: rows.length }, 'insert failed, spooling the batch');
+        if (opts.maxSpoolBytes === 0)
+          throw new Unstored('no_spool', 'insert failed, no spool', err);
       }
     }
-    if (spool.totals().bytes >= opts.maxSpoolBytes) throw new Error('spool is full');
-    await spool.write(token, rows);
-    setSpoolGauges();
-    startReplay();
-  }
-
-  function startReplay(): void {
-    replay ??= replaySpool().finally(() => {
-      replay = undefined;
-    });
-  }
-
-  /** Inserts spooled batches oldest first; retries with backoff unless `once`. */
-  async function replaySpool(once = false): Promise<void> {
-    let failures = 0;
-    while (!stopReplay.signal.aborted) {
-      const batch = await spool.oldest();
-      if (!batch) return;
-      try {
-        await deps.insert(batch.rows, batch.token, opts.insertTimeoutMs);
-        await spool.remove(batch.file);
-        setSpoolGauges();
-        failures = 0;
-      } catch (err) {
-        failures += 1;
-        metrics.insertFailures.inc({ table, reason: `replay_${failureReason(err)}` });
-        const delay = backoffMs(failures, opts.retryBaseMs, opts.retryMaxMs);
-        log.warn({ err, table, file: batch.file, retryInMs: delay }, 'spool replay failed');
-        if (once) return;
-        await sleep(delay, undefined, { signal: stopReplay.signal }).catch(() => undefined);
-      }
+    if (spool.totals().bytes >= opts.maxSpoolBytes)
+      throw new Unstored('spool_full', 'spool is full');
+    try {
+      await spool.write(token, rows);
+    } catch (err) {
+      throw new Unstored('spool_error', 'spool write failed', err);
     }
+    replay.setGauges();
+    replay.start();
   }
 
   return {
     name: `batch-writer:${table}`,
 
     async start() {
-      setSpoolGauges();
+      replay.setGauges();
+      if (spool.partialsRemoved > 0)
+        log.warn({ table, files: spool.partialsRemoved }, 'removed partial spool files of a crash');
       if (spool.totals().files === 0) return;
       // Replayed before ingest opens, so the de-duplication warm-up sees these rows.
       log.info({ table, ...spool.totals() }, 'replaying spooled batches');
-      await replaySpool(true);
-      if (spool.totals().files > 0) startReplay();
+      await replay.once();
+      if (spool.totals().files > 0) replay.start();
     },
 
     async stop() {
+      // Batches kept in memory get one last attempt, then count as lost.
+      stopRetries.abort();
       flush();
       while (open || newest) await (open ?? newest)!.done.catch(() => undefined);
-      stopReplay.abort();
-      await replay;
+      await replay.stop();
+      loss.flush();
     },
 
     enqueue(rows) {
       if (rows.length === 0) return;
+      if (opts.retryUnstored && buffered + rows.length > opts.maxBufferedRows) {
+        loss.lost(rows.length, 'buffer_full');
+        return;
+      }
       open ??= newBatch<Row>();
       for (const row of rows) open.rows.push(row);
       buffered += rows.length;
@@ -192,10 +201,22 @@ export function createBatchWriter<Row>(
 
     pressure() {
       if (buffered >= opts.maxBufferedRows) return Math.min(5000, Math.max(100, lastInsertMs * 2));
-      if (spool.totals().bytes >= opts.maxSpoolBytes) return 5000;
+      if (opts.maxSpoolBytes > 0 && spool.totals().bytes >= opts.maxSpoolBytes) return 5000;
       return undefined;
     },
   };
+}
+
+/** A batch neither ClickHouse nor the spool took. */
+class Unstored extends Error {
+  constructor(
+    readonly reason: LossReason,
+    message: string,
+    cause?: unknown,
+  ) {
+    super(message, { cause });
+    this.name = 'Unstored';
+  }
 }
 
 function newBatch<Row>(): Batch<Row> {
@@ -208,13 +229,4 @@ function newBatch<Row>(): Batch<Row> {
   // Waiters attach their own handlers; this one keeps an unawaited failure from crashing.
   done.catch(() => undefined);
   return { rows: [], done, resolve, reject };
-}
-
-function failureReason(err: unknown): string {
-  const text =
-    String((err as { name?: string; message?: string })?.name ?? '') +
-    String((err as Error)?.message ?? '');
-  if (/timeout|abort/i.test(text)) return 'timeout';
-  if (/ECONNREFUSED|ECONNRESET|socket|network/i.test(text)) return 'unreachable';
-  return 'error';
 }

@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -12,7 +12,8 @@ export interface SpooledBatch<Row> {
 /**
  * Batches on local disk, one fsynced file each, for when ClickHouse is slow or down.
  * File names sort by creation and carry the row count and the batch's dedup token:
- * `<stamp>-<rows>-<token>.ndjson`.
+ * `<stamp>-<rows>-<token>.ndjson`. A `.tmp` file is one whose write never finished (a crash
+ * mid-write): it was never acknowledged, so opening the spool deletes it.
  *
  * @example
  * const spool = openSpool<EventRow>('./data/spool/events');
@@ -21,8 +22,13 @@ export interface SpooledBatch<Row> {
 export function openSpool<Row>(dir: string) {
   mkdirSync(dir, { recursive: true });
   const files = new Map<string, { rows: number; bytes: number }>();
+  let partialsRemoved = 0;
   for (const name of readdirSync(dir)) {
-    if (name.endsWith('.tmp')) continue;
+    if (name.endsWith('.tmp')) {
+      unlinkSync(join(dir, name));
+      partialsRemoved += 1;
+      continue;
+    }
     const parsed = parseName(name);
     if (parsed) files.set(name, { rows: parsed.rows, bytes: statSync(join(dir, name)).size });
   }
@@ -40,6 +46,8 @@ export function openSpool<Row>(dir: string) {
 
   return {
     totals,
+    /** Partial files of an interrupted write found and deleted on opening. */
+    partialsRemoved,
 
     async write(token: string, rows: readonly Row[]): Promise<void> {
       const stamp = `${Date.now()}${String(sequence++ % 1000).padStart(3, '0')}`;
@@ -50,10 +58,14 @@ export function openSpool<Row>(dir: string) {
       try {
         await handle.writeFile(body);
         await handle.sync();
-      } finally {
         await handle.close();
+        await rename(tmp, join(dir, name));
+      } catch (err) {
+        // A disk that filled up mid-write must not keep the partial file's bytes.
+        await handle.close().catch(() => undefined);
+        await unlink(tmp).catch(() => undefined);
+        throw err;
       }
-      await rename(tmp, join(dir, name));
       await syncDir(dir);
       files.set(name, { rows: rows.length, bytes: body.length });
     },

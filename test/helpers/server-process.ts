@@ -39,8 +39,8 @@ export function tempDir(prefix = 'backline-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-/** Starts the real server (`src/main.ts`) on a free loopback port and waits until it listens. */
-export async function startServer(options: StartOptions = {}): Promise<ServerProcess> {
+/** The server process (`src/main.ts`) with the environment `options` describe. */
+function spawnServer(options: StartOptions) {
   const dataDir = options.dataDir ?? tempDir();
   const key = options.key ?? `test_${randomBytes(16).toString('hex')}`;
   const env: Record<string, string> = {
@@ -62,6 +62,33 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
     env,
     stdio: 'pipe',
   });
+  return { child, dataDir, key };
+}
+
+/**
+ * Starts the real server expecting it to refuse to start: its exit code and what it printed
+ * on each stream. Killed (by its PID) if it is still running after `timeoutMs`.
+ */
+export async function runServerUntilExit(
+  options: StartOptions = {},
+  timeoutMs = 30_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const { child } = spawnServer(options);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const code = await new Promise<number | null>((resolve) =>
+    child.once('close', (exitCode) => resolve(exitCode)),
+  );
+  clearTimeout(timer);
+  return { code, stdout, stderr };
+}
+
+/** Starts the real server (`src/main.ts`) on a free loopback port and waits until it listens. */
+export async function startServer(options: StartOptions = {}): Promise<ServerProcess> {
+  const { child, dataDir, key } = spawnServer(options);
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -36,6 +36,19 @@ describe('window state', () => {
     expect(windowResult('votes', window, false).values).toEqual({ votes: 3, weight: 5 });
   });
 
+  it('keeps aggregates named like Object.prototype members as own values', () => {
+    const named = ['__proto__', 'constructor', 'toString', 'hasOwnProperty'].map((name) =>
+      bindAggregate({ name, fn: 'count' }),
+    );
+    const window = createWindow('', 0, 1000, named);
+    addToWindow(window, event(1));
+    const { values } = windowResult('odd', window, false);
+    expect(Object.keys(values)).toEqual(['__proto__', 'constructor', 'toString', 'hasOwnProperty']);
+    expect(JSON.parse(JSON.stringify(values))).toEqual(
+      JSON.parse('{"__proto__":1,"constructor":1,"toString":1,"hasOwnProperty":1}'),
+    );
+  });
+
   it('numbers each emission: every result is a new revision unless told otherwise', () => {
     const window = createWindow('', 0, 1000, aggregates);
     expect(windowResult('votes', window, false).rev).toBe(1);

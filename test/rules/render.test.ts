@@ -23,6 +23,15 @@ describe('render', () => {
     );
   });
 
+  it('reads own properties only: Object.prototype members are absent, not rendered', () => {
+    const own = { props: JSON.parse('{"__proto__":"p","constructor":"c"}') as object };
+    expect(render('[{{props.constructor}}][{{toString}}][{{props.__proto__}}]', context)).toBe(
+      '[][][]',
+    );
+    expect(renderValue({ a: '{{props.constructor}}' }, context)).toEqual({ a: null });
+    expect(render('{{props.constructor}}/{{props.__proto__}}', own)).toBe('c/p');
+  });
+
   it('does not escape markup: escaping is the email channel’s', () => {
     expect(render('{{t}}', { t: '<b>&</b>' })).toBe('<b>&</b>');
   });
