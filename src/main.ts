@@ -274,7 +274,16 @@ async function main(): Promise<void> {
       templates: emailTemplates,
       ...(sendgridWebhook ? { sendgridWebhook } : {}),
     },
-    { host: config.host, port: config.port, limits: config.limits },
+    {
+      host: config.host,
+      port: config.port,
+      limits: config.limits,
+      webhooks: {
+        maxBodyBytes: config.email.sendgrid.webhookMaxBodyBytes,
+        maxInFlight: config.email.sendgrid.webhookMaxInFlight,
+        bodyTimeoutMs: config.email.sendgrid.webhookBodyTimeoutMs,
+      },
+    },
   );
   const rollupsReady = {
     name: 'rollups',
