@@ -369,8 +369,9 @@ function openEmailProvider(email: Config['email'], log: Logger): EmailProvider |
         { baseUrl: email.sendgrid.baseUrl, timeoutMs: email.sendgrid.timeoutMs },
       )
     : undefined;
-  const smtp = email.smtp.url
-    ? createSmtpProvider({ url: email.smtp.url }, { maxConnections: email.smtp.maxConnections })
+  const { url, requireTls, caFile, maxConnections } = email.smtp;
+  const smtp = url
+    ? createSmtpProvider({ url, requireTls, ...(caFile ? { caFile } : {}) }, { maxConnections })
     : undefined;
   if (sendgrid && smtp)
     return createFailover({ primary: sendgrid, secondary: smtp, log }, email.failover);

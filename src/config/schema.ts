@@ -108,6 +108,8 @@ export const configSchema = z.object({
         .object({
           url: z.string().min(1).optional(),
           maxConnections: z.number().int().min(1).default(5),
+          requireTls: z.boolean().default(false), // send only after STARTTLS, never in clear
+          caFile: z.string().min(1).optional(), // PEM CA (or self-signed cert) to trust as well
         })
         .prefault({}),
       failover: z
