@@ -31,7 +31,7 @@ type Json = Record<string, unknown>;
 /**
  * SendGrid's v3 `POST /v3/mail/send` on a real loopback HTTP server: `Authorization: Bearer
  * <key>` required (401), JSON body checked against the documented schema (400 with
- * `{errors:[{message, field, help}]}`) before anything else, then scripted 202/400/429/500
+ * `{errors:[{message, field, help}]}`) before any scripted answer, then scripted 202/400/429/500
  * answers for well-formed requests only, accepted messages recorded per recipient. It stands
  * in for the internet service, not for backline code.
  */
