@@ -52,6 +52,7 @@ export const catalogue = {
   // HTTP surface.
   NOT_FOUND: { status: 404, message: 'no such route' },
   BAD_SIGNATURE: { status: 401, message: 'webhook signature is missing, invalid or stale' },
+  WEBHOOK_BUSY: { status: 503, message: 'too many webhook bodies in flight, retry later' },
   BAD_QUERY: { status: 400, message: 'query parameters are missing or invalid' },
   NOT_READY: { status: 503, message: 'not ready' },
   INTERNAL: { status: 500, message: 'internal error' },

@@ -296,7 +296,16 @@ async function main(): Promise<void> {
       templates: emailTemplates,
       ...(sendgridWebhook ? { sendgridWebhook } : {}),
     },
-    { host: config.host, port: config.port, limits: config.limits },
+    {
+      host: config.host,
+      port: config.port,
+      limits: config.limits,
+      webhooks: {
+        maxBodyBytes: config.email.sendgrid.webhookMaxBodyBytes,
+        maxInFlight: config.email.sendgrid.webhookMaxInFlight,
+        bodyTimeoutMs: config.email.sendgrid.webhookBodyTimeoutMs,
+      },
+    },
   );
   const rollupsReady = {
     name: 'rollups',
@@ -382,8 +391,9 @@ function openEmailProvider(email: Config['email'], log: Logger): EmailProvider |
         { baseUrl: email.sendgrid.baseUrl, timeoutMs: email.sendgrid.timeoutMs },
       )
     : undefined;
-  const smtp = email.smtp.url
-    ? createSmtpProvider({ url: email.smtp.url }, { maxConnections: email.smtp.maxConnections })
+  const { url, requireTls, caFile, maxConnections } = email.smtp;
+  const smtp = url
+    ? createSmtpProvider({ url, requireTls, ...(caFile ? { caFile } : {}) }, { maxConnections })
     : undefined;
   if (sendgrid && smtp)
     return createFailover({ primary: sendgrid, secondary: smtp, log }, email.failover);

@@ -16,6 +16,8 @@ const envSettings = {
   SENDGRID_BASE_URL: { path: ['email', 'sendgrid', 'baseUrl'], kind: 'string' },
   SENDGRID_WEBHOOK_PUBLIC_KEY: { path: ['email', 'sendgrid', 'webhookPublicKey'], kind: 'string' },
   SMTP_URL: { path: ['email', 'smtp', 'url'], kind: 'string' },
+  SMTP_REQUIRE_TLS: { path: ['email', 'smtp', 'requireTls'], kind: 'boolean' },
+  SMTP_CA_FILE: { path: ['email', 'smtp', 'caFile'], kind: 'string' },
   BACKLINE_ALLOW_WS_FALLBACK: { path: ['allowWsFallback'], kind: 'boolean' },
   BACKLINE_PUSH_ALLOW_INSECURE_LOOPBACK: {
     path: ['push', 'allowInsecureLoopback'],

@@ -117,6 +117,13 @@ export const configSchema = z.object({
           apiKey: z.string().min(1).optional(),
           baseUrl: z.url().default('https://api.sendgrid.com'), // a relay or a test double
           webhookPublicKey: z.string().min(1).optional(), // verifies POST /v1/webhooks/sendgrid
+          webhookMaxBodyBytes: z
+            .number()
+            .int()
+            .min(1024)
+            .default(256 * 1024), // a webhook body past this is refused 413, unread
+          webhookMaxInFlight: z.number().int().min(1).default(16), // unverified bodies at once
+          webhookBodyTimeoutMs: z.number().int().min(100).default(10_000), // to receive a body
           timeoutMs: z.number().int().min(100).default(15_000),
         })
         .prefault({}),
@@ -124,6 +131,8 @@ export const configSchema = z.object({
         .object({
           url: z.string().min(1).optional(),
           maxConnections: z.number().int().min(1).default(5),
+          requireTls: z.boolean().default(false), // send only after STARTTLS, never in clear
+          caFile: z.string().min(1).optional(), // PEM CA (or self-signed cert) to trust as well
         })
         .prefault({}),
       failover: z

@@ -223,6 +223,12 @@ export function createMetrics(registry: Registry = new Registry()) {
       labelNames: ['stage', 'reason'],
       registers,
     }),
+    webhookRefused: new Counter({
+      name: 'backline_webhook_refused_total',
+      help: 'Provider webhook requests refused, by reason (unsigned, stale, bad_signature, too_large, busy, timeout, aborted, bad_json).',
+      labelNames: ['reason'],
+      registers,
+    }),
     eventLoopLag: new Gauge({
       name: 'backline_ops_event_loop_lag_seconds',
       help: 'Event-loop delay since the last scrape, by statistic (p50, p99, max).',

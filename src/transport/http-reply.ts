@@ -40,12 +40,19 @@ export function bearer(header: string): string | undefined {
  */
 export function createReply(res: HttpResponse, log: Logger, onStatus: (status: number) => void) {
   let done = false;
+  let closeAfter = false;
+  const abortListeners: Array<() => void> = [];
   res.onAborted(() => {
     done = true;
+    for (const listener of abortListeners) listener();
   });
   const reply = {
     get aborted() {
       return done;
+    },
+    /** Runs `listener` if the client goes away (uWS keeps a single `onAborted` per response). */
+    onAborted(listener: () => void) {
+      abortListeners.push(listener);
     },
     send(
       status: number,
@@ -60,7 +67,7 @@ export function createReply(res: HttpResponse, log: Logger, onStatus: (status: n
         res.writeStatus(`${status} ${STATUS_CODES[status] ?? ''}`);
         res.writeHeader('content-type', contentType);
         for (const [name, value] of Object.entries(headers)) res.writeHeader(name, value);
-        res.end(body);
+        res.end(body, closeAfter);
       });
     },
     json(status: number, body: unknown, msgpack = false) {
@@ -77,6 +84,20 @@ export function createReply(res: HttpResponse, log: Logger, onStatus: (status: n
       }
       if (msgpack) reply.send(error.status, 'application/msgpack', encode(body), headers);
       else reply.send(error.status, 'application/json', JSON.stringify(body), headers);
+    },
+    /**
+     * Answers `err` with `Connection: close` and closes the connection once written: for a
+     * request whose body is left unread, so no byte of it is buffered.
+     */
+    refuse(err: unknown) {
+      closeAfter = true;
+      reply.error(err);
+    },
+    /** Drops the connection without an answer (uWS `close()`): for a sender too slow to answer. */
+    abort() {
+      if (done) return;
+      done = true;
+      res.close();
     },
   };
   return reply;

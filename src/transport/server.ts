@@ -28,7 +28,7 @@ import { registerIngestSocket } from './ingest-socket.js';
 import type { LiveHub } from './live-hub.js';
 import { registerLiveSocket } from './live-socket.js';
 import { registerHttpPush } from './http-push.js';
-import { registerHttpWebhooks } from './http-webhooks.js';
+import { registerHttpWebhooks, type WebhookLimits } from './http-webhooks.js';
 import { registerHttpRules } from './http-rules.js';
 import { registerHttpTemplates } from './http-templates.js';
 import { registerHttpUsers } from './http-users.js';
@@ -75,6 +75,8 @@ export interface ServerOptions {
   host: string;
   port: number; // 0 picks a free port; `port` on the server tells which
   limits: Limits;
+  /** Body limits of `POST /v1/webhooks/sendgrid` (see `defaultWebhookLimits`). */
+  webhooks?: Partial<WebhookLimits>;
 }
 
 export interface Server extends Service {
@@ -120,7 +122,7 @@ export function createServer(deps: ServerDeps, options: ServerOptions): Server {
   registerHttpRules(app, { ...common, catalog: deps.ruleCatalog });
   registerHttpTemplates(app, { ...common, templates: deps.templates });
   if (deps.sendgridWebhook)
-    registerHttpWebhooks(app, { sendgrid: deps.sendgridWebhook, metrics, log });
+    registerHttpWebhooks(app, { sendgrid: deps.sendgridWebhook, metrics, log }, options.webhooks);
   registerHttpPush(app, {
     ...common,
     tokens: deps.tokens,

@@ -59,6 +59,15 @@ describe('loadConfig', () => {
     ).toThrow(/^\s*BACKLINE_PUSH_ALLOWED_HOSTS: a host name/m);
   });
 
+  it('reads the SMTP security settings from the environment', () => {
+    expect(loadConfig({}).email.smtp).toMatchObject({ requireTls: false });
+    const env = { SMTP_REQUIRE_TLS: 'true', SMTP_CA_FILE: '/etc/backline/smtp-ca.pem' };
+    expect(loadConfig(env).email.smtp).toMatchObject({
+      requireTls: true,
+      caFile: '/etc/backline/smtp-ca.pem',
+    });
+  });
+
   it('names the file and the path of a bad setting', () => {
     const file = fileWith({
       storage: { flushIntervalMs: 'soon' },

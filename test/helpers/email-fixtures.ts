@@ -44,3 +44,27 @@ export function emailNotification(
     ...fields,
   };
 }
+
+/**
+ * A v3 `/v3/mail/send` body SendGrid takes: one recipient with backline's header and
+ * custom_args, a top-level subject, text then HTML. Tests of the double change one field.
+ */
+export function mailSendBody(): Record<string, unknown> {
+  return {
+    personalizations: [
+      {
+        to: [{ email: 'fan1@example.com', name: 'Fan One' }],
+        headers: { 'X-Backline-Notification': 'n-1' },
+        custom_args: { notification_id: 'n-1', project: 'p1', user_id: 'u1', template: 't' },
+      },
+    ],
+    from: { email: 'shows@backline.example', name: 'Backline Shows' },
+    reply_to: { email: 'help@backline.example' },
+    subject: 'A new show',
+    content: [
+      { type: 'text/plain', value: 'A new show' },
+      { type: 'text/html', value: '<p>A new show</p>' },
+    ],
+    categories: ['show-announced'],
+  };
+}

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { validateMailSend } from './sendgrid-schema.js';
 
-/** What the double answers to the next request (after authentication). */
+/** What the double answers to the next well-formed request (authenticated, valid body). */
 export interface SendGridAnswer {
   status: 202 | 400 | 401 | 403 | 413 | 429 | 500 | 502 | 503;
   /** Sent as `Retry-After` (seconds). */
@@ -31,8 +31,9 @@ type Json = Record<string, unknown>;
 /**
  * SendGrid's v3 `POST /v3/mail/send` on a real loopback HTTP server: `Authorization: Bearer
  * <key>` required (401), JSON body checked against the documented schema (400 with
- * `{errors:[{message, field, help}]}`), scripted 202/400/429/500 answers, accepted messages
- * recorded per recipient. It stands in for the internet service, not for backline code.
+ * `{errors:[{message, field, help}]}`) before any scripted answer, then scripted 202/400/429/500
+ * answers for well-formed requests only, accepted messages recorded per recipient. It stands
+ * in for the internet service, not for backline code.
  */
 export async function startSendGridServer(apiKey = `SG.test-${randomBytes(8).toString('hex')}`) {
   const requests: Json[] = [];
@@ -52,12 +53,6 @@ export async function startSendGridServer(apiKey = `SG.test-${randomBytes(8).toS
     if (req.method !== 'POST' || req.url !== '/v3/mail/send') return answer(res, 404, 'Not found');
     if (req.headers.authorization !== `Bearer ${apiKey}`)
       return answer(res, 401, 'The provided authorization grant is invalid, expired, or revoked');
-    const scripted = script.shift() ?? fallback;
-    if (scripted.status !== 202) {
-      const headers: Record<string, string> = {};
-      if (scripted.retryAfterS !== undefined) headers['retry-after'] = String(scripted.retryAfterS);
-      return answer(res, scripted.status, `scripted ${scripted.status}`, null, headers);
-    }
     if (!/^application\/json\b/.test(req.headers['content-type'] ?? ''))
       return answer(res, 400, 'Content-Type should be application/json.');
     if (body.length > 30 * 1024 * 1024)
@@ -70,6 +65,14 @@ export async function startSendGridServer(apiKey = `SG.test-${randomBytes(8).toS
     }
     const errors = validateMailSend(parsed);
     if (errors.length > 0) return json(res, 400, { errors });
+    // Scripted answers stand for the service's state (rate limit, outage), so a request the
+    // real service would refuse as malformed is refused here too, whatever is scripted.
+    const scripted = script.shift() ?? fallback;
+    if (scripted.status !== 202) {
+      const headers: Record<string, string> = {};
+      if (scripted.retryAfterS !== undefined) headers['retry-after'] = String(scripted.retryAfterS);
+      return answer(res, scripted.status, `scripted ${scripted.status}`, null, headers);
+    }
     const messageId = randomBytes(11).toString('base64url');
     requests.push(parsed as Json);
     messages.push(...flatten(parsed as Json, messageId));
@@ -91,7 +94,7 @@ export async function startSendGridServer(apiKey = `SG.test-${randomBytes(8).toS
     get received() {
       return received;
     },
-    /** Answers for the next requests, in order; afterwards `always` (default 202). */
+    /** Answers for the next well-formed requests, in order; afterwards `always` (default 202). */
     script(...answers: SendGridAnswer[]) {
       script.push(...answers);
     },

@@ -54,6 +54,8 @@ export interface WebhookDeps {
   log?: Logger;
 }
 
+export type HeaderCheck = 'ok' | 'unsigned' | 'stale';
+
 export interface WebhookResult {
   events: number;
   tracked: number;
@@ -83,9 +85,17 @@ export function createSendGridWebhook(
   // Throws at start on a malformed key, not on the first event.
   const key = verifier.convertPublicKeyToECDSA(deps.publicKey);
 
+  /**
+   * What the signature headers alone tell, before any body is read: `unsigned` (missing or
+   * malformed), `stale` (timestamp further than `maxAgeMs` from now) or `ok` (worth verifying).
+   */
+  function checkHeaders(signature?: string, timestamp?: string): HeaderCheck {
+    if (!signature || !timestamp || !/^\d{1,12}$/.test(timestamp)) return 'unsigned';
+    return Math.abs(now() - Number(timestamp) * 1000) > maxAgeMs ? 'stale' : 'ok';
+  }
+
   function verify(payload: Buffer, signature?: string, timestamp?: string): boolean {
-    if (!signature || !timestamp || !/^\d{1,12}$/.test(timestamp)) return false;
-    if (Math.abs(now() - Number(timestamp) * 1000) > maxAgeMs) return false;
+    if (!signature || !timestamp || checkHeaders(signature, timestamp) !== 'ok') return false;
     try {
       return verifier.verifySignature(key, payload, signature, timestamp);
     } catch {
@@ -118,6 +128,7 @@ export function createSendGridWebhook(
   }
 
   return {
+    checkHeaders,
     verify,
     /** Throws BAD_SIGNATURE (401) or BAD_JSON (400); ingest errors (503) pass through. */
     async handle(payload: Buffer, signature?: string, timestamp?: string): Promise<WebhookResult> {
