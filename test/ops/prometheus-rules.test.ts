@@ -1,11 +1,15 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ruleExprs, serverMetricNames, unknownNames } from '../helpers/metric-names.js';
+import { removeDir, tempDir } from '../helpers/server-process.js';
 
 const dir = fileURLToPath(new URL('../../src/ops/prometheus/', import.meta.url));
 const ruleFiles = ['alerts.yml', 'recording.yml'];
+const scratch = tempDir('backline-rules-');
+afterAll(() => removeDir(scratch));
 
 /** Runs promtool in the rules folder; the assertion message is everything it printed. */
 function promtool(...args: string[]) {
@@ -65,6 +69,21 @@ describe('Prometheus rules (src/ops/prometheus)', () => {
         `${alert} stays quiet`,
       ).toBe(true);
     }
+  });
+
+  it("are loaded by docker-compose's Prometheus, whose configuration promtool accepts", () => {
+    const compose = readFileSync(new URL('../../docker-compose.yml', import.meta.url), 'utf8');
+    expect(compose).toContain('- ./src/ops/prometheus:/etc/prometheus/rules:ro');
+    const config = /\n {2}prometheus:\n {4}content: \|\n((?: {6}.*\n|\n)+)/.exec(compose)![1]!;
+    const local = config.replace(/^ {6}/gm, '').replaceAll('/etc/prometheus/rules/', dir);
+    expect(local).toContain(`- ${dir}alerts.yml`);
+    expect(local).toContain(`- ${dir}recording.yml`);
+    const file = join(scratch, 'prometheus.yml');
+    writeFileSync(file, local);
+    const { status, output } = promtool('check', 'config', file);
+    expect(status, output).toBe(0);
+    for (const rules of ruleFiles)
+      expect(output).toMatch(new RegExp(`Checking ${dir}${rules}\\n\\s+SUCCESS: \\d+ rules found`));
   });
 
   it('read only metrics the server exposes or the recording rules define', () => {
