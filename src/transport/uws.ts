@@ -17,8 +17,8 @@ export type Uws = typeof UWS;
 export class UwsFallbackError extends Error {
   constructor(reasons: readonly string[]) {
     super(
-      'uWebSockets.js has no native binary for this system and would run on its slow `ws` shim; ' +
-        'refusing to start. Set BACKLINE_ALLOW_WS_FALLBACK=1 to run on the shim anyway. ' +
+      'uWebSockets.js would run on its slow `ws` shim, not a native binary; refusing to start. ' +
+        'Set BACKLINE_ALLOW_WS_FALLBACK=1 to run on the shim anyway. ' +
         `Why: ${reasons.join('; ')}`,
     );
     this.name = 'UwsFallbackError';
