@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Fails the run at once, naming the Debian packages, when a system tool is missing.
+    globalSetup: ['test/helpers/required-tools.ts'],
     pool: 'forks',
     // Two cores: each worker may hold an embedded ClickHouse (≈260 MB) or a server process.
     maxWorkers: 2,

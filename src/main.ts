@@ -69,8 +69,12 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env);
   checkDataDir(config.dataDir);
   const log = createLogger(config.logLevel);
-  const { uws, native } = loadUws(config.allowWsFallback);
-  if (!native) log.warn('running on the uWebSockets.js `ws` fallback: expect far lower throughput');
+  const { uws, native, reasons } = loadUws(config.allowWsFallback);
+  if (!native)
+    log.warn(
+      { reasons },
+      'running on the uWebSockets.js `ws` fallback: expect far lower throughput',
+    );
   if (config.redisUrl)
     log.warn('REDIS_URL is set; single-node mode ignores it until cluster mode lands');
 
