@@ -23,13 +23,32 @@ export interface RedisServer {
 export interface RedisServerOptions {
   /** Appended to the command line; later settings win (`['--appendfsync', 'everysec']`). */
   args?: string[];
+  /** Folders searched for `redis-server`, PATH-style; the default is PATH plus /usr/bin and /usr/sbin. */
+  searchPath?: string;
 }
 
-/** Processes started here and still running: killed if the test process exits without stopping them. */
+/** Processes started here and still running: killed if the test process ends without stopping them. */
 const running = new Set<ChildProcess>();
-process.on('exit', () => {
+const killRunning = () => {
   for (const child of running) if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
-});
+};
+// Vitest ends its workers with SIGTERM, after which Node runs no 'exit' listeners.
+const endSignals = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
+const onSignal = (signal: NodeJS.Signals) => {
+  killRunning();
+  for (const name of endSignals) process.off(name, onSignal);
+  process.kill(process.pid, signal); // the default action, now that no listener is left
+};
+process.on('exit', killRunning);
+
+function track(child: ChildProcess): void {
+  if (running.size === 0) for (const name of endSignals) process.on(name, onSignal);
+  running.add(child);
+  child.once('exit', () => {
+    running.delete(child);
+    if (running.size === 0) for (const name of endSignals) process.off(name, onSignal);
+  });
+}
 
 /**
  * A real `redis-server` (Debian 7.0) for one test, on a free loopback port with its own folder,
@@ -42,7 +61,9 @@ process.on('exit', () => {
  * await redis.stop();
  */
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
-  const binary = findRedisServer();
+  const binary = findRedisServer(
+    options.searchPath ?? [process.env.PATH ?? '', '/usr/bin', '/usr/sbin'].join(delimiter),
+  );
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'backline-redis-'));
   const args = [
@@ -74,9 +95,8 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   };
 }
 
-function findRedisServer(): string {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/bin', '/usr/sbin'];
-  for (const dir of dirs) {
+function findRedisServer(searchPath: string): string {
+  for (const dir of searchPath.split(delimiter).filter(Boolean)) {
     const candidate = join(dir, 'redis-server');
     try {
       accessSync(candidate, constants.X_OK);
@@ -92,12 +112,11 @@ function findRedisServer(): string {
 
 async function launch(binary: string, args: string[], port: number): Promise<ChildProcess> {
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  running.add(child);
+  track(child);
   let output = '';
   const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000));
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
-  child.once('exit', () => running.delete(child));
   for (let attempt = 0; attempt < 200; attempt++) {
     if (!running.has(child)) throw new Error(`redis-server exited at start:\n${output}`);
     if (await answersPing(port)) return child;
