@@ -16,12 +16,17 @@ export function keyRange(prefix: string, options: ListOptions): [Buffer, Buffer]
   const ends = [Buffer.concat([start, END])];
   if (options.before !== undefined) ends.push(Buffer.from(options.before));
   if (options.reverse && options.after !== undefined) ends.push(Buffer.from(options.after));
-  const upper = bound('(', ends.reduce((a, b) => (Buffer.compare(a, b) <= 0 ? a : b)));
+  const upper = bound(
+    '(',
+    ends.reduce((a, b) => (Buffer.compare(a, b) <= 0 ? a : b)),
+  );
 
   const after = options.reverse ? undefined : options.after;
   const afterBytes = after === undefined ? undefined : Buffer.from(after);
   const lower =
-    afterBytes && Buffer.compare(afterBytes, start) >= 0 ? bound('(', afterBytes) : bound('[', start);
+    afterBytes && Buffer.compare(afterBytes, start) >= 0
+      ? bound('(', afterBytes)
+      : bound('[', start);
   return options.reverse ? [upper, lower] : [lower, upper];
 }
 
