@@ -9,6 +9,13 @@ module.exports = {
       to: { path: 'uWebSockets\\.js|uws-js-unofficial' },
     },
     {
+      name: 'only-cluster-and-state-import-ioredis',
+      comment: 'Redis stays behind src/cluster and the Redis StateStore; the rest sees interfaces.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/(cluster|state)/' },
+      to: { path: 'node_modules/ioredis/' },
+    },
+    {
       name: 'inner-layers-do-not-know-transport',
       severity: 'error',
       from: { path: '^src/(ingest|pipeline|storage|rules|notify|config|ops)/' },

@@ -25,6 +25,8 @@ const envSettings = {
   },
   BACKLINE_PUSH_ALLOWED_HOSTS: { path: ['push', 'allowedHosts'], kind: 'list' },
   BACKLINE_SHUTDOWN_TIMEOUT_MS: { path: ['shutdownTimeoutMs'], kind: 'number' },
+  BACKLINE_REDIS_DURABILITY: { path: ['cluster', 'redisDurability'], kind: 'string' },
+  BACKLINE_REDIS_KEY_PREFIX: { path: ['cluster', 'redisKeyPrefix'], kind: 'string' },
 } as const;
 
 export class ConfigError extends Error {

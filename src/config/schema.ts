@@ -84,6 +84,18 @@ const storageSchema = z.object({
   dedupMaxIds: z.number().int().min(1).default(2_000_000), // bound on ids remembered in memory
 });
 
+/** Cluster mode (`redisUrl` set): how nodes share state through Redis. */
+const clusterSchema = z.object({
+  /**
+   * Acks are durable in Redis only with `appendonly yes` + `appendfsync always`. `check` reads
+   * CONFIG at start and refuses anything else; `assume-always` is the operator's word for a
+   * managed Redis whose CONFIG is disabled; `unsafe` starts anyway with a warning.
+   */
+  redisDurability: z.enum(['check', 'assume-always', 'unsafe']).default('check'),
+  /** Prefix of every key backline writes, so several deployments can share one Redis. */
+  redisKeyPrefix: z.string().default('bl:'),
+});
+
 export const configSchema = z.object({
   port: z.number().int().min(0).max(65535).default(8080),
   host: z.string().min(1).default('0.0.0.0'),
@@ -158,10 +170,12 @@ export const configSchema = z.object({
   projects: z.array(projectSchema).default([]),
   limits: limitsSchema.prefault({}),
   storage: storageSchema.prefault({}),
+  cluster: clusterSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;
 export type Limits = Config['limits'];
 export type StorageSettings = Config['storage'];
+export type ClusterSettings = Config['cluster'];
 export type Scope = z.infer<typeof scopeSchema>;
 export type ProjectConfig = Config['projects'][number];

@@ -40,10 +40,8 @@ export function createCaps(state: StateStore, capsByProject: (project: string) =
       category: string,
       now = Date.now(),
     ): Promise<void> {
-      for (const cap of applicable(project, category)) {
-        const key = keyOf(project, userId, cap, now);
-        await state.put(key, ((await state.get<number>(key)) ?? 0) + 1);
-      }
+      for (const cap of applicable(project, category))
+        await state.update<number>(keyOf(project, userId, cap, now), (n) => (n ?? 0) + 1);
     },
   };
 }

@@ -115,14 +115,18 @@ export function createInbox(state: StateStore) {
     ): Promise<string[]> {
       const done: string[] = [];
       for (const id of ids) {
-        const key = `${prefix(project, userId)}${id}`;
-        const value = await state.get<InboxItem>(key);
-        if (!value) continue;
-        if (as === 'archived') value.archived = true;
-        if (as === 'read') value.read = true;
-        value.seen = true;
-        await state.put(key, value);
-        done.push(id);
+        // One update per item: marks made on two nodes at once both stay.
+        const marked = await state.update<InboxItem>(
+          `${prefix(project, userId)}${id}`,
+          (value) =>
+            value && {
+              ...value,
+              seen: true,
+              read: value.read || as === 'read',
+              archived: value.archived || as === 'archived',
+            },
+        );
+        if (marked) done.push(id);
       }
       return done;
     },

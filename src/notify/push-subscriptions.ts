@@ -106,12 +106,16 @@ export function createPushSubscriptions(
 
   async function remove(project: string, userId: string, endpoint: string): Promise<boolean> {
     const id = subscriptionId(endpoint);
-    const key = `${userPrefix(project, userId)}${id}`;
-    if ((await state.get(key)) === undefined) return false;
-    await state.del(key);
-    if ((await state.get<string>(ownerKey(project, id))) === userId)
-      await state.del(ownerKey(project, id));
-    return true;
+    let existed = false;
+    await state.update(`${userPrefix(project, userId)}${id}`, (stored) => {
+      existed = stored !== undefined;
+      return undefined;
+    });
+    // Only this user's claim goes: another user may have taken the endpoint meanwhile.
+    await state.update<string>(ownerKey(project, id), (owner) =>
+      owner === userId ? undefined : owner,
+    );
+    return existed;
   }
 
   return {
@@ -125,9 +129,6 @@ export function createPushSubscriptions(
       subscription: PushSubscriptionJson,
     ): Promise<StoredPushSubscription> {
       const id = subscriptionId(subscription.endpoint);
-      const previousOwner = await state.get<string>(ownerKey(project, id));
-      if (previousOwner !== undefined && previousOwner !== userId)
-        await remove(project, previousOwner, subscription.endpoint);
       const others = (await list(project, userId))
         .filter((s) => s.id !== id)
         .sort((a, b) => a.updatedAt - b.updatedAt);
@@ -140,8 +141,17 @@ export function createPushSubscriptions(
         keys: { p256dh: subscription.keys.p256dh, auth: subscription.keys.auth },
         updatedAt: now(),
       };
+      // Entry first, then an atomic swap of the owner: of users adding one endpoint at once
+      // (on several nodes), each removes the entry of the owner it replaced, so only the
+      // last owner keeps one.
       await state.put(`${userPrefix(project, userId)}${id}`, stored);
-      await state.put(ownerKey(project, id), userId);
+      let previousOwner: string | undefined;
+      await state.update<string>(ownerKey(project, id), (owner) => {
+        previousOwner = owner;
+        return userId;
+      });
+      if (previousOwner !== undefined && previousOwner !== userId)
+        await state.del(`${userPrefix(project, previousOwner)}${id}`);
       return stored;
     },
 

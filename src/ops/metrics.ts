@@ -229,6 +229,12 @@ export function createMetrics(registry: Registry = new Registry()) {
       labelNames: ['reason'],
       registers,
     }),
+    redisConnectionErrors: new Counter({
+      name: 'backline_cluster_redis_connection_errors_total',
+      help: 'Errors on connections to Redis, by reason (the socket error code, e.g. ECONNREFUSED).',
+      labelNames: ['reason'],
+      registers,
+    }),
     eventLoopLag: new Gauge({
       name: 'backline_ops_event_loop_lag_seconds',
       help: 'Event-loop delay since the last scrape, by statistic (p50, p99, max).',

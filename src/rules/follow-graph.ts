@@ -50,9 +50,8 @@ export function createFollowGraph(
   const edgeTask = (key: string, edge: Edge): KeyedTask => ({
     key,
     async run() {
-      const seen = await state.get<Edge>(key);
-      if (seen && seen.ts > edge.ts) return;
-      await state.put(key, edge);
+      // Atomic, so a follow and an unfollow handled on two nodes at once still end on the later.
+      await state.update<Edge>(key, (seen) => (seen && seen.ts > edge.ts ? seen : edge));
     },
   });
 

@@ -22,6 +22,15 @@ export function openLmdbStateStore(path: string): StateStore {
     async del(key) {
       await db.remove(key);
     },
+    // LMDB has one write transaction at a time, across processes too: the read and the write
+    // in it see no other writer. `fn` runs before any write, so a throw changes nothing.
+    update: <T>(key: string, fn: (current: T | undefined) => T | undefined) =>
+      db.transaction(() => {
+        const next = fn(db.get(key) as T | undefined);
+        if (next === undefined) db.removeSync(key);
+        else db.putSync(key, next);
+        return next;
+      }),
     async list<T>(prefix: string, options: ListOptions = {}) {
       const end = `${prefix}\uffff`;
       const range = options.reverse

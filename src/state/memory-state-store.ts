@@ -17,6 +17,12 @@ export function createMemoryStateStore(): StateStore {
     async del(key) {
       data.delete(key);
     },
+    async update<T>(key: string, fn: (current: T | undefined) => T | undefined) {
+      const next = fn(data.has(key) ? clone(data.get(key) as T) : undefined);
+      if (next === undefined) data.delete(key);
+      else data.set(key, clone(next));
+      return next;
+    },
     async list<T>(prefix: string, options: ListOptions = {}) {
       let keys = [...data.keys()].filter((key) => key.startsWith(prefix)).sort();
       if (options.before !== undefined) keys = keys.filter((key) => key < options.before!);

@@ -10,6 +10,13 @@ export interface StateStore {
   /** Sets `key` only if absent; true when it was set (de-duplication, fire-once timers). */
   putIfAbsent(key: string, value: unknown): Promise<boolean>;
   del(key: string): Promise<void>;
+  /**
+   * Atomic read-modify-write, across processes and nodes: `fn` gets the current value and
+   * returns the new one (`undefined` deletes); resolves to the value written. `fn` may run
+   * more than once (optimistic retries), so it must be pure; state it computes is safe to
+   * keep from its last call, the one whose result was written.
+   */
+  update<T>(key: string, fn: (current: T | undefined) => T | undefined): Promise<T | undefined>;
   /** Entries whose key starts with `prefix`, in key order (reversed on request), at most `limit`. */
   list<T>(prefix: string, options?: ListOptions): Promise<Array<[key: string, value: T]>>;
   close(): Promise<void>;

@@ -68,6 +68,24 @@ describe('loadConfig', () => {
     });
   });
 
+  it('checks Redis durability in cluster mode unless told otherwise', () => {
+    expect(loadConfig({}).cluster).toEqual({ redisDurability: 'check', redisKeyPrefix: 'bl:' });
+    const file = fileWith({ cluster: { redisDurability: 'unsafe', redisKeyPrefix: 'x:' } });
+    expect(loadConfig({ BACKLINE_CONFIG: file }).cluster).toEqual({
+      redisDurability: 'unsafe',
+      redisKeyPrefix: 'x:',
+    });
+    const config = loadConfig({
+      BACKLINE_CONFIG: file,
+      BACKLINE_REDIS_DURABILITY: 'assume-always',
+      BACKLINE_REDIS_KEY_PREFIX: 'shop:',
+    });
+    expect(config.cluster).toEqual({ redisDurability: 'assume-always', redisKeyPrefix: 'shop:' });
+    expect(() => loadConfig({ BACKLINE_REDIS_DURABILITY: 'always' })).toThrow(
+      /^\s*BACKLINE_REDIS_DURABILITY: /m,
+    );
+  });
+
   it('names the file and the path of a bad setting', () => {
     const file = fileWith({
       storage: { flushIntervalMs: 'soon' },

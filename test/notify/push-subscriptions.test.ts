@@ -12,6 +12,7 @@ import {
 import { openLmdbStateStore } from '../../src/state/lmdb-state-store.js';
 import { createMemoryStateStore } from '../../src/state/memory-state-store.js';
 import type { StateStore } from '../../src/state/state-store.js';
+import { sharedRedisState } from '../helpers/shared-redis-state.js';
 
 /** What `JSON.stringify(pushSubscription)` gives in a browser. */
 function browserSubscription(
@@ -133,4 +134,16 @@ describe.each(stores)('push subscriptions (%s state)', (_name, open) => {
     const left = (await store.list('p', 'u')).map((s) => s.endpoint).sort();
     expect(left).toEqual([one!.endpoint, three!.endpoint].sort());
   });
+});
+
+it('leaves an endpoint with one user when two users subscribe it on two nodes at once', async () => {
+  const shared = await sharedRedisState();
+  const [a, b] = shared.nodes.map((state) => createPushSubscriptions(state));
+  const endpoints = Array.from({ length: 20 }, () => parsePushSubscription(browserSubscription()));
+  await Promise.all(
+    endpoints.flatMap((endpoint) => [a!.add('p', 'alice', endpoint), b!.add('p', 'bob', endpoint)]),
+  );
+  const held = [...(await a!.list('p', 'alice')), ...(await b!.list('p', 'bob'))];
+  expect(held.map((s) => s.endpoint).sort()).toEqual(endpoints.map((e) => e.endpoint).sort());
+  await shared.stop();
 });

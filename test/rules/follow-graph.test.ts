@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createFollowGraph } from '../../src/rules/follow-graph.js';
+import { sharedRedisState } from '../helpers/shared-redis-state.js';
 import { runKeyed } from '../../src/rules/keyed-tasks.js';
 import type { AudienceOf } from '../../src/rules/rule-spec.js';
 import { event, rule, stateStores } from './rules-fixtures.js';
@@ -65,4 +66,23 @@ describe.each(stateStores)('follow graph (%s state)', (_name, open) => {
     expect(await followers(artists, 'a/b')).toEqual(users);
     expect(await followers(artists, 'a')).toEqual([]);
   });
+});
+
+it('keeps the later edge when two nodes handle a follow and an older unfollow at once', async () => {
+  const shared = await sharedRedisState();
+  const [a, b] = shared.nodes.map((state) => createFollowGraph(state));
+  const users = Array.from({ length: 30 }, (_, i) => `u${i}`);
+  const run = (graph: typeof a, event: ReturnType<typeof follow>) =>
+    Promise.all(graph!.tasks('dev', [artists], [event]).map((task) => task.run()));
+  // Each node takes either side for half the users, whichever connection Redis serves first.
+  await Promise.all(
+    users.flatMap((user, i) => {
+      const [followNode, unfollowNode] = i % 2 ? [a, b] : [b, a];
+      return [run(followNode, follow(user, 20)), run(unfollowNode, unfollow(user, 10))];
+    }),
+  );
+  const following: string[] = [];
+  for await (const user of a!.followers('dev', artists, '7')) following.push(user);
+  expect(following.sort()).toEqual([...users].sort());
+  await shared.stop();
 });

@@ -43,10 +43,13 @@ export function createSendRecords(state: StateStore, now = Date.now) {
     },
     /** A provider event proves it took the message: a `sending` record becomes `sent`. */
     async confirm(project: string, id: string, evidence: string): Promise<boolean> {
-      const record = await get(project, id);
-      if (record?.status !== 'sending') return false;
-      await state.put(keyOf(project, id), { status: 'sent', ts: now(), detail: evidence });
-      return true;
+      let confirmed = false;
+      // Atomic: the same provider event delivered to two nodes confirms once.
+      await state.update<SendRecord>(keyOf(project, id), (record) => {
+        confirmed = record?.status === 'sending';
+        return confirmed ? { status: 'sent', ts: now(), detail: evidence } : record;
+      });
+      return confirmed;
     },
     /** Drops records of notifications made before `beforeMs` (router ids sort by time). */
     async prune(project: string, beforeMs: number): Promise<number> {

@@ -44,10 +44,13 @@ export function createSuppressions(state: StateStore, now = Date.now) {
       fields: Omit<Suppression, 'ts' | 'email'> & { email?: string | undefined },
     ): Promise<boolean> {
       const email = aboutAddress(fields.reason) ? fields.email?.toLowerCase() : undefined;
-      const existing = await get(project, userId);
-      if (existing && (existing.email === undefined || existing.email === email)) return false;
-      await state.put(keyOf(project, userId), { ...fields, email, ts: now() });
-      return true;
+      let recorded = false;
+      // Atomic: a bounce recorded at the same time on another node must not replace a spam report.
+      await state.update<Suppression>(keyOf(project, userId), (existing) => {
+        recorded = !existing || (existing.email !== undefined && existing.email !== email);
+        return recorded ? { ...fields, email, ts: now() } : existing;
+      });
+      return recorded;
     },
     /** The suppression that stops email to `email` for this user, if any. */
     async blocks(project: string, userId: string, email: string): Promise<Suppression | undefined> {

@@ -30,6 +30,15 @@ export function crossing(
   return { armed: value > bound + hysteresis, fired: false };
 }
 
+/** The watch after a window starting at `start`, and whether it fires; an older window changes nothing. */
+function advance(current: Watch | undefined, start: number, value: number, bounds: Bounds) {
+  const watch = current ?? { armed: true, start: 0 };
+  if (start < watch.start) return { next: current, fired: false };
+  const step = crossing(watch.armed, value, bounds);
+  const changed = step.armed !== watch.armed || start !== watch.start;
+  return { next: changed ? { armed: step.armed, start } : current, fired: step.fired };
+}
+
 /** `votes`, or `load.p95` for one level of a quantiles aggregate; numbers only. */
 export function watchedValue(values: Record<string, unknown>, name: string): number | undefined {
   let value = values[name];
@@ -72,12 +81,14 @@ export function createThresholdTrigger(deps: { state: StateStore; fire: Fire }) 
           return {
             key: stateKey,
             async run() {
-              const watch = (await state.get<Watch>(stateKey)) ?? { armed: true, start: 0 };
-              if (window.start < watch.start) return;
-              const step = crossing(watch.armed, value, trigger);
-              if (step.armed !== watch.armed || window.start !== watch.start)
-                await state.put(stateKey, { armed: step.armed, start: window.start });
-              if (!step.fired) return;
+              let fired = false;
+              // Atomic: a window handled on two nodes at once fires its crossing once.
+              await state.update<Watch>(stateKey, (current) => {
+                const step = advance(current, window.start, value, trigger);
+                fired = step.fired;
+                return step.next;
+              });
+              if (!fired) return;
               await fire({
                 project,
                 rule,

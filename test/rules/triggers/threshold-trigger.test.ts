@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { crossing, watchedValue } from '../../../src/rules/triggers/threshold-trigger.js';
 import { openLmdbStateStore } from '../../../src/state/lmdb-state-store.js';
+import { sharedRedisState } from '../../helpers/shared-redis-state.js';
 import { openRules, rule, stateStores, tempDir, windowOf } from '../rules-fixtures.js';
 
 const hot = (trigger: Record<string, unknown> = {}) =>
@@ -119,4 +120,20 @@ it('does not fire again after a restart replays the window (LMDB state)', async 
   await second.service.idle();
   expect(second.intents).toEqual([]);
   await state.close();
+});
+
+it('fires a crossing once when two nodes handle the same windows (shared Redis state)', async () => {
+  const shared = await sharedRedisState();
+  const nodes = shared.nodes.map((state) => openRules(state, { dev: [hot()] }));
+  const keys = Array.from({ length: 20 }, (_, i) => `show-${i}`);
+  for (const { service } of nodes)
+    service.windowSink.write(
+      'dev',
+      keys.flatMap((key) => emissions([1001], key)),
+    );
+  await Promise.all(nodes.map(({ service }) => service.idle()));
+  const titles = nodes.flatMap(({ intents }) => intents.map((i) => i.title));
+  expect(titles.sort()).toEqual(keys.map((key) => `${key} at 1001 (bound 1000)`).sort());
+  for (const { service } of nodes) await service.stop();
+  await shared.stop();
 });
