@@ -1,0 +1,18 @@
+/**
+ * Messages between the nodes of a deployment: window results for dashboards, in-app
+ * notifications and marks for user sockets, definition changes. Fire and forget, like Redis
+ * pub/sub: a node that is down misses what was published meanwhile, so nothing that must
+ * not be lost travels only on the bus (events go through the event log, state through the
+ * StateStore). Single-node mode uses the in-process bus, which delivers synchronously.
+ *
+ * @example
+ * const off = bus.subscribe('windows', (message) => hub.publish(message as WindowsMessage));
+ * bus.publish('windows', { project: 'dev', results });
+ */
+export interface Bus {
+  /** Delivers `message` to every subscriber of `channel` on every node, this one included. */
+  publish(channel: string, message: unknown): void;
+  /** Calls `handler` with each message published on `channel` from now on; returns `off`. */
+  subscribe(channel: string, handler: (message: unknown) => void): () => void;
+  close(): Promise<void>;
+}
