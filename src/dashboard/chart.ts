@@ -14,23 +14,48 @@ const palette = [
   '#868e96',
 ];
 
+export interface ChartOptions {
+  /** Axis titles with units, drawn as text beside the plot. */
+  xTitle: string;
+  yTitle: string;
+  /** Plot height in CSS pixels. */
+  height: number;
+}
+
 /**
- * A uPlot time chart in `element`. uPlot cannot change its series in place, so a new set of
- * series names makes a new plot; new points on the same series only replace the data.
- * `data-series` and `data-points` on the element say what is drawn.
+ * A uPlot time chart in `element`, with axis titles, a legend of each series' latest value
+ * (the hovered one under the cursor), and open windows hatched as provisional. uPlot cannot
+ * change its series in place, so a new set of series names makes a new plot; new points on the
+ * same series only replace the data. `data-series`, `data-points`, `data-x-min` and
+ * `data-x-max` (epoch ms, the drawn x axis) on the element say what is drawn.
  *
  * @example
- * const chart = createChart(document.getElementById('chart')!);
+ * const chart = createChart(document.getElementById('chart')!, { xTitle: 'window start', yTitle: 'votes', height: 300 });
  * chart.update(chartSeries(book.list(), 'votes', 8));
  */
-export function createChart(element: HTMLElement) {
+export function createChart(element: HTMLElement, options: ChartOptions) {
+  const yTitle = axisTitle('y', options.yTitle);
+  const xTitle = axisTitle('x', options.xTitle);
+  const body = document.createElement('div');
+  body.className = 'plot';
+  element.replaceChildren(yTitle, body);
   let plot: uPlot | undefined;
   let drawn = '';
-  const size = () => ({ width: Math.max(320, element.clientWidth - 16), height: 300 });
-  window.addEventListener('resize', () => plot?.setSize(size()));
+  let current: ChartData = { names: [], xs: [], ys: [] };
+  const size = () => ({ width: Math.max(300, body.clientWidth), height: options.height });
+  const resize = () => plot?.setSize(size());
+  window.addEventListener('resize', resize);
+
+  const onDraw = (u: uPlot) => {
+    element.dataset.xMin = String(Math.round((u.scales.x!.min ?? 0) * 1000));
+    element.dataset.xMax = String(Math.round((u.scales.x!.max ?? 0) * 1000));
+    drawProvisional(u, current.provisional ?? []);
+  };
 
   return {
-    update(data: ChartData): void {
+    update(data: ChartData, title = options.yTitle): void {
+      current = data;
+      yTitle.textContent = title;
       element.dataset.series = String(data.names.length);
       element.dataset.points = String(data.ys.flat().filter((y) => y !== null).length);
       const columns: uPlot.AlignedData = [data.xs, ...data.ys];
@@ -38,29 +63,82 @@ export function createChart(element: HTMLElement) {
       if (plot && names === drawn) return plot.setData(columns);
       plot?.destroy();
       drawn = names;
-      plot = new uPlot(options(data.names, size()), columns, element);
+      plot = new uPlot(
+        plotOptions(data.names, size(), () => current, onDraw),
+        columns,
+        body,
+      );
+      // Between the axis and the legend, where a reader looks for it.
+      plot.root.querySelector('.u-wrap')?.after(xTitle);
     },
+    /** After the chart was hidden: uPlot measures its width only when told. */
+    resize,
   };
 }
 
-function options(names: string[], size: { width: number; height: number }): uPlot.Options {
+function axisTitle(axis: 'x' | 'y', text: string): HTMLElement {
+  const title = document.createElement('div');
+  title.className = `axis-title ${axis}`;
+  title.textContent = text;
+  return title;
+}
+
+function plotOptions(
+  names: string[],
+  size: { width: number; height: number },
+  data: () => ChartData,
+  onDraw: (u: uPlot) => void,
+): uPlot.Options {
   return {
     ...size,
-    legend: { show: true },
+    legend: { show: true, live: true },
     cursor: { drag: { x: false, y: false } },
     scales: {
-      // One window alone would otherwise be spread over years of axis.
-      x: { time: true, range: (_u, min, max) => (min === max ? [min - 10, max + 10] : [min, max]) },
+      x: { time: true, range: (_u, min, max) => data().xRange ?? [min, max] },
       y: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] },
     },
     series: [
-      {},
+      { label: 'time', value: (u, v, _s, idx) => clock(idx === null ? lastOf(u.data[0]) : v) },
       ...names.map((label, i) => ({
         label,
         stroke: palette[i % palette.length]!,
         width: 2,
         points: { show: true, size: 6 },
+        // Off the plot, the legend shows each series' latest value instead of nothing.
+        value: (u: uPlot, v: number | null, s: number, idx: number | null) =>
+          number(idx === null ? lastOf(u.data[s]!) : v),
       })),
     ],
+    hooks: { draw: [onDraw] },
   };
 }
+
+/** Hatched boxes over the open windows, in uPlot's overlay so they follow its scale. */
+function drawProvisional(u: uPlot, spans: ReadonlyArray<[number, number]>): void {
+  for (const old of u.over.querySelectorAll('.provisional')) old.remove();
+  const width = u.over.clientWidth;
+  for (const [start, end] of spans) {
+    const left = Math.max(0, u.valToPos(start, 'x'));
+    const right = Math.min(width, u.valToPos(end, 'x'));
+    if (right <= left) continue;
+    const box = document.createElement('div');
+    box.className = 'provisional';
+    box.dataset.start = String(Math.round(start * 1000));
+    box.style.left = `${left}px`;
+    box.style.width = `${right - left}px`;
+    box.title = 'open window: its values are provisional until it is final';
+    box.textContent = 'provisional';
+    u.over.append(box);
+  }
+}
+
+function lastOf(column: ArrayLike<number | null | undefined>): number | null {
+  for (let i = column.length - 1; i >= 0; i--) if (column[i] != null) return column[i]!;
+  return null;
+}
+
+const number = (v: number | null) => (v === null ? '–' : String(Math.round(v * 100) / 100));
+const clock = (seconds: number | null) =>
+  seconds === null
+    ? '–'
+    : new Date(seconds * 1000).toLocaleTimeString(undefined, { hour12: false });

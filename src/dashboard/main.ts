@@ -1,42 +1,47 @@
 /**
- * The dashboard page: pick a stream of the key's project and watch its windows live, as a
- * chart (one series per key, the largest few) and a table; beside them, one user's in-app
+ * The dashboard page. Its first view, the overview, shows the key's project at a glance from
+ * `GET /v1/overview`, polled every second; the stream view picks a stream of the project and
+ * watches its windows live, as a chart and a table; beside both, one user's in-app
  * notifications. It is the client library's first user: everything live comes through
- * `subscribe` and `inbox`.
+ * `subscribe` and `inbox`. `?key=` opens the overview, `?key=&stream=` that stream's view.
  */
 import 'uplot/dist/uPlot.min.css';
 import './style.css';
-import { createClient, type Client, type Subscription } from '../client/index.js';
-import { createChart } from './chart.js';
+import { createClient, type Client } from '../client/index.js';
 import { createNotificationPanel } from './notification-panel.js';
-import { chartFields, chartSeries } from './series.js';
-import { fetchServerCounts } from './server-counts.js';
-import { describeStream, fetchStreams } from './streams.js';
-import { createWindowBook } from './window-book.js';
-import { renderWindowTable } from './window-table.js';
+import { fetchOverview } from './overview-api.js';
+import { createOverviewView } from './overview-view.js';
+import { createStreamView } from './stream-view.js';
+import { describeStream, fetchStreams, type StreamInfo } from './streams.js';
 
-const topSeries = 8; // lines on the chart
-const tableRows = 60;
+const overviewEveryMs = 1000;
 const countsEveryMs = 2000;
 const defaultUser = 'demo-fan'; // the demo's user (src/demo/demo-fan.ts)
+type View = 'overview' | 'stream';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const ui = {
   form: $<HTMLFormElement>('controls'),
   key: $<HTMLInputElement>('key'),
   stream: $<HTMLSelectElement>('stream'),
-  field: $<HTMLSelectElement>('field'),
+  tabs: [...document.querySelectorAll<HTMLButtonElement>('.tabs button')],
+  overview: $('overview'),
+  streamView: $('stream-view'),
   status: $('status'),
   message: $('message'),
+  user: $<HTMLInputElement>('user'),
+};
+const overview = createOverviewView(ui.overview);
+const streamView = createStreamView({
+  field: $<HTMLSelectElement>('field'),
+  chart: $('chart'),
+  bars: $('bars'),
+  table: $<HTMLTableElement>('windows').tBodies[0]!,
   windowCount: $('window-count'),
   lateWithin: $('late-within'),
   tooLate: $('late-dropped'),
   liveDropped: $('live-dropped'),
-  table: $<HTMLTableElement>('windows').tBodies[0]!,
-  user: $<HTMLInputElement>('user'),
-};
-const book = createWindowBook(240);
-const chart = createChart($('chart'));
+});
 const panel = createNotificationPanel({
   list: $<HTMLOListElement>('inbox'),
   unread: $('unread-count'),
@@ -44,8 +49,10 @@ const panel = createNotificationPanel({
   message: $('inbox-message'),
 });
 let client: Client | undefined;
-let subscription: Subscription | undefined;
-let pending = false;
+let streams: StreamInfo[] = [];
+let view: View = 'overview';
+let polling = false;
+let overviewAnswered = false; // the overview's last poll was answered
 
 function say(text: string): void {
   ui.message.textContent = text;
@@ -54,32 +61,31 @@ function say(text: string): void {
 
 function remember(): void {
   const params = new URLSearchParams({ key: ui.key.value.trim() });
-  if (ui.stream.value) params.set('stream', ui.stream.value);
+  if (view === 'stream' && ui.stream.value) params.set('stream', ui.stream.value);
   if (ui.user.value.trim() !== defaultUser) params.set('user', ui.user.value.trim());
   history.replaceState(null, '', `?${params}`);
 }
 
 /** Loads the key's streams and opens a client for it. */
 async function useKey(wanted = ui.stream.value): Promise<void> {
-  subscription = undefined;
   panel.close();
+  streamView.stop();
   client?.close();
   client = undefined;
-  book.clear();
-  render();
+  streams = [];
+  overview.clear();
   const key = ui.key.value.trim();
   if (!key) return say('Enter a project key with the read scope.');
   try {
-    const streams = await fetchStreams(key);
+    streams = await fetchStreams(key);
     ui.stream.replaceChildren(
       ...streams.map((s) => new Option(describeStream(s), s.name, false, s.name === wanted)),
     );
     // Nothing to keep in localStorage: the panel loads each user's newest page itself.
     client = createClient({ key, storage: null, onError: (e) => say(`${e.code}: ${e.msg}`) });
     void openPanel();
-    if (streams.length === 0) return say('This project has no metric streams yet.');
-    say('');
-    watch();
+    say(streams.length === 0 ? 'This project has no metric streams yet.' : '');
+    show(view);
   } catch (err) {
     ui.stream.replaceChildren();
     say(`The key was refused (${(err as Error).message}).`);
@@ -91,59 +97,44 @@ function openPanel(): Promise<void> {
   return client ? panel.open(client, ui.key.value.trim(), ui.user.value.trim()) : Promise.resolve();
 }
 
-function watch(): void {
-  subscription?.unsubscribe();
-  book.clear();
+/** Shows one view; only the shown one polls or subscribes. */
+function show(next: View): void {
+  view = next;
+  for (const tab of ui.tabs) tab.setAttribute('aria-selected', String(tab.dataset.view === view));
+  ui.overview.hidden = view !== 'overview';
+  ui.streamView.hidden = view !== 'stream';
+  document.body.dataset.view = view;
+  if (view === 'stream') {
+    const info = streams.find((s) => s.name === ui.stream.value);
+    if (streamView.watching !== info?.name || !info) streamView.watch(client, info);
+    streamView.resize();
+  } else {
+    streamView.stop();
+    overview.resize();
+    void refreshOverview();
+  }
   remember();
-  subscription = client?.subscribe(
-    ui.stream.value,
-    undefined,
-    (window) => {
-      book.upsert(window);
-      changed();
-    },
-    { last: 60 },
-  );
-  render();
-  void refreshCounts();
 }
 
-/** Renders at most once a frame, however many windows arrive. */
-function changed(): void {
-  if (pending) return;
-  pending = true;
-  requestAnimationFrame(render);
-}
-
-function render(): void {
-  pending = false;
-  const windows = book.list();
-  const fields = chartFields(windows);
-  const chosen = fields.some((f) => f.id === ui.field.value) ? ui.field.value : fields[0]?.id;
-  if (ui.field.options.length !== fields.length) {
-    ui.field.replaceChildren(
-      ...fields.map((f) => new Option(f.label, f.id, false, f.id === chosen)),
-    );
-  }
-  chart.update(chartSeries(windows, chosen ?? '', topSeries));
-  renderWindowTable(ui.table, windows.slice(-tableRows).reverse());
-  ui.windowCount.textContent = String(windows.length);
-}
-
-async function refreshCounts(): Promise<void> {
-  if (!ui.stream.value) return;
+async function refreshOverview(): Promise<void> {
+  const key = ui.key.value.trim();
+  if (view !== 'overview' || !client || polling) return;
+  polling = true;
   try {
-    const counts = await fetchServerCounts(ui.stream.value);
-    ui.lateWithin.textContent = String(counts.lateWithin);
-    ui.tooLate.textContent = String(counts.tooLate);
-    ui.liveDropped.textContent = String(counts.liveDropped);
+    const numbers = await fetchOverview(key);
+    if (view === 'overview' && key === ui.key.value.trim()) overview.show(numbers);
+    overviewAnswered = true;
   } catch {
-    // The next poll tries again; the status pill shows whether the server is there.
+    // The next poll tries again; a refused key was already reported by the stream list.
+    overviewAnswered = false;
+  } finally {
+    polling = false;
   }
 }
 
+/** The overview is live while its polls are answered, a stream while its socket is open. */
 function showStatus(): void {
-  const live = client?.stats().liveConnected ?? false;
+  const live = view === 'overview' ? overviewAnswered : (client?.stats().liveConnected ?? false);
   ui.status.dataset.state = live ? 'live' : client ? 'error' : 'idle';
   ui.status.textContent = live ? 'live' : client ? 'reconnecting…' : 'not connected';
 }
@@ -153,15 +144,17 @@ ui.form.addEventListener('submit', (event) => {
   void useKey();
 });
 ui.key.addEventListener('change', () => void useKey());
-ui.stream.addEventListener('change', watch);
+ui.stream.addEventListener('change', () => show('stream'));
+for (const tab of ui.tabs) tab.addEventListener('click', () => show(tab.dataset.view as View));
 ui.user.addEventListener('change', () => void openPanel());
 // Enter in the user field commits it (`change`); the form itself has nothing to submit.
 $('inbox-controls').addEventListener('submit', (event) => event.preventDefault());
-ui.field.addEventListener('change', render);
-setInterval(() => void refreshCounts(), countsEveryMs);
+setInterval(() => void refreshOverview(), overviewEveryMs);
+setInterval(() => view === 'stream' && void streamView.refreshCounts(), countsEveryMs);
 setInterval(showStatus, 500);
 
 const params = new URLSearchParams(location.search);
 ui.key.value = params.get('key') ?? '';
 ui.user.value = params.get('user') ?? defaultUser;
+view = params.has('stream') ? 'stream' : 'overview';
 void useKey(params.get('stream') ?? undefined);

@@ -1,7 +1,15 @@
+/** An aggregate of a stream: what its values count, for axis titles. */
+export interface AggregateInfo {
+  name: string;
+  fn: string;
+  field?: string;
+}
+
 /** What the dashboard reads of a stream spec from `GET /v1/streams`. */
 export interface StreamInfo {
   name: string;
   groupBy: string[];
+  aggregates: AggregateInfo[];
   window: { kind: string; sizeMs?: number; slideMs?: number; gapMs?: number };
   emit: { mode: string };
 }

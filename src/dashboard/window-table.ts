@@ -1,6 +1,9 @@
 import type { LiveWindow } from '../client/index.js';
 
-/** Renders windows as rows of `start | key | values | final | rev`, newest first. */
+/**
+ * Renders windows as rows of `start | key | values | final | rev`, newest first; an open
+ * window's values are provisional (an early emission), which its row says and shows.
+ */
 export function renderWindowTable(
   body: HTMLTableSectionElement,
   windows: readonly LiveWindow[],
@@ -15,7 +18,9 @@ export function renderWindowTable(
     cell(row, start.toLocaleTimeString(undefined, { hour12: false })).title = start.toISOString();
     cell(row, window.key === '' ? '(all)' : window.key);
     cell(row, formatValues(window.values), 'values');
-    cell(row, window.final ? 'final' : 'open', 'final');
+    cell(row, window.final ? 'final' : 'provisional', 'final').title = window.final
+      ? 'closed: these values are final (a late event may still re-emit it)'
+      : 'open: these values are provisional until the window closes';
     cell(row, String(window.rev));
     return row;
   });

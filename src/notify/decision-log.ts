@@ -30,6 +30,13 @@ export interface DecisionRow {
 
 export const decisionsTable = 'notification_decisions';
 
+/** How many decisions of one channel had one outcome (`''` channel: before one was picked). */
+export interface ChannelCount {
+  channel: string;
+  outcome: Outcome;
+  count: number;
+}
+
 export interface DecisionQuery {
   notification?: string;
   rule?: string;
@@ -71,6 +78,16 @@ export function createDecisionLog(
           ts: now(),
         },
       ]);
+    },
+    /** A project's decisions since `sinceMs` per channel and outcome (the dashboard's overview). */
+    async countByChannel(project: string, sinceMs: number): Promise<ChannelCount[]> {
+      const rows = await ch.query<{ channel: string; outcome: Outcome; count: string | number }>(
+        `SELECT channel, outcome, count() AS count FROM notification_decisions
+         WHERE project = {project:String} AND ts >= fromUnixTimestamp64Milli({since:Int64})
+         GROUP BY channel, outcome ORDER BY channel, outcome`,
+        { project, since: sinceMs },
+      );
+      return rows.map((row) => ({ ...row, count: Number(row.count) }));
     },
     /** Written decisions must be durable before an answer is trusted: used by tests and shutdown. */
     durable: () => writer.durable(),

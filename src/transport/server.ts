@@ -21,6 +21,7 @@ import type { StaticAssets } from '../static/dashboard-assets.js';
 import type { EventStore } from '../storage/event-store.js';
 import { registerHttpEvents } from './http-events.js';
 import { registerHttpOps, type ReadinessCheck } from './http-ops.js';
+import { registerHttpOverview } from './http-overview.js';
 import { registerHttpStatic } from './http-static.js';
 import { registerHttpStats } from './http-stats.js';
 import { registerHttpStreams } from './http-streams.js';
@@ -132,6 +133,12 @@ export function createServer(deps: ServerDeps, options: ServerOptions): Server {
   });
   registerHttpStats(app, { ...common, store: deps.store });
   registerHttpStreams(app, { ...common, catalog: deps.catalog });
+  registerHttpOverview(app, {
+    ...common,
+    ingest,
+    catalog: deps.catalog,
+    decisions: deps.decisions,
+  });
   registerHttpStatic(app, { assets: deps.assets, metrics, log });
   registerHttpOps(app, { metrics, log, readiness: deps.readiness });
 

@@ -1,6 +1,6 @@
-import { mkdirSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, poll, saveArtifact } from '../helpers/browser.js';
 import { removeDir, startServer, type ServerProcess } from '../helpers/server-process.js';
 import { connect, stats } from '../helpers/socket-client.js';
 
@@ -50,17 +50,9 @@ const config = {
     },
   ],
 };
-const chromiumArgs = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-];
-const artifacts = new URL('../artifacts/', import.meta.url);
-
 let browser: Browser;
 beforeAll(async () => {
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
@@ -85,9 +77,6 @@ function seriesPixels(page: Page): Promise<number> {
     return n;
   });
 }
-
-/** `expect.poll` with room for a loaded machine (its default gives up after 1 s). */
-const poll = <T>(read: () => Promise<T> | T, timeout = 15_000) => expect.poll(read, { timeout });
 
 /** How many window starts the table shows. */
 const distinctStarts = async (page: Page) =>
@@ -177,8 +166,7 @@ describe('dashboard in a real browser', () => {
     expect(await page.locator('#live-dropped').textContent()).toBe('0');
     ingest.close();
 
-    mkdirSync(artifacts, { recursive: true });
-    await page.screenshot({ path: new URL('dashboard.png', artifacts).pathname, fullPage: true });
+    await saveArtifact(page, 'dashboard.png');
     expect(errors).toEqual([]);
     await page.close();
   });
@@ -213,11 +201,7 @@ describe('dashboard in a real browser', () => {
     expect(await item.getAttribute('data-read')).toBe('false');
     await poll(() => page.textContent('#unread-count')).toBe('1');
     expect(await page.locator('#inbox-message').isHidden()).toBe(true);
-    mkdirSync(artifacts, { recursive: true });
-    await page.screenshot({
-      path: new URL('dashboard-notifications.png', artifacts).pathname,
-      fullPage: true,
-    });
+    await saveArtifact(page, 'dashboard-notifications.png');
 
     await page.click('#mark-all-read');
     await poll(() => page.textContent('#unread-count')).toBe('0');
@@ -242,8 +226,13 @@ describe('dashboard in a real browser', () => {
 });
 
 describe('dashboard in demo mode', () => {
-  // `BACKLINE_README_SCREENSHOT=1` also refreshes the README's picture, after more windows.
+  // `BACKLINE_README_SCREENSHOT=1` also refreshes the README's pictures, after more windows.
   const readme = process.env.BACKLINE_README_SCREENSHOT === '1';
+  const shoot = async (page: Page, artifact: string, picture: string) => {
+    await saveArtifact(page, artifact, false);
+    const inReadme = new URL(`../../src/dashboard/${picture}`, import.meta.url);
+    if (readme) await page.screenshot({ path: inReadme.pathname });
+  };
 
   it(
     'shows the example streams moving with the synthetic live-music traffic',
@@ -312,12 +301,28 @@ describe('dashboard in demo mode', () => {
         }
         expect(Number(await page.textContent('#unread-count'))).toBeGreaterThanOrEqual(2);
 
-        mkdirSync(artifacts, { recursive: true });
-        await page.screenshot({ path: new URL('dashboard-demo.png', artifacts).pathname });
+        await shoot(page, 'dashboard-demo.png', 'screenshot.png');
+
+        // The overview: the demo's traffic as this project's own rate and totals.
+        await page.click('#tab-overview');
+        await poll(async () => Number(await page.textContent('#ov-accepted'))).toBeGreaterThan(0);
+        await poll(() => page.textContent('#ov-rate')).toMatch(/^\d+\.\d$/);
         if (readme) {
-          const readmePicture = new URL('../../src/dashboard/screenshot.png', import.meta.url);
-          await page.screenshot({ path: readmePicture.pathname });
+          // Half a minute of readings draws the rate and latency lines.
+          await poll(
+            async () => Number(await page.getAttribute('#ov-rate-chart', 'data-points')),
+            60_000,
+          ).toBeGreaterThanOrEqual(30);
         }
+        await shoot(page, 'dashboard-demo-overview.png', 'overview.png');
+
+        // The demo's top songs: one field, a topK, shown as bars of the newest window.
+        await page.selectOption('#stream', 'top_songs');
+        await page.locator('#bars .bar-row').first().waitFor();
+        expect(await page.locator('#bars .bar-row .bar-label').first().textContent()).toMatch(
+          /^song-\d+$/,
+        );
+        await shoot(page, 'dashboard-demo-topk.png', 'topk.png');
       } finally {
         await page.close();
         expect(await server.stop()).toBe(0);
