@@ -1,11 +1,8 @@
 import type { TemplatedApp } from 'uWebSockets.js';
-import type { Authenticator } from '../auth/key-registry.js';
 import type { Ingest } from '../ingest/ingest-service.js';
 import type { ChannelCount, DecisionLog } from '../notify/decision-log.js';
-import type { Logger } from '../ops/logger.js';
-import type { Metrics } from '../ops/metrics.js';
 import type { StreamCatalog } from '../pipeline/stream-catalog.js';
-import { createRoutes } from './http-route.js';
+import { createRoutes, type RouteDeps } from './http-route.js';
 
 export const defaultOverviewOptions = {
   /** Rates and ack latencies cover the readings of at most this trailing span (ms). */
@@ -36,14 +33,7 @@ interface Reading {
  */
 export function registerHttpOverview(
   app: TemplatedApp,
-  deps: {
-    ingest: Ingest;
-    catalog: StreamCatalog;
-    decisions: DecisionLog;
-    auth: Authenticator;
-    metrics: Metrics;
-    log: Logger;
-  },
+  deps: RouteDeps & { ingest: Ingest; catalog: StreamCatalog; decisions: DecisionLog },
   options: Partial<typeof defaultOverviewOptions> = {},
 ): void {
   const opts = { ...defaultOverviewOptions, ...options };
