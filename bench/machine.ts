@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 export interface Machine {
@@ -11,6 +11,8 @@ export interface Machine {
   platform: string;
   /** Hard limit on open files (sockets count) per process; undefined off Linux. */
   openFilesLimit?: number;
+  /** 1-minute load average when the run started: other work sharing the cores (0 off Unix). */
+  loadAverage: number;
   gitCommit: string;
   /** Tracked files differed from the commit, so the figures may not belong to it alone. */
   gitDirty: boolean;
@@ -28,6 +30,7 @@ export function describeMachine(): Machine {
     node: process.version,
     platform: `${process.platform}-${process.arch}`,
     openFilesLimit: openFilesLimit(),
+    loadAverage: Math.round(loadavg()[0]! * 100) / 100,
     gitCommit: git(['rev-parse', '--short', 'HEAD']) ?? 'unknown',
     gitDirty: (git(['status', '--porcelain', '--untracked-files=no']) ?? '') !== '',
   };

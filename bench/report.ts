@@ -45,7 +45,8 @@ export function renderMarkdown(report: BenchReport): string {
     '',
     `\`${report.command}\` at ${m.gitCommit}${m.gitDirty ? ' (uncommitted changes)' : ''}`,
     `${m.cpuModel}, ${m.cores} cores, ${memory}, Node ${m.node}, ${m.platform}` +
-      (m.openFilesLimit ? `, ${m.openFilesLimit} open files per process` : ''),
+      (m.openFilesLimit ? `, ${m.openFilesLimit} open files per process` : '') +
+      `; load average ${m.loadAverage} at the start`,
     `${o.warmupSeconds} s warm-up + ${o.measureSeconds} s measured per load; closed loop: ` +
       `${o.connections} connections, ${o.eventsPerFrame} events/frame, ${o.inflight} frames in flight; ` +
       `fleet: ${o.sockets} sockets over ${o.workers} worker processes, ${o.rate} frames/s × ` +
