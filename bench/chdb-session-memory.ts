@@ -30,11 +30,7 @@ async function runSessionMemory(options: BenchOptions): Promise<ScenarioResult> 
   } catch (err) {
     return failedResult(name, err, commands);
   }
-  const steps = runs[0]!.map((first, i) => ({
-    step: first.step,
-    rssBytes: median(runs.map((r) => r[i]!.rssBytes)),
-    heapUsedBytes: median(runs.map((r) => r[i]!.heapUsedBytes)),
-  }));
+  const steps = medianSteps(runs);
   const rssOf = (step: string) => steps.find((s) => s.step === step)!.rssBytes;
   const before = rssOf('before chdb');
   const figures = {
@@ -63,4 +59,13 @@ async function runSessionMemory(options: BenchOptions): Promise<ScenarioResult> 
         'JS heap barely moves: the cost is the ClickHouse engine’s native code and memory.',
     ],
   };
+}
+
+/** Each step's median over the processes; every process reports the same steps in order. */
+function medianSteps(runs: MemoryStep[][]): MemoryStep[] {
+  return runs[0]!.map((first, i) => ({
+    step: first.step,
+    rssBytes: median(runs.map((r) => r[i]!.rssBytes)),
+    heapUsedBytes: median(runs.map((r) => r[i]!.heapUsedBytes)),
+  }));
 }
