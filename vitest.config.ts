@@ -6,7 +6,8 @@ export default defineConfig({
     // Fails the run at once, naming the Debian packages, when a system tool is missing.
     globalSetup: ['test/helpers/required-tools.ts'],
     pool: 'forks',
-    // Two cores: each worker may hold an embedded ClickHouse (≈260 MB) or a server process.
+    // Two cores: each worker may hold an embedded ClickHouse (≈200 MB: bench chdb-session-memory)
+    // or a server process.
     maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 60_000,

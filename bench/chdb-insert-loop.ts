@@ -2,7 +2,8 @@
  * The storage ceiling's measuring process: inserts batches of `EventRow`s straight into an
  * embedded ClickHouse on a temp folder, through the same `ClickHouse.insert` backline uses,
  * and prints one JSON line of figures. A separate process, so the runner never loads chdb
- * (≈260 MB, LIMITS.md) and a hung insert can be killed.
+ * (about 200 MB of RSS before any data: the chdb-session-memory scenario) and a hung insert
+ * can be killed.
  *
  * Run: `node --import tsx bench/chdb-insert-loop.ts <batches> <seconds> <rowsPerBatch>`
  */

@@ -23,7 +23,7 @@ export interface ClientOptions {
 
 /** Opens a protocol v1 ingest socket; rejects with `HTTP_<status>` or the socket error. */
 export function openWsClient(options: ClientOptions): Promise<IngestClient> {
-  // Deflate would cost client CPU on a machine the server shares (LIMITS.md).
+  // Offer no deflate: backline compresses nothing (uWS's default), so no peer may either.
   const ws = new WebSocket(options.url, {
     perMessageDeflate: false,
     handshakeTimeout: options.connectTimeoutMs,

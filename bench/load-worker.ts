@@ -1,8 +1,9 @@
 /**
  * A load generator process, forked by `load-fleet.ts` with `--import tsx`. It holds its share
- * of the fleet's sockets (a process may hold 20,000 open files, LIMITS.md) and obeys the
- * runner's commands of `fleet-protocol.ts`. It exits when told, when the runner goes away,
- * or when its lifetime runs out, whichever comes first.
+ * of the fleet's sockets (no process may hold more than its open-files limit, which every
+ * result records as `machine.openFilesLimit`) and obeys the runner's commands of
+ * `fleet-protocol.ts`. It exits when told, when the runner goes away, or when its lifetime
+ * runs out, whichever comes first.
  */
 import type { FleetCommand, WorkerReport } from './fleet-protocol.js';
 import type { IngestClient } from './ingest-client.js';

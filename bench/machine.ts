@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { cpus, totalmem } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 export interface Machine {
@@ -8,6 +9,10 @@ export interface Machine {
   totalMemoryBytes: number;
   node: string;
   platform: string;
+  /** Hard limit on open files (sockets count) per process; undefined off Linux. */
+  openFilesLimit?: number;
+  /** 1-minute load average when the run started: other work sharing the cores (0 off Unix). */
+  loadAverage: number;
   gitCommit: string;
   /** Tracked files differed from the commit, so the figures may not belong to it alone. */
   gitDirty: boolean;
@@ -24,9 +29,21 @@ export function describeMachine(): Machine {
     totalMemoryBytes: totalmem(),
     node: process.version,
     platform: `${process.platform}-${process.arch}`,
+    openFilesLimit: openFilesLimit(),
+    loadAverage: Math.round(loadavg()[0]! * 100) / 100,
     gitCommit: git(['rev-parse', '--short', 'HEAD']) ?? 'unknown',
     gitDirty: (git(['status', '--porcelain', '--untracked-files=no']) ?? '') !== '',
   };
+}
+
+/** `ulimit -Hn` as the kernel holds it for this process (`/proc/self/limits`, Linux). */
+function openFilesLimit(): number | undefined {
+  try {
+    const line = /^Max open files\s+\S+\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return line ? Number(line[1]) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function git(args: string[]): string | undefined {

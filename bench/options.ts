@@ -57,7 +57,8 @@ const quickOptions: Partial<BenchOptions> = {
   windowKeys: 10_000,
 };
 
-// A process may hold 20,000 open files (LIMITS.md); the server needs some besides sockets.
+// The development machine's hard limit is 20,000 open files per process (every result's
+// machine line shows `openFilesLimit`); the server needs some besides sockets.
 const maxSockets = 19_000;
 
 const numericFlags = {

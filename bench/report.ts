@@ -44,7 +44,9 @@ export function renderMarkdown(report: BenchReport): string {
     `## backline bench, ${report.startedAt.toISOString()}`,
     '',
     `\`${report.command}\` at ${m.gitCommit}${m.gitDirty ? ' (uncommitted changes)' : ''}`,
-    `${m.cpuModel}, ${m.cores} cores, ${memory}, Node ${m.node}, ${m.platform}`,
+    `${m.cpuModel}, ${m.cores} cores, ${memory}, Node ${m.node}, ${m.platform}` +
+      (m.openFilesLimit ? `, ${m.openFilesLimit} open files per process` : '') +
+      `; load average ${m.loadAverage} at the start`,
     `${o.warmupSeconds} s warm-up + ${o.measureSeconds} s measured per load; closed loop: ` +
       `${o.connections} connections, ${o.eventsPerFrame} events/frame, ${o.inflight} frames in flight; ` +
       `fleet: ${o.sockets} sockets over ${o.workers} worker processes, ${o.rate} frames/s × ` +

@@ -3,6 +3,9 @@
  * runs every scenario in turn against fresh servers, prints a Markdown summary and keeps
  * JSON + Markdown under bench/results. Exits 1 if a scenario failed or measured nothing.
  */
+import { chdbQueryBlocking } from './chdb-query-blocking.js';
+import { chdbSessionMemory } from './chdb-session-memory.js';
+import { codec } from './codec.js';
 import { connectionCapacity } from './connection-capacity.js';
 import { dashboardFanout } from './dashboard-fanout.js';
 import { endToEnd } from './end-to-end.js';
@@ -21,8 +24,8 @@ import type { Scenario, ScenarioResult } from './scenario.js';
 
 /**
  * In run order; each scenario starts and stops its own servers. Numbered as in the issue
- * "Load benchmark suite"; the last three come from the stream-processing and notifications
- * issues.
+ * "Load benchmark suite"; the next three come from the stream-processing and notifications
+ * issues; the last three measure choices that the code's comments and the README rest on.
  */
 const scenarios: Scenario[] = [
   ingestWs, // 0: closed-loop ingest over the socket, the baseline the others refer to
@@ -30,12 +33,15 @@ const scenarios: Scenario[] = [
   connectionCapacity, // 2
   ingestUnderLoad, // 3
   dashboardFanout, // 4: one window update to `sockets` dashboards
-  endToEnd, // 5: an event's ack to the dashboard update that includes it
+  endToEnd, // 5: an event's send to the first dashboard update that includes it
   peerComparison, // 6
   storageCeiling, // 7: compares with ingest-ws's figure from this run
   pipelineThroughput, // streams and group keys against no streams; memory per open window
   notificationRules, // 100 rules against none; in-app delivery latency
   notificationChannels, // web push and email sends/s against their loopback doubles
+  codec, // decoding msgpackr records against plain maps and JSON, why clients send records
+  chdbSessionMemory, // RSS of an embedded ClickHouse before any data
+  chdbQueryBlocking, // event-loop stall of chdb's sync query() against queryAsync()
 ];
 
 // Server start, connects, drain and shutdown on top of each load's measured time; past this

@@ -41,7 +41,7 @@ const maxPauseMs = 1000;
 
 /** Opens one ingest socket; rejects with the HTTP status or socket error when it cannot. */
 export function openConnection(options: ConnectionOptions, listener: ConnectionListener) {
-  // Deflate would cost client CPU on a machine the server shares (LIMITS.md).
+  // Offer no deflate: backline compresses nothing (uWS's default), so no peer may either.
   const ws = new WebSocket(options.url, {
     perMessageDeflate: false,
     handshakeTimeout: options.connectTimeoutMs,

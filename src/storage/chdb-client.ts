@@ -4,7 +4,8 @@ import { assertIdentifier, type ClickHouse } from './clickhouse.js';
 
 /**
  * Embedded ClickHouse: a chdb `Session` on a folder. Only the async calls are used, since
- * the synchronous ones block the event loop for the whole query (measured in LIMITS.md).
+ * the synchronous ones block the event loop for the whole query (the chdb-query-blocking
+ * bench scenario measures both).
  * An insert that has returned survives `kill -9` of the process.
  *
  * @example

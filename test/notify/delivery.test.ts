@@ -8,7 +8,8 @@ import type { DecisionLog } from '../../src/notify/decision-log.js';
 import { createDelivery } from '../../src/notify/delivery.js';
 import type { ChannelName, Notification } from '../../src/notify/notification.js';
 import { openLmdbStateStore } from '../../src/state/lmdb-state-store.js';
-import { createTimers } from '../../src/state/timers.js';
+import type { StateStore } from '../../src/state/state-store.js';
+import { createTimers, type Timer } from '../../src/state/timers.js';
 import { openDecisionLog } from '../helpers/decision-log.js';
 
 const log = pino({ level: 'silent' });
@@ -56,6 +57,13 @@ const notification = (id: string): Notification => ({
   variables: {},
 });
 
+/** The one retry timer waiting in `state`. */
+async function pendingRetry(state: StateStore): Promise<Timer> {
+  const pending = await state.list<Timer>('timer/');
+  expect(pending).toHaveLength(1);
+  return pending[0]![1];
+}
+
 async function outcomes(id: string): Promise<string[]> {
   await decisions.durable();
   return (await decisions.query('p', 'u1', { notification: id }))
@@ -66,7 +74,7 @@ async function outcomes(id: string): Promise<string[]> {
 describe('delivery', () => {
   it('retries a retryable failure with backoff, honouring afterMs, then delivers', async () => {
     const state = openLmdbStateStore(join(dir, `state-${Date.now()}`));
-    const timers = createTimers(state, log, { checkEveryMs: 20 });
+    const timers = createTimers(state, log); // not started: checked by hand below
     const push = provider([
       { status: 'retry', reason: '429', afterMs: 300 },
       { status: 'retry', reason: '503' },
@@ -76,32 +84,36 @@ describe('delivery', () => {
       { channels: new Map<ChannelName, Channel>([['web_push', push]]), timers, decisions, log },
       { retryBaseMs: 50, retryMaxMs: 200 },
     );
-    await timers.start();
     await delivery.send('web_push', notification('n-retry'));
-    for (let i = 0; i < 100 && push.calls.length < 3; i++)
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    await timers.stop();
+    // Each retry is a persistent timer, fired by hand at chosen times as the timers'
+    // interval would: nothing before its due time, the next attempt at it.
+    const first = await pendingRetry(state);
+    expect(first.dueAt - push.calls[0]!).toBeGreaterThanOrEqual(300); // afterMs
+    expect(await timers.fireDue(first.dueAt - 1)).toBe(0);
+    expect(push.calls).toHaveLength(1);
+    expect(await timers.fireDue(first.dueAt)).toBe(1);
+    expect(push.calls).toHaveLength(2);
+    const second = await pendingRetry(state);
+    expect(await timers.fireDue(second.dueAt)).toBe(1);
     expect(push.calls).toHaveLength(3);
-    expect(push.calls[1]! - push.calls[0]!).toBeGreaterThanOrEqual(300);
+    expect(await state.list('timer/')).toEqual([]);
     expect(await outcomes('n-retry')).toEqual(['1:retrying', '2:retrying', '3:delivered']);
     await state.close();
   });
 
   it('records a dead letter after the last attempt', async () => {
     const state = openLmdbStateStore(join(dir, `state-dlq-${Date.now()}`));
-    const timers = createTimers(state, log, { checkEveryMs: 10 });
+    const timers = createTimers(state, log); // not started: checked by hand below
     const push = provider([{ status: 'retry', reason: '500' }]);
     const delivery = createDelivery(
       { channels: new Map<ChannelName, Channel>([['web_push', push]]), timers, decisions, log },
       { maxAttempts: 3, retryBaseMs: 10, retryMaxMs: 20 },
     );
-    await timers.start();
     await delivery.send('web_push', notification('n-dead'));
-    for (let i = 0; i < 100 && push.calls.length < 3; i++)
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    await timers.stop();
+    expect(await timers.fireDue((await pendingRetry(state)).dueAt)).toBe(1); // attempt 2
+    expect(await timers.fireDue((await pendingRetry(state)).dueAt)).toBe(1); // attempt 3
     expect(push.calls).toHaveLength(3);
+    expect(await state.list('timer/')).toEqual([]); // nothing after the last attempt
     expect(await outcomes('n-dead')).toEqual(['1:retrying', '2:retrying', '3:dead_letter']);
     await state.close();
   });

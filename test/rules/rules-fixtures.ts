@@ -61,14 +61,18 @@ export function windowOf(
   return { stream, start: 0, end: 60_000, key: '', values, final: false, rev: 1, ...fields };
 }
 
-/** A rules service on `state` with real timers checking every 20 ms, routing into `intents`. */
+/**
+ * A rules service on `state` with real persistent timers, routing into `intents`. Tests
+ * check the timers by hand at chosen times (`timers.fireDue(at)`, what their interval calls
+ * with the clock's time), so no outcome depends on how fast the machine runs.
+ */
 export function openRules(
   state: StateStore,
   rules: Record<string, RuleSpec[]>,
   options: { ch?: ClickHouse; route?: (intent: NotificationIntent) => Promise<void> } = {},
 ) {
   const intents: NotificationIntent[] = [];
-  const timers: Timers = createTimers(state, log, { checkEveryMs: 20 });
+  const timers: Timers = createTimers(state, log);
   const service = createRulesService(
     {
       state,
@@ -83,12 +87,3 @@ export function openRules(
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls until `check` holds, or fails after `timeoutMs`. */
-export async function until(check: () => boolean, timeoutMs = 5000, what = 'condition') {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await sleep(10);
-  }
-}

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createEmailChannel, type EmailChannelDeps } from '../../../src/notify/channels/email.js';
 import type { EmailProvider } from '../../../src/notify/email/providers.js';
 import { createSendRecords } from '../../../src/notify/email/send-records.js';
@@ -27,6 +27,7 @@ beforeAll(async () => {
   sg = await startSendGridServer();
 });
 afterAll(() => sg.close());
+afterEach(() => vi.useRealTimers());
 
 let seq = 0;
 const newPath = () => join(dir, `state-${++seq}`);
@@ -129,6 +130,9 @@ describe('email channel', () => {
   });
 
   it('answers retry with afterMs past the rate limit, and waits within maxWaitMs', async () => {
+    // The rate limit's clock (performance.now) and its wait (setTimeout) stand still unless
+    // the test moves them, so a slow send cannot refill the bucket behind the test's back.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
     const state = openLmdbStateStore(newPath());
     const strict = await setup(state, { rateLimit: { perSecond: 1, burst: 1, maxWaitMs: 0 } });
     await strict.preferences.put('p1', 'u4', { email: 'fan4@example.com' });
@@ -136,17 +140,24 @@ describe('email channel', () => {
       status: 'delivered',
     });
     const limited = await strict.channel.send(emailNotification('n-r2', 'u4'));
-    expect(limited).toMatchObject({ status: 'retry', reason: 'rate_limited: email' });
-    expect(limited.status === 'retry' && limited.afterMs).toBeGreaterThan(900);
+    expect(limited).toEqual({ status: 'retry', reason: 'rate_limited: email', afterMs: 1000 });
     expect(sentTo('n-r2')).toEqual([]);
 
+    // 5/s with a burst of 1: the second send waits its 200 ms turn, then goes.
     const patient = await setup(state, { rateLimit: { perSecond: 5, burst: 1, maxWaitMs: 1000 } });
-    const started = performance.now();
     await patient.channel.send(emailNotification('n-r3', 'u4'));
-    expect(await patient.channel.send(emailNotification('n-r4', 'u4'))).toMatchObject({
-      status: 'delivered',
+    let second: Awaited<ReturnType<typeof patient.channel.send>> | undefined;
+    const sending = patient.channel.send(emailNotification('n-r4', 'u4')).then((r) => {
+      second = r;
     });
-    expect(performance.now() - started).toBeGreaterThanOrEqual(150);
+    await vi.waitFor(() => expect(vi.getTimerCount()).toBe(1)); // waiting for its turn
+    await vi.advanceTimersByTimeAsync(199);
+    expect(second).toBeUndefined();
+    expect(sentTo('n-r4')).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    await sending;
+    expect(second).toMatchObject({ status: 'delivered' });
+    expect(sentTo('n-r4')).toHaveLength(1);
     await state.close();
   });
 
