@@ -63,7 +63,9 @@ const OPEN = 1; // WebSocket.OPEN, the same in browsers and `ws`
  * Opens a socket to one of `options.servers` and keeps it open. Every attempt after a failed
  * one or after a close goes to the next server of the list; within a round of the list it
  * follows at once (a short random step), after a full round it waits a capped exponential
- * backoff with jitter. A browser coming back online retries at once.
+ * backoff with jitter. A socket that stayed open for `backoff.maxMs` starts a fresh round;
+ * one that closed sooner counts as a failed attempt. A browser coming back online retries
+ * at once.
  *
  * @example
  * const conn = openConnection(
@@ -80,9 +82,12 @@ export function openConnection(
   let socket: WebSocketLike | undefined;
   let isOpen = false;
   let stopped = false;
-  let failures = 0; // attempts in a row that did not open, the close of an open socket included
+  // Attempts in a row that did not open or closed soon after: a node that accepts and drops
+  // every socket must cost backoff rounds, not a loop of short steps.
+  let failures = 0;
   let index = ((options.start % servers.length) + servers.length) % servers.length;
   let opens = 0;
+  let openedAt = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let giveUp: ReturnType<typeof setTimeout> | undefined;
 
@@ -109,6 +114,7 @@ export function openConnection(
       socket = undefined;
       const wasOpen = isOpen;
       isOpen = false;
+      if (wasOpen && Date.now() - openedAt >= options.backoff.maxMs) failures = 0;
       if (wasOpen) handlers.close(event);
       retry();
     };
@@ -120,7 +126,7 @@ export function openConnection(
     ws.onopen = () => {
       if (ended) return ws.close(1000, 'client closed');
       clearTimeout(giveUp);
-      failures = 0;
+      openedAt = Date.now();
       isOpen = true;
       opens += 1;
       handlers.open();

@@ -83,11 +83,12 @@ describe('client connection over a list of servers', () => {
     expect(last().host).toBe('b');
   });
 
-  it('moves to the next server when an open socket closes, and an open starts a fresh round', () => {
+  it('moves to the next server when an open socket closes; one open for maxMs starts a fresh round', () => {
     open({ start: 2 });
     last().accept();
     expect(connection!.isOpen).toBe(true);
     expect(connection!.server).toBe('http://c:1');
+    vi.advanceTimersByTime(backoff.maxMs);
     last().end({ code: 1006, reason: 'node died' });
     expect(connection!.isOpen).toBe(false);
     vi.advanceTimersByTime(24);
@@ -96,6 +97,7 @@ describe('client connection over a list of servers', () => {
     expect(FakeSocket.made).toHaveLength(2); // one step, not a backoff
     refuse(); // a is down too
     last().accept();
+    vi.advanceTimersByTime(backoff.maxMs);
     last().end();
     vi.advanceTimersByTime(backoff.maxMs);
 
@@ -104,6 +106,23 @@ describe('client connection over a list of servers', () => {
     expect(attempts()[3]![1]).toBe(25);
     expect(log).toEqual(['open http://c:1', 'close 1006', 'open http://b:1', 'close 1006']);
     expect(connection!.reconnects).toBe(1);
+  });
+
+  it('counts a socket closed soon after it opened as a failed attempt: such nodes cost backoff rounds', () => {
+    open();
+    for (let i = 0; i < 6; i++) {
+      last().accept();
+      refuse(); // accepted, then dropped at once
+    }
+    expect(attempts()).toEqual([
+      ['a', 0],
+      ['b', 25],
+      ['c', 25],
+      ['a', backoffMs(1, backoff, half)],
+      ['b', 25],
+      ['c', 25],
+      ['a', backoffMs(2, backoff, half)],
+    ]);
   });
 
   it('gives up an attempt that does not open within openTimeoutMs and tries the next server', () => {
