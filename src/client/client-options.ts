@@ -25,7 +25,10 @@ export interface ClientOptions {
   identity?: Identity;
   /** Frames go at `maxEvents` (100) waiting events or after `maxDelayMs` (200 ms). */
   batch?: Partial<BatchOptions>;
-  /** Reconnects and retries: exponential from `baseMs` (250 ms), capped at `maxMs` (10 s), jittered. */
+  /**
+   * Reconnects and retries: exponential from `baseMs` (250 ms), capped at `maxMs` (10 s),
+   * jittered; over a list of servers, per full round of the list.
+   */
   backoff?: Partial<BackoffOptions>;
   /** An attempt not open after this many ms (10,000) is given up for the next server. */
   openTimeoutMs?: number;
@@ -38,7 +41,7 @@ export interface ClientOptions {
   /** Where unacknowledged events outlive the page: `localStorage` when usable, else memory. `null`: memory. */
   storage?: KeyValueStorage | null;
   /**
-   * Storage key; by default one per server and project key, so that a queue is never sent to
+   * Storage key; by default one per server (or set of servers) and project key, so that a queue is never sent to
    * another project. Two clients open at once (two tabs) need different keys.
    */
   storageKey?: string;
