@@ -20,3 +20,26 @@ export function backoffMs(attempt: number, options: BackoffOptions, random = Mat
   const ceiling = Math.min(options.maxMs, options.baseMs * 2 ** Math.max(0, attempt - 1));
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }
+
+/**
+ * Delay before the next attempt after `failures` failed attempts in a row over a list of
+ * `servers`. Within a round of the list the next server is tried after a short random step
+ * (below `baseMs / 2`, under any round's backoff), so a dead node costs one attempt and its
+ * clients do not all reach the next node in the same instant; after each full round the
+ * capped exponential backoff of that round's number. With one server every attempt ends a
+ * round: exactly `backoffMs(failures)`.
+ *
+ * @example
+ * retryDelayMs(1, 3, defaultBackoff); // 0–125: the second server of the round
+ * retryDelayMs(3, 3, defaultBackoff); // 125–250: every server failed once
+ * retryDelayMs(6, 3, defaultBackoff); // 250–500
+ */
+export function retryDelayMs(
+  failures: number,
+  servers: number,
+  options: BackoffOptions,
+  random = Math.random,
+): number {
+  if (failures % servers !== 0) return Math.floor((random() * options.baseMs) / 2);
+  return backoffMs(failures / servers, options, random);
+}

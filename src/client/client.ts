@@ -1,5 +1,5 @@
-import { defaultBackoff, type BackoffOptions } from './backoff.js';
-import { createBatcher, defaultBatch, type BatchOptions } from './batcher.js';
+import { defaultBackoff } from './backoff.js';
+import { createBatcher, defaultBatch } from './batcher.js';
 import { openConnection, type ConnectionHandlers } from './connection.js';
 import { eventId } from './event-id.js';
 import { createInbox, type Inbox, type InboxOptions } from './inbox.js';
@@ -10,66 +10,14 @@ import {
   type Subscription,
   type WindowHandler,
 } from './live.js';
-import { browserStorage, createOfflineQueue, type KeyValueStorage } from './offline-queue.js';
+import { browserStorage, createOfflineQueue } from './offline-queue.js';
+import { serverList, serverListName, startIndex } from './server-list.js';
 import { socketUrl } from './socket-url.js';
-import type { ClientEvent, Props, ServerError, WebSocketConstructor } from './types.js';
+import { storageSlot } from './storage-slot.js';
+import type { ClientOptions, ClientStats, Identity } from './client-options.js';
+import type { ClientEvent, Props, WebSocketConstructor } from './types.js';
 
-/** Who did it; set with `identify` or per `track` call. */
-export interface Identity {
-  userId?: string;
-  anonymousId?: string;
-  sessionId?: string;
-}
-
-export interface ClientOptions {
-  /** A project key: `ingest` scope to track, `read` scope to subscribe. */
-  key: string;
-  /** The server, `http(s)://` or `ws(s)://`; in a browser it defaults to the page's origin. */
-  url?: string;
-  /** Needed where there is no global `WebSocket` (Node 20): e.g. `import WebSocket from 'ws'`. */
-  WebSocket?: WebSocketConstructor;
-  identity?: Identity;
-  /** Frames go at `maxEvents` (100) waiting events or after `maxDelayMs` (200 ms). */
-  batch?: Partial<BatchOptions>;
-  /** Reconnects and retries: exponential from `baseMs` (250 ms), capped at `maxMs` (10 s), jittered. */
-  backoff?: Partial<BackoffOptions>;
-  /** Events kept until acknowledged (10,000); past it the oldest are dropped and counted. */
-  maxQueuedEvents?: number;
-  /** Frames in flight (4). */
-  maxInFlightFrames?: number;
-  /** Frames are split below this many bytes (1,000,000; the server's default limit is 1 MiB). */
-  maxFrameBytes?: number;
-  /** Where unacknowledged events outlive the page: `localStorage` when usable, else memory. `null`: memory. */
-  storage?: KeyValueStorage | null;
-  /**
-   * Storage key; by default one per server and project key, so that a queue is never sent to
-   * another project. Two clients open at once (two tabs) need different keys.
-   */
-  storageKey?: string;
-  /** An event the server refused (`TS_OUT_OF_RANGE`, `PROPS_TOO_LARGE`, …): it is not resent. */
-  onRejected?: (event: ClientEvent, code: string, msg: string) => void;
-  /** Every `{t:"error"}` from any socket, including those the client retries. */
-  onError?: (error: ServerError) => void;
-}
-
-/** Counters since the client was created. */
-export interface ClientStats {
-  tracked: number;
-  accepted: number;
-  duplicates: number;
-  rejected: number;
-  /** Dropped from the full offline queue (oldest first). */
-  dropped: number;
-  /** Tracked and not yet acknowledged, in flight included. */
-  queued: number;
-  inFlightFrames: number;
-  /** The ingest socket is open. */
-  connected: boolean;
-  /** The live (subscriptions) socket is open. */
-  liveConnected: boolean;
-  reconnects: number;
-  persistFailures: number;
-}
+export type { ClientOptions, ClientStats, Identity } from './client-options.js';
 
 /**
  * A backline client for browsers and Node: tracks events over `/v1/ingest` (batched, kept until
@@ -91,18 +39,24 @@ export function createClient(options: ClientOptions) {
   const WebSocket = options.WebSocket ?? globalWebSocket();
   const backoff = { ...defaultBackoff, ...options.backoff };
   const batch = { ...defaultBatch, ...options.batch };
+  const servers = serverList(options.url);
+  const start = startIndex(servers.length);
+  // A socket opened later (live, an inbox) starts where the client is, not at its first pick.
+  const open = (url: (server: string) => string, handlers: ConnectionHandlers) => {
+    const on = server();
+    const at = on === undefined ? start : servers.indexOf(on);
+    const openTimeoutMs = options.openTimeoutMs ?? 10_000;
+    return openConnection({ servers, start: at, url, WebSocket, backoff, openTimeoutMs }, handlers);
+  };
   const connect = (path: string) => (handlers: ConnectionHandlers) =>
-    openConnection(
-      { url: socketUrl(options.url, path, { key: options.key }), WebSocket, backoff },
-      handlers,
-    );
+    open((on) => socketUrl(on, path, { key: options.key }), handlers);
+  const serverName = serverListName(options.url);
   const storage = options.storage === null ? undefined : (options.storage ?? browserStorage());
 
   const queue = createOfflineQueue({
     maxEvents: options.maxQueuedEvents ?? 10_000,
     storage,
-    storageKey:
-      options.storageKey ?? `backline:queue:${fnv1a(`${options.url ?? ''}|${options.key}`)}`,
+    storageKey: options.storageKey ?? storageSlot('backline:queue', serverName, options.key),
     persistDelayMs: 500,
   });
   const sender = createIngestSender(
@@ -127,6 +81,12 @@ export function createClient(options: ClientOptions) {
   const inboxes = new Set<Inbox>();
   let identity: Identity = { ...options.identity };
   let tracked = 0;
+
+  /** The server of the first open socket: ingest, live, then the inboxes. */
+  function server(): string | undefined {
+    const sockets = [sender.connection, live.connection, ...[...inboxes].map((i) => i.connection)];
+    return sockets.find((connection) => connection?.isOpen)?.server;
+  }
 
   // A page being hidden may never run another timer: write the queue while it still can.
   const page = globalThis as { addEventListener?: Listen; removeEventListener?: Listen };
@@ -168,6 +128,13 @@ export function createClient(options: ClientOptions) {
       sender.add(event);
       return event.id;
     },
+    /**
+     * The server (an entry of `options.url`) the client's sockets are open to, `undefined`
+     * while none is: after a failover, the node it moved to.
+     */
+    get server() {
+      return server();
+    },
     /** Resolves when every event tracked so far is acknowledged (or rejected, or dropped). */
     flush: () => sender.flush(),
     /** Window results of `stream` (all keys, or one `key`), again after every reconnect. */
@@ -203,13 +170,9 @@ export function createClient(options: ClientOptions) {
       const user = inboxOptions.userId ?? inboxOptions.token;
       const inbox = createInbox(
         {
-          connect: (query, handlers) =>
-            openConnection(
-              { url: () => socketUrl(options.url, '/v1/user', query()), WebSocket, backoff },
-              handlers,
-            ),
+          connect: (query, handlers) => open((on) => socketUrl(on, '/v1/user', query()), handlers),
           storage,
-          storageKey: `backline:inbox:${fnv1a(`${options.url ?? ''}|${options.key}|${user}`)}`,
+          storageKey: storageSlot('backline:inbox', serverName, options.key, user),
           onClose: () => inboxes.delete(inbox),
         },
         {
@@ -233,13 +196,6 @@ export function createClient(options: ClientOptions) {
 export type Client = ReturnType<typeof createClient>;
 
 type Listen = (type: string, listener: () => void) => void;
-
-/** A short stable hash (FNV-1a, 32 bits): names the storage slot without writing the key. */
-function fnv1a(text: string): string {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
-  return (hash >>> 0).toString(16).padStart(8, '0');
-}
 
 function globalWebSocket(): WebSocketConstructor {
   const WebSocket = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;

@@ -1,5 +1,5 @@
 import { Packr, unpack } from 'msgpackr';
-import { backoffMs, type BackoffOptions } from './backoff.js';
+import { retryDelayMs, type BackoffOptions } from './backoff.js';
 import type {
   SocketCloseEvent,
   SocketMessageEvent,
@@ -11,13 +11,25 @@ import type {
 const packr = new Packr();
 
 export interface ConnectionOptions {
+  /** The servers' base URLs (`http(s)://` or `ws(s)://`), tried in turn. */
+  servers: readonly string[];
+  /** Index in `servers` of the first attempt. */
+  start: number;
   /**
-   * The full socket URL, e.g. `ws://127.0.0.1:8080/v1/ingest?key=…`; a function is called
+   * The full socket URL on one server, e.g. `ws://127.0.0.1:8080/v1/ingest?key=…`; called
    * again before every attempt, so a resuming socket can name the last message it saw.
    */
-  url: string | (() => string);
+  url: (server: string) => string;
   WebSocket: WebSocketConstructor;
   backoff: BackoffOptions;
+  /**
+   * An attempt still not open after this many ms is given up and the next server tried: a
+   * node that vanished without a reset (a dead host, a dropped route) would otherwise hold
+   * the attempt for the operating system's connect timeout.
+   */
+  openTimeoutMs: number;
+  /** For the jitter; tests pass their own. */
+  random?: () => number;
 }
 
 export interface ConnectionHandlers {
@@ -32,6 +44,8 @@ export interface ConnectionHandlers {
 /** One logical socket that reopens itself until `close()`. */
 export interface Connection {
   readonly isOpen: boolean;
+  /** The server (an entry of `servers`) of the open socket, or of the attempt under way. */
+  readonly server: string;
   /** Times the socket opened again after having been open before. */
   readonly reconnects: number;
   /** Encodes and sends one message; false (nothing sent) while the socket is not open. */
@@ -46,12 +60,17 @@ export interface Connection {
 const OPEN = 1; // WebSocket.OPEN, the same in browsers and `ws`
 
 /**
- * Opens `options.url` and keeps it open: after every close or failed attempt it retries
- * with capped exponential backoff and jitter. A browser coming back online retries at once.
+ * Opens a socket to one of `options.servers` and keeps it open. Every attempt after a failed
+ * one or after a close goes to the next server of the list; within a round of the list it
+ * follows at once (a short random step), after a full round it waits a capped exponential
+ * backoff with jitter. A socket that stayed open for `backoff.maxMs` starts a fresh round;
+ * one that closed sooner counts as a failed attempt. A browser coming back online retries
+ * at once.
  *
  * @example
  * const conn = openConnection(
- *   { url: 'ws://127.0.0.1:8080/v1/live?key=…', WebSocket, backoff: defaultBackoff },
+ *   { servers: ['http://a:8080', 'http://b:8080'], start: 0, openTimeoutMs: 10_000,
+ *     url: (server) => socketUrl(server, '/v1/live', { key }), WebSocket, backoff: defaultBackoff },
  *   { open: () => conn.send({ t: 'sub', id: 1, stream: 'active_users' }), message: console.log, close() {} },
  * );
  */
@@ -59,50 +78,72 @@ export function openConnection(
   options: ConnectionOptions,
   handlers: ConnectionHandlers,
 ): Connection {
+  const { servers } = options;
   let socket: WebSocketLike | undefined;
   let isOpen = false;
   let stopped = false;
-  let attempt = 0;
+  // Attempts in a row that did not open or closed soon after: a node that accepts and drops
+  // every socket must cost backoff rounds, not a loop of short steps.
+  let failures = 0;
+  let index = ((options.start % servers.length) + servers.length) % servers.length;
   let opens = 0;
+  let openedAt = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let giveUp: ReturnType<typeof setTimeout> | undefined;
 
   const retry = () => {
     if (stopped || timer !== undefined) return;
-    attempt += 1;
-    timer = setTimeout(connect, backoffMs(attempt, options.backoff));
+    failures += 1;
+    index = (index + 1) % servers.length;
+    const delay = retryDelayMs(failures, servers.length, options.backoff, options.random);
+    timer = setTimeout(connect, delay);
   };
 
   function connect() {
     timer = undefined;
     if (stopped) return;
-    const ws = new options.WebSocket(typeof options.url === 'string' ? options.url : options.url());
+    const ws = new options.WebSocket(options.url(servers[index]!));
     socket = ws;
+    let ended = false;
+    // Once per socket, whether it closed or was given up: a late close event changes nothing.
+    const end = (event: SocketCloseEvent) => {
+      if (ended) return;
+      ended = true;
+      clearTimeout(giveUp);
+      if (socket !== ws) return; // closed by `close()`
+      socket = undefined;
+      const wasOpen = isOpen;
+      isOpen = false;
+      if (wasOpen && Date.now() - openedAt >= options.backoff.maxMs) failures = 0;
+      if (wasOpen) handlers.close(event);
+      retry();
+    };
+    giveUp = setTimeout(() => {
+      ws.close(4000, 'open timed out');
+      end({ code: 1006, reason: 'open timed out' }); // a stuck socket may be slow to close
+    }, options.openTimeoutMs);
     ws.binaryType = 'arraybuffer';
     ws.onopen = () => {
-      attempt = 0;
+      if (ended) return ws.close(1000, 'client closed');
+      clearTimeout(giveUp);
+      openedAt = Date.now();
       isOpen = true;
       opens += 1;
       handlers.open();
     };
     ws.onmessage = (event: SocketMessageEvent) => {
-      const message = decode(event.data);
+      const message = ended ? undefined : decode(event.data);
       if (message) handlers.message(message);
     };
     // Every error is followed by a close, which schedules the retry.
     ws.onerror = () => undefined;
-    ws.onclose = (event: SocketCloseEvent) => {
-      const wasOpen = isOpen;
-      isOpen = false;
-      if (socket === ws) socket = undefined;
-      if (wasOpen) handlers.close(event);
-      retry();
-    };
+    ws.onclose = end;
   }
 
   const wake = () => {
     if (stopped || isOpen || timer === undefined) return;
     clearTimeout(timer);
-    attempt = 0;
+    failures = 0;
     connect();
   };
   const events = globalThis as { addEventListener?: Listen; removeEventListener?: Listen };
@@ -119,6 +160,9 @@ export function openConnection(
     get isOpen() {
       return isOpen;
     },
+    get server() {
+      return servers[index]!;
+    },
     get reconnects() {
       return Math.max(0, opens - 1);
     },
@@ -127,11 +171,13 @@ export function openConnection(
     send: (message) => isOpen && sendBytes(packr.pack(message)),
     close() {
       stopped = true;
-      if (timer !== undefined) clearTimeout(timer);
+      clearTimeout(timer);
+      clearTimeout(giveUp);
       events.removeEventListener?.('online', wake);
       isOpen = false;
-      socket?.close(1000, 'client closed');
+      const open = socket;
       socket = undefined;
+      open?.close(1000, 'client closed');
     },
   };
 }

@@ -52,7 +52,7 @@ const rememberedIds = 1000; // ids delivered lately, to drop a second copy
  *
  * @example
  * const inbox = createInbox(
- *   { connect: (query, handlers) => openConnection({ url: () => userUrl(query()), WebSocket, backoff }, handlers),
+ *   { connect: (query, handlers) => openConnection({ ...options, url: (server) => userUrl(server, query()) }, handlers),
  *     storage: browserStorage(), storageKey: 'backline:inbox:u42' },
  *   { token, userId: 'u42', onNotification: (n) => show(n.title), onCounts: (c) => badge(c.unread) },
  * );
@@ -152,6 +152,10 @@ export function createInbox(deps: InboxDeps, options: InboxOptions) {
     },
     get connected(): boolean {
       return connection.isOpen;
+    },
+    /** The server the socket is open to, or tries next. */
+    get server(): string {
+      return connection.server;
     },
     get connection(): Connection {
       return connection;

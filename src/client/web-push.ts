@@ -4,6 +4,8 @@
  * `ServiceWorkerRegistration` is accepted as it is.
  */
 
+import { serverList, startIndex } from './server-list.js';
+
 /** What `PushSubscription.toJSON()` gives: the body of `POST /v1/users/:id/push-subscriptions`. */
 export interface PushSubscriptionJSONLike {
   endpoint?: string;
@@ -41,8 +43,12 @@ export type FetchLike = (
 ) => Promise<{ ok: boolean; status: number; text(): Promise<string> }>;
 
 export interface WebPushOptions {
-  /** The server, `http(s)://`; in a page or a service worker it defaults to its origin. */
-  url?: string;
+  /**
+   * The server, `http(s)://`; in a page or a service worker it defaults to its origin. A list
+   * names the nodes of a cluster: requests start on one at random and go to the next node
+   * when one cannot be reached (not when it answers with an error).
+   */
+  url?: string | readonly string[];
   /**
    * A user token from `POST /v1/users/:id/token` (which only an admin key may call: an app's
    * backend does, never the browser).
@@ -108,27 +114,34 @@ export class WebPushError extends Error {
 export async function registerWebPush(options: WebPushOptions): Promise<WebPush> {
   const { registration, token } = options;
   const send: FetchLike = options.fetch ?? ((url, init) => globalThis.fetch(url, init));
-  const base = options.url ?? (globalThis as { location?: { origin: string } }).location?.origin;
-  if (!base) throw new Error('no server URL: pass options.url');
-  const subscriptionsUrl = new URL(
-    `/v1/users/${encodeURIComponent(options.userId)}/push-subscriptions`,
-    base,
-  ).toString();
+  const servers = serverList(options.url);
+  let at = startIndex(servers.length);
+  const subscriptionsPath = `/v1/users/${encodeURIComponent(options.userId)}/push-subscriptions`;
 
-  const request = async (url: string, init?: Parameters<FetchLike>[1]) => {
-    const res = await send(url, init);
-    const text = await res.text();
-    if (!res.ok) throw refusal(res.status, text);
-    return text;
+  // Stays on the node that answered; a fetch that fails (no answer at all) tries the next.
+  const request = async (path: string, init?: Parameters<FetchLike>[1]) => {
+    for (let tried = 1; ; tried++) {
+      let res: Awaited<ReturnType<FetchLike>>;
+      try {
+        res = await send(new URL(path, servers[at]).toString(), init);
+      } catch (err) {
+        if (tried >= servers.length) throw err;
+        at = (at + 1) % servers.length;
+        continue;
+      }
+      const text = await res.text();
+      if (!res.ok) throw refusal(res.status, text);
+      return text;
+    }
   };
   const userRequest = (method: string, body: unknown) =>
-    request(subscriptionsUrl, {
+    request(subscriptionsPath, {
       method,
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
 
-  const keyText = await request(new URL('/v1/push/vapid-public-key', base).toString());
+  const keyText = await request('/v1/push/vapid-public-key');
   const { publicKey } = JSON.parse(keyText) as { publicKey: string };
   const applicationServerKey = fromBase64Url(publicKey);
 

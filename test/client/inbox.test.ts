@@ -248,6 +248,7 @@ function fakeSocket() {
     get isOpen() {
       return isOpen;
     },
+    server: 'http://127.0.0.1:1',
     reconnects: 0,
     send: (message) => isOpen && sent.push(message) > 0,
     encode: () => new Uint8Array(),

@@ -1,14 +1,16 @@
 import WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   createClient,
   registerWebPush,
   WebPushError,
   type Client,
+  type FetchLike,
   type PushRegistrationLike,
   type PushSubscriptionLike,
 } from '../../src/client/index.js';
 import { eventually } from '../helpers/eventually.js';
+import { freePort } from '../helpers/free-port.js';
 import { startPushService, type PushService } from '../helpers/push-service.js';
 import { removeDir, startServer, type ServerProcess } from '../helpers/server-process.js';
 
@@ -220,6 +222,58 @@ describe('registerWebPush against the real server and the push-service double', 
     expect(push.subscription).not.toBe(old);
     expect(push.subscription).toBe(fan.current());
     await push.unsubscribe();
+  });
+
+  /** The global fetch, noting each request's origin and method. */
+  function recordedFetch() {
+    const calls: string[] = [];
+    const fetch: FetchLike = (url, init) => {
+      calls.push(`${init?.method ?? 'GET'} ${new URL(url).origin}`);
+      return globalThis.fetch(url, init);
+    };
+    return { fetch, calls };
+  }
+
+  it('given a list, moves past a node that cannot be reached and stays on the one that answered', async () => {
+    const dead = `http://127.0.0.1:${await freePort()}`; // nothing listens: refused at once
+    const fan = fakeRegistration(service);
+    const { fetch, calls } = recordedFetch();
+    vi.spyOn(Math, 'random').mockReturnValue(0); // start on the first of the list
+    try {
+      const push = await registerWebPush({
+        url: [dead, server.url],
+        token: await userToken('flo'),
+        userId: 'flo',
+        registration: fan.registration,
+        fetch,
+      });
+      await push.unsubscribe();
+    } finally {
+      vi.restoreAllMocks();
+    }
+    expect(calls).toEqual([
+      `GET ${dead}`,
+      `GET ${server.url}`,
+      `POST ${server.url}`,
+      `DELETE ${server.url}`,
+    ]);
+  });
+
+  it('given a list, takes a refusal as the answer rather than asking another node', async () => {
+    const dead = `http://127.0.0.1:${await freePort()}`;
+    const { fetch, calls } = recordedFetch();
+    vi.spyOn(Math, 'random').mockReturnValue(0);
+    const err = await registerWebPush({
+      url: [server.url, dead],
+      token: await userToken('gus'),
+      userId: 'hal',
+      registration: fakeRegistration(service).registration,
+      fetch,
+    })
+      .catch((e: unknown) => e)
+      .finally(() => vi.restoreAllMocks());
+    expect(err).toMatchObject({ name: 'WebPushError', status: 403, code: 'FORBIDDEN' });
+    expect(calls).toEqual([`GET ${server.url}`, `POST ${server.url}`]);
   });
 
   it('refuses with the server code when the token is not the user’s', async () => {
