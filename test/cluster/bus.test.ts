@@ -38,7 +38,7 @@ async function subscribers(redis: Redis, name: string): Promise<number> {
   return Number(reply[1]);
 }
 
-async function openRedisNode(prefix: string, url = server.url): Promise<Node> {
+async function openRedisNode(prefix: string, url = server.url): Promise<Node & { redis: Redis }> {
   const metrics = createMetrics(new Registry());
   const redis = await openRedis(url, {
     keyPrefix: prefix,
@@ -56,7 +56,7 @@ async function openRedisNode(prefix: string, url = server.url): Promise<Node> {
       10_000,
       `a subscription to ${channel}`,
     );
-  return { bus, metrics, listening };
+  return { bus, metrics, listening, redis };
 }
 
 /** One contract for every Bus (Hono's shared-suite pattern). */
@@ -196,6 +196,7 @@ describe('Redis bus across a Redis restart', () => {
     check.disconnect();
 
     await own.kill();
+    await eventually(() => node.redis.status !== 'ready', 10_000, 'the client to see Redis gone');
     expect(() => node.bus.publish('before', 'while down')).not.toThrow();
     expect(await count(node.metrics, 'busMessagesLost', 'unavailable')).toBe(1);
     // Asked for while Redis is down: it must hold once Redis is back.
