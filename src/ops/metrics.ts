@@ -235,6 +235,30 @@ export function createMetrics(registry: Registry = new Registry()) {
       labelNames: ['reason'],
       registers,
     }),
+    busMessages: new Counter({
+      name: 'backline_cluster_bus_messages_total',
+      help: 'Bus messages by direction: out (published by this node), in (received by this node, once per message however many handlers).',
+      labelNames: ['direction'],
+      registers,
+    }),
+    busMessagesLost: new Counter({
+      name: 'backline_cluster_bus_messages_lost_total',
+      help: 'Bus messages lost, by reason (unavailable: Redis down at publish; publish_failed; encode_failed; decode_failed; handler_failed: one handler threw, the others still ran).',
+      labelNames: ['reason'],
+      registers,
+    }),
+    leasesHeld: new Gauge({
+      name: 'backline_cluster_leases_held',
+      help: 'Leases this node holds now (1) or competes for (0), by lease name.',
+      labelNames: ['name'],
+      registers,
+    }),
+    leaseChanges: new Counter({
+      name: 'backline_cluster_lease_changes_total',
+      help: 'Leases this node acquired or lost, by lease name and change (acquired, lost).',
+      labelNames: ['name', 'change'],
+      registers,
+    }),
     eventLoopLag: new Gauge({
       name: 'backline_ops_event_loop_lag_seconds',
       help: 'Event-loop delay since the last scrape, by statistic (p50, p99, max).',

@@ -1,0 +1,110 @@
+import { performance } from 'node:perf_hooks';
+import type { Redis } from 'ioredis';
+import {
+  leaseAcquireScript,
+  leaseReleaseScript,
+  leaseRenewScript,
+  runScript,
+} from './cluster-scripts.js';
+import { createLeaseEvents, type LeaseDeps } from './lease-events.js';
+import type { LeaseHandlers } from './leases.js';
+
+export interface RedisLeaseOptions {
+  nodeId: string;
+  ttlMs: number;
+  safetyMarginMs: number;
+}
+
+/**
+ * One lease, `lease:<name>` holding the holder's node id with a TTL. The holder renews it
+ * every ttl/3 with a compare-and-pexpire; the others try to take it every ttl/3, jittered
+ * so they do not all ask at once. The holder gives the lease up at a local deadline: the
+ * time its last successful renewal was sent + ttl − the safety margin. The key cannot expire
+ * before that (its TTL started after the send), so `lost` runs before any other node can
+ * acquire, whether renewals failed because the lease changed hands or Redis was unreachable.
+ */
+export function createRedisLease(
+  redis: Redis,
+  name: string,
+  handlers: LeaseHandlers,
+  opts: RedisLeaseOptions,
+  deps: LeaseDeps,
+) {
+  const key = `lease:${name}`;
+  const args = [opts.nodeId, opts.ttlMs];
+  const events = createLeaseEvents(name, handlers, deps);
+  const everyMs = opts.ttlMs / 3;
+  let held = false;
+  let deadline = 0; // performance.now() ms: monotonic, unlike Date.now()
+  let epoch = 0; // bumped on every loss, so a reply to an older request changes nothing
+  let closed = false;
+  let next: NodeJS.Timeout | undefined;
+  let expiry: NodeJS.Timeout | undefined;
+
+  const release = () => runScript(redis, leaseReleaseScript, [key], [opts.nodeId]);
+
+  function lose(reason: string): void {
+    held = false;
+    epoch++;
+    clearTimeout(expiry);
+    deps.log?.warn({ lease: name, reason }, 'lease lost');
+    events.lost();
+  }
+
+  /** A successful acquire or renewal sent at `sentAt`: the key lives at least until then + TTL. */
+  function extend(sentAt: number): void {
+    deadline = sentAt + opts.ttlMs - opts.safetyMarginMs;
+    clearTimeout(expiry);
+    expiry = setTimeout(() => lose('renewal overdue'), deadline - performance.now()).unref();
+  }
+
+  async function attempt(): Promise<void> {
+    const sentAt = performance.now();
+    const won = (await runScript(redis, leaseAcquireScript, [key], args)) === 1;
+    if (!won) return;
+    if (closed) return void (await release());
+    // Too late to use: a later attempt takes it back, since the key is still this node's.
+    if (sentAt + opts.ttlMs - opts.safetyMarginMs <= performance.now()) return;
+    held = true;
+    extend(sentAt);
+    deps.log?.info({ lease: name }, 'lease acquired');
+    events.acquired();
+  }
+
+  async function renew(): Promise<void> {
+    const sentAt = performance.now();
+    const since = epoch;
+    const kept = (await runScript(redis, leaseRenewScript, [key], args)) === 1;
+    if (since !== epoch || closed) return;
+    if (kept) extend(sentAt);
+    else lose('taken by another node');
+  }
+
+  async function tick(): Promise<void> {
+    try {
+      await (held ? renew() : attempt());
+    } catch (err) {
+      // Unreachable Redis: the holder keeps trying until its deadline passes.
+      deps.log?.debug({ err, lease: name }, 'lease request failed');
+    }
+    if (closed) return;
+    const delay = held ? everyMs : everyMs * (0.75 + Math.random() / 2);
+    next = setTimeout(() => void tick(), delay).unref();
+  }
+
+  void tick();
+  return {
+    holds: () => held && performance.now() < deadline,
+    /** Stops competing; a held lease is lost (its handler has returned) and then released. */
+    async close(): Promise<void> {
+      closed = true;
+      clearTimeout(next);
+      const wasHeld = held;
+      if (held) lose('closing');
+      await events.settled();
+      if (wasHeld) await release();
+    },
+  };
+}
+
+export type RedisLease = ReturnType<typeof createRedisLease>;
