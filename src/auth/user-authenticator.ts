@@ -65,7 +65,8 @@ export function createUserAuthenticator(
     } catch {
       return refused('malformed');
     }
-    if (typeof alg !== 'string' || alg.toLowerCase() === 'none') return refused('alg_not_allowed');
+    if (typeof alg !== 'string') return refused('malformed');
+    if (alg.toLowerCase() === 'none') return refused('alg_not_allowed');
     const candidates = typeof iss === 'string' ? byIssuer.get(iss) : undefined;
     if (!candidates) return refused('unknown_issuer');
     const results = await Promise.all(candidates.map((verify) => verify(token)));
