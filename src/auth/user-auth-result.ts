@@ -6,7 +6,7 @@ import type { UserIdentity } from './user-token.js';
  */
 export const refusalReasons = [
   'missing', // no token
-  'too_large', // longer than maxTokenBytes: refused unread
+  'too_large', // longer than maxTokenLength: refused unread
   'malformed', // not a compact JWS JWT, nor a backline user token
   'alg_not_allowed', // `alg: none`, or an algorithm the project does not accept
   'unknown_issuer', // `iss` absent or not the issuer of any project

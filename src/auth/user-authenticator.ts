@@ -12,7 +12,7 @@ export const defaultOptions = {
   jwksCacheMaxAgeMs: 600_000, // JWKS keys older than this are fetched again on the next token
   jwksTimeoutMs: 5_000, // one JWKS request
   jwksFailureCooldownMs: 5_000, // after a failed JWKS fetch, no fetch for this long
-  maxTokenBytes: 16 * 1024, // longer tokens are refused unread (`too_large`)
+  maxTokenLength: 16 * 1024, // characters; longer tokens are refused unread (`too_large`)
 };
 
 export type UserAuthenticatorOptions = typeof defaultOptions;
@@ -57,33 +57,14 @@ export function createUserAuthenticator(
   const opts = { ...defaultOptions, ...options };
   const byIssuer = verifiersByIssuer(deps, opts);
 
-  async function checkJwt(token: string): Promise<UserAuthResult> {
-    let alg: unknown, iss: unknown;
-    try {
-      ({ alg } = decodeProtectedHeader(token));
-      ({ iss } = decodeJwt(token));
-    } catch {
-      return refused('malformed');
-    }
-    if (typeof alg !== 'string') return refused('malformed');
-    if (alg.toLowerCase() === 'none') return refused('alg_not_allowed');
-    const candidates = typeof iss === 'string' ? byIssuer.get(iss) : undefined;
-    if (!candidates) return refused('unknown_issuer');
-    const results = await Promise.all(candidates.map((verify) => verify(token)));
-    const accepted = results.filter((result) => result.ok);
-    if (accepted.length > 1) return refused('ambiguous_project');
-    // Of several projects on one issuer, the refusal that is not "meant for another project".
-    return accepted[0] ?? results.find((r) => !r.ok && r.reason !== 'bad_audience') ?? results[0]!;
-  }
-
   async function check(token: string | undefined): Promise<UserAuthResult> {
     if (!token) return refused('missing');
-    if (token.length > opts.maxTokenBytes) return refused('too_large');
+    if (token.length > opts.maxTokenLength) return refused('too_large');
     if (looksLikeUserToken(token)) {
       const identity = deps.legacyTokens?.verify(token);
       return identity ? { ok: true, identity, via: 'legacy' } : refused('bad_legacy_token');
     }
-    return checkJwt(token);
+    return checkJwt(byIssuer, token);
   }
 
   async function counted(token: string | undefined): Promise<UserAuthResult> {
@@ -100,6 +81,32 @@ export function createUserAuthenticator(
       return result.ok ? result.identity : undefined;
     },
   };
+}
+
+/**
+ * A JWT checked by the projects of its issuer. The unverified `iss` chooses them and nothing
+ * else: each verifies the token against its own key, issuer and audience.
+ */
+async function checkJwt(
+  byIssuer: ReadonlyMap<string, JwtVerifier[]>,
+  token: string,
+): Promise<UserAuthResult> {
+  let alg: unknown, iss: unknown;
+  try {
+    ({ alg } = decodeProtectedHeader(token));
+    ({ iss } = decodeJwt(token));
+  } catch {
+    return refused('malformed');
+  }
+  if (typeof alg !== 'string') return refused('malformed');
+  if (alg.toLowerCase() === 'none') return refused('alg_not_allowed');
+  const candidates = typeof iss === 'string' ? byIssuer.get(iss) : undefined;
+  if (!candidates) return refused('unknown_issuer');
+  const results = await Promise.all(candidates.map((verify) => verify(token)));
+  const accepted = results.filter((result) => result.ok);
+  if (accepted.length > 1) return refused('ambiguous_project');
+  // Of several projects on one issuer, the refusal that is not "meant for another project".
+  return accepted[0] ?? results.find((r) => !r.ok && r.reason !== 'bad_audience') ?? results[0]!;
 }
 
 /**

@@ -110,45 +110,6 @@ describe('user JWTs with a shared secret (HS256)', () => {
   });
 });
 
-describe('the user id claim', () => {
-  const userOf = async (claim: string | undefined, claims: JWTPayload) => {
-    const { users } = shopUsers(claim === undefined ? {} : { userIdClaim: claim });
-    return users.check(await hs256(shop.secret, { ...shopClaims(), ...claims }));
-  };
-
-  it('reads sub by default, a dotted path, or a namespaced claim named with dots', async () => {
-    expect(await userOf(undefined, { sub: 'abc' })).toMatchObject({ identity: { userId: 'abc' } });
-    const nested = { sub: 'x', app_metadata: { uid: 'u-42' } };
-    expect(await userOf('app_metadata.uid', nested)).toMatchObject({
-      identity: { userId: 'u-42' },
-    });
-    const namespaced = { 'https://example.com/uid': 'ns-1' };
-    expect(await userOf('https://example.com/uid', namespaced)).toMatchObject({
-      identity: { userId: 'ns-1' },
-    });
-    expect(await userOf('app_metadata.uid', { app_metadata: { uid: 42 } })).toMatchObject({
-      identity: { userId: '42' },
-    });
-  });
-
-  it('refuses a missing claim and a user id backline cannot serve', async () => {
-    expect(await userOf('app_metadata.uid', { app_metadata: {} })).toMatchObject({
-      reason: 'no_user_claim',
-    });
-    expect(await userOf(undefined, { sub: undefined })).toMatchObject({ reason: 'no_user_claim' });
-    expect(await userOf('constructor.name', {})).toMatchObject({ reason: 'no_user_claim' });
-    expect(await userOf('__proto__', {})).toMatchObject({ reason: 'no_user_claim' });
-    for (const sub of ['a/b', '', 'x'.repeat(129), 'a\u0000b'])
-      expect(await userOf(undefined, { sub })).toMatchObject({ reason: 'bad_user_claim' });
-    expect(await userOf('app_metadata', { app_metadata: { uid: 'u' } })).toMatchObject({
-      reason: 'bad_user_claim',
-    });
-    expect(await userOf(undefined, { sub: 1.5 as unknown as string })).toMatchObject({
-      reason: 'bad_user_claim',
-    });
-  });
-});
-
 describe('projects', () => {
   let server: JwksServer;
   beforeEach(async () => {
