@@ -229,6 +229,12 @@ export function createMetrics(registry: Registry = new Registry()) {
       labelNames: ['reason'],
       registers,
     }),
+    userTokensRefused: new Counter({
+      name: 'backline_auth_user_tokens_refused_total',
+      help: 'User tokens (JWTs and backline user tokens) refused, by reason (expired, bad_signature, unknown_issuer, bad_audience, no_user_claim, jwks_unavailable, …).',
+      labelNames: ['reason'],
+      registers,
+    }),
     redisConnectionErrors: new Counter({
       name: 'backline_cluster_redis_connection_errors_total',
       help: 'Errors on connections to Redis, by reason (the socket error code, e.g. ECONNREFUSED).',
