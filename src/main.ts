@@ -225,7 +225,7 @@ async function main(): Promise<void> {
   ingest.onAccepted(rules.onEvents);
 
   const app = uws.App();
-  const hub = createLiveHub(app, metrics);
+  const hub = createLiveHub({ app, writer: createSocketWriter(metrics), metrics }, config.live);
   const cache = createWindowCache();
   const pipeline = createPipelineService(
     {
@@ -345,6 +345,7 @@ async function main(): Promise<void> {
     rules,
     emailService,
     timers,
+    hub,
     server,
     ...demo,
   ]);

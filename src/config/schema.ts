@@ -67,6 +67,17 @@ const storageSchema = z.object({
   dedupMaxIds: z.number().int().min(1).default(2_000_000), // bound on ids remembered in memory
 });
 
+/** Dashboards on `/v1/live` that fall behind (see README, Live subscriptions). */
+const liveSchema = z.object({
+  slowBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(256 * 1024), // unsent bytes past which a dashboard is served from its own queue
+  maxPendingUpdates: z.number().int().min(1).default(1000), // windows queued per slow dashboard
+  stalledCloseMs: z.number().int().min(1000).default(30_000), // a slow dashboard taking no byte this long is closed
+});
+
 export const configSchema = z.object({
   port: z.number().int().min(0).max(65535).default(8080),
   host: z.string().min(1).default('0.0.0.0'),
@@ -126,6 +137,7 @@ export const configSchema = z.object({
   projects: z.array(projectSchema).default([]),
   limits: limitsSchema.prefault({}),
   storage: storageSchema.prefault({}),
+  live: liveSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -56,7 +56,7 @@ export function registerLiveSocket(
         closed: false,
         principal,
         subs: new Map(),
-        pending: undefined,
+        behind: false,
         badFrames: 0,
       };
       acceptUpgrade(res, req, context, state);
