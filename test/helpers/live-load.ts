@@ -12,22 +12,23 @@ export interface Dashboard {
   /** Anything but snapshots and window updates. */
   errors: Message[];
   closed: Promise<{ code: number; reason: string }>;
+  /**
+   * Subscribes `widgets` times to `stream`, as a dashboard with that many panels: each gets
+   * every update (and a snapshot of `last` window starts, by default the server's); resolves
+   * with the snapshots. Long ids make every update bigger, so a paused socket backs up fast.
+   */
+  subscribe(stream: string, widgets?: number, last?: number): Promise<void>;
+  /** Sends the same subscriptions without waiting for anything. */
+  request(stream: string, widgets?: number, last?: number): void;
 }
 
 const packr = new Packr();
 
-/**
- * Opens `/v1/live` with `widgets` subscriptions to `stream`, as a dashboard with that many
- * panels: each gets every update (and a snapshot of `last` window starts, by default the
- * server's). Long ids make every update bigger, so a paused socket backs up within seconds.
- */
-export async function openDashboard(
-  url: string,
-  stream: string,
-  widgets = 1,
-  last?: number,
-): Promise<Dashboard> {
+/** Opens `/v1/live` without subscribing. */
+export async function connectDashboard(url: string): Promise<Dashboard> {
   const ws = new WebSocket(url);
+  let awaited = 0;
+  let ready = () => {};
   const dashboard: Dashboard = {
     ws,
     windows: 0,
@@ -36,12 +37,22 @@ export async function openDashboard(
     closed: new Promise((resolve) =>
       ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
     ),
+    subscribe(stream, widgets = 1, last) {
+      const snapshots = new Promise<void>((resolve) => (ready = resolve));
+      awaited = widgets;
+      this.request(stream, widgets, last);
+      return withTimeout(snapshots, 10_000, 'the snapshots');
+    },
+    request(stream, widgets = 1, last) {
+      for (let i = 0; i < widgets; i++) {
+        const id = `widget-${i}-`.padEnd(64, 'x');
+        ws.send(packr.pack({ t: 'sub', id, stream, ...(last === undefined ? {} : { last }) }));
+      }
+    },
   };
-  let snapshots = 0;
-  let ready: (() => void) | undefined;
   ws.on('message', (data: Buffer) => {
     const message = unpack(data) as Message;
-    if (message.t === 'snapshot') return ++snapshots === widgets && ready?.();
+    if (message.t === 'snapshot') return --awaited === 0 && ready();
     if (message.t !== 'window') return dashboard.errors.push(message);
     dashboard.windows += 1;
     dashboard.keys.add((message.w as LiveWindow).key);
@@ -49,22 +60,23 @@ export async function openDashboard(
   await withTimeout(
     new Promise<void>((resolve, reject) => {
       ws.once('error', reject);
-      ws.once('open', () => {
-        ready = resolve;
-        for (let i = 0; i < widgets; i++)
-          ws.send(
-            packr.pack({
-              t: 'sub',
-              id: `widget-${i}-`.padEnd(64, 'x'),
-              stream,
-              ...(last === undefined ? {} : { last }),
-            }),
-          );
-      });
+      ws.once('open', () => resolve());
     }),
     10_000,
-    'the snapshots',
+    'the socket to open',
   );
+  return dashboard;
+}
+
+/** A dashboard subscribed `widgets` times to `stream` (see `Dashboard.subscribe`). */
+export async function openDashboard(
+  url: string,
+  stream: string,
+  widgets = 1,
+  last?: number,
+): Promise<Dashboard> {
+  const dashboard = await connectDashboard(url);
+  await dashboard.subscribe(stream, widgets, last);
   return dashboard;
 }
 
