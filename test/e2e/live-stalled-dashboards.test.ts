@@ -117,7 +117,8 @@ describe('dashboards that stop reading', () => {
     const healthy = await openDashboard(url, 'per_key');
     const stalled = await connectStalled(url);
     const ingest = await connect(`${server.wsUrl}/v1/ingest?key=${key}`);
-    const { load: acked, stop } = startLoad(ingest, load);
+    const sender = startLoad(ingest, load);
+    const acked = sender.load;
     try {
       const baseline = await lagOver(measureMs);
       await stall(stalled);
@@ -155,7 +156,7 @@ describe('dashboards that stop reading', () => {
       // They fell a whole feed behind: the feed's bound, not memory, absorbed the backlog.
       expect(after('backline_live_updates_dropped_total')).toBeGreaterThan(0);
     } finally {
-      await stop();
+      sender.stop();
     }
     // Reading again, a closed dashboard gets its backlog, then the close frame.
     for (const dashboard of stalled.slice(0, resumed)) tcpOf(dashboard).resume();
@@ -167,6 +168,7 @@ describe('dashboards that stop reading', () => {
     expect(closes).toEqual(Array(resumed).fill({ code: 1013, reason: 'stalled: not reading' }));
     for (const dashboard of stalled.slice(resumed)) dashboard.ws.terminate();
 
+    await sender.settled();
     expect(acked.error).toBeUndefined();
     expect(acked.acks).toBe(acked.sent);
     expect(healthy.errors).toEqual([]);

@@ -122,13 +122,16 @@ export function startLoad(ingest: SocketClient, shape: LoadShape) {
   ingest.ws.on('message', onMessage);
   return {
     load,
-    /** Stops sending and waits until every frame sent is acknowledged. */
-    async stop(): Promise<void> {
+    /** Stops sending. */
+    stop(): void {
       clearInterval(timer);
+    },
+    /** Waits until every frame sent is acknowledged (or one was refused). */
+    async settled(): Promise<void> {
       await withTimeout(
         new Promise<void>((resolve) => {
           const check = () =>
-            load.acks + (load.error ? 1 : 0) >= load.sent ? resolve() : setTimeout(check, 20);
+            load.acks >= load.sent || load.error ? resolve() : setTimeout(check, 20);
           check();
         }),
         30_000,
