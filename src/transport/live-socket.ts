@@ -11,7 +11,9 @@ import { handleUnsub } from './handlers/unsub.js';
 import { bearer } from './http-reply.js';
 import {
   acceptUpgrade,
+  countDropped,
   createFrameErrors,
+  payloadLimit,
   readFrame,
   refuseUpgrade,
   unknownType,
@@ -21,6 +23,7 @@ import type { LiveSocketState } from './live-hub.js';
 import type { SocketState } from './socket-writer.js';
 
 const endpoint = '/v1/live';
+const maxFrameBytes = 64 * 1024; // a sub or unsub is tiny; larger frames are FRAME_TOO_LARGE
 
 /**
  * `GET /v1/live`: dashboards subscribe to metric streams with a read key (`?key=` or
@@ -39,7 +42,7 @@ export function registerLiveSocket(
   };
 
   app.ws<LiveSocketState>(endpoint, {
-    maxPayloadLength: 64 * 1024,
+    maxPayloadLength: payloadLimit(maxFrameBytes),
     // Above `slowBytes` the hub queues per dashboard; this only bounds what uWS buffers.
     maxBackpressure: 4 * 1024 * 1024,
     idleTimeout: 120,
@@ -72,7 +75,7 @@ export function registerLiveSocket(
     message(ws, message, isBinary) {
       let id: unknown;
       try {
-        const msg = readFrame(message, isBinary, 64 * 1024);
+        const msg = readFrame(message, isBinary, maxFrameBytes);
         id = msg.id;
         switch (msg.t) {
           case 'sub':
@@ -94,8 +97,9 @@ export function registerLiveSocket(
       hub.drain(ws);
     },
 
-    close(ws) {
+    close(ws, code, message) {
       ws.getUserData().closed = true;
+      countDropped(metrics, 'live', code, message);
       hub.closed(ws);
       sockets.delete(ws as WebSocket<SocketState>);
       metrics.connections.dec({ endpoint });
