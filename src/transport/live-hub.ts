@@ -1,12 +1,13 @@
-import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
-import type { Principal } from '../auth/key-registry.js';
+import type { TemplatedApp } from 'uWebSockets.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { Service } from '../ops/lifecycle.js';
 import type { WindowSink } from '../pipeline/pipeline-service.js';
 import type { WindowResult } from '../pipeline/stream-event.js';
-import type { FeedCursor } from './live-feed.js';
+import type { LiveSocket, Subscription } from './live-state.js';
 import { createSlowDashboards } from './slow-dashboards.js';
-import { encode, type SocketState, type SocketWriter } from './socket-writer.js';
+import { encode, type SocketWriter } from './socket-writer.js';
+
+export type { LiveSocketState, Subscription } from './live-state.js';
 
 export const defaultLiveOptions = {
   slowBytes: 256 * 1024, // a dashboard with more than this unsent leaves the topics for the feeds
@@ -17,27 +18,6 @@ export const defaultLiveOptions = {
 };
 
 export type LiveOptions = typeof defaultLiveOptions;
-
-export interface Subscription {
-  id: string | number;
-  stream: string;
-  key: string | undefined;
-  /** `${project}/${stream}/${'*' | 'k:' + key}`: whom an update of a window reaches. */
-  audience: string;
-  topic: string;
-  /** While its dashboard is behind: how far it has read its audience's feed. */
-  cursor?: FeedCursor | undefined;
-}
-
-export interface LiveSocketState extends SocketState {
-  principal: Principal;
-  subs: Map<string, Subscription>;
-  /** Off the topics, reading the slow feeds until its socket drains (see slow-dashboards.ts). */
-  behind: boolean;
-  badFrames: number;
-}
-
-type LiveSocket = WebSocket<LiveSocketState>;
 
 /**
  * Fans window results out to dashboards over uWS topics: one publish reaches every

@@ -1,12 +1,16 @@
-import type { WebSocket } from 'uWebSockets.js';
 import { closeCodes } from '../errors.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { WindowResult } from '../pipeline/stream-event.js';
 import { createLiveFeed, type FeedEntry, type LiveFeed } from './live-feed.js';
-import type { LiveOptions, LiveSocketState, Subscription } from './live-hub.js';
+import type { LiveSocket, Subscription } from './live-state.js';
 import { encode, type SocketWriter } from './socket-writer.js';
 
-type LiveSocket = WebSocket<LiveSocketState>;
+export interface SlowDashboardOptions {
+  slowBytes: number;
+  maxPendingUpdates: number;
+  stalledCloseMs: number;
+  drainBatch: number;
+}
 
 /**
  * The dashboards whose sockets fell behind. Off the uWS topics, each subscription reads the
@@ -18,7 +22,7 @@ type LiveSocket = WebSocket<LiveSocketState>;
  */
 export function createSlowDashboards(
   deps: { writer: SocketWriter; metrics: Metrics },
-  opts: LiveOptions,
+  opts: SlowDashboardOptions,
 ) {
   const { writer, metrics } = deps;
   // audience → its feed and how many slow subscriptions read it
