@@ -73,8 +73,8 @@ const liveSchema = z.object({
     .number()
     .int()
     .min(1024)
-    .default(256 * 1024), // unsent bytes past which a dashboard is served from its own queue
-  maxPendingUpdates: z.number().int().min(1).default(1000), // windows queued per slow dashboard
+    .default(256 * 1024), // unsent bytes past which a dashboard leaves the topics for the feeds
+  maxPendingUpdates: z.number().int().min(1).default(1000), // windows a feed holds per stream or key
   stalledCloseMs: z.number().int().min(1000).default(30_000), // a slow dashboard taking no byte this long is closed
 });
 

@@ -43,7 +43,7 @@ export function registerLiveSocket(
 
   app.ws<LiveSocketState>(endpoint, {
     maxPayloadLength: payloadLimit(maxFrameBytes),
-    // Above `slowBytes` the hub queues per dashboard; this only bounds what uWS buffers.
+    // Past `live.slowBytes` a dashboard reads the slow feeds; this bounds uWS's buffer until then.
     maxBackpressure: 4 * 1024 * 1024,
     idleTimeout: 120,
     sendPingsAutomatically: true,
