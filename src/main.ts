@@ -248,7 +248,7 @@ async function main(): Promise<void> {
   ingest.onAccepted(rules.onEvents);
 
   const app = uws.App();
-  const hub = createLiveHub(app, metrics);
+  const hub = createLiveHub({ app, writer: createSocketWriter(metrics), metrics }, config.live);
   const cache = createWindowCache();
   const pipeline = createPipelineService(
     {
@@ -380,6 +380,7 @@ async function main(): Promise<void> {
     rules,
     emailService,
     timers,
+    hub,
     server,
     ...demo,
   ]);

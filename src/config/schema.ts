@@ -96,6 +96,17 @@ const clusterSchema = z.object({
   redisKeyPrefix: z.string().default('bl:'),
 });
 
+/** Dashboards on `/v1/live` that fall behind (see README, Live subscriptions). */
+const liveSchema = z.object({
+  slowBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(256 * 1024), // unsent bytes past which a dashboard leaves the topics for the feeds
+  maxPendingUpdates: z.number().int().min(1).default(1000), // windows a feed holds per stream or key
+  stalledCloseMs: z.number().int().min(1000).default(30_000), // a slow dashboard taking no byte this long is closed
+});
+
 export const configSchema = z.object({
   port: z.number().int().min(0).max(65535).default(8080),
   host: z.string().min(1).default('0.0.0.0'),
@@ -171,6 +182,7 @@ export const configSchema = z.object({
   limits: limitsSchema.prefault({}),
   storage: storageSchema.prefault({}),
   cluster: clusterSchema.prefault({}),
+  live: liveSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -198,17 +198,17 @@ export function createMetrics(registry: Registry = new Registry()) {
     }),
     liveSlowConsumers: new Gauge({
       name: 'backline_live_slow_consumers',
-      help: 'Dashboard sockets currently behind, served from their coalescing queue.',
+      help: 'Dashboard sockets currently behind, off the topics and served from the slow feeds.',
       registers,
     }),
     liveUpdatesCoalesced: new Counter({
       name: 'backline_live_updates_coalesced_total',
-      help: 'Window updates to slow dashboards replaced by a newer update of the same window.',
+      help: 'Window updates in a slow-dashboard feed replaced by a newer update of the same window.',
       registers,
     }),
     liveUpdatesDropped: new Counter({
       name: 'backline_live_updates_dropped_total',
-      help: 'Window updates dropped for slow dashboards past the queue limit.',
+      help: 'Window updates dropped from a slow-dashboard feed past live.maxPendingUpdates.',
       registers,
     }),
     notifyDecisions: new Counter({

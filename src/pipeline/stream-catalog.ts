@@ -63,7 +63,9 @@ export function createStreamCatalog(deps: {
         cache.recent(project, stream, last, key),
         pipeline.openWindows(project, stream, key),
       ]);
-      const starts = [...new Set(windows.map((w) => w.start))].slice(-last);
+      const all = [...new Set(windows.map((w) => w.start))];
+      // Not `slice(-last)`: for `last: 0` that is every start.
+      const starts = all.slice(Math.max(0, all.length - last));
       const wanted = new Set(starts);
       return windows.filter((w) => wanted.has(w.start));
     },

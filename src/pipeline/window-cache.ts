@@ -38,7 +38,8 @@ export function createWindowCache(options: Partial<typeof defaultWindowCacheOpti
       const windows = [...(streams.get(`${project}\u0000${stream}`)?.values() ?? [])].filter(
         (w) => key === undefined || w.key === key,
       );
-      const starts = [...new Set(windows.map((w) => w.start))].sort((a, b) => a - b).slice(-last);
+      const all = [...new Set(windows.map((w) => w.start))].sort((a, b) => a - b);
+      const starts = all.slice(Math.max(0, all.length - last)); // `slice(-0)` would keep all
       const wanted = new Set(starts);
       return windows
         .filter((w) => wanted.has(w.start))

@@ -12,7 +12,9 @@ import { handleEvents } from './handlers/events.js';
 import { bearer } from './http-reply.js';
 import {
   acceptUpgrade,
+  countDropped,
   createFrameErrors,
+  payloadLimit,
   readFrame,
   refuseUpgrade,
   unknownType,
@@ -51,9 +53,7 @@ export function registerIngestSocket(
   };
 
   app.ws<IngestSocketState>(endpoint, {
-    // uWS itself closes (1009) only far above the setting, so an oversized frame gets an error
-    // message and the socket stays open.
-    maxPayloadLength: Math.max(limits.maxFrameBytes * 4, 64 * 1024),
+    maxPayloadLength: payloadLimit(limits.maxFrameBytes),
     maxBackpressure: 1024 * 1024,
     idleTimeout: 120,
     sendPingsAutomatically: true,
@@ -99,8 +99,9 @@ export function registerIngestSocket(
       }
     },
 
-    close(ws) {
+    close(ws, code, message) {
       ws.getUserData().closed = true;
+      countDropped(metrics, 'ws', code, message);
       sockets.delete(ws as WebSocket<SocketState>);
       metrics.connections.dec({ endpoint });
     },

@@ -1,52 +1,48 @@
-import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
-import type { Principal } from '../auth/key-registry.js';
+import type { TemplatedApp } from 'uWebSockets.js';
 import type { Metrics } from '../ops/metrics.js';
+import type { Service } from '../ops/lifecycle.js';
 import type { WindowSink } from '../pipeline/pipeline-service.js';
 import type { WindowResult } from '../pipeline/stream-event.js';
-import { encode, type SocketState } from './socket-writer.js';
+import type { LiveSocket, Subscription } from './live-state.js';
+import { createSlowDashboards } from './slow-dashboards.js';
+import { encode, type SocketWriter } from './socket-writer.js';
+
+export type { LiveSocketState, Subscription } from './live-state.js';
 
 export const defaultLiveOptions = {
-  slowBytes: 256 * 1024, // a dashboard with more than this unsent is served from its own queue
-  maxPendingUpdates: 1000, // windows queued per slow dashboard; past this the oldest are dropped
-  scanEveryMs: 100, // how often publishing checks dashboards for backlog
+  slowBytes: 256 * 1024, // a dashboard with more than this unsent leaves the topics for the feeds
+  maxPendingUpdates: 1000, // windows a feed holds (per stream or key); past it the oldest leave
+  scanEveryMs: 100, // how often dashboards are checked for backlog, stalls and drains to resume
+  stalledCloseMs: 30_000, // a slow dashboard whose socket takes no byte for this long is closed
+  drainBatch: 256, // queued updates sent to one dashboard per drain: bounds its share of a tick
 };
 
-export interface Subscription {
-  id: string | number;
-  stream: string;
-  key: string | undefined;
-  topic: string;
-}
-
-export interface LiveSocketState extends SocketState {
-  principal: Principal;
-  subs: Map<string, Subscription>;
-  /** Behind: unsubscribed from topics, updates coalesce here (latest per window) until drained. */
-  pending: Map<string, { bytes: Buffer; final: boolean }> | undefined;
-  badFrames: number;
-}
-
-type LiveSocket = WebSocket<LiveSocketState>;
+export type LiveOptions = typeof defaultLiveOptions;
 
 /**
  * Fans window results out to dashboards over uWS topics: one publish reaches every
  * subscriber of a stream (or of one key) that chose the same subscription id, so a
  * broadcast costs one encode per distinct id, not one per socket. A dashboard that falls
  * behind is taken off the topics and gets only the latest update of each window, from a
- * bounded queue (early updates are dropped before finals when it is full), as its socket
- * drains; then it rejoins the topics.
+ * bounded feed shared with the other slow dashboards, as its socket drains; then it rejoins
+ * the topics. One that takes nothing
+ * for `stalledCloseMs` is closed with 1013.
+ *
+ * @example
+ * const hub = createLiveHub({ app, writer, metrics }, { stalledCloseMs: 30_000 });
+ * pipeline sinks: [hub.sink]; lifecycle: [hub, server]
  */
 export function createLiveHub(
-  app: TemplatedApp,
-  metrics: Metrics,
-  options: Partial<typeof defaultLiveOptions> = {},
+  deps: { app: TemplatedApp; writer: SocketWriter; metrics: Metrics },
+  options: Partial<LiveOptions> = {},
 ) {
+  const { app, metrics } = deps;
   const opts = { ...defaultLiveOptions, ...options };
-  // `${project}/${stream}/${'*' | 'k:' + key}` → subscription id → subscribers
+  // audience → subscription id → subscribers that share its topic
   const audiences = new Map<string, Map<string, { id: string | number; count: number }>>();
   const sockets = new Set<LiveSocket>();
-  const slow = new Set<LiveSocket>();
-  let lastScan = 0;
+  const slow = createSlowDashboards(deps, opts);
+  let timer: NodeJS.Timeout | undefined;
 
   const audienceOf = (project: string, stream: string, key: string | undefined) =>
     `${project}/${stream}/${key === undefined ? '*' : `k:${key}`}`;
@@ -60,14 +56,15 @@ export function createLiveHub(
     const state = ws.getUserData();
     unsubscribe(ws, String(id));
     const audience = audienceOf(state.principal.projectId, stream, key);
-    const topic = `${audience}/${id}`;
-    state.subs.set(String(id), { id, stream, key, topic });
+    const sub: Subscription = { id, stream, key, audience, topic: `${audience}/${id}` };
+    state.subs.set(String(id), sub);
     let ids = audiences.get(audience);
     if (!ids) audiences.set(audience, (ids = new Map()));
     const entry = ids.get(String(id)) ?? { id, count: 0 };
     entry.count += 1;
     ids.set(String(id), entry);
-    if (!state.pending) ws.subscribe(topic);
+    if (state.behind) slow.follow(sub);
+    else ws.subscribe(sub.topic);
     metrics.liveSubscriptions.inc();
   }
 
@@ -76,73 +73,64 @@ export function createLiveHub(
     const sub = state.subs.get(id);
     if (!sub) return false;
     state.subs.delete(id);
-    if (!state.closed && !state.pending) ws.unsubscribe(sub.topic);
-    const audience = sub.topic.slice(0, sub.topic.length - id.length - 1);
-    const ids = audiences.get(audience);
+    if (state.behind) slow.unfollow(sub);
+    else if (!state.closed) ws.unsubscribe(sub.topic);
+    const ids = audiences.get(sub.audience);
     const entry = ids?.get(id);
     if (entry && --entry.count === 0) ids!.delete(id);
-    if (ids?.size === 0) audiences.delete(audience);
+    if (ids?.size === 0) audiences.delete(sub.audience);
     metrics.liveSubscriptions.dec();
     return true;
   }
 
-  function queue(ws: LiveSocket, sub: Subscription, result: WindowResult, bytes: Buffer): void {
-    const pending = ws.getUserData().pending!;
-    const slot = `${sub.id}\u0000${result.start}\u0000${result.key}`;
-    if (pending.delete(slot)) metrics.liveUpdatesCoalesced.inc();
-    pending.set(slot, { bytes, final: result.final });
-    if (pending.size > opts.maxPendingUpdates) {
-      // Early updates go first: a later one replaces them anyway, a final result does not.
-      let victim: string | undefined;
-      for (const [candidate, entry] of pending) {
-        if (!entry.final) {
-          victim = candidate;
-          break;
-        }
-      }
-      pending.delete(victim ?? pending.keys().next().value!);
-      metrics.liveUpdatesDropped.inc();
-    }
-  }
-
-  function fallBehind(ws: LiveSocket): void {
-    const state = ws.getUserData();
-    state.pending = new Map();
-    for (const sub of state.subs.values()) ws.unsubscribe(sub.topic);
-    slow.add(ws);
-    metrics.liveSlowConsumers.set(slow.size);
-  }
-
-  const publish = (project: string, result: WindowResult) => {
+  function publish(project: string, result: WindowResult): void {
+    // One encode per subscription id, shared by its topic and the slow feeds. An id whose
+    // dashboards are all behind is encoded only when one of them is sent the update.
+    const encoded = new Map<string | number, Buffer>();
     for (const key of [undefined, result.key]) {
       const audience = audienceOf(project, result.stream, key);
       for (const { id } of audiences.get(audience)?.values() ?? []) {
-        app.publish(`${audience}/${id}`, encode({ t: 'window', id, w: result }), true);
+        const topic = `${audience}/${id}`;
+        if (app.numSubscribers(topic) === 0) continue;
+        let bytes = encoded.get(id);
+        if (!bytes) encoded.set(id, (bytes = encode({ t: 'window', id, w: result })));
+        app.publish(topic, bytes, true);
       }
+      slow.queue(audience, result, encoded);
     }
-    for (const ws of slow) {
+  }
+
+  /** Takes dashboards with a backlog off the topics; closes the stalled; resumes drains. */
+  function scan(): void {
+    const now = performance.now();
+    for (const ws of sockets) {
       const state = ws.getUserData();
-      if (state.principal.projectId !== project) continue;
-      for (const sub of state.subs.values()) {
-        if (sub.stream === result.stream && (sub.key === undefined || sub.key === result.key)) {
-          queue(ws, sub, result, encode({ t: 'window', id: sub.id, w: result }));
-        }
-      }
+      if (!state.behind && !state.closed && ws.getBufferedAmount() > opts.slowBytes)
+        slow.fallBehind(ws, now);
     }
-  };
+    slow.scan(now);
+  }
 
   const sink: WindowSink = {
     write(project, results) {
       for (const result of results) publish(project, result);
-      const now = performance.now();
-      if (now - lastScan < opts.scanEveryMs) return;
-      lastScan = now;
-      for (const ws of sockets)
-        if (!ws.getUserData().pending && ws.getBufferedAmount() > opts.slowBytes) fallBehind(ws);
+      slow.flushCounts();
+    },
+  };
+
+  const service: Service = {
+    name: 'live-hub',
+    async start() {
+      timer ??= setInterval(scan, opts.scanEveryMs);
+    },
+    async stop() {
+      clearInterval(timer);
+      timer = undefined;
     },
   };
 
   return {
+    ...service,
     sink,
     subscribe,
     unsubscribe,
@@ -152,21 +140,11 @@ export function createLiveHub(
     closed(ws: LiveSocket) {
       for (const id of [...ws.getUserData().subs.keys()]) unsubscribe(ws, id);
       sockets.delete(ws);
-      if (slow.delete(ws)) metrics.liveSlowConsumers.set(slow.size);
+      slow.forget(ws);
     },
-    /** uWS `drain`: send queued updates while the socket takes them; rejoin topics when empty. */
+    /** uWS `drain`: the socket took bytes; a slow one gets more of its queue, or rejoins topics. */
     drain(ws: LiveSocket) {
-      const state = ws.getUserData();
-      if (!state.pending || state.closed) return;
-      for (const [slot, { bytes }] of state.pending) {
-        if (ws.getBufferedAmount() > opts.slowBytes / 2) return;
-        state.pending.delete(slot);
-        ws.send(bytes, true);
-      }
-      state.pending = undefined;
-      for (const sub of state.subs.values()) ws.subscribe(sub.topic);
-      slow.delete(ws);
-      metrics.liveSlowConsumers.set(slow.size);
+      slow.drain(ws, performance.now());
     },
   };
 }

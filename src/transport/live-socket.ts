@@ -11,7 +11,9 @@ import { handleUnsub } from './handlers/unsub.js';
 import { bearer } from './http-reply.js';
 import {
   acceptUpgrade,
+  countDropped,
   createFrameErrors,
+  payloadLimit,
   readFrame,
   refuseUpgrade,
   unknownType,
@@ -22,6 +24,7 @@ import { takeRequest } from './rate-limits.js';
 import type { SocketState } from './socket-writer.js';
 
 const endpoint = '/v1/live';
+const maxFrameBytes = 64 * 1024; // a sub or unsub is tiny; larger frames are FRAME_TOO_LARGE
 
 /**
  * `GET /v1/live`: dashboards subscribe to metric streams with a read key (`?key=` or
@@ -55,8 +58,8 @@ export function registerLiveSocket(
   };
 
   app.ws<LiveSocketState>(endpoint, {
-    maxPayloadLength: 64 * 1024,
-    // Above `slowBytes` the hub queues per dashboard; this only bounds what uWS buffers.
+    maxPayloadLength: payloadLimit(maxFrameBytes),
+    // Past `live.slowBytes` a dashboard reads the slow feeds; this bounds uWS's buffer until then.
     maxBackpressure: 4 * 1024 * 1024,
     idleTimeout: 120,
     sendPingsAutomatically: true,
@@ -72,7 +75,7 @@ export function registerLiveSocket(
         closed: false,
         principal,
         subs: new Map(),
-        pending: undefined,
+        behind: false,
         badFrames: 0,
       };
       acceptUpgrade(res, req, context, state);
@@ -89,7 +92,7 @@ export function registerLiveSocket(
       const state = ws.getUserData();
       let id: unknown;
       try {
-        const msg = readFrame(message, isBinary, 64 * 1024);
+        const msg = readFrame(message, isBinary, maxFrameBytes);
         id = msg.id;
         takeRequest(deps, 'live', { limit: 'key', id: state.principal.keyId })
           // A socket closed meanwhile may no longer join topics.
@@ -106,8 +109,9 @@ export function registerLiveSocket(
       hub.drain(ws);
     },
 
-    close(ws) {
+    close(ws, code, message) {
       ws.getUserData().closed = true;
+      countDropped(metrics, 'live', code, message);
       hub.closed(ws);
       sockets.delete(ws as WebSocket<SocketState>);
       metrics.connections.dec({ endpoint });

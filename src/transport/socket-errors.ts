@@ -89,6 +89,30 @@ export function readFrame(
   return decodeMessage(new Uint8Array(message), maxBytes);
 }
 
+/**
+ * The `maxPayloadLength` for uWS on a socket whose frames may be `maxFrameBytes`. uWS drops
+ * a connection whose frame exceeds it without a close frame (the client sees 1006); with room
+ * above the limit, an oversized frame reaches `readFrame` and is answered `FRAME_TOO_LARGE`
+ * on an open socket. Only frames over this are dropped, and `countDropped` counts them.
+ */
+export const payloadLimit = (maxFrameBytes: number): number =>
+  Math.max(4 * maxFrameBytes, 256 * 1024);
+
+// The message uWS passes to `close` when it dropped a socket for a frame over the limit.
+const tooBigMessage = 'Received too big message';
+
+/** In a socket's `close`: counts a connection uWS dropped for a frame over `payloadLimit`. */
+export function countDropped(
+  metrics: Metrics,
+  transport: string,
+  code: number,
+  message: ArrayBuffer,
+): void {
+  if (code !== 1006 || Buffer.from(message).toString() !== tooBigMessage) return;
+  metrics.frameErrors.inc({ transport, code: 'FRAME_TOO_LARGE' });
+  metrics.socketsClosedByServer.inc({ reason: 'frame_too_large' });
+}
+
 /** The `default:` of every socket's message switch. */
 export function unknownType(t: unknown): BacklineError {
   return new BacklineError(

@@ -22,7 +22,12 @@ export function createSocketWriter(metrics: Metrics) {
   return {
     send<T extends SocketState>(ws: WebSocket<T>, message: object): boolean {
       if (ws.getUserData().closed) return false;
-      const bytes = encode(message);
+      return this.sendBytes(ws, encode(message));
+    },
+
+    /** Sends a message already encoded: one encode serves every socket that gets it. */
+    sendBytes<T extends SocketState>(ws: WebSocket<T>, bytes: Buffer): boolean {
+      if (ws.getUserData().closed) return false;
       let status = 1;
       ws.cork(() => {
         status = ws.send(bytes, true, false);

@@ -11,7 +11,9 @@ import { handleResume, resume } from './handlers/resume.js';
 import { bearer } from './http-reply.js';
 import {
   acceptUpgrade,
+  countDropped,
   createFrameErrors,
+  payloadLimit,
   readFrame,
   refuseUpgrade,
   unknownType,
@@ -24,6 +26,7 @@ import type { UserSocketContext, UserSocketDeps } from './user-context.js';
 import type { UserSocketState } from './user-hub.js';
 
 const endpoint = '/v1/user';
+const maxFrameBytes = 64 * 1024; // 500 ids of a mark fit; larger frames are FRAME_TOO_LARGE
 
 type OpeningState = UserSocketState & { after: string | undefined };
 
@@ -67,7 +70,7 @@ export function registerUserSocket(
   };
 
   app.ws<OpeningState>(endpoint, {
-    maxPayloadLength: 64 * 1024,
+    maxPayloadLength: payloadLimit(maxFrameBytes),
     // A resume writes up to 500 notifications at once; past this the client is too slow.
     maxBackpressure: 8 * 1024 * 1024,
     idleTimeout: 120,
@@ -105,7 +108,7 @@ export function registerUserSocket(
     message(ws, message, isBinary) {
       const state = ws.getUserData();
       try {
-        const msg = readFrame(message, isBinary, 64 * 1024);
+        const msg = readFrame(message, isBinary, maxFrameBytes);
         takeRequest(deps, 'user', userCaller(state.projectId, state.userId))
           // A socket closed meanwhile has left the hub: nothing to resume or announce to.
           .then(() => {
@@ -117,8 +120,9 @@ export function registerUserSocket(
       }
     },
 
-    close(ws) {
+    close(ws, code, message) {
       ws.getUserData().closed = true;
+      countDropped(metrics, 'user', code, message);
       hub.closed(ws);
       sockets.delete(ws as WebSocket<SocketState>);
       metrics.connections.dec({ endpoint });

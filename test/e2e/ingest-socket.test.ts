@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scrape } from '../helpers/scrape.js';
 import { connect, makeEvents, stats, type SocketClient } from '../helpers/socket-client.js';
 import { removeDir, startServer, type ServerProcess } from '../helpers/server-process.js';
 
@@ -183,6 +184,24 @@ describe('ingest socket', () => {
     for (let i = 0; i < 5; i++) noisy.sendRaw(Buffer.from([0xc1]));
     const { code } = await noisy.closed;
     expect(code).toBe(1008);
+  });
+
+  it('counts a connection dropped for a frame past the hard limit (4 × maxFrameBytes)', async () => {
+    const huge = await connect(`${server.wsUrl}/v1/ingest?key=${ingestKey}`);
+    huge.sendRaw(Buffer.alloc(300 * 1024));
+    // uWS drops it without a close frame; the count is what an operator sees.
+    expect((await huge.closed).code).toBe(1006);
+    expect(
+      await scrape(server.url, 'backline_transport_closed_by_server_total', {
+        reason: 'frame_too_large',
+      }),
+    ).toBe(1);
+    expect(
+      await scrape(server.url, 'backline_ingest_frame_errors_total', {
+        transport: 'ws',
+        code: 'FRAME_TOO_LARGE',
+      }),
+    ).toBe(2);
   });
 
   it('keeps projects apart', async () => {

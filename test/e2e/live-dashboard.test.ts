@@ -69,7 +69,10 @@ let dash: SocketClient;
 let lastStart = -Infinity;
 let firstStart = 0;
 let secondStart = 0;
-const freshWindow = () => (lastStart = windowAhead(sizeMs, 1000, lastStart));
+const freshWindow = () => (lastStart = windowAhead(sizeMs, 1500, lastStart));
+// Only how long to wait before calling a test failed: on a busy machine updates come late,
+// never early; how fast they come is measured in bench/.
+const patienceMs = 15_000;
 
 const liveUrl = () => `${server.wsUrl}/v1/live?key=${readKey}`;
 const play = (ts: number, g: string, v: number) => eventAt('play', ts, { g, v });
@@ -80,7 +83,7 @@ async function subscribe(client: SocketClient, sub: Record<string, unknown>): Pr
   const { message } = await nextMatching(
     client,
     (m) => m.id === sub.id && (m.t === 'snapshot' || m.t === 'error'),
-    5000,
+    patienceMs,
     `the answer to sub ${String(sub.id)}`,
   );
   expect(message).toMatchObject({ t: 'snapshot', id: sub.id });
@@ -108,12 +111,17 @@ describe('live dashboards', () => {
       windows: [],
     });
     expect((await subscribe(dash, { id: 'final', stream: 'plays_final' })).windows).toEqual([]);
-    // Two seconds ahead: room for three frames and their early updates before the window closes.
-    const start = (firstStart = lastStart = windowAhead(sizeMs, 2000));
+    // Three seconds ahead: room for three frames and their early updates before the window closes.
+    const start = (firstStart = lastStart = windowAhead(sizeMs, 3000));
 
     await producer.send([1, 2, 3, 4, 5].map((v) => play(start + 100, 'a', v)));
     await producer.send([play(start + 200, 'b', 10), play(start + 300, 'b', 20)]);
-    const first = await nextMatching(dash, isWindow('early', { key: 'a' }), 2000, 'update of a');
+    const first = await nextMatching(
+      dash,
+      isWindow('early', { key: 'a' }),
+      patienceMs,
+      'update of a',
+    );
     expect(windowOf(first.message)).toEqual({
       stream: 'plays_early',
       start,
@@ -133,7 +141,7 @@ describe('live dashboards', () => {
         isWindow('early', { key: 'b', final: true }),
         isWindow('final'),
       ],
-      6000,
+      patienceMs,
       'the finals',
     );
     // The watermark trails the newest event by outOfOrderMs, and the events were ahead of the clock.
@@ -181,7 +189,7 @@ describe('live dashboards', () => {
         isWindow('early', { key: 'c', final: true, start }),
         isWindow('final', { start }),
       ],
-      4000,
+      patienceMs,
       'finals of a, b and c',
     );
     // Any stray b or c update on `only-a` would have been published with those finals.
@@ -205,6 +213,9 @@ describe('live dashboards', () => {
         [secondStart, 'b', true, { n: 1, total: 2 }],
         [secondStart, 'c', true, { n: 1, total: 3 }],
       ]);
+      expect(
+        (await subscribe(other, { id: 's0', stream: 'plays_early', last: 0 })).windows,
+      ).toEqual([]);
       const latest = (await subscribe(other, { id: 's2', stream: 'plays_early', last: 1 }))
         .windows as LiveWindow[];
       expect(latest.map((w) => [w.start, w.key])).toEqual([
@@ -218,7 +229,7 @@ describe('live dashboards', () => {
       await nextMatching(
         other,
         isWindow('s1', { key: 'z', final: false }),
-        2000,
+        patienceMs,
         'early update of z',
       );
       const open = (await subscribe(other, { id: 's3', stream: 'plays_early', key: 'z' })).windows;
@@ -245,7 +256,7 @@ describe('live dashboards', () => {
       const kept = await nextMatching(
         client,
         isWindow('kept', { start, final: true }),
-        4000,
+        patienceMs,
         'final on the kept subscription',
       );
       expect(kept.before.filter((m) => m.id === 'gone')).toEqual([]);
@@ -285,6 +296,11 @@ describe('live dashboards', () => {
       ],
       ['a list', () => client.send([1, 2]), { code: 'NOT_A_MAP' }],
       ['a text frame', () => client.sendRaw('{"t":"sub"}', false), { code: 'TEXT_FRAME' }],
+      [
+        'a frame of 100 KiB',
+        () => client.send({ t: 'sub', id: 'big', stream: 'x'.repeat(100 * 1024) }),
+        { code: 'FRAME_TOO_LARGE' },
+      ],
     ];
     try {
       for (const [name, act, error] of cases) {
@@ -293,12 +309,14 @@ describe('live dashboards', () => {
         // A good message between bad ones resets the streak that would close the socket.
         await subscribe(client, { id: 'ok', stream: 'plays_final', last: 0 });
       }
-      expect(
-        await scrape(server.url, 'backline_ingest_frame_errors_total', {
-          transport: 'live',
-          code: 'UNKNOWN_STREAM',
-        }),
-      ).toBe(1);
+      for (const code of ['UNKNOWN_STREAM', 'FRAME_TOO_LARGE']) {
+        expect(
+          await scrape(server.url, 'backline_ingest_frame_errors_total', {
+            transport: 'live',
+            code,
+          }),
+        ).toBe(1);
+      }
     } finally {
       await closeClient(client);
     }
@@ -348,11 +366,10 @@ describe('live dashboards', () => {
     await producer.send([eventAt('ping', ts)]);
     const end = Math.floor(ts / idle.sizeMs) * idle.sizeMs + idle.sizeMs;
     // With no event after this one, only the clock can move the watermark past `end`.
-    const bound = ts + idle.sizeMs + idle.outOfOrderMs + idle.idleTickMs + 1000;
     const { message } = await nextMatching(
       dash,
       isWindow('idle'),
-      bound - Date.now(),
+      patienceMs,
       'the idle window to close',
     );
     expect(Date.now()).toBeGreaterThanOrEqual(end + idle.outOfOrderMs - 5);

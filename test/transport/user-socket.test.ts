@@ -159,6 +159,22 @@ describe('GET /v1/user', () => {
     await client.expectNoMessage(150);
   });
 
+  it('answers a frame over 64 KiB with FRAME_TOO_LARGE on an open socket, and counts it', async () => {
+    const client = await open('verbose');
+    expect(await client.nextMessage()).toMatchObject({ t: 'counts' });
+    client.send({
+      t: 'read',
+      ids: Array.from({ length: 500 }, (_, i) => `n${i}`.padEnd(200, 'x')),
+    });
+    expect(await client.nextMessage()).toMatchObject({ t: 'error', code: 'FRAME_TOO_LARGE' });
+    client.send({ t: 'resume' });
+    expect(await client.nextMessage()).toMatchObject({ t: 'counts' });
+    const errors = await server.metrics.frameErrors.get();
+    expect(errors.values).toContainEqual(
+      expect.objectContaining({ labels: { transport: 'user', code: 'FRAME_TOO_LARGE' }, value: 1 }),
+    );
+  });
+
   it('answers bad frames with error codes and closes after too many in a row', async () => {
     const client = await open('clumsy');
     await client.nextMessage();
