@@ -176,14 +176,21 @@ describe('client inbox across a server crash', () => {
     const port = await freePort();
     let server = await startServer({ dataDir, config, key, port });
     const sender = clientFor(server);
-    // Reconnecting slower than the sender, the inbox misses what is fired meanwhile: it must
-    // come with the resume.
+    // The inbox's sockets go to a closed port while `away`, so it misses what is fired
+    // meanwhile for certain (not by racing the sender): that must come with the resume.
+    const deadPort = await freePort();
+    let away = false;
+    class GatedWebSocket extends WebSocket {
+      constructor(url: string) {
+        super(away ? url.replace(`:${port}/`, `:${deadPort}/`) : url);
+      }
+    }
     const receiver = createClient({
       url: server.url,
       key,
-      WebSocket,
+      WebSocket: GatedWebSocket,
       storage: null,
-      backoff: { baseMs: 1000, maxMs: 2000 },
+      backoff: { baseMs: 100, maxMs: 500 },
     });
     const fan = recorder();
     // The token secret lives in the data folder: the token outlives the restart.
@@ -193,6 +200,7 @@ describe('client inbox across a server crash', () => {
     const ticker = setInterval(() => sender.track('ping', { n: ++n }, { userId: 'cy' }), 40);
     try {
       await eventually(() => fan.got.length >= 10, 10_000, '10 notifications');
+      away = true;
       await server.kill();
       await sleep(200);
       expect(inbox.connected).toBe(false);
@@ -200,6 +208,13 @@ describe('client inbox across a server crash', () => {
       const liveBeforeRestart = live();
 
       server = await startServer({ dataDir, config, key, port });
+      const missed = fan.got.length + 3;
+      await eventually(
+        async () => (await inboxOf(server, 'cy')).items.length >= missed,
+        20_000,
+        'notifications fired while the inbox was away',
+      );
+      away = false;
       // Fired while the inbox was away (resumed), then live again on the new socket.
       await eventually(
         () => live() > liveBeforeRestart + 10,
