@@ -45,6 +45,13 @@ module.exports = {
       to: { dependencyTypes: ['core'] },
     },
     {
+      name: 'model-is-a-leaf',
+      comment: 'The event model is what every layer shares: it imports nothing.',
+      severity: 'error',
+      from: { path: '^src/model/' },
+      to: { pathNot: '^src/model/' },
+    },
+    {
       name: 'no-circular',
       severity: 'error',
       from: {},

@@ -1,4 +1,4 @@
-import type { StreamEvent } from './stream-event.js';
+import type { StreamEvent } from '../model/event.js';
 
 export type FieldReader = (event: StreamEvent) => unknown;
 

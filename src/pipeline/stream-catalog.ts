@@ -5,7 +5,7 @@ import type { WindowStore } from '../storage/window-store.js';
 import type { PipelineService } from './pipeline-service.js';
 import type { RollupBucket, RollupRow, Rollups } from './rollups.js';
 import { streamSpecSchema, type StreamSpec } from './stream-spec.js';
-import type { WindowResult } from './stream-event.js';
+import type { WindowResult } from '../model/window-result.js';
 import type { WindowCache } from './window-cache.js';
 
 /**

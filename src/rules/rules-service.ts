@@ -1,7 +1,8 @@
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { WindowSink } from '../pipeline/pipeline-service.js';
-import type { StreamEvent, WindowResult } from '../pipeline/stream-event.js';
+import type { StreamEvent } from '../model/event.js';
+import type { WindowResult } from '../model/window-result.js';
 import type { StateStore } from '../state/state-store.js';
 import type { Timers } from '../state/timers.js';
 import type { ClickHouse } from '../storage/clickhouse.js';

@@ -2,7 +2,7 @@ import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
 import type { Principal } from '../auth/key-registry.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { WindowSink } from '../pipeline/pipeline-service.js';
-import type { WindowResult } from '../pipeline/stream-event.js';
+import type { WindowResult } from '../model/window-result.js';
 import { encode, type SocketState } from './socket-writer.js';
 
 export const defaultLiveOptions = {

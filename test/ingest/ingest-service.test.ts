@@ -8,7 +8,7 @@ import { createDedupWindow } from '../../src/ingest/dedup-window.js';
 import { createIngest } from '../../src/ingest/ingest-service.js';
 import { createMetrics } from '../../src/ops/metrics.js';
 import { createBatchWriter } from '../../src/storage/batch-writer.js';
-import type { EventRow } from '../../src/storage/event-store.js';
+import type { EventRow } from '../../src/model/event.js';
 import { openSpool } from '../../src/storage/spool.js';
 
 const limits = configSchema.parse({}).limits;

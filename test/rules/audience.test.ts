@@ -4,7 +4,8 @@ import { createFollowGraph } from '../../src/rules/follow-graph.js';
 import { createMemoryStateStore } from '../../src/state/memory-state-store.js';
 import { openChdb } from '../../src/storage/chdb-client.js';
 import type { ClickHouse } from '../../src/storage/clickhouse.js';
-import { createEventStore, type EventRow } from '../../src/storage/event-store.js';
+import { createEventStore } from '../../src/storage/event-store.js';
+import type { EventRow } from '../../src/model/event.js';
 import { migrate } from '../../src/storage/migrate.js';
 import { event, openRules, rule, stateStores, tempDir } from './rules-fixtures.js';
 

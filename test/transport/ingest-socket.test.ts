@@ -12,7 +12,7 @@ import { createMetrics } from '../../src/ops/metrics.js';
 import { createBatchWriter } from '../../src/storage/batch-writer.js';
 import { openChdb } from '../../src/storage/chdb-client.js';
 import { insertInto, type ClickHouse } from '../../src/storage/clickhouse.js';
-import type { EventRow } from '../../src/storage/event-store.js';
+import type { EventRow } from '../../src/model/event.js';
 import { openSpool } from '../../src/storage/spool.js';
 import { registerIngestSocket } from '../../src/transport/ingest-socket.js';
 import { createSocketWriter, type SocketState } from '../../src/transport/socket-writer.js';

@@ -5,7 +5,7 @@ import { validateEvent } from '../../../src/ingest/validate-event.js';
 import { createSendRecords } from '../../../src/notify/email/send-records.js';
 import { createSuppressions } from '../../../src/notify/email/suppressions.js';
 import { createSendGridWebhook, type TrackingEvent } from '../../../src/notify/email/webhook.js';
-import { toStreamEvent, type StreamEvent } from '../../../src/pipeline/stream-event.js';
+import { toStreamEvent, type StreamEvent } from '../../../src/model/event.js';
 import { streamPipeline } from '../../../src/pipeline/stream-pipeline.js';
 import { streamSpecSchema } from '../../../src/pipeline/stream-spec.js';
 import { createMemoryStateStore } from '../../../src/state/memory-state-store.js';

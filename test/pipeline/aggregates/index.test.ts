@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bindAggregate } from '../../../src/pipeline/aggregates/index.js';
-import type { StreamEvent } from '../../../src/pipeline/stream-event.js';
+import type { StreamEvent } from '../../../src/model/event.js';
 import { streamSpecSchema } from '../../../src/pipeline/stream-spec.js';
 import { event } from '../stream-fixtures.js';
 

@@ -1,4 +1,18 @@
-import type { EventRow } from '../storage/event-store.js';
+/** One accepted event as stored in the `events` table (times in epoch milliseconds). */
+export interface EventRow {
+  project: string;
+  type: string;
+  ts: number;
+  client_ts: number;
+  sent_at: number | null;
+  received_at: number;
+  id: string;
+  user_id: string;
+  anonymous_id: string;
+  session_id: string;
+  /** props as JSON text */
+  props: string;
+}
 
 /** An accepted event as the pipeline sees it: props parsed, times in epoch ms. */
 export interface StreamEvent {
@@ -9,17 +23,6 @@ export interface StreamEvent {
   anonymousId: string;
   sessionId: string;
   props: Record<string, unknown>;
-}
-
-/** A window's result as dashboards, storage and history see it. */
-export interface WindowResult {
-  stream: string;
-  start: number;
-  end: number;
-  key: string;
-  values: Record<string, unknown>;
-  final: boolean;
-  rev: number;
 }
 
 /** The pipeline's view of a stored row; `props` is the parsed object (from ingest or JSON). */
