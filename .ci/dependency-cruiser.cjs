@@ -30,12 +30,13 @@ module.exports = {
     {
       name: 'browser-code-knows-no-server',
       comment:
-        'src/client ships to browsers and src/dashboard is a page: neither imports server code, ' +
+        'src/client ships to browsers and src/dashboard is a page: neither imports server code ' +
+        '(src/lib is browser-safe), ' +
         'uWebSockets.js or the Node-only `ws` (a Node user injects it).',
       severity: 'error',
       from: { path: '^src/(client|dashboard)/' },
       to: {
-        path: '^src/(?!client/|dashboard/)|uWebSockets\\.js|uws-js-unofficial|node_modules/ws/',
+        path: '^src/(?!client/|dashboard/|lib/)|uWebSockets\\.js|uws-js-unofficial|node_modules/ws/',
       },
     },
     {
@@ -50,6 +51,15 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/model/' },
       to: { pathNot: '^src/model/' },
+    },
+    {
+      name: 'lib-is-a-leaf',
+      comment:
+        'Small utilities, pure and browser-safe (the client uses them): no node builtins, ' +
+        'no packages, nothing outside src/lib.',
+      severity: 'error',
+      from: { path: '^src/lib/' },
+      to: { pathNot: '^src/lib/' },
     },
     {
       name: 'no-circular',

@@ -1,8 +1,8 @@
+import { readPath } from '../lib/field-path.js';
 import { asText } from '../pipeline/aggregates/aggregate.js';
 import type { ClickHouse } from '../storage/clickhouse.js';
 import type { Firing } from './firing.js';
 import type { FollowGraph } from './follow-graph.js';
-import { readPath } from './render.js';
 import type { AudienceOf } from './rule-spec.js';
 import { segmentQuery } from './segment-sql.js';
 

@@ -1,4 +1,4 @@
-import { createTokenBucket } from '../../limits/token-bucket.js';
+import { createTokenBucket } from '../../lib/token-bucket.js';
 
 export const defaultEmailRateLimit = {
   perSecond: 500, // emails handed to the provider per second, over all projects

@@ -1,3 +1,4 @@
+import { readPath } from '../../lib/field-path.js';
 import { slot, slotContexts, type HtmlContext } from './html-context.js';
 
 /**
@@ -70,11 +71,7 @@ export function unsafePlaceholder(html: string): string | undefined {
 }
 
 function lookup(variables: Record<string, unknown>, path: string[]): string {
-  let value: unknown = variables;
-  for (const key of path) {
-    if (value === null || typeof value !== 'object' || !Object.hasOwn(value, key)) return '';
-    value = (value as Record<string, unknown>)[key];
-  }
+  const value = readPath(variables, path);
   if (value === undefined || value === null) return '';
   return typeof value === 'object' ? JSON.stringify(value) : String(value);
 }

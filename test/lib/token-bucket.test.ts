@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createTokenBucket } from '../../src/limits/token-bucket.js';
+import { createTokenBucket } from '../../src/lib/token-bucket.js';
 
 describe('createTokenBucket', () => {
   it('allows a burst, then asks to wait as long as the refill takes', () => {
