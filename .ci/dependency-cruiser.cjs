@@ -46,6 +46,15 @@ module.exports = {
       to: { dependencyTypes: ['core'] },
     },
     {
+      name: 'config-is-a-leaf',
+      comment:
+        'Settings and their loading: the schemas of streams, rules and caps are injected by ' +
+        'their owners (src/compose/config.ts), so config imports only itself and zod.',
+      severity: 'error',
+      from: { path: '^src/config/' },
+      to: { path: '^src/(?!config/)|node_modules/(?!zod/)' },
+    },
+    {
       name: 'model-is-a-leaf',
       comment: 'The event model is what every layer shares: it imports nothing.',
       severity: 'error',

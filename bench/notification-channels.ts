@@ -2,7 +2,7 @@ import webpush from 'web-push';
 import { createEmailChannel } from '../src/notify/channels/email.js';
 import { createWebPushChannel } from '../src/notify/channels/web-push.js';
 import type { Channel } from '../src/notify/channel.js';
-import { exampleTemplates, seedTemplates } from '../src/notify/email/example-templates.js';
+import { exampleTemplates, seedTemplates } from '../src/demo/example-templates.js';
 import { createSendGridProvider } from '../src/notify/email/sendgrid-provider.js';
 import { createSendRecords } from '../src/notify/email/send-records.js';
 import { createSuppressions } from '../src/notify/email/suppressions.js';

@@ -5,10 +5,10 @@
 import { join } from 'node:path';
 import { createKeyRegistry } from './auth/key-registry.js';
 import { createUserTokens, loadUserTokenSecret } from './auth/user-token.js';
-import { checkDataDir } from './config/data-dir.js';
-import { resolveDevProject } from './config/dev-project.js';
+import { checkDataDir } from './ops/data-dir.js';
+import { resolveDevProject } from './demo/dev-project.js';
 import { ConfigError, loadConfig } from './config/load-config.js';
-import type { Config } from './config/schema.js';
+import { projectSchemas, type AppConfig } from './compose/config.js';
 import { createDemo, demoRequested } from './demo/demo.js';
 import { createDedupWindow } from './ingest/dedup-window.js';
 import { createIngest } from './ingest/ingest-service.js';
@@ -28,7 +28,7 @@ import { createSendGridProvider } from './notify/email/sendgrid-provider.js';
 import { createSendRecords } from './notify/email/send-records.js';
 import { createSmtpProvider } from './notify/email/smtp-provider.js';
 import { createSuppressions } from './notify/email/suppressions.js';
-import { exampleTemplates, seedTemplates } from './notify/email/example-templates.js';
+import { exampleTemplates, seedTemplates } from './demo/example-templates.js';
 import { createEmailTemplates } from './notify/email/templates.js';
 import { createSendGridWebhook, decisionRecorder } from './notify/email/webhook.js';
 import { createOutboundUrlGuard } from './notify/outbound-url.js';
@@ -67,7 +67,7 @@ import { createServer } from './transport/server.js';
 import { loadUws } from './transport/uws.js';
 
 async function main(): Promise<void> {
-  const config = loadConfig(process.env);
+  const config = loadConfig(process.env, projectSchemas);
   checkDataDir(config.dataDir);
   const log = createLogger(config.logLevel);
   const { uws, native, reasons } = loadUws(config.allowWsFallback);
@@ -389,7 +389,7 @@ async function main(): Promise<void> {
 }
 
 /** SendGrid, SMTP, or both with failover; none when neither is configured. */
-function openEmailProvider(email: Config['email'], log: Logger): EmailProvider | undefined {
+function openEmailProvider(email: AppConfig['email'], log: Logger): EmailProvider | undefined {
   const sendgrid = email.sendgrid.apiKey
     ? createSendGridProvider(
         { apiKey: email.sendgrid.apiKey },

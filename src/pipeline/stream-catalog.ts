@@ -1,4 +1,4 @@
-import { openSavedDefinitions } from '../config/saved-definitions.js';
+import { openSavedDefinitions } from '../state/saved-definitions.js';
 import { BacklineError } from '../errors.js';
 import type { Logger } from '../ops/logger.js';
 import type { WindowStore } from '../storage/window-store.js';

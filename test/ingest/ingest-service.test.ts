@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { configSchema } from '../../src/config/schema.js';
+import { configSchema } from '../../src/compose/config.js';
 import { createDedupWindow } from '../../src/ingest/dedup-window.js';
 import { createIngest } from '../../src/ingest/ingest-service.js';
 import { createMetrics } from '../../src/ops/metrics.js';

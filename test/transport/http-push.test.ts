@@ -7,7 +7,7 @@ import type { us_listen_socket } from 'uWebSockets.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKeyRegistry } from '../../src/auth/key-registry.js';
 import { createUserTokens } from '../../src/auth/user-token.js';
-import { configSchema } from '../../src/config/schema.js';
+import { configSchema } from '../../src/compose/config.js';
 import { createWebPushChannel } from '../../src/notify/channels/web-push.js';
 import { createPushSubscriptions } from '../../src/notify/push-subscriptions.js';
 import { loadVapidKeys } from '../../src/notify/vapid.js';

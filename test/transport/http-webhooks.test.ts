@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import type { us_listen_socket } from 'uWebSockets.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configSchema } from '../../src/config/schema.js';
+import { configSchema } from '../../src/compose/config.js';
 import { createDedupWindow } from '../../src/ingest/dedup-window.js';
 import { createIngest } from '../../src/ingest/ingest-service.js';
 import { createEmailChannel } from '../../src/notify/channels/email.js';

@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import type { WebSocket, us_listen_socket } from 'uWebSockets.js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createKeyRegistry } from '../../src/auth/key-registry.js';
-import { configSchema } from '../../src/config/schema.js';
+import { configSchema } from '../../src/compose/config.js';
 import { createDedupWindow } from '../../src/ingest/dedup-window.js';
 import { createIngest } from '../../src/ingest/ingest-service.js';
 import { createMetrics } from '../../src/ops/metrics.js';

@@ -1,6 +1,6 @@
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { configSchema } from '../../../src/config/schema.js';
+import { configSchema } from '../../../src/compose/config.js';
 import { validateEvent } from '../../../src/ingest/validate-event.js';
 import { createSendRecords } from '../../../src/notify/email/send-records.js';
 import { createSuppressions } from '../../../src/notify/email/suppressions.js';

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openSavedDefinitions } from '../../src/config/saved-definitions.js';
+import { openSavedDefinitions } from '../../src/state/saved-definitions.js';
 import { StartError } from '../../src/ops/start-error.js';
 import { ruleSpecSchema, type RuleSpec } from '../../src/rules/rule-spec.js';
 

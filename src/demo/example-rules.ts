@@ -1,4 +1,4 @@
-import { ruleSpecSchema, type RuleSpec } from './rule-spec.js';
+import { ruleSpecSchema, type RuleSpec } from '../rules/rule-spec.js';
 
 const artistFollows = {
   follow: { types: ['artist.follow'], entity: 'props.artistId' },
@@ -12,7 +12,7 @@ const day = 86_400_000;
  * of, one per kind of audience and campaign, so that `npm start -- --demo` fills the demo
  * user's inbox (`demo-fan`, see src/demo/demo-fan.ts) within a minute. Every channel is
  * allowed: the router picks in-app while the user has the dashboard open. The email
- * templates they name are in src/notify/email/example-templates.ts.
+ * templates they name are in src/demo/example-templates.ts.
  */
 export const exampleRules: RuleSpec[] = [
   {

@@ -1,18 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { createEmailChannel } from '../../../src/notify/channels/email.js';
-import { exampleTemplates, seedTemplates } from '../../../src/notify/email/example-templates.js';
-import type { EmailMessage } from '../../../src/notify/email/providers.js';
-import { createSendRecords } from '../../../src/notify/email/send-records.js';
-import { createSuppressions } from '../../../src/notify/email/suppressions.js';
-import { createEmailTemplates } from '../../../src/notify/email/templates.js';
-import type { Notification } from '../../../src/notify/notification.js';
-import { createPreferences } from '../../../src/notify/preferences.js';
-import { exampleRules } from '../../../src/rules/example-rules.js';
-import { eventContext } from '../../../src/rules/firing.js';
-import { toIntent } from '../../../src/rules/intent.js';
-import { createMemoryStateStore } from '../../../src/state/memory-state-store.js';
-import { sender } from '../../helpers/email-fixtures.js';
-import { event } from '../../rules/rules-fixtures.js';
+import { createEmailChannel } from '../../src/notify/channels/email.js';
+import { exampleTemplates, seedTemplates } from '../../src/demo/example-templates.js';
+import type { EmailMessage } from '../../src/notify/email/providers.js';
+import { createSendRecords } from '../../src/notify/email/send-records.js';
+import { createSuppressions } from '../../src/notify/email/suppressions.js';
+import { createEmailTemplates } from '../../src/notify/email/templates.js';
+import type { Notification } from '../../src/notify/notification.js';
+import { createPreferences } from '../../src/notify/preferences.js';
+import { exampleRules } from '../../src/demo/example-rules.js';
+import { eventContext } from '../../src/rules/firing.js';
+import { toIntent } from '../../src/rules/intent.js';
+import { createMemoryStateStore } from '../../src/state/memory-state-store.js';
+import { sender } from '../helpers/email-fixtures.js';
+import { event } from '../rules/rules-fixtures.js';
 
 const project = 'dev';
 

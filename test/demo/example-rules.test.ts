@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
-import { exampleTemplates } from '../../src/notify/email/example-templates.js';
-import { exampleRules } from '../../src/rules/example-rules.js';
+import { exampleTemplates } from '../../src/demo/example-templates.js';
+import { exampleRules } from '../../src/demo/example-rules.js';
 import { segmentQuery } from '../../src/rules/segment-sql.js';
 
 const rule = (name: string) => exampleRules.find((r) => r.name === name)!;

@@ -1,6 +1,6 @@
 import { mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { StartError } from '../ops/start-error.js';
+import { StartError } from './start-error.js';
 
 /**
  * Creates the data folder if needed and proves it writable by writing and removing a file

@@ -1,4 +1,4 @@
-import { streamSpecSchema, type StreamSpec } from './stream-spec.js';
+import { streamSpecSchema, type StreamSpec } from '../pipeline/stream-spec.js';
 
 /**
  * The development project's streams, from the live-music app backline grew out of, so that

@@ -1,14 +1,24 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { exampleStreams } from '../pipeline/example-streams.js';
-import { exampleRules } from '../rules/example-rules.js';
-import type { Config, ProjectConfig } from './schema.js';
+import { exampleStreams } from './example-streams.js';
+import { exampleRules } from './example-rules.js';
+import type { Config, ProjectConfig } from '../config/schema.js';
+import type { capSchema } from '../notify/caps.js';
+import type { streamSpecSchema } from '../pipeline/stream-spec.js';
+import type { ruleSpecSchema } from '../rules/rule-spec.js';
 
 export const devProjectId = 'dev';
 
+/** The dev project's definitions are the examples, typed by their owners' schemas. */
+type DevProjectConfig = ProjectConfig<{
+  stream: typeof streamSpecSchema;
+  rule: typeof ruleSpecSchema;
+  cap: typeof capSchema;
+}>;
+
 export interface DevProject {
-  readonly project: ProjectConfig;
+  readonly project: DevProjectConfig;
   /** Where the key came from, for the start-up message. */
   readonly source: 'env' | 'file' | 'generated';
 }
@@ -19,7 +29,9 @@ export interface DevProject {
  * `BACKLINE_DEV_KEY` when set, else generated once and kept in the data folder so restarts
  * and clients keep working.
  */
-export function resolveDevProject(config: Config): DevProject | undefined {
+export function resolveDevProject(
+  config: Pick<Config, 'projects' | 'dataDir' | 'devKey'>,
+): DevProject | undefined {
   if (config.projects.length > 0) return undefined;
   const file = join(config.dataDir, 'dev-key');
   let key = config.devKey;

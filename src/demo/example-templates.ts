@@ -1,4 +1,8 @@
-import { defaultLocale, type EmailTemplate, type EmailTemplates } from './templates.js';
+import {
+  defaultLocale,
+  type EmailTemplate,
+  type EmailTemplates,
+} from '../notify/email/templates.js';
 
 /** One locale's variant of a template, ready to store. */
 export interface ExampleTemplate {
@@ -14,7 +18,7 @@ const en = (id: string, template: EmailTemplate): ExampleTemplate => ({
 });
 
 /**
- * The email side of the example rules (src/rules/example-rules.ts), one per campaign. The
+ * The email side of the example rules (src/demo/example-rules.ts), one per campaign. The
  * placeholders are the rule's variables: the triggering event's fields (`{{props.x}}`), the
  * rendered `{{title}}` and `{{body}}`, `{{userId}}` the recipient, and the rule's `data`
  * keys. `digest` is the router's summary of a digest user's low-priority notifications
