@@ -16,6 +16,15 @@ module.exports = {
       to: { path: 'node_modules/ioredis/' },
     },
     {
+      name: 'sql-only-in-storage',
+      comment:
+        'ClickHouse SQL lives in src/storage behind small interfaces owned by their users ' +
+        '(RollupStore, SegmentQuery, DecisionStore); only the composition root wires it.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/(storage/|compose/|main\\.ts$)' },
+      to: { path: '^src/storage/clickhouse\\.ts$|node_modules/(chdb|@clickhouse/client)/' },
+    },
+    {
       name: 'inner-layers-do-not-know-transport',
       severity: 'error',
       from: { path: '^src/(ingest|pipeline|storage|rules|notify|config|ops)/' },

@@ -35,7 +35,10 @@ import { createOutboundUrlGuard } from './notify/outbound-url.js';
 import { createPushSubscriptions } from './notify/push-subscriptions.js';
 import { loadVapidKeys } from './notify/vapid.js';
 import type { Channel } from './notify/channel.js';
-import { createDecisionLog, decisionsTable, type DecisionRow } from './notify/decision-log.js';
+import { createDecisionLog } from './notify/decision-log.js';
+import type { DecisionRow } from './model/decision.js';
+import { createDecisionStore, decisionsTable } from './storage/decision-store.js';
+import { createSegmentQuery } from './storage/segment-query.js';
 import { createDelivery } from './notify/delivery.js';
 import { createInbox } from './notify/inbox.js';
 import type { ChannelName } from './notify/notification.js';
@@ -47,7 +50,7 @@ import { openLmdbStateStore } from './state/lmdb-state-store.js';
 import { createTimers } from './state/timers.js';
 import { createPipelineService } from './pipeline/pipeline-service.js';
 import { replayRecent } from './pipeline/replay-recent.js';
-import { createRollups } from './pipeline/rollups.js';
+import { createRollupStore } from './storage/rollup-store.js';
 import { createStoredWindowSink } from './pipeline/stored-window-sink.js';
 import { createStreamCatalog } from './pipeline/stream-catalog.js';
 import { createWindowCache } from './pipeline/window-cache.js';
@@ -135,7 +138,11 @@ async function main(): Promise<void> {
     },
     { ...config.storage, flushIntervalMs: 200, retryUnstored: true },
   );
-  const decisions = createDecisionLog({ writer: decisionWriter, ch: storage.ch, metrics });
+  const decisions = createDecisionLog({
+    writer: decisionWriter,
+    store: createDecisionStore(storage.ch),
+    metrics,
+  });
   const inbox = createInbox(state);
   const preferences = createPreferences(state);
   const capsByProject = new Map(
@@ -235,7 +242,7 @@ async function main(): Promise<void> {
   const rules = createRulesService({
     state,
     timers,
-    ch: storage.ch,
+    segments: createSegmentQuery(storage.ch),
     route: router.route,
     metrics,
     log,
@@ -263,7 +270,7 @@ async function main(): Promise<void> {
     pipeline,
     cache,
     store: windowStore,
-    rollups: createRollups(storage.ch),
+    rollups: createRollupStore(storage.ch),
     file: join(config.dataDir, 'streams.json'),
     log,
   });

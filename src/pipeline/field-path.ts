@@ -1,5 +1,14 @@
+import { z } from 'zod';
 import { pathReader } from '../lib/field-path.js';
 import type { StreamEvent } from '../model/event.js';
+
+/** Event fields a stream may read: the top-level ones, or `props.<path>`. */
+export const fieldPathSchema = z
+  .string()
+  .regex(
+    /^(id|type|ts|userId|anonymousId|sessionId|props(\.[A-Za-z0-9_$-]+)+)$/,
+    'a field is id, type, ts, userId, anonymousId, sessionId or props.<path>',
+  );
 
 export type FieldReader = (event: StreamEvent) => unknown;
 

@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { exampleTemplates } from '../../src/demo/example-templates.js';
 import { exampleRules } from '../../src/demo/example-rules.js';
-import { segmentQuery } from '../../src/rules/segment-sql.js';
+import { segmentSql } from '../../src/storage/segment-query.js';
 
 const rule = (name: string) => exampleRules.find((r) => r.name === name)!;
 
@@ -33,7 +33,7 @@ it('sends the newsletter to the users active in the last 30 days, once per issue
   expect(notification).toMatchObject({ category: 'newsletter', template: 'newsletter' });
   if (audience.kind !== 'segment') throw new Error('newsletter is not a segment');
   const now = Date.parse('2026-11-25T00:00:00Z');
-  const { sql, params } = segmentQuery('dev', audience, {}, now, { after: '', limit: 10 });
+  const { sql, params } = segmentSql('dev', audience, now, { after: '', limit: 10 });
   // Any event type counts as activity.
   expect(sql).not.toContain('type IN');
   expect(params).toMatchObject({ project: 'dev', since: now - 30 * 86_400_000 });

@@ -27,7 +27,7 @@ import { createRulesService } from '../../src/rules/rules-service.js';
 import { createMemoryStateStore } from '../../src/state/memory-state-store.js';
 import { createTimers, type Timer } from '../../src/state/timers.js';
 import { doubleEndpoints, startPushService, type PushService } from '../helpers/push-service.js';
-import { event, noClickHouse, rule } from '../rules/rules-fixtures.js';
+import { event, noSegments, rule } from '../rules/rules-fixtures.js';
 import { openDecisionLog } from '../helpers/decision-log.js';
 
 /**
@@ -138,7 +138,7 @@ describe('web push through rules, router and delivery', () => {
       {
         state: setup.state,
         timers: setup.timers,
-        ch: noClickHouse,
+        segments: noSegments,
         route: setup.router.route,
         log,
       },

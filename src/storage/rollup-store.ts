@@ -1,30 +1,43 @@
-import type { ClickHouse } from '../storage/clickhouse.js';
-import { rollupDdl, rollupObjects, rollupPrefix, rollupTable } from './rollup-sql.js';
-import type { StreamSpec } from './stream-spec.js';
+import type { ClickHouse } from './clickhouse.js';
+import {
+  rollupDdl,
+  rollupDrops,
+  rollupObjects,
+  rollupPrefix,
+  rollupTable,
+  type RollupSpec,
+} from './rollup-sql.js';
 
 export type RollupBucket = 'hour' | 'day' | 'all';
 
-const hourMs = 3600_000;
-
-export interface RollupRow {
+/** One bucket of one key: each aggregate's merged state, in the order of the aggregates. */
+export interface StoredRollupRow {
   start: number;
   key: string;
-  values: Record<string, unknown>;
+  values: unknown[];
 }
+
+type RollupName = Omit<RollupSpec, 'functions'>;
+
+const hourMs = 3600_000;
 
 /**
  * Hourly rollups of each stream in ClickHouse (see rollup-sql.ts): created with the stream,
  * backfilled from the raw events already stored, dropped with it or when a redefinition
  * has replaced it, and swept at start when no stream owns them. Queries merge the hourly
  * states into hours, days or one total.
+ *
+ * @example
+ * const rollups = createRollupStore(openChdb('./data/clickhouse'));
+ * await rollups.ensure('dev', { ...spec, functions }); // functions: from the aggregates' registry
  */
-export function createRollups(ch: ClickHouse, now = Date.now) {
-  const drop = async (project: string, spec: StreamSpec): Promise<void> => {
-    for (const statement of rollupDdl(project, spec, 0).drop) await ch.exec(statement);
+export function createRollupStore(ch: ClickHouse, now = Date.now) {
+  const drop = async (project: string, spec: RollupName): Promise<void> => {
+    for (const statement of rollupDrops(project, spec)) await ch.exec(statement);
   };
 
   return {
-    async ensure(project: string, spec: StreamSpec): Promise<void> {
+    async ensure(project: string, spec: RollupSpec): Promise<void> {
       const ddl = rollupDdl(project, spec, now());
       const [existing] = await ch.query<{ n: number | string }>(
         'SELECT count() AS n FROM system.tables WHERE database = currentDatabase() AND name = {name:String}',
@@ -39,7 +52,7 @@ export function createRollups(ch: ClickHouse, now = Date.now) {
     drop,
 
     /** Drops `old`'s rollup once `next` replaced it, unless both use the same one. */
-    async retire(project: string, old: StreamSpec, next: StreamSpec): Promise<void> {
+    async retire(project: string, old: RollupName, next: RollupName): Promise<void> {
       if (rollupTable(project, old) !== rollupTable(project, next)) await drop(project, old);
     },
 
@@ -48,7 +61,7 @@ export function createRollups(ch: ClickHouse, now = Date.now) {
      * left by a redefinition or delete cut short, by an older naming, or by a project no
      * longer configured. Returns their names.
      */
-    async sweep(owned: ReadonlyArray<readonly [project: string, spec: StreamSpec]>) {
+    async sweep(owned: ReadonlyArray<readonly [project: string, spec: RollupName]>) {
       const keep = new Set(owned.flatMap(([project, spec]) => rollupObjects(project, spec)));
       const rows = await ch.query<{ name: string; engine: string }>(
         `SELECT name, engine FROM system.tables
@@ -67,12 +80,12 @@ export function createRollups(ch: ClickHouse, now = Date.now) {
 
     async query(
       project: string,
-      spec: StreamSpec,
+      spec: RollupSpec,
       fromMs: number,
       toMs: number,
       bucket: RollupBucket,
       key?: string,
-    ): Promise<RollupRow[]> {
+    ): Promise<StoredRollupRow[]> {
       const ddl = rollupDdl(project, spec, 0);
       const start = { hour: 'bucket', day: 'toStartOfDay(bucket)', all: 'toDateTime(0)' }[bucket];
       const rows = await ch.query<Record<string, unknown>>(
@@ -92,26 +105,11 @@ export function createRollups(ch: ClickHouse, now = Date.now) {
       return rows.map((row) => ({
         start: bucket === 'all' ? fromMs : Number(row.start_ms),
         key: row.key as string,
-        values: Object.fromEntries(spec.aggregates.map((a, i) => [a.name, shape(a, row[`a${i}`])])),
+        values: spec.aggregates.map((_a, i) => row[`a${i}`]),
       }));
     },
   };
 }
 
-export type Rollups = ReturnType<typeof createRollups>;
-
 /** A name from `system.tables` as a quoted identifier, whatever characters it holds. */
 const backquote = (name: string) => `\`${name.replace(/\\/g, '\\\\').replace(/`/g, '\\`')}\``;
-
-function shape(aggregate: StreamSpec['aggregates'][number], value: unknown): unknown {
-  if (aggregate.fn === 'quantiles') {
-    const values = value as number[];
-    return Object.fromEntries(
-      aggregate.q.map((q, i) => [`p${Number((q * 100).toFixed(4))}`, values[i] ?? null]),
-    );
-  }
-  if (aggregate.fn === 'topK') return (value as string[]).map((v) => ({ value: v }));
-  if (value === null || value === undefined) return null;
-  const n = Number(value);
-  return Number.isFinite(n) ? n : null;
-}
