@@ -19,29 +19,25 @@ import { createMemoryRateLimiter } from './limits/memory-rate-limiter.js';
 import { createMetrics } from './ops/metrics.js';
 import { StartError } from './ops/start-error.js';
 import { createCaps } from './notify/caps.js';
-import { createInAppChannel } from './notify/channels/in-app.js';
-import { createEmailChannel } from './notify/channels/email.js';
-import { createWebPushChannel } from './notify/channels/web-push.js';
-import { createFailover } from './notify/email/failover.js';
-import type { EmailProvider } from './notify/email/providers.js';
-import { createSendGridProvider } from './notify/email/sendgrid-provider.js';
-import { createSendRecords } from './notify/email/send-records.js';
-import { createSmtpProvider } from './notify/email/smtp-provider.js';
-import { createSuppressions } from './notify/email/suppressions.js';
+import { createFailover } from './notify/channels/email/failover.js';
+import type { EmailProvider } from './notify/channels/email/providers.js';
+import { createSendGridProvider } from './notify/channels/email/sendgrid-provider.js';
+import { createSendRecords } from './notify/channels/email/send-records.js';
+import { createSmtpProvider } from './notify/channels/email/smtp-provider.js';
+import { createSuppressions } from './notify/channels/email/suppressions.js';
 import { exampleTemplates, seedTemplates } from './demo/example-templates.js';
-import { createEmailTemplates } from './notify/email/templates.js';
-import { createSendGridWebhook, decisionRecorder } from './notify/email/webhook.js';
-import { createOutboundUrlGuard } from './notify/outbound-url.js';
-import { createPushSubscriptions } from './notify/push-subscriptions.js';
-import { loadVapidKeys } from './notify/vapid.js';
-import type { Channel } from './notify/channel.js';
+import { createEmailTemplates } from './notify/channels/email/templates.js';
+import { createSendGridWebhook, decisionRecorder } from './notify/channels/email/webhook.js';
+import { createOutboundUrlGuard } from './notify/channels/web-push/outbound-url.js';
+import { createPushSubscriptions } from './notify/channels/web-push/push-subscriptions.js';
+import { loadVapidKeys } from './notify/channels/web-push/vapid.js';
 import { createDecisionLog } from './notify/decision-log.js';
 import type { DecisionRow } from './model/decision.js';
 import { createDecisionStore, decisionsTable } from './storage/decision-store.js';
 import { createSegmentQuery } from './storage/segment-query.js';
+import { openChannels } from './notify/channels/index.js';
 import { createDelivery } from './notify/delivery.js';
 import { createInbox } from './notify/inbox.js';
-import type { ChannelName } from './notify/notification.js';
 import { createPreferences } from './notify/preferences.js';
 import { createRouter } from './notify/router.js';
 import { createRuleCatalog } from './rules/rule-catalog.js';
@@ -176,41 +172,36 @@ async function main(): Promise<void> {
       log.warn({ err }, 'channel result event refused');
     }
   };
-  const channels = new Map<ChannelName, Channel>([
-    ['in_app', createInAppChannel(userHub)],
-    [
-      'web_push',
-      createWebPushChannel({
-        subscriptions: pushSubscriptions,
-        vapid,
-        endpoints: pushEndpoints,
-        metrics,
-        log,
-        onResult: (project, _user, event) => trackResult(project, event),
-      }),
-    ],
-  ]);
   const suppressions = createSuppressions(state);
   const sendRecords = createSendRecords(state);
   const emailTemplates = createEmailTemplates(state);
   if (dev) await seedTemplates(emailTemplates, dev.project.id, exampleTemplates);
   const emailProvider = openEmailProvider(config.email, log);
-  if (emailProvider && config.email.from) {
-    const { from, replyTo, rateLimit } = config.email;
-    channels.set(
-      'email',
-      createEmailChannel({
-        templates: emailTemplates,
-        preferences,
-        suppressions,
-        records: sendRecords,
-        provider: emailProvider,
-        from,
-        ...(replyTo ? { replyTo } : {}),
-        rateLimit,
-      }),
-    );
-  }
+  const { from, replyTo, rateLimit } = config.email;
+  const channels = openChannels({
+    inApp: userHub,
+    webPush: {
+      subscriptions: pushSubscriptions,
+      vapid,
+      endpoints: pushEndpoints,
+      metrics,
+      log,
+      onResult: (project, _user, event) => trackResult(project, event),
+    },
+    email:
+      emailProvider && from
+        ? {
+            templates: emailTemplates,
+            preferences,
+            suppressions,
+            records: sendRecords,
+            provider: emailProvider,
+            from,
+            ...(replyTo ? { replyTo } : {}),
+            rateLimit,
+          }
+        : undefined,
+  });
   const sendgridWebhook = config.email.sendgrid.webhookPublicKey
     ? createSendGridWebhook({
         publicKey: config.email.sendgrid.webhookPublicKey,

@@ -2,7 +2,7 @@ import {
   defaultLocale,
   type EmailTemplate,
   type EmailTemplates,
-} from '../notify/email/templates.js';
+} from '../notify/channels/email/templates.js';
 
 /** One locale's variant of a template, ready to store. */
 export interface ExampleTemplate {

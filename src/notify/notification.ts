@@ -1,5 +1,9 @@
 import { z } from 'zod';
 
+/**
+ * Every channel's name (notify/channels/index.ts opens them), in the router's order: without
+ * a critical priority, the first reachable one wins.
+ */
 export const channelNames = ['in_app', 'web_push', 'email'] as const;
 export type ChannelName = (typeof channelNames)[number];
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { createEmailChannel } from '../../src/notify/channels/email.js';
+import { createEmailChannel } from '../../src/notify/channels/email/email.js';
 import { exampleTemplates, seedTemplates } from '../../src/demo/example-templates.js';
-import type { EmailMessage } from '../../src/notify/email/providers.js';
-import { createSendRecords } from '../../src/notify/email/send-records.js';
-import { createSuppressions } from '../../src/notify/email/suppressions.js';
-import { createEmailTemplates } from '../../src/notify/email/templates.js';
+import type { EmailMessage } from '../../src/notify/channels/email/providers.js';
+import { createSendRecords } from '../../src/notify/channels/email/send-records.js';
+import { createSuppressions } from '../../src/notify/channels/email/suppressions.js';
+import { createEmailTemplates } from '../../src/notify/channels/email/templates.js';
 import type { Notification } from '../../src/notify/notification.js';
 import { createPreferences } from '../../src/notify/preferences.js';
 import { exampleRules } from '../../src/demo/example-rules.js';

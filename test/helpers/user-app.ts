@@ -5,7 +5,7 @@ import type { WebSocket, us_listen_socket } from 'uWebSockets.js';
 import { createKeyRegistry } from '../../src/auth/key-registry.js';
 import { createUserTokens } from '../../src/auth/user-token.js';
 import { configSchema } from '../../src/compose/config.js';
-import { createInAppChannel } from '../../src/notify/channels/in-app.js';
+import { createInAppChannel } from '../../src/notify/channels/in-app/in-app.js';
 import type { DecisionLog } from '../../src/notify/decision-log.js';
 import { createInbox } from '../../src/notify/inbox.js';
 import type { Notification } from '../../src/notify/notification.js';

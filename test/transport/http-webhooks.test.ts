@@ -7,14 +7,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/compose/config.js';
 import { createDedupWindow } from '../../src/ingest/dedup-window.js';
 import { createIngest } from '../../src/ingest/ingest-service.js';
-import { createEmailChannel } from '../../src/notify/channels/email.js';
+import { createEmailChannel } from '../../src/notify/channels/email/email.js';
 import type { DecisionRow } from '../../src/model/decision.js';
 import { createDecisionLog, type DecisionLog } from '../../src/notify/decision-log.js';
-import { createSendRecords } from '../../src/notify/email/send-records.js';
-import { createSendGridProvider } from '../../src/notify/email/sendgrid-provider.js';
-import { createSuppressions } from '../../src/notify/email/suppressions.js';
-import { createEmailTemplates } from '../../src/notify/email/templates.js';
-import { createSendGridWebhook, decisionRecorder } from '../../src/notify/email/webhook.js';
+import { createSendRecords } from '../../src/notify/channels/email/send-records.js';
+import { createSendGridProvider } from '../../src/notify/channels/email/sendgrid-provider.js';
+import { createSuppressions } from '../../src/notify/channels/email/suppressions.js';
+import { createEmailTemplates } from '../../src/notify/channels/email/templates.js';
+import {
+  createSendGridWebhook,
+  decisionRecorder,
+} from '../../src/notify/channels/email/webhook.js';
 import { createPreferences } from '../../src/notify/preferences.js';
 import { createMetrics } from '../../src/ops/metrics.js';
 import { createMemoryStateStore } from '../../src/state/memory-state-store.js';
