@@ -35,5 +35,20 @@ export interface Notification extends NotificationIntent {
   ts: number;
 }
 
+/**
+ * The notification as users get it: in `{t:"notification", n}` frames, web push payloads and
+ * inbox items.
+ */
+export const wireNotification = (n: Notification) => ({
+  id: n.id,
+  category: n.category,
+  title: n.title,
+  body: n.body,
+  data: n.data,
+  ts: n.ts,
+});
+
+export type WireNotification = ReturnType<typeof wireNotification>;
+
 export const priorityField = z.enum(priorities);
 export const channelField = z.enum(channelNames);

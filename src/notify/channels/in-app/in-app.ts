@@ -1,5 +1,5 @@
 import type { Channel, SendResult } from '../../channel.js';
-import type { Notification } from '../../notification.js';
+import { wireNotification, type Notification } from '../../notification.js';
 
 /**
  * What the in-app channel needs of the live user sockets, declared here so notify never
@@ -10,16 +10,6 @@ export interface Presence {
   /** Writes `message` to every live socket of the user; answers how many took it. */
   push(project: string, userId: string, message: object): number;
 }
-
-/** The notification as it travels in `{t:"notification", n}` frames. */
-export const wireNotification = (n: Notification) => ({
-  id: n.id,
-  category: n.category,
-  title: n.title,
-  body: n.body,
-  data: n.data,
-  ts: n.ts,
-});
 
 /**
  * The in-app channel: pushes `{t:"notification", n}` to every socket the user holds open

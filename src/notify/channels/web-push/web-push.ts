@@ -3,12 +3,11 @@ import webpush from 'web-push';
 import type { Logger } from '../../../ops/logger.js';
 import type { Metrics } from '../../../ops/metrics.js';
 import type { Channel, SendResult } from '../../channel.js';
-import type { Notification } from '../../notification.js';
+import { wireNotification, type Notification } from '../../notification.js';
 import { OutboundUrlRefused, type OutboundUrlGuard } from './outbound-url.js';
 import type { PushSubscriptions, StoredPushSubscription } from './push-subscriptions.js';
 import { retryAfterMs } from '../../retry-after.js';
 import type { VapidKeys } from './vapid.js';
-import { wireNotification } from '../in-app/in-app.js';
 import { pushOptionsFor, type PushOptions } from './push-options.js';
 import { createPushAgents, postPushMessage, type PushAnswer } from './push-request.js';
 

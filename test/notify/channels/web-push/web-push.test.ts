@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import webpush from 'web-push';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { wireNotification } from '../../../../src/notify/channels/in-app/in-app.js';
+import { wireNotification } from '../../../../src/notify/notification.js';
 import {
   createWebPushChannel,
   type PushResultEvent,
