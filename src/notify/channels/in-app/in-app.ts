@@ -1,5 +1,5 @@
 import type { Channel, SendResult } from '../../channel.js';
-import { wireNotification, type Notification } from '../../notification.js';
+import { wireNotification } from '../../notification.js';
 
 /**
  * What the in-app channel needs of the live user sockets, declared here so notify never
