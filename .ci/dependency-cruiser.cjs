@@ -1,4 +1,7 @@
-/** The folders are the data flow: transport → ingest → pipeline → {storage, rules → notify}. */
+/**
+ * The folders are the data flow: transport → ingest → pipeline → {storage, rules → notify},
+ * wired by src/compose and src/main.ts; config, model and lib are leaves everyone may use.
+ */
 module.exports = {
   forbidden: [
     {
@@ -16,9 +19,20 @@ module.exports = {
       to: { path: 'node_modules/ioredis/' },
     },
     {
+      name: 'sql-only-in-storage',
+      comment:
+        'ClickHouse SQL lives in src/storage behind small interfaces owned by their users ' +
+        '(RollupStore, SegmentQuery, DecisionStore); only the composition root wires it.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/(storage/|compose/|main\\.ts$)' },
+      to: { path: '^src/storage/clickhouse\\.ts$|node_modules/(chdb|@clickhouse/client)/' },
+    },
+    {
       name: 'inner-layers-do-not-know-transport',
       severity: 'error',
-      from: { path: '^src/(ingest|pipeline|storage|rules|notify|config|ops)/' },
+      from: {
+        path: '^src/(ingest|pipeline|storage|rules|notify|config|ops|state|cluster|limits|model|lib|auth|demo)/',
+      },
       to: { path: '^src/transport/' },
     },
     {
@@ -30,12 +44,13 @@ module.exports = {
     {
       name: 'browser-code-knows-no-server',
       comment:
-        'src/client ships to browsers and src/dashboard is a page: neither imports server code, ' +
+        'src/client ships to browsers and src/dashboard is a page: neither imports server code ' +
+        '(src/lib and src/model are browser-safe), ' +
         'uWebSockets.js or the Node-only `ws` (a Node user injects it).',
       severity: 'error',
       from: { path: '^src/(client|dashboard)/' },
       to: {
-        path: '^src/(?!client/|dashboard/)|uWebSockets\\.js|uws-js-unofficial|node_modules/ws/',
+        path: '^src/(?!client/|dashboard/|lib/|model/)|uWebSockets\\.js|uws-js-unofficial|node_modules/ws/',
       },
     },
     {
@@ -45,8 +60,35 @@ module.exports = {
       to: { dependencyTypes: ['core'] },
     },
     {
+      name: 'config-is-a-leaf',
+      comment:
+        'Settings and their loading: the schemas of streams, rules and caps are injected by ' +
+        'their owners (src/compose/config.ts), so config imports only itself and zod.',
+      severity: 'error',
+      from: { path: '^src/config/' },
+      to: { path: '^src/(?!config/)|node_modules/(?!zod/)' },
+    },
+    {
+      name: 'model-and-lib-are-leaves',
+      comment:
+        'The records every layer shares (model) and small utilities (lib): pure and ' +
+        'browser-safe, the client uses them. No node builtins, no packages, nothing outside ' +
+        'their own folder.',
+      severity: 'error',
+      from: { path: '^src/(model|lib)/' },
+      to: { pathNot: '^src/$1/' },
+    },
+    {
       name: 'no-circular',
       severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'no-folder-cycles',
+      comment: 'Folders depend one way: the data flow, not a loop (config ↔ pipeline was one).',
+      severity: 'error',
+      scope: 'folder',
       from: {},
       to: { circular: true },
     },

@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultBatchOptions } from '../src/storage/batch-writer.js';
 import { openChdb } from '../src/storage/chdb-client.js';
-import { eventsTable, type EventRow } from '../src/storage/event-store.js';
+import { eventsTable } from '../src/storage/event-store.js';
+import type { EventRow } from '../src/model/event.js';
 import { migrate } from '../src/storage/migrate.js';
 
 const [batches, seconds, rowsPerBatch] = process.argv.slice(2, 5).map(Number) as [

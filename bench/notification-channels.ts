@@ -1,18 +1,18 @@
 import webpush from 'web-push';
-import { createEmailChannel } from '../src/notify/channels/email.js';
-import { createWebPushChannel } from '../src/notify/channels/web-push.js';
+import { createEmailChannel } from '../src/notify/channels/email/email.js';
+import { createWebPushChannel } from '../src/notify/channels/web-push/web-push.js';
 import type { Channel } from '../src/notify/channel.js';
-import { exampleTemplates, seedTemplates } from '../src/notify/email/example-templates.js';
-import { createSendGridProvider } from '../src/notify/email/sendgrid-provider.js';
-import { createSendRecords } from '../src/notify/email/send-records.js';
-import { createSuppressions } from '../src/notify/email/suppressions.js';
-import { createEmailTemplates } from '../src/notify/email/templates.js';
+import { exampleTemplates, seedTemplates } from '../src/demo/example-templates.js';
+import { createSendGridProvider } from '../src/notify/channels/email/sendgrid-provider.js';
+import { createSendRecords } from '../src/notify/channels/email/send-records.js';
+import { createSuppressions } from '../src/notify/channels/email/suppressions.js';
+import { createEmailTemplates } from '../src/notify/channels/email/templates.js';
 import type { Notification } from '../src/notify/notification.js';
 import { createPreferences } from '../src/notify/preferences.js';
 import {
   createPushSubscriptions,
   parsePushSubscription,
-} from '../src/notify/push-subscriptions.js';
+} from '../src/notify/channels/web-push/push-subscriptions.js';
 import { createMemoryStateStore } from '../src/state/memory-state-store.js';
 import { doubleEndpoints, startPushService } from '../test/helpers/push-service.js';
 import { startSendGridServer } from '../test/helpers/sendgrid-server.js';

@@ -1,8 +1,8 @@
 /**
  * Every error backline puts on the wire, in one catalogue (as Fastify's `lib/errors.js`).
  * Clients and tests match on `code`; the message is for humans and may change.
- * `status` is the HTTP status; `close` is the WebSocket close code used when the error
- * ends a connection.
+ * `status` is the HTTP status; an error that ends a socket closes it with one of
+ * `closeCodes` (below), chosen where the socket is closed.
  */
 export const catalogue = {
   // Authentication (before any upgrade or body is read).

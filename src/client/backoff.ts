@@ -1,3 +1,5 @@
+import { backoffMs } from '../lib/backoff.js';
+
 /** Reconnect delays. Units are milliseconds. */
 export interface BackoffOptions {
   /** Delay before the first retry, doubled after each failure. */
@@ -9,25 +11,12 @@ export interface BackoffOptions {
 export const defaultBackoff: BackoffOptions = { baseMs: 250, maxMs: 10_000 };
 
 /**
- * Delay before retry number `attempt` (1-based): exponential, capped, with "equal jitter"
- * (half fixed, half random) so that a server restart does not see every client at once.
- * The client keeps its own copy of the server's rule so that it imports nothing from `src/`.
- *
- * @example
- * backoffMs(3, { baseMs: 250, maxMs: 10_000 }); // between 500 and 1000
- */
-export function backoffMs(attempt: number, options: BackoffOptions, random = Math.random): number {
-  const ceiling = Math.min(options.maxMs, options.baseMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(ceiling / 2 + random() * (ceiling / 2));
-}
-
-/**
  * Delay before the next attempt after `failures` failed attempts in a row over a list of
  * `servers`. Within a round of the list the next server is tried after a short random step
  * (below `baseMs / 2`, under any round's backoff), so a dead node costs one attempt and its
  * clients do not all reach the next node in the same instant; after each full round the
  * capped exponential backoff of that round's number. With one server every attempt ends a
- * round: exactly `backoffMs(failures)`.
+ * round: exactly `backoffMs(failures)` (src/lib/backoff.ts).
  *
  * @example
  * retryDelayMs(1, 3, defaultBackoff); // 0–125: the second server of the round
@@ -41,5 +30,5 @@ export function retryDelayMs(
   random = Math.random,
 ): number {
   if (failures % servers !== 0) return Math.floor((random() * options.baseMs) / 2);
-  return backoffMs(failures / servers, options, random);
+  return backoffMs(failures / servers, options.baseMs, options.maxMs, random);
 }

@@ -1,4 +1,5 @@
-import { backoffMs, type BackoffOptions } from './backoff.js';
+import { backoffMs } from '../lib/backoff.js';
+import type { BackoffOptions } from './backoff.js';
 import type { Batcher } from './batcher.js';
 import type { Connection, ConnectionHandlers } from './connection.js';
 import type { OfflineQueue, QueuedEvent } from './offline-queue.js';
@@ -128,7 +129,8 @@ export function createIngestSender(deps: SenderDeps, options: SenderOptions) {
       settle();
     } else if (retryTimer === undefined) {
       retries += 1;
-      const delay = error.retryAfterMs ?? backoffMs(retries, options.backoff);
+      const delay =
+        error.retryAfterMs ?? backoffMs(retries, options.backoff.baseMs, options.backoff.maxMs);
       retryTimer = setTimeout(() => {
         retryTimer = undefined;
         pump();

@@ -3,6 +3,8 @@
  * run in browsers, so nothing here may touch Node or the DOM.
  */
 
+import type { WindowResult } from '../model/window-result.js';
+
 /** Values `props` may hold: what both MessagePack and JSON (the offline queue) carry. */
 export type PropValue =
   string | number | boolean | null | PropValue[] | { [key: string]: PropValue };
@@ -44,20 +46,7 @@ export interface ServerError {
 }
 
 /** A window result of a metric stream, as `/v1/live` pushes it. */
-export interface LiveWindow {
-  stream: string;
-  /** Epoch ms, inclusive. */
-  start: number;
-  /** Epoch ms, exclusive. */
-  end: number;
-  /** The group-by values joined by `|`; `''` for a stream without grouping. */
-  key: string;
-  /** Aggregate name → result (a number, `{p50, p95…}` for quantiles, `[{value, count}]` for topK). */
-  values: Record<string, unknown>;
-  final: boolean;
-  /** Grows with every emission of the window. */
-  rev: number;
-}
+export type LiveWindow = WindowResult;
 
 /** A notification from `/v1/user`, as `onNotification` gets it. */
 export interface InboxNotification {

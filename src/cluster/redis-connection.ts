@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import type { Logger } from '../ops/logger.js';
-import { backoffMs } from '../ops/backoff.js';
+import { backoffMs } from '../lib/backoff.js';
 
 export type { Redis };
 

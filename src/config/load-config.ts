@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
+import type { z } from 'zod';
 import { resolve } from 'node:path';
-import { configSchema, type Config } from './schema.js';
+import { createConfigSchema, type Config, type ProjectSchemas } from './schema.js';
 
 /** Environment variables and the setting each one sets. Environment wins over the file. */
 const envSettings = {
@@ -40,12 +41,16 @@ type Env = Record<string, string | undefined>;
 
 /**
  * Reads `BACKLINE_CONFIG` (a JSON file, optional), overlays the environment and validates
- * the result. Every problem names the environment variable or the file path of the setting.
+ * the result, projects' definitions by their owners' `schemas`. Every problem names the
+ * environment variable or the file path of the setting.
  *
  * @example
- * const config = loadConfig(process.env); // throws ConfigError naming e.g. PORT
+ * const config = loadConfig(process.env, projectSchemas); // throws ConfigError naming e.g. PORT
  */
-export function loadConfig(env: Env = process.env): Config {
+export function loadConfig<S extends z.ZodType, R extends z.ZodType, C extends z.ZodType>(
+  env: Env,
+  schemas: ProjectSchemas<S, R, C>,
+): Config<ProjectSchemas<S, R, C>> {
   const file = env.BACKLINE_CONFIG;
   const raw: Record<string, unknown> = file ? readConfigFile(file) : {};
   const fromEnv = new Map<string, string>();
@@ -57,7 +62,7 @@ export function loadConfig(env: Env = process.env): Config {
     fromEnv.set(setting.path.join('.'), name);
   }
 
-  const parsed = configSchema.safeParse(raw);
+  const parsed = createConfigSchema(schemas).safeParse(raw);
   if (!parsed.success) {
     throw new ConfigError(
       parsed.error.issues.map((issue) => {

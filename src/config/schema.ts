@@ -1,7 +1,4 @@
 import { z } from 'zod';
-import { capSchema } from '../notify/caps.js';
-import { streamSpecSchema } from '../pipeline/stream-spec.js';
-import { ruleSpecSchema } from '../rules/rule-spec.js';
 
 /** What a key may do. `admin` is for the admin API that later issues add. */
 export const scopeSchema = z.enum(['ingest', 'read', 'admin']);
@@ -11,18 +8,36 @@ const keySchema = z.object({
   scopes: z.array(scopeSchema).min(1),
 });
 
-const projectSchema = z.object({
-  id: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'project ids are lowercase [a-z0-9_-], at most 64'),
-  keys: z.array(keySchema).min(1),
-  /** Metric streams of the project; the admin API can add, replace and delete more. */
-  streams: z.array(streamSpecSchema).optional(),
-  /** Notification rules of the project; the admin API can add, replace and delete more. */
-  rules: z.array(ruleSpecSchema).optional(),
-  /** Frequency caps per user and category, applied by the notification router. */
-  notifications: z.object({ caps: z.array(capSchema).default([]) }).prefault({}),
-});
+/**
+ * The schemas of what a project defines (metric streams, notification rules, frequency caps),
+ * each owned by the layer that runs it: configuration validates them without importing them.
+ */
+export interface ProjectSchemas<
+  Stream extends z.ZodType = z.ZodType,
+  Rule extends z.ZodType = z.ZodType,
+  Cap extends z.ZodType = z.ZodType,
+> {
+  stream: Stream;
+  rule: Rule;
+  cap: Cap;
+}
+
+function projectSchema<S extends z.ZodType, R extends z.ZodType, C extends z.ZodType>(
+  schemas: ProjectSchemas<S, R, C>,
+) {
+  return z.object({
+    id: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'project ids are lowercase [a-z0-9_-], at most 64'),
+    keys: z.array(keySchema).min(1),
+    /** Metric streams of the project; the admin API can add, replace and delete more. */
+    streams: z.array(schemas.stream).optional(),
+    /** Notification rules of the project; the admin API can add, replace and delete more. */
+    rules: z.array(schemas.rule).optional(),
+    /** Frequency caps per user and category, applied by the notification router. */
+    notifications: z.object({ caps: z.array(schemas.cap).default([]) }).prefault({}),
+  });
+}
 
 /** `fcm.googleapis.com`, or `*.push.apple.com` for every name under push.apple.com. */
 const hostPattern = /^(\*\.)?([a-z0-9-]+\.)*[a-z0-9-]+$/i;
@@ -107,7 +122,7 @@ const liveSchema = z.object({
   stalledCloseMs: z.number().int().min(1000).default(30_000), // a slow dashboard taking no byte this long is closed
 });
 
-export const configSchema = z.object({
+const settingsShape = {
   port: z.number().int().min(0).max(65535).default(8080),
   host: z.string().min(1).default('0.0.0.0'),
   dataDir: z.string().min(1).default('./data'),
@@ -178,16 +193,39 @@ export const configSchema = z.object({
   /** Start even when uWebSockets.js fell back to its slow `ws` shim. */
   allowWsFallback: z.boolean().default(false),
   shutdownTimeoutMs: z.number().int().min(100).default(15_000),
-  projects: z.array(projectSchema).default([]),
+};
+
+/** After `projects`, where they always stood: problems are reported in this order. */
+const sectionsShape = {
   limits: limitsSchema.prefault({}),
   storage: storageSchema.prefault({}),
   cluster: clusterSchema.prefault({}),
   live: liveSchema.prefault({}),
-});
+};
 
-export type Config = z.infer<typeof configSchema>;
+/**
+ * The whole configuration, with each project's definitions checked by their owners' schemas.
+ *
+ * @example
+ * const configSchema = createConfigSchema({ stream: streamSpecSchema, rule: ruleSpecSchema, cap: capSchema });
+ * configSchema.parse({}).limits.maxFrameBytes; // 1048576
+ */
+export function createConfigSchema<S extends z.ZodType, R extends z.ZodType, C extends z.ZodType>(
+  schemas: ProjectSchemas<S, R, C>,
+) {
+  return z.object({
+    ...settingsShape,
+    projects: z.array(projectSchema(schemas)).default([]),
+    ...sectionsShape,
+  });
+}
+
+export type Config<P extends ProjectSchemas = ProjectSchemas> = z.output<
+  ReturnType<typeof createConfigSchema<P['stream'], P['rule'], P['cap']>>
+>;
 export type Limits = Config['limits'];
 export type StorageSettings = Config['storage'];
 export type ClusterSettings = Config['cluster'];
 export type Scope = z.infer<typeof scopeSchema>;
-export type ProjectConfig = Config['projects'][number];
+export type ProjectConfig<P extends ProjectSchemas = ProjectSchemas> =
+  Config<P>['projects'][number];

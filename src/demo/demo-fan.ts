@@ -9,7 +9,7 @@ export const defaultDemoFanOptions = {
 };
 
 /**
- * What the demo user does, so that each example rule (src/rules/example-rules.ts) notifies
+ * What the demo user does, so that each example rule (src/demo/example-rules.ts) notifies
  * them soon after the demo starts: they sign up (`welcome`, at once) and follow Nova Lane,
  * who has a show starting in an hour and 20 s (`show_reminder`, 1 h before: 20 s in); and
  * they keep voting on the busiest show, whose votes cross `hot_show`'s bound about half a

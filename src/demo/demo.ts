@@ -3,6 +3,7 @@ import { createClient, type Client } from '../client/index.js';
 import type { Logger } from '../ops/logger.js';
 import type { Service } from '../ops/lifecycle.js';
 import { demoFan } from './demo-fan.js';
+import type { DevProject } from './dev-project.js';
 import { liveMusicEvents } from './live-music.js';
 
 export interface DemoDeps {
@@ -22,6 +23,21 @@ export const defaultDemoOptions = {
 /** `npm start -- --demo` or `BACKLINE_DEMO=1`. */
 export function demoRequested(argv: readonly string[], env: NodeJS.ProcessEnv): boolean {
   return argv.includes('--demo') || env.BACKLINE_DEMO === '1' || env.BACKLINE_DEMO === 'true';
+}
+
+/**
+ * The demo's services when it was asked for: none without the dev project, which
+ * `projects` in the configuration replace (with a warning).
+ */
+export function demoServices(
+  requested: boolean,
+  dev: DevProject | undefined,
+  deps: Omit<DemoDeps, 'key'>,
+): Service[] {
+  if (!requested) return [];
+  if (dev) return [createDemo({ ...deps, key: dev.project.keys[0]!.key })];
+  deps.log.warn('demo mode feeds the dev project, which `projects` in the config replace');
+  return [];
 }
 
 /**

@@ -2,8 +2,8 @@ import type { Limits } from '../config/schema.js';
 import { BacklineError, type ErrorCode } from '../errors.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { BatchWriter } from '../storage/batch-writer.js';
-import { toStreamEvent, type StreamEvent } from '../pipeline/stream-event.js';
-import type { EventRow } from '../storage/event-store.js';
+import { toStreamEvent, type StreamEvent } from '../model/event.js';
+import type { EventRow } from '../model/event.js';
 import type { DedupWindow } from './dedup-window.js';
 import { validateEvent } from './validate-event.js';
 

@@ -1,6 +1,6 @@
 import type { Limits } from '../config/schema.js';
 import type { ErrorCode } from '../errors.js';
-import type { EventRow } from '../storage/event-store.js';
+import type { EventRow } from '../model/event.js';
 import { isMap } from './decode-frame.js';
 
 export type Validated =

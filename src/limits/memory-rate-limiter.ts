@@ -1,5 +1,5 @@
 import type { RateDecision, RateLimit, RateLimiter } from './rate-limiter.js';
-import { createTokenBucket, type TokenBucket } from './token-bucket.js';
+import { createTokenBucket, type TokenBucket } from '../lib/token-bucket.js';
 
 export const defaultMemoryRateLimiterOptions = {
   sweepIntervalMs: 60_000, // how often buckets that refilled to their burst are dropped

@@ -7,7 +7,8 @@ export type SendResult =
   | { status: 'failed'; reason: string };
 
 /**
- * A way to reach a user. In-app implements it now; web push and email implement it next.
+ * A way to reach a user: in-app, web push and email implement it, each in its own folder
+ * under notify/channels/, opened from the registry there (channels/index.ts).
  * `reachable` says whether this channel can reach the user at all right now (a live socket,
  * a push subscription, an email address not disabled by bounces).
  */

@@ -1,4 +1,4 @@
-import { backoffMs } from '../ops/backoff.js';
+import { backoffMs } from '../lib/backoff.js';
 import type { Logger } from '../ops/logger.js';
 import type { Timers } from '../state/timers.js';
 import type { Channel } from './channel.js';

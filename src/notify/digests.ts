@@ -1,6 +1,6 @@
 import { part, sortableTime, type StateStore } from '../state/state-store.js';
 import type { Timers } from '../state/timers.js';
-import type { Notification, NotificationIntent } from './notification.js';
+import { channelNames, type Notification, type NotificationIntent } from './notification.js';
 import type { Preferences } from './preferences.js';
 import { localMinutes } from './quiet-hours.js';
 
@@ -32,7 +32,7 @@ export function createDigests(
       },
       priority: 'normal',
       dedupKey: undefined,
-      channels: ['in_app', 'web_push', 'email'],
+      channels: [...channelNames],
       template: 'digest',
       variables: { items },
     });

@@ -1,16 +1,10 @@
 import { part, type StateStore } from '../state/state-store.js';
-import type { Notification } from './notification.js';
+import { wireNotification, type Notification, type WireNotification } from './notification.js';
 
 export type InboxState = 'seen' | 'read' | 'archived';
 
 /** A notification in a user's inbox, with its read state. Ids sort by time. */
-export interface InboxItem {
-  id: string;
-  category: string;
-  title: string;
-  body: string;
-  data: Record<string, unknown>;
-  ts: number;
+export interface InboxItem extends WireNotification {
   seen: boolean;
   read: boolean;
   archived: boolean;
@@ -29,12 +23,7 @@ export interface InboxPage {
 export function createInbox(state: StateStore) {
   const prefix = (project: string, userId: string) => `inbox/${project}/${part(userId)}/`;
   const item = (n: Notification): InboxItem => ({
-    id: n.id,
-    category: n.category,
-    title: n.title,
-    body: n.body,
-    data: n.data,
-    ts: n.ts,
+    ...wireNotification(n),
     seen: false,
     read: false,
     archived: false,

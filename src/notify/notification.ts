@@ -1,5 +1,9 @@
 import { z } from 'zod';
 
+/**
+ * Every channel's name (notify/channels/index.ts opens them), in the router's order: without
+ * a critical priority, the first reachable one wins.
+ */
 export const channelNames = ['in_app', 'web_push', 'email'] as const;
 export type ChannelName = (typeof channelNames)[number];
 
@@ -30,6 +34,21 @@ export interface Notification extends NotificationIntent {
   id: string;
   ts: number;
 }
+
+/**
+ * The notification as users get it: in `{t:"notification", n}` frames, web push payloads and
+ * inbox items.
+ */
+export const wireNotification = (n: Notification) => ({
+  id: n.id,
+  category: n.category,
+  title: n.title,
+  body: n.body,
+  data: n.data,
+  ts: n.ts,
+});
+
+export type WireNotification = ReturnType<typeof wireNotification>;
 
 export const priorityField = z.enum(priorities);
 export const channelField = z.enum(channelNames);

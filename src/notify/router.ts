@@ -7,12 +7,14 @@ import type { DecisionLog } from './decision-log.js';
 import type { Delivery } from './delivery.js';
 import { createDigests } from './digests.js';
 import type { Inbox } from './inbox.js';
-import type { ChannelName, Notification, NotificationIntent } from './notification.js';
+import {
+  channelNames,
+  type ChannelName,
+  type Notification,
+  type NotificationIntent,
+} from './notification.js';
 import { channelEnabled, type PreferenceStore } from './preferences.js';
 import { quietUntil } from './quiet-hours.js';
-
-/** Without a critical priority, the first reachable of these wins. */
-const channelOrder: readonly ChannelName[] = ['in_app', 'web_push', 'email'];
 
 export interface RouterDeps {
   state: StateStore;
@@ -103,7 +105,7 @@ export function createRouter(deps: RouterDeps) {
     const reachable: ChannelName[] = [];
     for (const name of critical
       ? wanted
-      : channelOrder.filter((channel) => wanted.includes(channel))) {
+      : channelNames.filter((channel) => wanted.includes(channel))) {
       if (await channels.get(name)?.reachable(project, userId)) {
         reachable.push(name);
         if (!critical) break;

@@ -17,6 +17,8 @@ export interface Service {
  */
 export function createLifecycle(log: Logger) {
   const started: Service[] = [];
+  let running = false;
+  let stopping = false;
   return {
     async start(services: readonly Service[]): Promise<void> {
       for (const service of services) {
@@ -24,8 +26,13 @@ export function createLifecycle(log: Logger) {
         started.push(service);
         log.debug({ service: service.name }, 'started');
       }
+      running = !stopping;
     },
+    /** True once every service started, until the stop begins: the server is ready. */
+    running: (): boolean => running,
     async stop(): Promise<void> {
+      running = false;
+      stopping = true;
       while (started.length > 0) {
         const service = started.pop()!;
         try {
@@ -36,5 +43,49 @@ export function createLifecycle(log: Logger) {
         }
       }
     },
+  };
+}
+
+export type Lifecycle = ReturnType<typeof createLifecycle>;
+
+export const defaultShutdownOptions = {
+  timeoutMs: 15_000, // the whole stop; past it the process exits with code 1
+  signals: ['SIGTERM', 'SIGINT'] as readonly NodeJS.Signals[],
+};
+
+/**
+ * The shutdown sequence: on the first of `signals` (also during the start), every started
+ * service stops in reverse order — the server drains ingest, the pipeline completes, then
+ * the writers flush — under `timeoutMs`, and the process exits: 0 when all stopped, 1 when
+ * time ran out. Answers a function that removes the signal handlers.
+ *
+ * @example
+ * shutdownOnSignals(lifecycle, log, { timeoutMs: config.shutdownTimeoutMs });
+ * await lifecycle.start(services);
+ */
+export function shutdownOnSignals(
+  lifecycle: Pick<Lifecycle, 'stop'>,
+  log: Logger,
+  options: Partial<typeof defaultShutdownOptions> = {},
+  exit: (code: number) => void = (code) => process.exit(code),
+): () => void {
+  const { timeoutMs, signals } = { ...defaultShutdownOptions, ...options };
+  let stopping: Promise<void> | undefined;
+  const shutdown = (signal: NodeJS.Signals) => {
+    stopping ??= (async () => {
+      log.info({ signal }, 'shutting down: flushing every buffer');
+      const timer = setTimeout(() => {
+        log.error({ timeoutMs }, 'shutdown timed out');
+        exit(1);
+      }, timeoutMs);
+      await lifecycle.stop();
+      clearTimeout(timer);
+      log.info('stopped');
+      exit(0);
+    })();
+  };
+  for (const signal of signals) process.on(signal, shutdown);
+  return () => {
+    for (const signal of signals) process.off(signal, shutdown);
   };
 }

@@ -1,8 +1,18 @@
-import type { StreamEvent } from './stream-event.js';
+import { z } from 'zod';
+import { pathReader } from '../lib/field-path.js';
+import type { StreamEvent } from '../model/event.js';
+
+/** Event fields a stream may read: the top-level ones, or `props.<path>`. */
+export const fieldPathSchema = z
+  .string()
+  .regex(
+    /^(id|type|ts|userId|anonymousId|sessionId|props(\.[A-Za-z0-9_$-]+)+)$/,
+    'a field is id, type, ts, userId, anonymousId, sessionId or props.<path>',
+  );
 
 export type FieldReader = (event: StreamEvent) => unknown;
 
-/** Compiles `userId` or `props.show.id` to a reader. */
+/** Compiles `userId` or `props.show.id` to a reader of a stream event. */
 export function readField(path: string): FieldReader {
   switch (path) {
     case 'id':
@@ -15,19 +25,6 @@ export function readField(path: string): FieldReader {
       // Stored as '' when absent; the pipeline treats '' as absent too.
       return (event) => event[path] || undefined;
   }
-  const keys = path.split('.').slice(1);
-  // Own properties only: `props.constructor` must not read Object.prototype.
-  if (keys.length === 1) {
-    const key = keys[0]!;
-    return (event) => (Object.hasOwn(event.props, key) ? event.props[key] : undefined);
-  }
-  return (event) => {
-    let value: unknown = event.props;
-    for (const key of keys) {
-      if (typeof value !== 'object' || value === null || !Object.hasOwn(value, key))
-        return undefined;
-      value = (value as Record<string, unknown>)[key];
-    }
-    return value;
-  };
+  const read = pathReader(path.split('.').slice(1));
+  return (event) => read(event.props);
 }

@@ -1,6 +1,6 @@
 import { asText } from './aggregates/aggregate.js';
 import { readField } from './field-path.js';
-import type { StreamEvent } from './stream-event.js';
+import type { StreamEvent } from '../model/event.js';
 
 /**
  * The group key of an event: the `groupBy` fields as text joined by `|` (absent fields are

@@ -3,7 +3,8 @@ import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import { streamPipeline } from './stream-pipeline.js';
 import type { StreamSpec } from './stream-spec.js';
-import type { StreamEvent, WindowResult } from './stream-event.js';
+import type { StreamEvent } from '../model/event.js';
+import type { WindowResult } from '../model/window-result.js';
 import { windowResult, type OpenWindows } from './window-state.js';
 
 /** Where window results go: live subscribers, storage, the recent-window cache. */

@@ -1,6 +1,6 @@
 import { readField } from './field-path.js';
 import type { Condition, StreamSpec } from './stream-spec.js';
-import type { StreamEvent } from './stream-event.js';
+import type { StreamEvent } from '../model/event.js';
 
 export type Predicate = (event: StreamEvent) => boolean;
 

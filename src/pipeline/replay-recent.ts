@@ -1,7 +1,7 @@
 import type { Logger } from '../ops/logger.js';
 import type { EventStore } from '../storage/event-store.js';
 import type { PipelineService } from './pipeline-service.js';
-import { toStreamEvent } from './stream-event.js';
+import { toStreamEvent } from '../model/event.js';
 import type { StreamSpec } from './stream-spec.js';
 
 export const defaultReplayOptions = {

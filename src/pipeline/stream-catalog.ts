@@ -1,12 +1,45 @@
-import { openSavedDefinitions } from '../config/saved-definitions.js';
+import { openSavedDefinitions } from '../state/saved-definitions.js';
 import { BacklineError } from '../errors.js';
 import type { Logger } from '../ops/logger.js';
 import type { WindowStore } from '../storage/window-store.js';
 import type { PipelineService } from './pipeline-service.js';
-import type { RollupBucket, RollupRow, Rollups } from './rollups.js';
+import type { RollupFunction } from '../storage/rollup-sql.js';
+import type { RollupBucket, StoredRollupRow } from '../storage/rollup-store.js';
+import { fromRollup, rollupFunctionOf } from './aggregates/index.js';
 import { streamSpecSchema, type StreamSpec } from './stream-spec.js';
-import type { WindowResult } from './stream-event.js';
+import type { WindowResult } from '../model/window-result.js';
 import type { WindowCache } from './window-cache.js';
+
+/** A stream's definition with the ClickHouse function of each aggregate, from the registry. */
+type Rollup = StreamSpec & { functions: RollupFunction[] };
+
+/** What the catalog needs of the rollups (storage/rollup-store.ts keeps them in ClickHouse). */
+export interface RollupStore {
+  ensure(project: string, rollup: Rollup): Promise<void>;
+  drop(project: string, spec: StreamSpec): Promise<void>;
+  retire(project: string, old: StreamSpec, next: StreamSpec): Promise<void>;
+  /** Drops the rollups no stream of `owned` uses; answers their names. */
+  sweep(owned: ReadonlyArray<readonly [project: string, spec: StreamSpec]>): Promise<string[]>;
+  query(
+    project: string,
+    rollup: Rollup,
+    fromMs: number,
+    toMs: number,
+    bucket: RollupBucket,
+    key?: string,
+  ): Promise<StoredRollupRow[]>;
+}
+
+export interface RollupRow {
+  start: number;
+  key: string;
+  values: Record<string, unknown>;
+}
+
+const rollupOf = (spec: StreamSpec): Rollup => ({
+  ...spec,
+  functions: spec.aggregates.map(rollupFunctionOf),
+});
 
 /**
  * The streams of each project as dashboards and the admin API see them: configuration plus
@@ -18,7 +51,7 @@ export function createStreamCatalog(deps: {
   pipeline: PipelineService;
   cache: WindowCache;
   store: WindowStore;
-  rollups: Rollups;
+  rollups: RollupStore;
   file: string;
   log: Logger;
 }) {
@@ -93,7 +126,15 @@ export function createStreamCatalog(deps: {
     ): Promise<RollupRow[]> {
       const spec = pipeline.stream(project, stream);
       if (!spec) throw new BacklineError('UNKNOWN_STREAM');
-      return rollups.query(project, spec, fromMs, toMs, bucket, key);
+      const rows = rollups.query(project, rollupOf(spec), fromMs, toMs, bucket, key);
+      return rows.then((stored) =>
+        stored.map((row) => ({
+          ...row,
+          values: Object.fromEntries(
+            spec.aggregates.map((a, i) => [a.name, fromRollup(a, row.values[i])]),
+          ),
+        })),
+      );
     },
     /**
      * Creates every running stream's rollup (idempotent), then drops the rollup tables and
@@ -103,7 +144,7 @@ export function createStreamCatalog(deps: {
       const owned = projects.flatMap((project) =>
         pipeline.streams(project).map((spec) => [project, spec] as const),
       );
-      for (const [project, spec] of owned) await rollups.ensure(project, spec);
+      for (const [project, spec] of owned) await rollups.ensure(project, rollupOf(spec));
       const dropped = await rollups.sweep(owned);
       if (dropped.length > 0) log.info({ dropped }, 'dropped rollups no stream owns');
     },
@@ -112,7 +153,7 @@ export function createStreamCatalog(deps: {
       inTurn(async () => {
         const spec = saved.parse(name, raw);
         const old = pipeline.stream(project, name);
-        await rollups.ensure(project, spec);
+        await rollups.ensure(project, rollupOf(spec));
         pipeline.define(project, spec);
         cache.forget(project, name);
         saved.defined(project, spec);

@@ -9,7 +9,8 @@ import { tumblingWindow } from './operators/tumbling-window.js';
 import { withWatermark } from './operators/watermark.js';
 import { compileSource } from './predicate.js';
 import type { StreamSpec } from './stream-spec.js';
-import type { StreamEvent, WindowResult } from './stream-event.js';
+import type { StreamEvent } from '../model/event.js';
+import type { WindowResult } from '../model/window-result.js';
 import type { OpenWindows, WindowOperatorOptions } from './window-state.js';
 
 export interface StreamPipelineOptions {

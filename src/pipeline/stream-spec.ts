@@ -1,39 +1,12 @@
 import { z } from 'zod';
-
-/** Event fields a stream may read: the top-level ones, or `props.<path>`. */
-const fieldPath = z
-  .string()
-  .regex(
-    /^(id|type|ts|userId|anonymousId|sessionId|props(\.[A-Za-z0-9_$-]+)+)$/,
-    'a field is id, type, ts, userId, anonymousId, sessionId or props.<path>',
-  );
+import { aggregateSpecSchema } from './aggregates/index.js';
+import { fieldPathSchema } from './field-path.js';
 
 const condition = z.object({
-  field: fieldPath,
+  field: fieldPathSchema,
   op: z.enum(['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'exists']),
   value: z.unknown().optional(),
 });
-
-const aggregate = z.discriminatedUnion('fn', [
-  z.object({ name: z.string().min(1), fn: z.literal('count'), field: fieldPath.optional() }),
-  z.object({
-    name: z.string().min(1),
-    fn: z.enum(['sum', 'min', 'max', 'avg', 'uniq']),
-    field: fieldPath,
-  }),
-  z.object({
-    name: z.string().min(1),
-    fn: z.literal('quantiles'),
-    field: fieldPath,
-    q: z.array(z.number().gt(0).lt(1)).min(1).default([0.5, 0.95, 0.99]),
-  }),
-  z.object({
-    name: z.string().min(1),
-    fn: z.literal('topK'),
-    field: fieldPath,
-    k: z.number().int().min(1).max(1000).default(10),
-  }),
-]);
 
 const windowSpec = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('tumbling'), sizeMs: z.number().int().min(10) }),
@@ -64,9 +37,9 @@ export const streamSpecSchema = z
         where: z.array(condition).default([]),
       })
       .prefault({}),
-    groupBy: z.array(fieldPath).max(4).default([]),
+    groupBy: z.array(fieldPathSchema).max(4).default([]),
     window: windowSpec,
-    aggregates: z.array(aggregate).min(1).max(32),
+    aggregates: z.array(aggregateSpecSchema).min(1).max(32),
     outOfOrderMs: z.number().int().min(0).default(5000), // watermark = max event time − this
     allowedLatenessMs: z.number().int().min(0).default(60_000), // late events still update closed windows
     idleTickMs: z.number().int().min(10).default(1000), // with no events, the watermark follows the clock each tick
@@ -92,6 +65,5 @@ export const streamSpecSchema = z
   });
 
 export type StreamSpec = z.infer<typeof streamSpecSchema>;
-export type AggregateSpec = StreamSpec['aggregates'][number];
 export type WindowSpec = StreamSpec['window'];
 export type Condition = z.infer<typeof condition>;

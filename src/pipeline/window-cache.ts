@@ -1,5 +1,5 @@
 import type { WindowSink } from './pipeline-service.js';
-import type { WindowResult } from './stream-event.js';
+import type { WindowResult } from '../model/window-result.js';
 
 export const defaultWindowCacheOptions = {
   maxWindowsPerStream: 10_000, // latest results kept per stream for subscribe snapshots

@@ -1,5 +1,6 @@
 import type { BoundAggregate } from './aggregates/index.js';
-import type { StreamEvent, WindowResult } from './stream-event.js';
+import type { StreamEvent } from '../model/event.js';
+import type { WindowResult } from '../model/window-result.js';
 
 /** A frame of events with the watermark that holds once the frame is taken into account. */
 export interface Tick {

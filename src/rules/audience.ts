@@ -1,10 +1,35 @@
+import { readPath } from '../lib/field-path.js';
 import { asText } from '../pipeline/aggregates/aggregate.js';
-import type { ClickHouse } from '../storage/clickhouse.js';
 import type { Firing } from './firing.js';
 import type { FollowGraph } from './follow-graph.js';
-import { readPath } from './render.js';
+import type { Condition } from '../pipeline/stream-spec.js';
+import { render, type Context } from './render.js';
 import type { AudienceOf } from './rule-spec.js';
-import { segmentQuery } from './segment-sql.js';
+
+/**
+ * What segment audiences need of event storage (storage/segment-query.ts): one page of the
+ * project's users with a matching event in the span, in byte order after `page.after`.
+ */
+export interface SegmentQuery {
+  users(
+    project: string,
+    segment: { types?: readonly string[]; where: readonly Condition[]; sinceMs: number },
+    nowMs: number,
+    page: { after: string; limit: number },
+  ): Promise<string[]>;
+}
+
+/** String values (and strings in `in` lists) may name the firing's context: `{{props.showId}}`. */
+const renderCondition = (condition: Condition, context: Context): Condition => {
+  const { value } = condition;
+  if (typeof value === 'string') return { ...condition, value: render(value, context) };
+  if (Array.isArray(value))
+    return {
+      ...condition,
+      value: value.map((v: unknown) => (typeof v === 'string' ? render(v, context) : v)),
+    };
+  return condition;
+};
 
 export const defaultAudienceOptions = {
   segmentPageSize: 10_000, // users per ClickHouse page of a segment
@@ -16,27 +41,28 @@ export const defaultAudienceOptions = {
  * come one by one, in pages from the stores, so a large audience is never held whole.
  *
  * @example
- * const audience = createAudience({ follows, ch });
+ * const audience = createAudience({ follows, segments: createSegmentQuery(ch) });
  * for await (const userId of audience.users(firing)) await route(toIntent(firing, userId));
  */
 export function createAudience(
-  deps: { follows: FollowGraph; ch: ClickHouse; now?: () => number },
+  deps: { follows: FollowGraph; segments: SegmentQuery; now?: () => number },
   options: Partial<typeof defaultAudienceOptions> = {},
 ) {
-  const { follows, ch } = deps;
+  const { follows, segments } = deps;
   const opts = { ...defaultAudienceOptions, ...options };
   const now = deps.now ?? Date.now;
 
   async function* segment(firing: Firing, audience: AudienceOf<'segment'>) {
     const at = now(); // one time for every page, so pages cover the same span
+    const where = audience.where.map((condition) => renderCondition(condition, firing.context));
+    const filled = { ...audience, where };
     let after = '';
     for (;;) {
       const page = { after, limit: opts.segmentPageSize };
-      const { sql, params } = segmentQuery(firing.project, audience, firing.context, at, page);
-      const rows = await ch.query<{ user_id: string }>(sql, params);
-      for (const row of rows) yield row.user_id;
-      if (rows.length < opts.segmentPageSize) return;
-      after = rows[rows.length - 1]!.user_id;
+      const users = await segments.users(firing.project, filled, at, page);
+      yield* users;
+      if (users.length < opts.segmentPageSize) return;
+      after = users[users.length - 1]!;
     }
   }
 

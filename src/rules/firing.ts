@@ -1,4 +1,5 @@
-import type { StreamEvent, WindowResult } from '../pipeline/stream-event.js';
+import type { StreamEvent } from '../model/event.js';
+import type { WindowResult } from '../model/window-result.js';
 import type { Context } from './render.js';
 import type { RuleSpec } from './rule-spec.js';
 

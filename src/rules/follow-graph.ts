@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { asText } from '../pipeline/aggregates/aggregate.js';
 import { readField } from '../pipeline/field-path.js';
-import type { StreamEvent } from '../pipeline/stream-event.js';
+import type { StreamEvent } from '../model/event.js';
 import type { StateStore } from '../state/state-store.js';
 import type { KeyedTask } from './keyed-tasks.js';
 import type { AudienceOf } from './rule-spec.js';

@@ -1,3 +1,5 @@
+import { createSerialQueue } from '../lib/serial-queue.js';
+
 /** A unit of rule work; tasks with the same key read and write the same state. */
 export interface KeyedTask {
   key: string;
@@ -17,21 +19,10 @@ export async function runKeyed(
   tasks: readonly KeyedTask[],
   onError: (err: unknown, key: string) => void,
 ): Promise<void> {
-  const byKey = new Map<string, KeyedTask[]>();
-  for (const task of tasks) {
-    const list = byKey.get(task.key);
-    if (list) list.push(task);
-    else byKey.set(task.key, [task]);
-  }
+  const queue = createSerialQueue();
   await Promise.all(
-    [...byKey].map(async ([key, list]) => {
-      for (const task of list) {
-        try {
-          await task.run();
-        } catch (err) {
-          onError(err, key);
-        }
-      }
-    }),
+    tasks.map((task) =>
+      queue.push(task.key, () => task.run()).catch((err: unknown) => onError(err, task.key)),
+    ),
   );
 }

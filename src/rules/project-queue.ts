@@ -1,3 +1,5 @@
+import { createSerialQueue } from '../lib/serial-queue.js';
+
 export const defaultProjectQueueOptions = {
   maxQueued: 10_000, // batches waiting per project; past it new ones are refused
 };
@@ -17,29 +19,19 @@ export function createProjectQueue(
   onRefused: (project: string) => void,
   options: Partial<typeof defaultProjectQueueOptions> = {},
 ) {
-  const opts = { ...defaultProjectQueueOptions, ...options };
-  const queues = new Map<string, { tail: Promise<void>; queued: number }>();
-
+  const queue = createSerialQueue({ ...defaultProjectQueueOptions, ...options });
   return {
     /** Runs `work` after the project's earlier work; the promise settles with it. */
     push(project: string, work: () => Promise<void>): Promise<void> {
-      let queue = queues.get(project);
-      if (!queue) queues.set(project, (queue = { tail: Promise.resolve(), queued: 0 }));
-      if (queue.queued >= opts.maxQueued) {
+      if (queue.full(project)) {
         onRefused(project);
         return Promise.resolve();
       }
-      const q = queue;
-      q.queued += 1;
-      const done = q.tail.then(work);
-      // The tail never rejects, so one failed batch does not stop the ones behind it.
-      q.tail = done.catch((err: unknown) => onError(err, project)).finally(() => (q.queued -= 1));
+      const done = queue.push(project, work);
+      done.catch((err: unknown) => onError(err, project));
       return done;
     },
     /** Resolves once nothing is queued (tests, shutdown). */
-    async idle(): Promise<void> {
-      while ([...queues.values()].some((q) => q.queued > 0))
-        await Promise.all([...queues.values()].map((q) => q.tail));
-    },
+    idle: queue.idle,
   };
 }

@@ -1,3 +1,5 @@
+import { readPath } from '../lib/field-path.js';
+
 /**
  * `{{path}}` templates over a firing's context, as plain text. Escaping belongs to the
  * channel that puts the text into a markup (the email channel escapes HTML), so the same
@@ -7,19 +9,6 @@ export type Context = Readonly<Record<string, unknown>>;
 
 const placeholder = /\{\{\s*([A-Za-z0-9_$-]+(?:\.[A-Za-z0-9_$-]+)*)\s*\}\}/g;
 const whole = /^\{\{\s*([A-Za-z0-9_$-]+(?:\.[A-Za-z0-9_$-]+)*)\s*\}\}$/;
-
-/**
- * The value at a dotted path (`props.show.id`, `values.load.p95`), or undefined. Own
- * properties only: `props.constructor` must not read Object.prototype.
- */
-export function readPath(context: Context, path: string): unknown {
-  let value: unknown = context;
-  for (const key of path.split('.')) {
-    if (typeof value !== 'object' || value === null || !Object.hasOwn(value, key)) return undefined;
-    value = (value as Record<string, unknown>)[key];
-  }
-  return value;
-}
 
 /** Text of a value as it appears in a message: absent is empty, objects are JSON. */
 export function asMessageText(value: unknown): string {

@@ -1,4 +1,4 @@
-import { openSavedDefinitions } from '../config/saved-definitions.js';
+import { openSavedDefinitions } from '../state/saved-definitions.js';
 import { ruleSpecSchema, type RuleSpec } from './rule-spec.js';
 import type { RulesService } from './rules-service.js';
 

@@ -1,11 +1,11 @@
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { WindowSink } from '../pipeline/pipeline-service.js';
-import type { StreamEvent, WindowResult } from '../pipeline/stream-event.js';
+import type { StreamEvent } from '../model/event.js';
+import type { WindowResult } from '../model/window-result.js';
 import type { StateStore } from '../state/state-store.js';
 import type { Timers } from '../state/timers.js';
-import type { ClickHouse } from '../storage/clickhouse.js';
-import { createAudience } from './audience.js';
+import { createAudience, type SegmentQuery } from './audience.js';
 import { CountedFailure, createFire, type Route } from './fire.js';
 import { ruleStatePrefix } from './firing.js';
 import { createFollowGraph } from './follow-graph.js';
@@ -22,7 +22,7 @@ import type { CompiledTrigger } from './triggers/trigger.js';
  * timers start, so a timer that came due while the server was down finds its rule.
  *
  * @example
- * const rules = createRulesService({ state, timers, ch, route: router.route, metrics, log }, { dev: specs });
+ * const rules = createRulesService({ state, timers, segments, route: router.route, metrics, log }, { dev: specs });
  * ingest.onAccepted(rules.onEvents);
  * const pipeline = createPipelineService({ sinks: [hub.sink, rules.windowSink], metrics, log }, {});
  */
@@ -30,7 +30,7 @@ export function createRulesService(
   deps: {
     state: StateStore;
     timers: Timers;
-    ch: ClickHouse;
+    segments: SegmentQuery;
     route: Route;
     metrics?: Metrics;
     log: Logger;
@@ -38,7 +38,7 @@ export function createRulesService(
   rulesByProject: Record<string, readonly RuleSpec[]> = {},
   options: Partial<typeof defaultProjectQueueOptions> = {},
 ) {
-  const { state, timers, ch, route, metrics, log } = deps;
+  const { state, timers, segments, route, metrics, log } = deps;
   const rules = new Map<string, Map<string, { spec: RuleSpec; trigger: CompiledTrigger }>>();
 
   const fail = (reason: string, err: unknown, detail: object = {}) => {
@@ -55,7 +55,7 @@ export function createRulesService(
     options,
   );
   const follows = createFollowGraph(state);
-  const audience = createAudience({ follows, ch });
+  const audience = createAudience({ follows, segments });
   const fire = createFire({ audience, route, metrics, fail });
 
   const ruleOf = (project: string, name: string) => rules.get(project)?.get(name)?.spec;

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { Packr } from 'msgpackr';
-import { backoffMs } from '../ops/backoff.js';
+import { backoffMs } from '../lib/backoff.js';
 import { keyRange } from './redis-key-range.js';
 import {
   compareAndSetScript,

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { Service } from '../ops/lifecycle.js';
-import { backoffMs } from '../ops/backoff.js';
+import { backoffMs } from '../lib/backoff.js';
 import { createRowLoss, type LossReason } from './row-loss.js';
 import type { Spool } from './spool.js';
 import { createSpoolReplay, failureReason } from './spool-replay.js';

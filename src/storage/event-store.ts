@@ -1,20 +1,5 @@
+import type { EventRow } from '../model/event.js';
 import { insertInto, type ClickHouse } from './clickhouse.js';
-
-/** One accepted event as stored in the `events` table (times in epoch milliseconds). */
-export interface EventRow {
-  project: string;
-  type: string;
-  ts: number;
-  client_ts: number;
-  sent_at: number | null;
-  received_at: number;
-  id: string;
-  user_id: string;
-  anonymous_id: string;
-  session_id: string;
-  /** props as JSON text */
-  props: string;
-}
 
 export interface TypeCount {
   type: string;

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
-import { backoffMs } from '../ops/backoff.js';
+import { backoffMs } from '../lib/backoff.js';
 import type { Spool } from './spool.js';
 
 export interface SpoolReplayDeps<Row> {

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../ops/logger.js';
 import type { Service } from '../ops/lifecycle.js';
-import { backoffMs } from '../ops/backoff.js';
+import { backoffMs } from '../lib/backoff.js';
 import { openChdb } from './chdb-client.js';
 import type { ClickHouse } from './clickhouse.js';
 import { applyRetention, migrate } from './migrate.js';

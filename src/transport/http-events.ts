@@ -4,7 +4,7 @@ import type { Limits } from '../config/schema.js';
 import { BacklineError } from '../errors.js';
 import { decodeBody, parseEventsFrame } from '../ingest/decode-frame.js';
 import type { Ingest } from '../ingest/ingest-service.js';
-import { createTokenBucket, type TokenBucket } from '../limits/token-bucket.js';
+import { createTokenBucket, type TokenBucket } from '../lib/token-bucket.js';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import { createReply, readBody, readRequest } from './http-reply.js';

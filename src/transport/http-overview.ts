@@ -1,6 +1,7 @@
 import type { TemplatedApp } from 'uWebSockets.js';
 import type { Ingest } from '../ingest/ingest-service.js';
-import type { ChannelCount, DecisionLog } from '../notify/decision-log.js';
+import type { DecisionLog } from '../notify/decision-log.js';
+import type { ChannelCount } from '../storage/decision-store.js';
 import type { StreamCatalog } from '../pipeline/stream-catalog.js';
 import { createRoutes, type RouteDeps } from './http-route.js';
 

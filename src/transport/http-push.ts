@@ -2,9 +2,15 @@ import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { Authenticator } from '../auth/key-registry.js';
 import type { UserTokens } from '../auth/user-token.js';
 import { BacklineError } from '../errors.js';
-import { OutboundUrlRefused, type OutboundUrlGuard } from '../notify/outbound-url.js';
-import { parsePushSubscription, type PushSubscriptions } from '../notify/push-subscriptions.js';
-import type { VapidKeys } from '../notify/vapid.js';
+import {
+  OutboundUrlRefused,
+  type OutboundUrlGuard,
+} from '../notify/channels/web-push/outbound-url.js';
+import {
+  parsePushSubscription,
+  type PushSubscriptions,
+} from '../notify/channels/web-push/push-subscriptions.js';
+import type { VapidKeys } from '../notify/channels/web-push/vapid.js';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import { createReply, readBody, readRequest, type Reply } from './http-reply.js';

@@ -6,7 +6,7 @@ import {
   localeSchema,
   templateIdSchema,
   type EmailTemplates,
-} from '../notify/email/templates.js';
+} from '../notify/channels/email/templates.js';
 import { createRoutes, jsonBody, type RouteDeps } from './http-route.js';
 
 export interface HttpTemplatesDeps extends RouteDeps {

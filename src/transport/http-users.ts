@@ -14,7 +14,7 @@ import {
   optionalId,
   parseIds,
   type MarkAction,
-} from './inbox-marks.js';
+} from '../notify/inbox-marks.js';
 import {
   authorizeUserRoute,
   intParam,

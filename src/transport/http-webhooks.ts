@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { BacklineError, isBacklineError } from '../errors.js';
-import type { HeaderCheck, SendGridWebhook } from '../notify/email/webhook.js';
+import type { HeaderCheck, SendGridWebhook } from '../notify/channels/email/webhook.js';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import { readCappedBody, tooLarge } from './capped-body.js';

@@ -2,7 +2,7 @@ import type { WebSocket } from 'uWebSockets.js';
 import type { Authenticator, Principal } from '../auth/key-registry.js';
 import type { Limits } from '../config/schema.js';
 import type { Ingest } from '../ingest/ingest-service.js';
-import type { TokenBucket } from '../limits/token-bucket.js';
+import type { TokenBucket } from '../lib/token-bucket.js';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { RateLimiters } from './rate-limits.js';

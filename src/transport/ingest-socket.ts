@@ -7,7 +7,7 @@ import type {
 } from 'uWebSockets.js';
 import { can } from '../auth/key-registry.js';
 import type { ErrorCode } from '../errors.js';
-import { createTokenBucket } from '../limits/token-bucket.js';
+import { createTokenBucket } from '../lib/token-bucket.js';
 import { handleEvents } from './handlers/events.js';
 import { bearer } from './http-reply.js';
 import {

@@ -3,7 +3,7 @@ import type { Authenticator } from '../auth/key-registry.js';
 import type { Limits } from '../config/schema.js';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
-import type { WindowResult } from '../pipeline/stream-event.js';
+import type { WindowResult } from '../model/window-result.js';
 import type { LiveHub, LiveSocketState } from './live-hub.js';
 import type { RateLimiters } from './rate-limits.js';
 import type { SocketWriter } from './socket-writer.js';

@@ -1,4 +1,4 @@
-import type { WindowResult } from '../pipeline/stream-event.js';
+import type { WindowResult } from '../model/window-result.js';
 
 /** One window's latest update, in the order updates arrived. */
 export interface FeedEntry {

@@ -2,7 +2,7 @@ import type { TemplatedApp } from 'uWebSockets.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { Service } from '../ops/lifecycle.js';
 import type { WindowSink } from '../pipeline/pipeline-service.js';
-import type { WindowResult } from '../pipeline/stream-event.js';
+import type { WindowResult } from '../model/window-result.js';
 import type { LiveSocket, Subscription } from './live-state.js';
 import { createSlowDashboards } from './slow-dashboards.js';
 import { encode, type SocketWriter } from './socket-writer.js';

@@ -1,7 +1,7 @@
 import type { Limits } from '../config/schema.js';
 import { BacklineError } from '../errors.js';
 import type { RateLimit, RateLimiter } from '../limits/rate-limiter.js';
-import type { TokenBucket } from '../limits/token-bucket.js';
+import type { TokenBucket } from '../lib/token-bucket.js';
 import type { Metrics } from '../ops/metrics.js';
 
 /**

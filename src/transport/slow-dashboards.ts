@@ -1,6 +1,6 @@
 import { closeCodes } from '../errors.js';
 import type { Metrics } from '../ops/metrics.js';
-import type { WindowResult } from '../pipeline/stream-event.js';
+import type { WindowResult } from '../model/window-result.js';
 import { createLiveFeed, type FeedEntry, type LiveFeed } from './live-feed.js';
 import type { LiveSocket, Subscription } from './live-state.js';
 import { encode, type SocketWriter } from './socket-writer.js';

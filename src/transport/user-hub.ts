@@ -1,4 +1,5 @@
 import type { WebSocket } from 'uWebSockets.js';
+import { createSerialQueue } from '../lib/serial-queue.js';
 import type { SocketState, SocketWriter } from './socket-writer.js';
 
 export const defaultUserHubOptions = {
@@ -37,7 +38,7 @@ export function createUserHub(
 ) {
   const opts = { ...defaultUserHubOptions, ...options };
   const byUser = new Map<string, Set<UserSocket>>();
-  const locks = new Map<string, Promise<unknown>>();
+  const tasks = createSerialQueue();
   const keyOf = (project: string, userId: string) => `${project}\u0000${userId}`;
 
   /**
@@ -98,16 +99,8 @@ export function createUserHub(
      * Runs `task` after every earlier task of the same user: marks and resumes read the inbox
      * and send counts, and in this order the last counts a socket gets are the current ones.
      */
-    serial<T>(project: string, userId: string, task: () => Promise<T>): Promise<T> {
-      const key = keyOf(project, userId);
-      const run = (locks.get(key) ?? Promise.resolve()).then(task); // the tail never rejects
-      const tail = run.catch(() => undefined);
-      locks.set(key, tail);
-      void tail.then(() => {
-        if (locks.get(key) === tail) locks.delete(key);
-      });
-      return run;
-    },
+    serial: <T>(project: string, userId: string, task: () => Promise<T>): Promise<T> =>
+      tasks.push(keyOf(project, userId), task),
     opened(ws: UserSocket): void {
       const { projectId, userId } = ws.getUserData();
       const key = keyOf(projectId, userId);

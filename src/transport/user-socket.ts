@@ -18,7 +18,7 @@ import {
   refuseUpgrade,
   unknownType,
 } from './socket-errors.js';
-import { maxIdLength } from './inbox-marks.js';
+import { maxIdLength } from '../notify/inbox-marks.js';
 import { takeRequest, userCaller } from './rate-limits.js';
 import type { SocketState } from './socket-writer.js';
 import { isServableUserId } from './user-access.js';

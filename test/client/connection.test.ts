@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { backoffMs } from '../../src/client/backoff.js';
+import { backoffMs } from '../../src/lib/backoff.js';
 import { openConnection, type ConnectionOptions } from '../../src/client/connection.js';
 import { FakeSocket } from '../helpers/fake-websocket.js';
 
@@ -68,13 +68,13 @@ describe('client connection over a list of servers', () => {
       ['b', 0],
       ['c', step],
       ['a', step],
-      ['b', backoffMs(1, backoff, half)],
+      ['b', backoffMs(1, backoff.baseMs, backoff.maxMs, half)],
       ['c', step],
       ['a', step],
-      ['b', backoffMs(2, backoff, half)],
+      ['b', backoffMs(2, backoff.baseMs, backoff.maxMs, half)],
     ]);
-    expect(backoffMs(1, backoff, half)).toBe(75);
-    expect(backoffMs(2, backoff, half)).toBe(150);
+    expect(backoffMs(1, backoff.baseMs, backoff.maxMs, half)).toBe(75);
+    expect(backoffMs(2, backoff.baseMs, backoff.maxMs, half)).toBe(150);
     expect(connection!.server).toBe('http://b:1');
   });
 
@@ -118,10 +118,10 @@ describe('client connection over a list of servers', () => {
       ['a', 0],
       ['b', 25],
       ['c', 25],
-      ['a', backoffMs(1, backoff, half)],
+      ['a', backoffMs(1, backoff.baseMs, backoff.maxMs, half)],
       ['b', 25],
       ['c', 25],
-      ['a', backoffMs(2, backoff, half)],
+      ['a', backoffMs(2, backoff.baseMs, backoff.maxMs, half)],
     ]);
   });
 
@@ -150,9 +150,12 @@ describe('client connection over a list of servers', () => {
     for (let i = 0; i < 6; i++) refuse();
     expect(attempts()).toEqual([
       ['a', 0],
-      ...[1, 2, 3, 4, 5, 6].map((round) => ['a', backoffMs(round, backoff, half)]),
+      ...[1, 2, 3, 4, 5, 6].map((round) => [
+        'a',
+        backoffMs(round, backoff.baseMs, backoff.maxMs, half),
+      ]),
     ]);
-    expect(backoffMs(5, backoff, half)).toBe(750); // capped at maxMs from round 5 on
+    expect(backoffMs(5, backoff.baseMs, backoff.maxMs, half)).toBe(750); // capped at maxMs from round 5 on
   });
 
   it('makes no attempt after close()', () => {

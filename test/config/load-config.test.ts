@@ -2,7 +2,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config/load-config.js';
+import { projectSchemas } from '../../src/compose/config.js';
+import { ConfigError, loadConfig as loadWith } from '../../src/config/load-config.js';
+
+/** The configuration as the server loads it: projects checked by their owners' schemas. */
+const loadConfig = (env: Record<string, string>) => loadWith(env, projectSchemas);
 
 const fileWith = (value: unknown) => {
   const file = join(mkdtempSync(join(tmpdir(), 'backline-config-')), 'config.json');
@@ -95,6 +99,34 @@ describe('loadConfig', () => {
       /storage\.flushIntervalMs in .*config\.json/,
     );
     expect(() => loadConfig({ BACKLINE_CONFIG: file })).toThrow(/projects\.0\.id in /);
+  });
+
+  it('checks projects’ streams, rules and caps with their owners’ schemas, naming the path', () => {
+    const project = { id: 'shop', keys: [{ key: 'k'.repeat(16), scopes: ['read'] }] };
+    const file = fileWith({
+      projects: [
+        {
+          ...project,
+          streams: [{ name: 'ok', window: { kind: 'tumbling', sizeMs: 1000 }, aggregates: [] }],
+          rules: [{ name: 'r' }],
+          notifications: { caps: [{}] },
+        },
+      ],
+    });
+    let problems: string[] = [];
+    try {
+      loadConfig({ BACKLINE_CONFIG: file });
+    } catch (err) {
+      problems = (err as ConfigError).problems;
+    }
+    expect(problems.some((p) => p.startsWith('projects.0.streams.0.aggregates in '))).toBe(true);
+    expect(problems.some((p) => p.startsWith('projects.0.rules.0.'))).toBe(true);
+    expect(problems.some((p) => p.startsWith('projects.0.notifications.caps.0.'))).toBe(true);
+    const good = fileWith({ projects: [{ ...project, streams: [] }] });
+    expect(loadConfig({ BACKLINE_CONFIG: good }).projects[0]).toMatchObject({
+      streams: [],
+      notifications: { caps: [] },
+    });
   });
 
   it('says when the file cannot be read or parsed', () => {

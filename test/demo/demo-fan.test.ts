@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { demoFan, demoUserId } from '../../src/demo/demo-fan.js';
 import { shows } from '../../src/demo/live-music.js';
-import { exampleRules } from '../../src/rules/example-rules.js';
+import { exampleRules } from '../../src/demo/example-rules.js';
 
 const rule = (name: string) => exampleRules.find((r) => r.name === name)!;
 

@@ -1,14 +1,12 @@
 import { join } from 'node:path';
 import { pino } from 'pino';
-import {
-  createDecisionLog,
-  decisionsTable,
-  type DecisionRow,
-} from '../../src/notify/decision-log.js';
+import type { DecisionRow } from '../../src/model/decision.js';
+import { createDecisionLog } from '../../src/notify/decision-log.js';
 import { createMetrics } from '../../src/ops/metrics.js';
 import { createBatchWriter } from '../../src/storage/batch-writer.js';
 import { openChdb } from '../../src/storage/chdb-client.js';
 import { insertInto } from '../../src/storage/clickhouse.js';
+import { createDecisionStore, decisionsTable } from '../../src/storage/decision-store.js';
 import { migrate } from '../../src/storage/migrate.js';
 import { openSpool } from '../../src/storage/spool.js';
 
@@ -30,7 +28,7 @@ export async function openDecisionLog(dir: string, flushIntervalMs = 5) {
   await writer.start();
   return {
     ch,
-    decisions: createDecisionLog({ writer, ch, metrics }),
+    decisions: createDecisionLog({ writer, store: createDecisionStore(ch), metrics }),
     async close() {
       await writer.stop();
       await ch.close();

@@ -9,14 +9,14 @@
  */
 import { createInterface } from 'node:readline';
 import { pino } from 'pino';
-import { createEmailChannel } from '../../src/notify/channels/email.js';
+import { createEmailChannel } from '../../src/notify/channels/email/email.js';
 import type { Channel } from '../../src/notify/channel.js';
 import type { DecisionLog } from '../../src/notify/decision-log.js';
 import { createDelivery } from '../../src/notify/delivery.js';
-import { createSendRecords } from '../../src/notify/email/send-records.js';
-import { createSendGridProvider } from '../../src/notify/email/sendgrid-provider.js';
-import { createSuppressions } from '../../src/notify/email/suppressions.js';
-import { createEmailTemplates } from '../../src/notify/email/templates.js';
+import { createSendRecords } from '../../src/notify/channels/email/send-records.js';
+import { createSendGridProvider } from '../../src/notify/channels/email/sendgrid-provider.js';
+import { createSuppressions } from '../../src/notify/channels/email/suppressions.js';
+import { createEmailTemplates } from '../../src/notify/channels/email/templates.js';
 import type { ChannelName } from '../../src/notify/notification.js';
 import { createPreferences } from '../../src/notify/preferences.js';
 import { openLmdbStateStore } from '../../src/state/lmdb-state-store.js';

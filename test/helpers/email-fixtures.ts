@@ -1,4 +1,4 @@
-import type { EmailMessage } from '../../src/notify/email/providers.js';
+import type { EmailMessage } from '../../src/notify/channels/email/providers.js';
 import type { Notification } from '../../src/notify/notification.js';
 
 export const sender = { email: 'shows@backline.example', name: 'Backline Shows' };

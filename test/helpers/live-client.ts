@@ -1,15 +1,8 @@
+import type { WindowResult } from '../../src/model/window-result.js';
 import { connect, type Message, type SocketClient } from './socket-client.js';
 
 /** A window result as `/v1/live` and `/v1/streams/:name/windows` carry it. */
-export interface LiveWindow {
-  stream: string;
-  start: number;
-  end: number;
-  key: string;
-  values: Record<string, unknown>;
-  final: boolean;
-  rev: number;
-}
+export type LiveWindow = WindowResult;
 
 /** A `{t:"window"}` message's window, for messages already known to be one. */
 export const windowOf = (message: Message): LiveWindow => message.w as LiveWindow;

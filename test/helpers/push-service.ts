@@ -1,6 +1,6 @@
 import { createECDH, randomBytes, randomUUID, type ECDH } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
-import { createOutboundUrlGuard } from '../../src/notify/outbound-url.js';
+import { createOutboundUrlGuard } from '../../src/notify/channels/web-push/outbound-url.js';
 import { checkHeaders, checkVapid, decryptPushMessage, Refusal } from './push-message-checks.js';
 
 /**

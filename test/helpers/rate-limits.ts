@@ -1,4 +1,5 @@
-import { configSchema, type Limits } from '../../src/config/schema.js';
+import { configSchema } from '../../src/compose/config.js';
+import type { Limits } from '../../src/config/schema.js';
 import { createMemoryRateLimiter } from '../../src/limits/memory-rate-limiter.js';
 import { createRateLimiters, type RateLimiters } from '../../src/transport/rate-limits.js';
 

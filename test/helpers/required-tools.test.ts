@@ -41,7 +41,7 @@ describe('required system tools', () => {
   it('stops a Vitest run before any test with one line naming the packages', () => {
     const run = spawnSync(
       process.execPath,
-      [join(root, 'node_modules/vitest/vitest.mjs'), 'run', 'test/ops/backoff.test.ts'],
+      [join(root, 'node_modules/vitest/vitest.mjs'), 'run', 'test/lib/backoff.test.ts'],
       { cwd: root, env: { ...process.env, PATH: empty, NO_COLOR: '1' }, encoding: 'utf8' },
     );
     expect(run.status).toBe(1);

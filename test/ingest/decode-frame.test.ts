@@ -1,6 +1,6 @@
 import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
-import { configSchema } from '../../src/config/schema.js';
+import { configSchema } from '../../src/compose/config.js';
 import type { BacklineError } from '../../src/errors.js';
 import { decodeBody, decodeMessage, parseEventsFrame } from '../../src/ingest/decode-frame.js';
 import { validateEvent } from '../../src/ingest/validate-event.js';

@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { configSchema } from '../../src/config/schema.js';
+import { configSchema } from '../../src/compose/config.js';
 import { createDedupWindow } from '../../src/ingest/dedup-window.js';
 import { createIngest } from '../../src/ingest/ingest-service.js';
 import { createMetrics } from '../../src/ops/metrics.js';
 import { createBatchWriter } from '../../src/storage/batch-writer.js';
-import type { EventRow } from '../../src/storage/event-store.js';
+import type { EventRow } from '../../src/model/event.js';
 import { openSpool } from '../../src/storage/spool.js';
 
 const limits = configSchema.parse({}).limits;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { configSchema } from '../../src/config/schema.js';
+import { configSchema } from '../../src/compose/config.js';
 import { validateEvent } from '../../src/ingest/validate-event.js';
 
 const limits = configSchema.parse({}).limits;

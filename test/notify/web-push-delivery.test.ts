@@ -5,8 +5,8 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createCaps } from '../../src/notify/caps.js';
 import type { Channel } from '../../src/notify/channel.js';
-import { createInAppChannel } from '../../src/notify/channels/in-app.js';
-import { createWebPushChannel } from '../../src/notify/channels/web-push.js';
+import { createInAppChannel } from '../../src/notify/channels/in-app/in-app.js';
+import { createWebPushChannel } from '../../src/notify/channels/web-push/web-push.js';
 import type { DecisionLog } from '../../src/notify/decision-log.js';
 import { createDelivery } from '../../src/notify/delivery.js';
 import { createInbox } from '../../src/notify/inbox.js';
@@ -15,19 +15,22 @@ import type {
   Notification,
   NotificationIntent,
 } from '../../src/notify/notification.js';
-import { createOutboundUrlGuard, type OutboundUrlGuard } from '../../src/notify/outbound-url.js';
+import {
+  createOutboundUrlGuard,
+  type OutboundUrlGuard,
+} from '../../src/notify/channels/web-push/outbound-url.js';
 import { createPreferences } from '../../src/notify/preferences.js';
 import {
   createPushSubscriptions,
   parsePushSubscription,
-} from '../../src/notify/push-subscriptions.js';
+} from '../../src/notify/channels/web-push/push-subscriptions.js';
 import { createRouter } from '../../src/notify/router.js';
-import { loadVapidKeys } from '../../src/notify/vapid.js';
+import { loadVapidKeys } from '../../src/notify/channels/web-push/vapid.js';
 import { createRulesService } from '../../src/rules/rules-service.js';
 import { createMemoryStateStore } from '../../src/state/memory-state-store.js';
 import { createTimers, type Timer } from '../../src/state/timers.js';
 import { doubleEndpoints, startPushService, type PushService } from '../helpers/push-service.js';
-import { event, noClickHouse, rule } from '../rules/rules-fixtures.js';
+import { event, noSegments, rule } from '../rules/rules-fixtures.js';
 import { openDecisionLog } from '../helpers/decision-log.js';
 
 /**
@@ -138,7 +141,7 @@ describe('web push through rules, router and delivery', () => {
       {
         state: setup.state,
         timers: setup.timers,
-        ch: noClickHouse,
+        segments: noSegments,
         route: setup.router.route,
         log,
       },

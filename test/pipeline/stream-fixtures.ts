@@ -2,7 +2,8 @@ import { map, type OperatorFunction } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { expect } from 'vitest';
 import { bindAggregate } from '../../src/pipeline/aggregates/index.js';
-import type { StreamEvent, WindowResult } from '../../src/pipeline/stream-event.js';
+import type { StreamEvent } from '../../src/model/event.js';
+import type { WindowResult } from '../../src/model/window-result.js';
 import type { Tick, WindowChange, WindowOperatorOptions } from '../../src/pipeline/window-state.js';
 
 let nextId = 0;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { StreamEvent, WindowResult } from '../../src/pipeline/stream-event.js';
+import type { StreamEvent } from '../../src/model/event.js';
+import type { WindowResult } from '../../src/model/window-result.js';
 import { streamPipeline } from '../../src/pipeline/stream-pipeline.js';
 import { streamSpecSchema } from '../../src/pipeline/stream-spec.js';
 import type { OpenWindows } from '../../src/pipeline/window-state.js';

@@ -4,8 +4,10 @@ import { createFollowGraph } from '../../src/rules/follow-graph.js';
 import { createMemoryStateStore } from '../../src/state/memory-state-store.js';
 import { openChdb } from '../../src/storage/chdb-client.js';
 import type { ClickHouse } from '../../src/storage/clickhouse.js';
-import { createEventStore, type EventRow } from '../../src/storage/event-store.js';
+import { createEventStore } from '../../src/storage/event-store.js';
+import type { EventRow } from '../../src/model/event.js';
 import { migrate } from '../../src/storage/migrate.js';
+import { createSegmentQuery } from '../../src/storage/segment-query.js';
 import { event, openRules, rule, stateStores, tempDir } from './rules-fixtures.js';
 
 const artistPost = rule({
@@ -93,7 +95,7 @@ describe('segment audience (embedded ClickHouse)', () => {
     const { service, intents } = openRules(
       createMemoryStateStore(),
       { shop: [showVoters] },
-      { ch },
+      { segments: createSegmentQuery(ch) },
     );
     service.onEvents('shop', [event('show.update', {}, { showId: '7' })]);
     await service.idle();
@@ -102,7 +104,7 @@ describe('segment audience (embedded ClickHouse)', () => {
 
   it('pages through users and treats condition values as text, never SQL', async () => {
     const audience = createAudience(
-      { follows: createFollowGraph(createMemoryStateStore()), ch },
+      { follows: createFollowGraph(createMemoryStateStore()), segments: createSegmentQuery(ch) },
       { segmentPageSize: 1 },
     );
     const users = async (showId: string) => {

@@ -4,7 +4,7 @@ import { CountedFailure, createFire } from '../../src/rules/fire.js';
 import { createFollowGraph } from '../../src/rules/follow-graph.js';
 import type { NotificationIntent } from '../../src/notify/notification.js';
 import { createMemoryStateStore } from '../../src/state/memory-state-store.js';
-import { event, noClickHouse, openRules, rule } from './rules-fixtures.js';
+import { event, noSegments, openRules, rule } from './rules-fixtures.js';
 
 const listRule = (trigger: Record<string, unknown>) =>
   rule({
@@ -20,7 +20,7 @@ it('routes the other users when one fails, then reports the firing failed', asyn
   const fire = createFire({
     audience: createAudience({
       follows: createFollowGraph(createMemoryStateStore()),
-      ch: noClickHouse,
+      segments: noSegments,
     }),
     route: async (intent) => {
       if (intent.userId === 'bad') throw new Error('router down');

@@ -3,14 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import type { NotificationIntent } from '../../src/notify/notification.js';
-import type { StreamEvent, WindowResult } from '../../src/pipeline/stream-event.js';
+import type { StreamEvent } from '../../src/model/event.js';
+import type { WindowResult } from '../../src/model/window-result.js';
 import { createRulesService } from '../../src/rules/rules-service.js';
 import { ruleSpecSchema, type RuleSpec } from '../../src/rules/rule-spec.js';
 import { openLmdbStateStore } from '../../src/state/lmdb-state-store.js';
 import { createMemoryStateStore } from '../../src/state/memory-state-store.js';
 import type { StateStore } from '../../src/state/state-store.js';
 import { createTimers, type Timers } from '../../src/state/timers.js';
-import type { ClickHouse } from '../../src/storage/clickhouse.js';
+import type { SegmentQuery } from '../../src/rules/audience.js';
 
 export const log = pino({ level: 'silent' });
 
@@ -22,13 +23,9 @@ export const stateStores: Array<[string, () => StateStore]> = [
   ['lmdb', () => openLmdbStateStore(tempDir('rules-state'))],
 ];
 
-/** Rules that never read ClickHouse get one that fails loudly if they do. */
-export const noClickHouse: ClickHouse = {
-  kind: 'embedded',
-  exec: () => Promise.reject(new Error('no ClickHouse in this test')),
-  query: () => Promise.reject(new Error('no ClickHouse in this test')),
-  insert: () => Promise.reject(new Error('no ClickHouse in this test')),
-  close: async () => undefined,
+/** Rules that never query segments get a segment query that fails loudly if they do. */
+export const noSegments: SegmentQuery = {
+  users: () => Promise.reject(new Error('no ClickHouse in this test')),
 };
 
 /** A rule through the real schema, so tests see the defaults a user gets. */
@@ -69,7 +66,7 @@ export function windowOf(
 export function openRules(
   state: StateStore,
   rules: Record<string, RuleSpec[]>,
-  options: { ch?: ClickHouse; route?: (intent: NotificationIntent) => Promise<void> } = {},
+  options: { segments?: SegmentQuery; route?: (intent: NotificationIntent) => Promise<void> } = {},
 ) {
   const intents: NotificationIntent[] = [];
   const timers: Timers = createTimers(state, log);
@@ -77,7 +74,7 @@ export function openRules(
     {
       state,
       timers,
-      ch: options.ch ?? noClickHouse,
+      segments: options.segments ?? noSegments,
       route: options.route ?? (async (intent) => void intents.push(intent)),
       log,
     },

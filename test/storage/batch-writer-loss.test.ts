@@ -8,7 +8,7 @@ import type { defaultBatchOptions } from '../../src/storage/batch-writer.js';
 import { createBatchWriter } from '../../src/storage/batch-writer.js';
 import { openChdb } from '../../src/storage/chdb-client.js';
 import { insertInto, type ClickHouse } from '../../src/storage/clickhouse.js';
-import type { EventRow } from '../../src/storage/event-store.js';
+import type { EventRow } from '../../src/model/event.js';
 import { migrate } from '../../src/storage/migrate.js';
 import { openSpool } from '../../src/storage/spool.js';
 import { row } from './clickhouse.contract.js';

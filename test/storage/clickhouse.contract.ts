@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouse } from '../../src/storage/clickhouse.js';
-import { createEventStore, type EventRow } from '../../src/storage/event-store.js';
+import { createEventStore } from '../../src/storage/event-store.js';
+import type { EventRow } from '../../src/model/event.js';
 import { applyRetention, migrate } from '../../src/storage/migrate.js';
 
 export function row(id: string, overrides: Partial<EventRow> = {}): EventRow {

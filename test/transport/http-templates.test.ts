@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { us_listen_socket } from 'uWebSockets.js';
 import type { Authenticator, Principal } from '../../src/auth/key-registry.js';
-import { createEmailTemplates, type EmailTemplates } from '../../src/notify/email/templates.js';
+import {
+  createEmailTemplates,
+  type EmailTemplates,
+} from '../../src/notify/channels/email/templates.js';
 import { createMetrics } from '../../src/ops/metrics.js';
 import { openLmdbStateStore } from '../../src/state/lmdb-state-store.js';
 import { registerHttpTemplates } from '../../src/transport/http-templates.js';

@@ -1,9 +1,12 @@
 import { pino } from 'pino';
 import type { us_listen_socket } from 'uWebSockets.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSendRecords } from '../../src/notify/email/send-records.js';
-import { createSuppressions } from '../../src/notify/email/suppressions.js';
-import { createSendGridWebhook, type TrackingEvent } from '../../src/notify/email/webhook.js';
+import { createSendRecords } from '../../src/notify/channels/email/send-records.js';
+import { createSuppressions } from '../../src/notify/channels/email/suppressions.js';
+import {
+  createSendGridWebhook,
+  type TrackingEvent,
+} from '../../src/notify/channels/email/webhook.js';
 import { createMetrics } from '../../src/ops/metrics.js';
 import { createMemoryStateStore } from '../../src/state/memory-state-store.js';
 import { registerHttpWebhooks, type WebhookLimits } from '../../src/transport/http-webhooks.js';

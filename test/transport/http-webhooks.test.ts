@@ -4,28 +4,29 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import type { us_listen_socket } from 'uWebSockets.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configSchema } from '../../src/config/schema.js';
+import { configSchema } from '../../src/compose/config.js';
 import { createDedupWindow } from '../../src/ingest/dedup-window.js';
 import { createIngest } from '../../src/ingest/ingest-service.js';
-import { createEmailChannel } from '../../src/notify/channels/email.js';
+import { createEmailChannel } from '../../src/notify/channels/email/email.js';
+import type { DecisionRow } from '../../src/model/decision.js';
+import { createDecisionLog, type DecisionLog } from '../../src/notify/decision-log.js';
+import { createSendRecords } from '../../src/notify/channels/email/send-records.js';
+import { createSendGridProvider } from '../../src/notify/channels/email/sendgrid-provider.js';
+import { createSuppressions } from '../../src/notify/channels/email/suppressions.js';
+import { createEmailTemplates } from '../../src/notify/channels/email/templates.js';
 import {
-  createDecisionLog,
-  decisionsTable,
-  type DecisionLog,
-  type DecisionRow,
-} from '../../src/notify/decision-log.js';
-import { createSendRecords } from '../../src/notify/email/send-records.js';
-import { createSendGridProvider } from '../../src/notify/email/sendgrid-provider.js';
-import { createSuppressions } from '../../src/notify/email/suppressions.js';
-import { createEmailTemplates } from '../../src/notify/email/templates.js';
-import { createSendGridWebhook, decisionRecorder } from '../../src/notify/email/webhook.js';
+  createSendGridWebhook,
+  decisionRecorder,
+} from '../../src/notify/channels/email/webhook.js';
 import { createPreferences } from '../../src/notify/preferences.js';
 import { createMetrics } from '../../src/ops/metrics.js';
 import { createMemoryStateStore } from '../../src/state/memory-state-store.js';
 import { createBatchWriter, type BatchWriter } from '../../src/storage/batch-writer.js';
 import { openChdb } from '../../src/storage/chdb-client.js';
 import type { ClickHouse } from '../../src/storage/clickhouse.js';
-import { createEventStore, eventsTable, type EventRow } from '../../src/storage/event-store.js';
+import { createDecisionStore, decisionsTable } from '../../src/storage/decision-store.js';
+import { createEventStore, eventsTable } from '../../src/storage/event-store.js';
+import type { EventRow } from '../../src/model/event.js';
 import { migrate } from '../../src/storage/migrate.js';
 import { openSpool } from '../../src/storage/spool.js';
 import { registerHttpWebhooks } from '../../src/transport/http-webhooks.js';
@@ -72,7 +73,11 @@ beforeAll(async () => {
   const eventWriter = writer<EventRow>(eventsTable, 'spool-events');
   writers = [decisionWriter, eventWriter];
   for (const w of writers) await w.start();
-  decisions = createDecisionLog({ writer: decisionWriter, ch, metrics });
+  decisions = createDecisionLog({
+    writer: decisionWriter,
+    store: createDecisionStore(ch),
+    metrics,
+  });
   const { limits } = configSchema.parse({});
   ingest = createIngest({ writer: eventWriter, dedup: createDedupWindow(), metrics, limits });
   const webhook = createSendGridWebhook({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { WindowResult } from '../../src/pipeline/stream-event.js';
+import type { WindowResult } from '../../src/model/window-result.js';
 import { createLiveFeed, type FeedCursor, type LiveFeed } from '../../src/transport/live-feed.js';
 
 const update = (start: number, key: string, rev: number, final = false): WindowResult => ({

@@ -1,4 +1,5 @@
-import { numeric, type Aggregate } from './aggregate.js';
+import { fieldPathSchema } from '../field-path.js';
+import { defineAggregate, numeric, type Aggregate } from './aggregate.js';
 
 /** Mean of a numeric field over the events that have it, null when none did. */
 export const avg = (): Aggregate<{ s: number; n: number }> => ({
@@ -15,3 +16,9 @@ export const avg = (): Aggregate<{ s: number; n: number }> => ({
   },
   result: (state) => (state.n === 0 ? null : state.s / state.n),
 });
+
+export const avgAggregate = defineAggregate(
+  'avg',
+  { field: fieldPathSchema },
+  { create: () => avg(), rollup: () => ({ fn: 'avg', reads: 'number' }) },
+);

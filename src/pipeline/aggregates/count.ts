@@ -1,4 +1,5 @@
-import type { Aggregate } from './aggregate.js';
+import { fieldPathSchema } from '../field-path.js';
+import { defineAggregate, type Aggregate } from './aggregate.js';
 
 /** Events in the window (with a field: events where the field is present). */
 export const count = (hasField: boolean): Aggregate<{ n: number }> => ({
@@ -11,3 +12,13 @@ export const count = (hasField: boolean): Aggregate<{ n: number }> => ({
   },
   result: (state) => state.n,
 });
+
+/** `count`: events in the window, or with `field`, events that have it. */
+export const countAggregate = defineAggregate(
+  'count',
+  { field: fieldPathSchema.optional() },
+  {
+    create: (spec) => count(spec.field !== undefined),
+    rollup: () => ({ fn: 'count', reads: 'text', typedState: false }),
+  },
+);

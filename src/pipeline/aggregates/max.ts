@@ -1,4 +1,5 @@
-import { numeric, type Aggregate } from './aggregate.js';
+import { fieldPathSchema } from '../field-path.js';
+import { defineAggregate, numeric, type Aggregate } from './aggregate.js';
 
 /** Largest value of a numeric field, null when there was none. */
 export const max = (): Aggregate<{ v: number }> => ({
@@ -12,3 +13,9 @@ export const max = (): Aggregate<{ v: number }> => ({
   },
   result: (state) => (state.v === -Infinity ? null : state.v),
 });
+
+export const maxAggregate = defineAggregate(
+  'max',
+  { field: fieldPathSchema },
+  { create: () => max(), rollup: () => ({ fn: 'max', reads: 'number' }) },
+);

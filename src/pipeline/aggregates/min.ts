@@ -1,4 +1,5 @@
-import { numeric, type Aggregate } from './aggregate.js';
+import { fieldPathSchema } from '../field-path.js';
+import { defineAggregate, numeric, type Aggregate } from './aggregate.js';
 
 /** Smallest value of a numeric field, null when there was none. */
 export const min = (): Aggregate<{ v: number }> => ({
@@ -12,3 +13,9 @@ export const min = (): Aggregate<{ v: number }> => ({
   },
   result: (state) => (state.v === Infinity ? null : state.v),
 });
+
+export const minAggregate = defineAggregate(
+  'min',
+  { field: fieldPathSchema },
+  { create: () => min(), rollup: () => ({ fn: 'min', reads: 'number' }) },
+);

@@ -1,4 +1,5 @@
-import { numeric, type Aggregate } from './aggregate.js';
+import { fieldPathSchema } from '../field-path.js';
+import { defineAggregate, numeric, type Aggregate } from './aggregate.js';
 
 /** Sum of a numeric field; non-numbers are skipped. */
 export const sum = (): Aggregate<{ s: number }> => ({
@@ -11,3 +12,9 @@ export const sum = (): Aggregate<{ s: number }> => ({
   },
   result: (state) => state.s,
 });
+
+export const sumAggregate = defineAggregate(
+  'sum',
+  { field: fieldPathSchema },
+  { create: () => sum(), rollup: () => ({ fn: 'sum', reads: 'number' }) },
+);

@@ -1,4 +1,6 @@
-import { asText, type Aggregate } from './aggregate.js';
+import { z } from 'zod';
+import { fieldPathSchema } from '../field-path.js';
+import { asText, defineAggregate, type Aggregate } from './aggregate.js';
 
 /**
  * The k most frequent values of a field with the Space-Saving algorithm (Metwally et al.):
@@ -47,3 +49,14 @@ function increment(
   counters.delete(smallest);
   counters.set(value, smallestCount + n);
 }
+
+/** ClickHouse's topK keeps no counts: a rollup lists the values, most frequent first. */
+export const topKAggregate = defineAggregate(
+  'topK',
+  { field: fieldPathSchema, k: z.number().int().min(1).max(1000).default(10) },
+  {
+    create: (spec) => topK(spec.k),
+    rollup: (spec) => ({ fn: 'topK', params: [spec.k], reads: 'text' }),
+    fromRollup: (value) => (value as string[]).map((v) => ({ value: v })),
+  },
+);

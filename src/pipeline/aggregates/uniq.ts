@@ -1,4 +1,5 @@
-import { asText, type Aggregate } from './aggregate.js';
+import { fieldPathSchema } from '../field-path.js';
+import { asText, defineAggregate, type Aggregate } from './aggregate.js';
 import { createHll, hllAdd, hllCount, hllMerge, type Hll } from './hyperloglog.js';
 
 /**
@@ -14,3 +15,9 @@ export const uniq = (): Aggregate<Hll> => ({
   merge: hllMerge,
   result: hllCount,
 });
+
+export const uniqAggregate = defineAggregate(
+  'uniq',
+  { field: fieldPathSchema },
+  { create: () => uniq(), rollup: () => ({ fn: 'uniq', reads: 'text' }) },
+);

@@ -1,6 +1,6 @@
 import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
 import type { StreamSpec } from '../stream-spec.js';
-import type { WindowResult } from '../stream-event.js';
+import type { WindowResult } from '../../model/window-result.js';
 import { windowResult, type OpenWindow, type WindowChange } from '../window-state.js';
 
 /**

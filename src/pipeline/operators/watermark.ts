@@ -1,5 +1,5 @@
 import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
-import type { StreamEvent } from '../stream-event.js';
+import type { StreamEvent } from '../../model/event.js';
 import type { Tick } from '../window-state.js';
 
 export interface WatermarkOptions {

@@ -1,5 +1,5 @@
 import { compileSource } from '../../pipeline/predicate.js';
-import type { StreamEvent } from '../../pipeline/stream-event.js';
+import type { StreamEvent } from '../../model/event.js';
 import type { StateStore } from '../../state/state-store.js';
 import type { Timers } from '../../state/timers.js';
 import { eventContext, ruleStateKey, type Fire } from '../firing.js';

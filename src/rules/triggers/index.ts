@@ -1,4 +1,4 @@
-import type { StreamEvent } from '../../pipeline/stream-event.js';
+import type { StreamEvent } from '../../model/event.js';
 import type { StateStore } from '../../state/state-store.js';
 import type { Timers } from '../../state/timers.js';
 import type { Fire } from '../firing.js';

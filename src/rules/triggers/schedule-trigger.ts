@@ -1,6 +1,6 @@
 import { readField } from '../../pipeline/field-path.js';
 import { compileSource } from '../../pipeline/predicate.js';
-import type { StreamEvent } from '../../pipeline/stream-event.js';
+import type { StreamEvent } from '../../model/event.js';
 import type { Timers } from '../../state/timers.js';
 import { eventContext, type Fire, type Firing } from '../firing.js';
 import type { RuleSpec, TriggerOf } from '../rule-spec.js';

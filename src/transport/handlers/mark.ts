@@ -1,5 +1,5 @@
 import type { WebSocket } from 'uWebSockets.js';
-import { markAndAnnounce, parseIds, type MarkAction } from '../inbox-marks.js';
+import { markAndAnnounce, parseIds, type MarkAction } from '../../notify/inbox-marks.js';
 import type { UserSocketContext } from '../user-context.js';
 import type { UserSocketState } from '../user-hub.js';
 

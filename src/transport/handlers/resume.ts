@@ -1,6 +1,6 @@
 import type { WebSocket } from 'uWebSockets.js';
 import type { Inbox, InboxItem } from '../../notify/inbox.js';
-import { optionalId } from '../inbox-marks.js';
+import { optionalId } from '../../notify/inbox-marks.js';
 import { maxResumeItems, type UserSocketContext } from '../user-context.js';
 import type { UserSocketState } from '../user-hub.js';
 

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { bindAggregate } from '../../../src/pipeline/aggregates/index.js';
-import type { StreamEvent } from '../../../src/pipeline/stream-event.js';
+import {
+  aggregateSpecSchema,
+  bindAggregate,
+  fromRollup,
+  rollupFunctionOf,
+} from '../../../src/pipeline/aggregates/index.js';
+import type { StreamEvent } from '../../../src/model/event.js';
 import { streamSpecSchema } from '../../../src/pipeline/stream-spec.js';
 import { event } from '../stream-fixtures.js';
 
@@ -50,5 +55,39 @@ describe('bindAggregate', () => {
 
   it('reads no field for a count of events', () => {
     expect(bindAggregate({ name: 'n', fn: 'count' }).read).toBeUndefined();
+  });
+});
+
+describe('the aggregate registry', () => {
+  it('lists every function once, in order, for stream definitions', () => {
+    const unknown = aggregateSpecSchema.safeParse({ name: 'x', fn: 'median' });
+    expect(unknown.error?.issues[0]?.message).toBe(
+      "Invalid discriminator value. Expected 'count' | 'sum' | 'min' | 'max' | 'avg' | 'uniq' | 'quantiles' | 'topK'",
+    );
+  });
+
+  it('names each rollup’s ClickHouse function, its parameters and what it reads', () => {
+    expect(spec.aggregates.map(rollupFunctionOf)).toEqual([
+      { fn: 'count', reads: 'text', typedState: false },
+      { fn: 'count', reads: 'text', typedState: false },
+      { fn: 'sum', reads: 'number' },
+      { fn: 'min', reads: 'number' },
+      { fn: 'max', reads: 'number' },
+      { fn: 'avg', reads: 'number' },
+      { fn: 'uniq', reads: 'text' },
+      { fn: 'quantilesTDigest', params: [0.5], reads: 'number' },
+      { fn: 'topK', params: [1], reads: 'text' },
+    ]);
+  });
+
+  it('reads merged rollup values in the shape of the pipeline’s results', () => {
+    const [events, , total, , , mean, , rating, shows] = spec.aggregates;
+    expect(fromRollup(events!, '42')).toBe(42);
+    expect(fromRollup(total!, 12.5)).toBe(12.5);
+    expect(fromRollup(mean!, null)).toBeNull();
+    expect(fromRollup(mean!, 'nan')).toBeNull();
+    expect(fromRollup(rating!, [3.9])).toEqual({ p50: 3.9 });
+    expect(fromRollup(rating!, [])).toEqual({ p50: null });
+    expect(fromRollup(shows!, ['s1', 's2'])).toEqual([{ value: 's1' }, { value: 's2' }]);
   });
 });

@@ -2,7 +2,7 @@ import { map } from 'rxjs';
 import { describe, it } from 'vitest';
 import { bindAggregate } from '../../../src/pipeline/aggregates/index.js';
 import { emitWindows } from '../../../src/pipeline/operators/emit-windows.js';
-import type { WindowResult } from '../../../src/pipeline/stream-event.js';
+import type { WindowResult } from '../../../src/model/window-result.js';
 import {
   addToWindow,
   createWindow,

@@ -1,6 +1,6 @@
 import { describe, it } from 'vitest';
 import { filterEvents } from '../../../src/pipeline/operators/filter-events.js';
-import type { StreamEvent } from '../../../src/pipeline/stream-event.js';
+import type { StreamEvent } from '../../../src/model/event.js';
 import { event, marbles } from '../stream-fixtures.js';
 
 describe('filterEvents', () => {

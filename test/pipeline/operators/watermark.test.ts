@@ -1,6 +1,6 @@
 import { describe, it } from 'vitest';
 import { withWatermark } from '../../../src/pipeline/operators/watermark.js';
-import type { StreamEvent } from '../../../src/pipeline/stream-event.js';
+import type { StreamEvent } from '../../../src/model/event.js';
 import { event, marbles, tick } from '../stream-fixtures.js';
 
 describe('withWatermark', () => {

@@ -1,0 +1,169 @@
+import type { Ingest } from '../ingest/ingest-service.js';
+import type { DevProject } from '../demo/dev-project.js';
+import { exampleTemplates, seedTemplates } from '../demo/example-templates.js';
+import { createCaps } from '../notify/caps.js';
+import { createFailover } from '../notify/channels/email/failover.js';
+import type { EmailProvider } from '../notify/channels/email/providers.js';
+import { createSendGridProvider } from '../notify/channels/email/sendgrid-provider.js';
+import { createSendRecords } from '../notify/channels/email/send-records.js';
+import { createSmtpProvider } from '../notify/channels/email/smtp-provider.js';
+import { createSuppressions } from '../notify/channels/email/suppressions.js';
+import { createEmailTemplates } from '../notify/channels/email/templates.js';
+import { createSendGridWebhook, decisionRecorder } from '../notify/channels/email/webhook.js';
+import type { Presence } from '../notify/channels/in-app/in-app.js';
+import { openChannels } from '../notify/channels/index.js';
+import { createOutboundUrlGuard } from '../notify/channels/web-push/outbound-url.js';
+import { createPushSubscriptions } from '../notify/channels/web-push/push-subscriptions.js';
+import { loadVapidKeys } from '../notify/channels/web-push/vapid.js';
+import { createDecisionLog, type DecisionLog } from '../notify/decision-log.js';
+import { createDelivery } from '../notify/delivery.js';
+import { createInbox } from '../notify/inbox.js';
+import { createPreferences, type PreferenceStore } from '../notify/preferences.js';
+import { createRouter } from '../notify/router.js';
+import type { Logger } from '../ops/logger.js';
+import type { Metrics } from '../ops/metrics.js';
+import type { StateStore } from '../state/state-store.js';
+import type { AppConfig } from './config.js';
+import type { Stored } from './storage.js';
+
+interface NotifyDeps {
+  stored: Stored;
+  ingest: Ingest;
+  /** The user sockets the in-app channel pushes through. */
+  presence: Presence;
+  projects: AppConfig['projects'];
+  dev: DevProject | undefined;
+  metrics: Metrics;
+  log: Logger;
+}
+
+/**
+ * Notifications: state in LMDB, decisions in ClickHouse, the channels from their registry,
+ * the router that picks one and the delivery that retries it.
+ */
+export async function composeNotify(config: AppConfig, deps: NotifyDeps) {
+  const { stored, ingest, metrics, log } = deps;
+  const { state, timers } = stored;
+  const decisions = createDecisionLog({
+    writer: stored.decisionWriter,
+    store: stored.decisionStore,
+    metrics,
+  });
+  const inbox = createInbox(state);
+  const preferences = createPreferences(state);
+  const capsByProject = new Map(deps.projects.map((p) => [p.id, p.notifications.caps]));
+  const caps = createCaps(state, (project) => capsByProject.get(project) ?? []);
+  // Channel results become events in the project's stream, like any other event.
+  const trackResult = (project: string, event: object) => {
+    try {
+      ingest
+        .accept(project, [event])
+        .durable.catch((err: unknown) => log.warn({ err }, 'channel result event not stored'));
+    } catch (err) {
+      log.warn({ err }, 'channel result event refused');
+    }
+  };
+  const push = composePush(config, state);
+  const email = await composeEmail(config, { ...deps, state, preferences, decisions });
+  const channels = openChannels({
+    inApp: deps.presence,
+    webPush: {
+      ...push,
+      metrics,
+      log,
+      onResult: (project, _user, event) => trackResult(project, event),
+    },
+    email: email.channel,
+  });
+  const delivery = createDelivery({ channels, timers, decisions, log });
+  const router = createRouter({
+    state,
+    preferences,
+    caps,
+    inbox,
+    channels,
+    delivery,
+    decisions,
+    timers,
+  });
+  return { router, decisions, inbox, preferences, push, email };
+}
+
+/** Web push: VAPID keys (generated once into the data folder) and the users' subscriptions. */
+function composePush(config: AppConfig, state: StateStore) {
+  const vapid = loadVapidKeys(config.dataDir, {
+    publicKey: config.push.vapidPublicKey,
+    privateKey: config.push.vapidPrivateKey,
+    subject: config.push.vapidSubject,
+  });
+  // Endpoints are user input: judged when subscribed and on every connection. SendGrid's
+  // and SMTP's URLs are the operator's settings, so they are not judged.
+  const endpoints = createOutboundUrlGuard(
+    {},
+    {
+      allowInsecureLoopback: config.push.allowInsecureLoopback,
+      allowedHosts: config.push.allowedHosts,
+    },
+  );
+  return { vapid, subscriptions: createPushSubscriptions(state), endpoints };
+}
+
+/**
+ * Email: templates (the examples seeded for the dev project), suppressions kept from
+ * SendGrid's event webhook, and the channel when a provider and a sender are configured.
+ */
+async function composeEmail(
+  config: AppConfig,
+  deps: NotifyDeps & { state: StateStore; preferences: PreferenceStore; decisions: DecisionLog },
+) {
+  const { state, log } = deps;
+  const suppressions = createSuppressions(state);
+  const records = createSendRecords(state);
+  const templates = createEmailTemplates(state);
+  if (deps.dev) await seedTemplates(templates, deps.dev.project.id, exampleTemplates);
+  const provider = openEmailProvider(config.email, log);
+  const { from, replyTo, rateLimit, sendgrid } = config.email;
+  const channel =
+    provider && from
+      ? {
+          ...{ templates, preferences: deps.preferences, suppressions, records, provider },
+          ...{ from, ...(replyTo ? { replyTo } : {}), rateLimit },
+        }
+      : undefined;
+  const webhook = sendgrid.webhookPublicKey
+    ? createSendGridWebhook({
+        publicKey: sendgrid.webhookPublicKey,
+        ingestEvents: (project, events) => deps.ingest.accept(project, events).durable,
+        suppressions,
+        records,
+        recordSuppression: decisionRecorder(deps.decisions),
+        knownProject: (project) => deps.projects.some((p) => p.id === project),
+        log,
+      })
+    : undefined;
+  const service = {
+    name: 'email',
+    start: async () => undefined,
+    stop: async () => provider?.close?.(),
+  };
+  return { templates, channel, webhook, service };
+}
+
+/** SendGrid, SMTP, or both with failover; none when neither is configured. */
+function openEmailProvider(email: AppConfig['email'], log: Logger): EmailProvider | undefined {
+  const sendgrid = email.sendgrid.apiKey
+    ? createSendGridProvider(
+        { apiKey: email.sendgrid.apiKey },
+        { baseUrl: email.sendgrid.baseUrl, timeoutMs: email.sendgrid.timeoutMs },
+      )
+    : undefined;
+  const { url, requireTls, caFile, maxConnections } = email.smtp;
+  const smtp = url
+    ? createSmtpProvider({ url, requireTls, ...(caFile ? { caFile } : {}) }, { maxConnections })
+    : undefined;
+  if (sendgrid && smtp)
+    return createFailover({ primary: sendgrid, secondary: smtp, log }, email.failover);
+  return sendgrid ?? smtp;
+}
+
+export type Notify = Awaited<ReturnType<typeof composeNotify>>;

@@ -1,0 +1,65 @@
+import { join } from 'node:path';
+import type { Ingest } from '../ingest/ingest-service.js';
+import type { Logger } from '../ops/logger.js';
+import type { Metrics } from '../ops/metrics.js';
+import { createPipelineService, type WindowSink } from '../pipeline/pipeline-service.js';
+import { replayRecent } from '../pipeline/replay-recent.js';
+import { createStoredWindowSink } from '../pipeline/stored-window-sink.js';
+import { createStreamCatalog } from '../pipeline/stream-catalog.js';
+import { createWindowCache } from '../pipeline/window-cache.js';
+import type { AppConfig } from './config.js';
+import type { Stored } from './storage.js';
+
+/**
+ * Metric streams: fed by ingest; each window result goes to the live dashboards, the recent
+ * cache, storage and the rules. Their rollups are made ready and their open windows rebuilt
+ * from stored events at start.
+ */
+export function composePipeline(
+  config: AppConfig,
+  deps: {
+    stored: Stored;
+    ingest: Ingest;
+    sinks: { live: WindowSink; rules: WindowSink };
+    projects: AppConfig['projects'];
+    metrics: Metrics;
+    log: Logger;
+  },
+) {
+  const { stored, projects, metrics, log } = deps;
+  const cache = createWindowCache();
+  const { live, rules } = deps.sinks;
+  const sinks = [live, cache.sink, createStoredWindowSink(stored.windowWriter), rules];
+  const pipeline = createPipelineService({ sinks, metrics, log }, {});
+  const catalog = createStreamCatalog({
+    pipeline,
+    cache,
+    store: stored.windows,
+    rollups: stored.rollups,
+    file: join(config.dataDir, 'streams.json'),
+    log,
+  });
+  for (const project of projects) {
+    for (const spec of catalog.specsFor(project.id, project.streams ?? []))
+      pipeline.define(project.id, spec);
+  }
+  deps.ingest.onAccepted(pipeline.feed);
+  metrics.countOpenWindowsWith(pipeline.openWindowCount);
+
+  const rollupsReady = {
+    name: 'rollups',
+    start: () => catalog.ensureRollups(projects.map((p) => p.id)),
+    stop: async () => undefined,
+  };
+  const openWindowsRestored = {
+    name: 'open-windows-restored',
+    start: async () => {
+      for (const project of projects) {
+        const events = await replayRecent({ store: stored.events, pipeline, log }, project.id);
+        log.info({ project: project.id, events }, 'open windows rebuilt from stored events');
+      }
+    },
+    stop: async () => undefined,
+  };
+  return { pipeline, catalog, rollupsReady, openWindowsRestored };
+}

@@ -1,0 +1,39 @@
+import { join } from 'node:path';
+import type { Ingest } from '../ingest/ingest-service.js';
+import type { Logger } from '../ops/logger.js';
+import type { Metrics } from '../ops/metrics.js';
+import { createRuleCatalog } from '../rules/rule-catalog.js';
+import { createRulesService, type Route } from '../rules/rules-service.js';
+import type { AppConfig } from './config.js';
+import type { Stored } from './storage.js';
+
+/** Notification rules: fed by ingest (and by the pipeline's window sink), routing to notify. */
+export function composeRules(
+  config: AppConfig,
+  deps: {
+    stored: Stored;
+    ingest: Ingest;
+    route: Route;
+    projects: AppConfig['projects'];
+    metrics: Metrics;
+    log: Logger;
+  },
+) {
+  const { stored, metrics, log } = deps;
+  const rules = createRulesService({
+    state: stored.state,
+    timers: stored.timers,
+    segments: stored.segments,
+    route: deps.route,
+    metrics,
+    log,
+  });
+  const ruleCatalog = createRuleCatalog({ rules, file: join(config.dataDir, 'rules.json') });
+  // Rules exist before the timers start: a timer due at start looks its rule up.
+  for (const project of deps.projects) {
+    for (const spec of ruleCatalog.specsFor(project.id, project.rules ?? []))
+      rules.define(project.id, spec);
+  }
+  deps.ingest.onAccepted(rules.onEvents);
+  return { rules, ruleCatalog };
+}

@@ -1,0 +1,71 @@
+import { join } from 'node:path';
+import type { DecisionRow } from '../model/decision.js';
+import type { EventRow } from '../model/event.js';
+import type { Logger } from '../ops/logger.js';
+import type { Metrics } from '../ops/metrics.js';
+import { openLmdbStateStore } from '../state/lmdb-state-store.js';
+import { createTimers } from '../state/timers.js';
+import {
+  createBatchWriter,
+  type BatchWriterDeps,
+  type defaultBatchOptions,
+} from '../storage/batch-writer.js';
+import { insertInto } from '../storage/clickhouse.js';
+import { createDecisionStore, decisionsTable } from '../storage/decision-store.js';
+import { createEventStore, eventsTable } from '../storage/event-store.js';
+import { createRollupStore } from '../storage/rollup-store.js';
+import { createSegmentQuery } from '../storage/segment-query.js';
+import { openSpool } from '../storage/spool.js';
+import { createStorageService } from '../storage/storage-service.js';
+import { createWindowStore, windowsTable, type WindowRow } from '../storage/window-store.js';
+import type { AppConfig } from './config.js';
+
+/**
+ * Storage: ClickHouse (embedded or a server) with its stores and a batch writer per table,
+ * and the LMDB state store with its persistent timers.
+ */
+export function composeStorage(config: AppConfig, deps: { metrics: Metrics; log: Logger }) {
+  const { metrics, log } = deps;
+  const { dataDir, clickhouseUrl } = config;
+  const storage = createStorageService(
+    { dataDir, clickhouseUrl, retentionDays: config.storage.retentionDays },
+    log,
+  );
+  // Each table's rows are batched and made durable through a disk spool of their own.
+  const writerFor = <Row>(
+    table: string,
+    insert: BatchWriterDeps<Row>['insert'],
+    options: Partial<typeof defaultBatchOptions> = {},
+  ) =>
+    createBatchWriter<Row>(
+      { table, insert, spool: openSpool(join(dataDir, 'spool', table)), metrics, log },
+      { ...config.storage, ...options },
+    );
+  const events = createEventStore(storage.ch);
+  const windows = createWindowStore(storage.ch);
+  const state = openLmdbStateStore(join(dataDir, 'state'));
+  return {
+    storage,
+    events,
+    eventWriter: writerFor<EventRow>(eventsTable, events.insert),
+    windows,
+    // Nobody waits on windows and decisions: larger batches, and retried in memory.
+    windowWriter: writerFor<WindowRow>(windowsTable, windows.insert, {
+      flushIntervalMs: 1000,
+      retryUnstored: true,
+    }),
+    decisionWriter: writerFor<DecisionRow>(
+      decisionsTable,
+      insertInto<DecisionRow>(storage.ch, decisionsTable),
+      { flushIntervalMs: 200, retryUnstored: true },
+    ),
+    decisionStore: createDecisionStore(storage.ch),
+    segments: createSegmentQuery(storage.ch),
+    rollups: createRollupStore(storage.ch),
+    state,
+    stateService: { name: 'state', start: async () => undefined, stop: () => state.close() },
+    timers: createTimers(state, log),
+  };
+}
+
+export type Stored = ReturnType<typeof composeStorage>;

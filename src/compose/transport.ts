@@ -1,0 +1,100 @@
+import { createKeyRegistry } from '../auth/key-registry.js';
+import type { Ingest } from '../ingest/ingest-service.js';
+import { createUserTokens, loadUserTokenSecret } from '../auth/user-token.js';
+import { createMemoryRateLimiter } from '../limits/memory-rate-limiter.js';
+import type { Logger } from '../ops/logger.js';
+import type { Metrics } from '../ops/metrics.js';
+import type { StreamCatalog } from '../pipeline/stream-catalog.js';
+import type { RuleCatalog } from '../rules/rule-catalog.js';
+import { createDashboardAssets } from '../static/dashboard-assets.js';
+import type { ReadinessCheck } from '../transport/http-ops.js';
+import { createLiveHub } from '../transport/live-hub.js';
+import { createRateLimiters } from '../transport/rate-limits.js';
+import { createServer } from '../transport/server.js';
+import { createSocketWriter } from '../transport/socket-writer.js';
+import { createUserHub } from '../transport/user-hub.js';
+import { loadUws, type Uws } from '../transport/uws.js';
+import type { AppConfig } from './config.js';
+import type { Notify } from './notify.js';
+import type { Stored } from './storage.js';
+
+/** uWebSockets.js, or its `ws` fallback when the settings allow it (with a warning). */
+export function openUws(config: AppConfig, log: Logger): Uws {
+  const { uws, native, reasons } = loadUws(config.allowWsFallback);
+  if (!native)
+    log.warn(
+      { reasons },
+      'running on the uWebSockets.js `ws` fallback: expect far lower throughput',
+    );
+  return uws;
+}
+
+/** The socket hubs inner parts write to: live dashboards on the uWS app, users' sockets. */
+export function composeSockets(uws: Uws, metrics: Metrics, live: AppConfig['live']) {
+  const app = uws.App();
+  return {
+    app,
+    hub: createLiveHub({ app, writer: createSocketWriter(metrics), metrics }, live),
+    userHub: createUserHub(createSocketWriter(metrics)),
+  };
+}
+
+/** The server: every socket and route, with the keys and budgets of the configured projects. */
+export function composeServer(
+  config: AppConfig,
+  deps: {
+    uws: Uws;
+    sockets: ReturnType<typeof composeSockets>;
+    stored: Stored;
+    ingest: Ingest;
+    catalog: StreamCatalog;
+    ruleCatalog: RuleCatalog;
+    notify: Notify;
+    projects: AppConfig['projects'];
+    readiness: ReadinessCheck;
+    metrics: Metrics;
+    log: Logger;
+  },
+) {
+  const { sockets, notify } = deps;
+  const { webhook } = notify.email;
+  const { sendgrid } = config.email;
+  return createServer(
+    {
+      uws: deps.uws,
+      app: sockets.app,
+      hub: sockets.hub,
+      catalog: deps.catalog,
+      ingest: deps.ingest,
+      store: deps.stored.events,
+      auth: createKeyRegistry(deps.projects),
+      // Per key and per user, in memory on this node; cluster mode passes Redis limiters here.
+      rateLimits: createRateLimiters(config.limits, (limit) => createMemoryRateLimiter(limit)),
+      metrics: deps.metrics,
+      log: deps.log,
+      readiness: deps.readiness,
+      assets: createDashboardAssets(),
+      userHub: sockets.userHub,
+      tokens: createUserTokens(loadUserTokenSecret(config.dataDir, config.userTokenSecret)),
+      inbox: notify.inbox,
+      preferences: notify.preferences,
+      decisions: notify.decisions,
+      ruleCatalog: deps.ruleCatalog,
+      pushSubscriptions: notify.push.subscriptions,
+      pushEndpoints: notify.push.endpoints,
+      vapid: notify.push.vapid,
+      templates: notify.email.templates,
+      ...(webhook ? { sendgridWebhook: webhook } : {}),
+    },
+    {
+      host: config.host,
+      port: config.port,
+      limits: config.limits,
+      webhooks: {
+        maxBodyBytes: sendgrid.webhookMaxBodyBytes,
+        maxInFlight: sendgrid.webhookMaxInFlight,
+        bodyTimeoutMs: sendgrid.webhookBodyTimeoutMs,
+      },
+    },
+  );
+}
