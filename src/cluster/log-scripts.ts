@@ -115,3 +115,22 @@ for i = 3, #ARGV do
   end
 end
 return mine`);
+
+/**
+ * KEYS: [log key]. ARGV: group, own consumer, idle ms. Deletes the consumers (not this one)
+ * with nothing pending that have not read for the idle time: nodes that went away. In one
+ * script, because XGROUP DELCONSUMER also drops a consumer's pending entries, so a check
+ * followed by a separate delete could lose entries read in between. Returns how many it deleted.
+ */
+export const forgetConsumersScript = script(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local deleted = 0
+for _, consumer in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
+  local fields = {}
+  for i = 1, #consumer, 2 do fields[consumer[i]] = consumer[i + 1] end
+  if fields['name'] ~= ARGV[2] and fields['pending'] == 0 and fields['idle'] >= tonumber(ARGV[3]) then
+    redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], fields['name'])
+    deleted = deleted + 1
+  end
+end
+return deleted`);
