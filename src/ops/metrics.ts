@@ -294,7 +294,7 @@ export function createMetrics(registry: Registry = new Registry()) {
     }),
     consumerFailures: new Counter({
       name: 'backline_storage_consumer_failures_total',
-      help: 'Storage consumer failures, by reason (redis_error: a read, ack, claim or trim failed; bad_entry: an entry that does not decode, acked and dropped). Insert failures are in backline_storage_insert_failures_total.',
+      help: 'Storage consumer failures, by reason (redis_error: a read, ack, claim or trim failed; clickhouse_error: the recovery path could not ask which rows are stored; bad_entry: an entry that does not decode, acked and dropped). Insert failures are in backline_storage_insert_failures_total.',
       labelNames: ['reason'],
       registers,
     }),

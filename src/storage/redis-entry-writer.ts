@@ -58,7 +58,10 @@ export function createEntryWriter(deps: EntryWriterDeps, opts: EntryWriterOption
     const decoded = items.map((item) => item.decoded);
     let rows = decoded.flatMap((entry) => entry.rows);
     if (recovery) {
-      const unstored = await unstoredRows(deps.store, decoded);
+      const unstored = await unstoredRows(deps.store, decoded).catch((err: unknown) => {
+        metrics.consumerFailures.inc({ reason: 'clickhouse_error' });
+        throw err;
+      });
       metrics.consumerRowsAlreadyStored.inc(unstored.stored);
       rows = unstored.rows;
     }
