@@ -103,7 +103,9 @@ describe('remote ClickHouse over Redis', () => {
       Array.from({ length: 20 }, (_, n) => n),
     );
     const table = `rpc_${randomUUID().replaceAll('-', '')}`;
-    await a.remote.exec(`CREATE TABLE ${table} (k String, v UInt32) ENGINE = MergeTree ORDER BY k SETTINGS non_replicated_deduplication_window = 100`);
+    await a.remote.exec(
+      `CREATE TABLE ${table} (k String, v UInt32) ENGINE = MergeTree ORDER BY k SETTINGS non_replicated_deduplication_window = 100`,
+    );
     await b.remote.insert(
       table,
       [

@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisEventLog, partitionOf, type EventLog } from '../../src/cluster/event-log.js';
 import { encodeRows, logKey } from '../../src/cluster/log-entry.js';
 import { openRedis, type Redis } from '../../src/cluster/redis-connection.js';
-import { createMetrics, type Metrics } from '../../src/ops/metrics.js';
+import { createMetrics } from '../../src/ops/metrics.js';
 import { openChdb } from '../../src/storage/chdb-client.js';
 import type { ClickHouse } from '../../src/storage/clickhouse.js';
 import { createEventStore, type EventRow } from '../../src/storage/event-store.js';
