@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import { Packr, type Options } from 'msgpackr';
 import type { EventRow } from '../storage/event-store.js';
 
@@ -91,15 +92,29 @@ export function partitionOfKey(key: string): number {
 /** The stream key of a partition, without the key prefix (ioredis adds it). */
 export const logKey = (partition: number) => `log:${partition}`;
 
-/** Stream ids compare as (ms, seq) pairs, not as strings. */
-export function compareIds(a: string, b: string): number {
-  const [aMs, aSeq] = a.split('-').map(Number) as [number, number];
-  const [bMs, bSeq] = b.split('-').map(Number) as [number, number];
-  return aMs - bMs || aSeq - bSeq;
-}
-
 /** The smallest id after `id`: what `retainFrom` returns for "keep everything after this". */
 export function nextId(id: string): string {
   const [ms, seq] = id.split('-');
   return `${ms}-${Number(seq) + 1}`;
+}
+
+/**
+ * The entries of one partition's log after `afterId` ('0': from the first), oldest first, as
+ * the partition owner reads them from its cursor (XREAD, no group). With `blockMs`, waits that
+ * long for one when there is none (under the connection's commandTimeoutMs): give it a
+ * connection of its own, BLOCK holds it. Decode
+ * each with `decodeEntry`.
+ */
+export async function readLog(
+  redis: Redis,
+  partition: number,
+  afterId: string,
+  options: { count: number; blockMs?: number },
+): Promise<RawEntry[]> {
+  const block = options.blockMs === undefined ? [] : ['BLOCK', options.blockMs];
+  const reply = await redis.callBuffer(
+    ...['XREAD', 'COUNT', options.count, ...block],
+    ...['STREAMS', logKey(partition), afterId],
+  );
+  return streamEntries(reply);
 }

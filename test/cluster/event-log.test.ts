@@ -8,7 +8,13 @@ import {
   partitionOf,
   type EventLogOptions,
 } from '../../src/cluster/event-log.js';
-import { decodeEntry, logKey, type LogEntry } from '../../src/cluster/log-entry.js';
+import {
+  decodeEntry,
+  logKey,
+  nextId,
+  readLog,
+  type LogEntry,
+} from '../../src/cluster/log-entry.js';
 import { openRedis, type Redis } from '../../src/cluster/redis-connection.js';
 import { createMetrics, type Metrics } from '../../src/ops/metrics.js';
 import type { EventRow } from '../../src/storage/event-store.js';
@@ -60,7 +66,7 @@ function row(id: string, project = 'p1'): EventRow {
 }
 
 /** Every entry of every partition, decoded as a consumer would. */
-async function readLog(redis: Redis, partitions: number): Promise<LogEntry[]> {
+async function readAll(redis: Redis, partitions: number): Promise<LogEntry[]> {
   const entries: LogEntry[] = [];
   for (let p = 0; p < partitions; p++) {
     const raw = (await redis.xrangeBuffer(logKey(p), '-', '+')) as Array<[Buffer, Buffer[]]>;
@@ -126,7 +132,7 @@ describe('Redis event log', () => {
     // Another project has its own ids.
     expect(await eventLog.append('p2', [row('a', 'p2')], [{}])).toEqual({ duplicates: [] });
 
-    const entries = await readLog(redis, 4);
+    const entries = await readAll(redis, 4);
     const p1 = entries.filter((entry) => entry.project === 'p1');
     expect(p1.map((entry) => entry.rows.map((r) => r.id))).toEqual([['a', 'b'], ['c']]);
     expect(p1.map((entry) => entry.duplicates)).toEqual([[2], [0]]);
@@ -137,6 +143,28 @@ describe('Redis event log', () => {
       expect.stringMatching(/^dedup:p1:\d+$/),
       expect.stringMatching(/^dedup:p2:\d+$/),
     ]);
+  });
+
+  it('reads a partition from a cursor, oldest first, and waits for the next entry', async () => {
+    const prefix = `t-${randomUUID()}:`;
+    const { redis, eventLog } = await openNode(prefix);
+    const p = partitionOf('p1', 4);
+    for (const id of ['a', 'b', 'c']) await eventLog.append('p1', [row(id)], [{ id }]);
+    const all = await readLog(redis, p, '0', { count: 10 });
+    expect(all.map((raw) => decodeEntry(raw.id, raw.fields!).props)).toEqual([
+      [{ id: 'a' }],
+      [{ id: 'b' }],
+      [{ id: 'c' }],
+    ]);
+    const afterFirst = await readLog(redis, p, all[0]!.id, { count: 1 });
+    expect(afterFirst.map((raw) => raw.id)).toEqual([all[1]!.id]);
+    expect(nextId('1700000000000-7')).toBe('1700000000000-8');
+
+    const reader = await connect(prefix);
+    const waiting = readLog(reader, p, all[2]!.id, { count: 10, blockMs: 5000 });
+    await eventLog.append('p1', [row('d')], [{ id: 'd' }]);
+    const [next] = await waiting;
+    expect(decodeEntry(next!.id, next!.fields!).rows.map((r) => r.id)).toEqual(['d']);
   });
 
   it('stores and counts an id once when two nodes get it at the same time', async () => {
@@ -166,7 +194,7 @@ describe('Redis event log', () => {
     // Every id was sent twice: duplicate on exactly one side, stored exactly once.
     expect(dupA.length + dupB.length).toBe(ids.length);
     expect(new Set([...dupA, ...dupB]).size).toBe(ids.length);
-    const stored = (await readLog(a.redis, 4)).flatMap((entry) => entry.rows.map((r) => r.id));
+    const stored = (await readAll(a.redis, 4)).flatMap((entry) => entry.rows.map((r) => r.id));
     expect(stored).toHaveLength(ids.length);
     expect(new Set(stored).size).toBe(ids.length);
   });
@@ -216,7 +244,7 @@ describe('Redis event log', () => {
     await sending;
     await eventually(() => redis.status === 'ready', 10_000, 'the client to reconnect');
 
-    const stored = new Set((await readLog(redis, 4)).flatMap((e) => e.rows.map((r) => r.id)));
+    const stored = new Set((await readAll(redis, 4)).flatMap((e) => e.rows.map((r) => r.id)));
     expect(acked.filter((id) => !stored.has(id))).toEqual([]);
     // The de-dup sets came back too: an acked id sent again is a duplicate.
     expect(await eventLog.append('p1', [row(acked[0]!)], [{}])).toEqual({ duplicates: [0] });
