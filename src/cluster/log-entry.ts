@@ -102,8 +102,7 @@ export function nextId(id: string): string {
  * The entries of one partition's log after `afterId` ('0': from the first), oldest first, as
  * the partition owner reads them from its cursor (XREAD, no group). With `blockMs`, waits that
  * long for one when there is none (under the connection's commandTimeoutMs): give it a
- * connection of its own, BLOCK holds it. Decode
- * each with `decodeEntry`.
+ * connection of its own, BLOCK holds it. Decode each with `decodeEntry`.
  */
 export async function readLog(
   redis: Redis,
