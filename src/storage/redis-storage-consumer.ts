@@ -64,7 +64,8 @@ export function createRedisStorageConsumer(
 ): Service {
   const opts: StorageConsumerOptions = { ...defaultStorageConsumerOptions, ...options };
   const { metrics, log } = deps;
-  const reader = redis.duplicate();
+  // Connected by start(), so a consumer built and never started holds no connection.
+  const reader = redis.duplicate({ lazyConnect: true });
   reader.on('error', (err: NodeJS.ErrnoException) =>
     deps.connectionErrors?.inc({ reason: err.code ?? 'other' }),
   );
@@ -124,6 +125,7 @@ export function createRedisStorageConsumer(
   return {
     name: 'redis-storage-consumer',
     async start() {
+      await reader.connect();
       await waitReady(reader);
       await group.ensure();
       running = run();
@@ -131,6 +133,7 @@ export function createRedisStorageConsumer(
     async stop() {
       stopping.abort();
       await running;
+      if (reader.status === 'wait') return reader.disconnect();
       await reader.quit().catch(() => reader.disconnect());
     },
   };
