@@ -315,7 +315,7 @@ export function createMetrics(registry: Registry = new Registry()) {
     }),
     rpcRequests: new Counter({
       name: 'backline_storage_rpc_requests_total',
-      help: 'ClickHouse requests this node sent to the embedded owner over Redis, by op and outcome (ok, error: the owner answered with an error, timeout: no answer by the deadline, unavailable: Redis down).',
+      help: 'ClickHouse requests this node sent to the embedded owner over Redis, by op and outcome (ok, error: the owner answered with an error, timeout: no answer by the deadline, unavailable: Redis down, closed: pending when the client closed).',
       labelNames: ['op', 'outcome'],
       registers,
     }),

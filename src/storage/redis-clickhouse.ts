@@ -131,11 +131,13 @@ export function createRemoteClickHouse(
     const payload = rpcPackr.pack({ ...body, id, node: opts.node, deadline });
     try {
       await Promise.race([subscribed, answer]);
-      await redis
+      const pushed = await redis
         .multi()
         .lpush(rpcQueue, payload)
         .ltrim(rpcQueue, 0, opts.maxQueuedRequests - 1)
         .exec();
+      const failed = pushed?.find(([err]) => err);
+      if (failed) throw failed[0];
     } catch (err) {
       if (!waiters.has(id)) throw err; // timed out while waiting to subscribe
       const waiter = waiters.get(id)!;
