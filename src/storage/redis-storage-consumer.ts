@@ -74,6 +74,7 @@ export function createRedisStorageConsumer(
   const write = createEntryWriter({ ...deps, group, signal: stopping.signal }, opts);
   const maintenance = createMaintenance(group, write, opts, deps);
   let running: Promise<void> | undefined;
+  let readLost = false;
 
   /** New entries until the batch is full or its time is up; a read error ends it early. */
   async function fill(): Promise<DecodedBatch> {
@@ -89,7 +90,8 @@ export function createRedisStorageConsumer(
         entries = await group.readNew(opts.readCount, waitMs);
       } catch (err) {
         if (empty) throw err;
-        break; // store what was read; the loop sees the error on its next read
+        readLost = true; // store what was read, then look for entries whose reply was lost
+        break;
       }
       if (entries.length === 0 && empty) break;
       if (empty) deadline = performance.now() + opts.flushIntervalMs;
@@ -105,8 +107,8 @@ export function createRedisStorageConsumer(
     let recoverOwn = true;
     while (!stopping.signal.aborted) {
       try {
-        if (recoverOwn) await maintenance.recoverOwn(stopping.signal);
-        recoverOwn = false;
+        if (recoverOwn || readLost) await maintenance.recoverOwn(stopping.signal);
+        recoverOwn = readLost = false;
         await maintenance.whenDue();
         const batch = await fill();
         if (batch.items.length + batch.dropped.length > 0) await write(batch, 'live');
