@@ -1,17 +1,12 @@
-import { createHash } from 'node:crypto';
-import type { Script } from '../state/redis-scripts.js';
+import { script } from './redis-script.js';
 
-export { runScript } from '../state/redis-scripts.js';
+export { runScript } from './redis-script.js';
 
 /**
  * The Lua scripts of presence and leases. A script runs atomically, which is what makes a
  * compare-and-expire or a read-and-clean one step. ioredis prefixes KEYS only, so a script
  * that builds key names gets the full prefix in ARGV.
  */
-const script = (lua: string): Script => ({
-  lua,
-  sha: createHash('sha1').update(lua).digest('hex'),
-});
 
 // Renews the node's heartbeat `node:<id>`; 0 when it had expired (other nodes may have
 // dropped this node's presence fields meanwhile, so the node writes them all again).

@@ -265,6 +265,78 @@ export function createMetrics(registry: Registry = new Registry()) {
       labelNames: ['name', 'change'],
       registers,
     }),
+    logAppends: new Counter({
+      name: 'backline_cluster_log_appends_total',
+      help: 'Frames appended to the event log, by outcome (appended; duplicate: every row a duplicate, no entry; unavailable: Redis down, refused BACKPRESSURE; failed: the command failed).',
+      labelNames: ['outcome'],
+      registers,
+    }),
+    logEntries: new Gauge({
+      name: 'backline_cluster_log_entries',
+      help: 'Entries in the event log over all partitions, as last sampled for back-pressure.',
+      registers,
+    }),
+    consumerRows: new Counter({
+      name: 'backline_storage_consumer_rows_total',
+      help: 'Rows the storage consumer inserted from the event log, by path (live; recovery: entries pending at start, claimed, or retried).',
+      labelNames: ['path'],
+      registers,
+    }),
+    consumerRowsAlreadyStored: new Counter({
+      name: 'backline_storage_consumer_rows_already_stored_total',
+      help: 'Rows the recovery path found in ClickHouse already and did not insert again.',
+      registers,
+    }),
+    consumerRecoveries: new Counter({
+      name: 'backline_storage_consumer_recoveries_total',
+      help: 'Batches of log entries that went through the recovery path, by reason (start: own pending entries at start; claimed: from a dead consumer; retry: after a failed insert).',
+      labelNames: ['reason'],
+      registers,
+    }),
+    consumerClaims: new Counter({
+      name: 'backline_storage_consumer_claims_total',
+      help: 'Log entries claimed (XAUTOCLAIM) from consumers idle past claimIdleMs.',
+      registers,
+    }),
+    consumerFailures: new Counter({
+      name: 'backline_storage_consumer_failures_total',
+      help: 'Storage consumer failures, by reason (redis_error: a read, ack, claim or trim failed; clickhouse_error: the recovery path could not ask which rows are stored; bad_entry: an entry that does not decode, acked and dropped). Insert failures are in backline_storage_insert_failures_total.',
+      labelNames: ['reason'],
+      registers,
+    }),
+    consumerTrimmed: new Counter({
+      name: 'backline_storage_consumer_trimmed_total',
+      help: 'Event log entries trimmed (stored, and no longer needed by the partition owner).',
+      registers,
+    }),
+    consumerLag: new Gauge({
+      name: 'backline_storage_consumer_lag',
+      help: 'Event log entries the storage group has not read yet, over all partitions, as last sampled.',
+      registers,
+    }),
+    consumerPending: new Gauge({
+      name: 'backline_storage_consumer_pending',
+      help: 'Event log entries read by the storage group and not yet stored (acked), as last sampled.',
+      registers,
+    }),
+    rpcRequests: new Counter({
+      name: 'backline_storage_rpc_requests_total',
+      help: 'ClickHouse requests this node sent to the embedded owner over Redis, by op and outcome (ok, error: the owner answered with an error, timeout: no answer by the deadline, unavailable: Redis down, closed: pending when the client closed).',
+      labelNames: ['op', 'outcome'],
+      registers,
+    }),
+    rpcServed: new Counter({
+      name: 'backline_storage_rpc_served_total',
+      help: 'ClickHouse requests the embedded owner took from Redis, by op and outcome (ok, error, expired: past its deadline, skipped; bad_request: did not decode).',
+      labelNames: ['op', 'outcome'],
+      registers,
+    }),
+    rateLimiterFailures: new Counter({
+      name: 'backline_limits_rate_limiter_failures_total',
+      help: 'Rate-limit checks that could not reach the shared limiter and let the request through, by reason (unavailable: Redis down; redis_error).',
+      labelNames: ['reason'],
+      registers,
+    }),
     eventLoopLag: new Gauge({
       name: 'backline_ops_event_loop_lag_seconds',
       help: 'Event-loop delay since the last scrape, by statistic (p50, p99, max).',

@@ -1,5 +1,6 @@
-import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import { script } from '../cluster/redis-script.js';
+
+export { runScript, type Script } from '../cluster/redis-script.js';
 
 /**
  * The Lua scripts of the Redis StateStore. A script runs atomically, so a value
@@ -7,15 +8,6 @@ import type { Redis } from 'ioredis';
  * together. KEYS are [value key, index] unless noted; ioredis adds the key prefix to KEYS
  * only, so `list` is handed the full value-key prefix in ARGV.
  */
-export interface Script {
-  lua: string;
-  sha: string;
-}
-
-const script = (lua: string): Script => ({
-  lua,
-  sha: createHash('sha1').update(lua).digest('hex'),
-});
 
 /** ARGV: value, member. */
 export const putScript = script(`
@@ -78,20 +70,3 @@ for first = 1, #members, 500 do
   end
 end
 return out`);
-
-type Arg = string | Buffer | number;
-
-/** Runs a script by its hash, loading it when Redis does not know it (first use, restart). */
-export async function runScript(
-  redis: Redis,
-  { lua, sha }: Script,
-  keys: string[],
-  args: Arg[],
-): Promise<unknown> {
-  try {
-    return await redis.callBuffer('EVALSHA', sha, keys.length, ...keys, ...args);
-  } catch (err) {
-    if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-    return redis.callBuffer('EVAL', lua, keys.length, ...keys, ...args);
-  }
-}

@@ -22,10 +22,24 @@ export interface EventStore {
   ): Promise<EventRow[]>;
   /** The newest event time stored for a project (optionally of some types), if any. */
   latestTs(project: string, types: readonly string[] | undefined): Promise<number | undefined>;
+  /**
+   * Which of a project's `ids` are stored (the recovery path of the storage consumer). With
+   * `tsRange`, the rows' event times, ClickHouse reads only the parts of those days.
+   */
+  storedIds(project: string, ids: readonly string[], tsRange?: TsRange): Promise<Set<string>>;
   ping(): Promise<void>;
 }
 
+/** Event times in epoch ms, both ends included. */
+export interface TsRange {
+  fromMs: number;
+  toMs: number;
+}
+
 export const eventsTable = 'events';
+
+// Ids per `storedIds` query: bounds the query text and the IN set ClickHouse builds.
+const idsPerQuery = 5000;
 
 /**
  * The events table on either ClickHouse backend.
@@ -91,6 +105,24 @@ export function createEventStore(ch: ClickHouse): EventStore {
         { project, ...(types ? { types } : {}) },
       );
       return row && Number(row.n) > 0 ? Number(row.latest) : undefined;
+    },
+
+    async storedIds(project, ids, tsRange) {
+      const stored = new Set<string>();
+      for (let first = 0; first < ids.length; first += idsPerQuery) {
+        const rows = await ch.query<{ id: string }>(
+          `SELECT DISTINCT id FROM events
+           WHERE project = {project:String} AND id IN {ids:Array(String)}
+             ${tsRange ? 'AND ts BETWEEN fromUnixTimestamp64Milli({from:Int64}) AND fromUnixTimestamp64Milli({to:Int64})' : ''}`,
+          {
+            project,
+            ids: ids.slice(first, first + idsPerQuery),
+            ...(tsRange ? { from: tsRange.fromMs, to: tsRange.toMs } : {}),
+          },
+        );
+        for (const row of rows) stored.add(row.id);
+      }
+      return stored;
     },
 
     async ping() {

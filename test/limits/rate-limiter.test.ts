@@ -1,6 +1,28 @@
-import { describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { Registry } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openRedis, type Redis } from '../../src/cluster/redis-connection.js';
 import { createMemoryRateLimiter } from '../../src/limits/memory-rate-limiter.js';
 import type { RateLimit, RateLimiter } from '../../src/limits/rate-limiter.js';
+import { createRedisRateLimiter } from '../../src/limits/redis-rate-limiter.js';
+import { createMetrics } from '../../src/ops/metrics.js';
+import { eventually } from '../helpers/eventually.js';
+import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
+
+let server: RedisServer;
+let redis: Redis;
+beforeAll(async () => {
+  server = await startRedisServer();
+  redis = await openRedis(server.url, {
+    keyPrefix: 't:',
+    reconnectBaseMs: 10,
+    reconnectMaxMs: 100,
+  });
+});
+afterAll(async () => {
+  await redis.quit().catch(() => redis.disconnect());
+  await server.stop();
+});
 
 /**
  * One contract for every RateLimiter (Hono's shared-suite pattern): cluster mode adds its
@@ -8,6 +30,8 @@ import type { RateLimit, RateLimiter } from '../../src/limits/rate-limiter.js';
  */
 const implementations: Array<[string, (limit: RateLimit) => RateLimiter]> = [
   ['memory', (limit) => createMemoryRateLimiter(limit)],
+  // A limiter name of its own per test, so tests share no bucket.
+  ['redis', (limit) => createRedisRateLimiter(redis, randomUUID(), limit)],
 ];
 
 describe.each(implementations)('RateLimiter: %s', (_name, create) => {
@@ -82,5 +106,61 @@ describe('createMemoryRateLimiter', () => {
     await limiter.take('active', 10);
     expect(limiter.size).toBe(1);
     expect((await limiter.take('active', 1)).ok).toBe(false);
+  });
+});
+
+describe('createRedisRateLimiter', () => {
+  it('is one bucket per key for every node', async () => {
+    const other = await openRedis(server.url, { keyPrefix: 't:' });
+    try {
+      const name = randomUUID();
+      const a = createRedisRateLimiter(redis, name, { perSecond: 0.001, burst: 10 });
+      const b = createRedisRateLimiter(other, name, { perSecond: 0.001, burst: 10 });
+      const takes = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).take('k1', 1)),
+      );
+      expect(takes.filter((decision) => decision.ok)).toHaveLength(10);
+      expect((await b.take('k2', 10)).ok).toBe(true);
+    } finally {
+      await other.quit();
+    }
+  });
+
+  it('keeps a bucket in Redis only until it would be full again', async () => {
+    const name = randomUUID();
+    const limiter = createRedisRateLimiter(redis, name, { perSecond: 100, burst: 100 });
+    await limiter.take('k1', 50); // 50 missing: full again in 500 ms
+    const ttl = await redis.pttl(`rate:${name}:k1`);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(500);
+    await limiter.take('k2', 50);
+    const before = await redis.hgetall(`rate:${name}:k2`);
+    expect((await limiter.take('k2', 60)).ok).toBe(false);
+    expect(await redis.hgetall(`rate:${name}:k2`)).toEqual(before); // refused: nothing written
+  });
+
+  it('lets takes through while Redis is down, and counts them', async () => {
+    const own = await startRedisServer();
+    const conn = await openRedis(own.url, { reconnectBaseMs: 10, reconnectMaxMs: 100 });
+    try {
+      const metrics = createMetrics(new Registry());
+      const limiter = createRedisRateLimiter(
+        conn,
+        'n',
+        { perSecond: 0.001, burst: 1 },
+        { metrics },
+      );
+      expect((await limiter.take('k', 1)).ok).toBe(true);
+      expect((await limiter.take('k', 1)).ok).toBe(false);
+      await own.kill();
+      await eventually(() => conn.status !== 'ready', 10_000, 'the client to see Redis gone');
+      expect(await limiter.take('k', 1)).toEqual({ ok: true, retryAfterMs: 0 });
+      expect((await metrics.rateLimiterFailures.get()).values).toEqual([
+        { labels: { reason: 'unavailable' }, value: 1 },
+      ]);
+    } finally {
+      conn.disconnect();
+      await own.stop();
+    }
   });
 });

@@ -93,6 +93,22 @@ export function clickHouseContract(name: string, open: () => Promise<ClickHouse>
       expect(JSON.parse(stored!.props).lone).toBe('\ud800');
     });
 
+    it('tells which of a project’s ids are stored, within a time range when given', async () => {
+      const store = createEventStore(ch);
+      const t = Date.now() - 60_000; // within the retention TTL set above
+      await store.insert(
+        [row('s1', { ts: t }), row('s2', { ts: t + 1 }), row('s1', { ts: t, project: 'p2' })],
+        'contract-stored',
+      );
+      const ids = ['s1', 's2', 's3', ...Array.from({ length: 6000 }, (_, i) => `none-${i}`)];
+      expect([...(await store.storedIds('p1', ids))].sort()).toEqual(['s1', 's2']);
+      expect([...(await store.storedIds('p2', ids))]).toEqual(['s1']);
+      expect([...(await store.storedIds('p1', ids, { fromMs: t + 1, toMs: t + 1 }))]).toEqual([
+        's2',
+      ]);
+      expect(await store.storedIds('p1', [])).toEqual(new Set());
+    });
+
     it('lists the ids received since a time, newest first', async () => {
       const store = createEventStore(ch);
       const t = Date.now() + 5000;
