@@ -16,11 +16,17 @@ describe('required system tools', () => {
   });
 
   it('names the Debian package of each missing tool', () => {
-    const places = { path: empty, chromium: join(empty, 'chromium'), python: join(empty, 'py') };
+    const places = {
+      path: empty,
+      chromium: join(empty, 'chromium'),
+      python: join(empty, 'py'),
+      haproxy: join(empty, 'haproxy'),
+    };
     expect(missingTools(places)).toEqual([
       'promtool (apt-get install prometheus)',
       `${empty}/chromium (apt-get install chromium fonts-liberation)`,
       'redis-server (apt-get install redis-server)',
+      'haproxy (apt-get install haproxy)',
       `${empty}/py (apt-get install python3 python3-msgpack python3-websockets)`,
     ]);
   });
@@ -31,7 +37,12 @@ describe('required system tools', () => {
     writeFileSync(python, '#!/bin/sh\nexec /usr/bin/python3 -I -S "$@"\n');
     chmodSync(python, 0o755);
     expect(
-      missingTools({ path: process.env.PATH ?? '', chromium: '/usr/bin/chromium', python }),
+      missingTools({
+        path: process.env.PATH ?? '',
+        chromium: '/usr/bin/chromium',
+        python,
+        haproxy: '/usr/sbin/haproxy',
+      }),
     ).toEqual([
       `${python} module msgpack (apt-get install python3-msgpack)`,
       `${python} module websockets (apt-get install python3-websockets)`,

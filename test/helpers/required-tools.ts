@@ -9,12 +9,15 @@ export interface ToolPlaces {
   chromium: string;
   /** Debian's interpreter: its `python3-*` packages install where it looks. */
   python: string;
+  /** Debian installs HAProxy in /usr/sbin, which is not on every user's PATH. */
+  haproxy: string;
 }
 
 const defaultPlaces: ToolPlaces = {
   path: process.env.PATH ?? '',
   chromium: '/usr/bin/chromium',
   python: '/usr/bin/python3',
+  haproxy: '/usr/sbin/haproxy',
 };
 
 /**
@@ -28,6 +31,8 @@ export function missingTools(places: ToolPlaces = defaultPlaces): string[] {
     missing.push(`${places.chromium} (apt-get install chromium fonts-liberation)`);
   if (!onPath('redis-server', places.path))
     missing.push('redis-server (apt-get install redis-server)');
+  if (!onPath('haproxy', places.path) && !executable(places.haproxy))
+    missing.push('haproxy (apt-get install haproxy)');
   if (!executable(places.python)) {
     missing.push(`${places.python} (apt-get install python3 python3-msgpack python3-websockets)`);
   } else {
