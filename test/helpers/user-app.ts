@@ -13,10 +13,10 @@ import { createPreferences } from '../../src/notify/preferences.js';
 import { createMetrics } from '../../src/ops/metrics.js';
 import { createMemoryStateStore } from '../../src/state/memory-state-store.js';
 import type { StateStore } from '../../src/state/state-store.js';
-import { registerHttpUsers } from '../../src/transport/http-users.js';
+import { registerHttpUsers } from '../../src/transport/http/users.js';
 import { createSocketWriter, type SocketState } from '../../src/transport/socket-writer.js';
-import { createUserHub } from '../../src/transport/user-hub.js';
-import { registerUserSocket } from '../../src/transport/user-socket.js';
+import { createUserHub } from '../../src/transport/user/user-hub.js';
+import { registerUserSocket } from '../../src/transport/user/user-socket.js';
 import { loadUws } from '../../src/transport/uws.js';
 import { memoryRateLimits } from './rate-limits.js';
 

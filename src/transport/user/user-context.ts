@@ -1,0 +1,27 @@
+import type { WebSocket } from 'uWebSockets.js';
+import type { UserTokens } from '../../auth/user-token.js';
+import type { Limits } from '../../config/schema.js';
+import type { Inbox } from '../../notify/inbox.js';
+import type { Logger } from '../../ops/logger.js';
+import type { Metrics } from '../../ops/metrics.js';
+import type { RateLimiters } from '../rate-limits.js';
+import type { SocketWriter } from '../socket-writer.js';
+import type { UserHub, UserSocketState } from './user-hub.js';
+
+export interface UserSocketDeps {
+  tokens: Pick<UserTokens, 'verify'>;
+  hub: UserHub;
+  inbox: Inbox;
+  metrics: Metrics;
+  writer: SocketWriter;
+  limits: Limits;
+  log: Logger;
+  rateLimits: RateLimiters;
+}
+
+export type UserSocketContext = UserSocketDeps & {
+  sendError(ws: WebSocket<UserSocketState>, err: unknown): void;
+};
+
+/** Notifications one resume sends at most, oldest first; exactly this many means resume again. */
+export const maxResumeItems = 500;

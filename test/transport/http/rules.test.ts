@@ -1,0 +1,97 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { us_listen_socket } from 'uWebSockets.js';
+import type { Authenticator, Principal } from '../../../src/auth/key-registry.js';
+import { createMetrics } from '../../../src/ops/metrics.js';
+import { createRuleCatalog } from '../../../src/rules/rule-catalog.js';
+import { createMemoryStateStore } from '../../../src/state/memory-state-store.js';
+import { registerHttpRules } from '../../../src/transport/http/rules.js';
+import { loadUws } from '../../../src/transport/uws.js';
+import { log, openRules, tempDir } from '../../rules/rules-fixtures.js';
+import { memoryRateLimits } from '../../helpers/rate-limits.js';
+
+const principals: Record<string, Principal> = {
+  admin: { projectId: 'shop', keyId: 'admin', scopes: new Set(['admin', 'read']) },
+  reader: { projectId: 'shop', keyId: 'reader', scopes: new Set(['read']) },
+  other: { projectId: 'other', keyId: 'other', scopes: new Set(['admin', 'read']) },
+};
+const auth: Authenticator = { authenticate: (key) => (key ? principals[key] : undefined) };
+const { uws } = loadUws(true);
+let listenSocket: us_listen_socket;
+let origin: string;
+
+beforeAll(async () => {
+  const { service } = openRules(createMemoryStateStore(), {});
+  const catalog = createRuleCatalog({
+    rules: service,
+    file: join(tempDir('http-rules'), 'rules.json'),
+  });
+  const app = uws.App();
+  registerHttpRules(app, {
+    catalog,
+    auth,
+    metrics: createMetrics(),
+    log,
+    rateLimits: memoryRateLimits(),
+  });
+  await new Promise<void>((resolve, reject) =>
+    app.listen('127.0.0.1', 0, (socket) => {
+      if (!socket) return reject(new Error('listen failed'));
+      listenSocket = socket;
+      origin = `http://127.0.0.1:${uws.us_socket_local_port(socket)}`;
+      resolve();
+    }),
+  );
+});
+afterAll(() => uws.us_listen_socket_close(listenSocket));
+
+const call = async (method: string, path: string, key?: string, body?: unknown) => {
+  const res = await fetch(origin + path, {
+    method,
+    headers: key ? { authorization: `Bearer ${key}` } : {},
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  return {
+    status: res.status,
+    body: text ? (JSON.parse(text) as Record<string, unknown>) : undefined,
+  };
+};
+
+const welcome = {
+  trigger: { kind: 'event', types: ['user.signup'] },
+  audience: { kind: 'user' },
+  notification: { category: 'onboarding', title: 'Welcome {{userId}}', body: '' },
+};
+
+it('defines, lists, reads and deletes a rule of the key’s project', async () => {
+  const put = await call('PUT', '/v1/rules/welcome', 'admin', welcome);
+  expect(put.status).toBe(200);
+  expect(put.body).toMatchObject({ name: 'welcome', notification: { priority: 'normal' } });
+  expect((await call('GET', '/v1/rules', 'reader')).body).toMatchObject({
+    rules: [{ name: 'welcome' }],
+  });
+  expect((await call('GET', '/v1/rules/welcome', 'reader')).body).toMatchObject({
+    name: 'welcome',
+  });
+  expect((await call('GET', '/v1/rules', 'other')).body).toEqual({ rules: [] });
+  expect((await call('DELETE', '/v1/rules/welcome', 'other')).body).toMatchObject({
+    code: 'UNKNOWN_RULE',
+  });
+  expect((await call('DELETE', '/v1/rules/welcome', 'admin')).status).toBe(204);
+  const gone = await call('DELETE', '/v1/rules/welcome', 'admin');
+  expect([gone.status, gone.body?.code]).toEqual([404, 'UNKNOWN_RULE']);
+  expect((await call('GET', '/v1/rules/welcome', 'reader')).body?.code).toBe('UNKNOWN_RULE');
+});
+
+it('answers bad definitions and missing scopes with their codes', async () => {
+  const bad = await call('PUT', '/v1/rules/bad', 'admin', {
+    ...welcome,
+    audience: { kind: 'crowd' },
+  });
+  expect([bad.status, bad.body?.code]).toEqual([400, 'BAD_RULE']);
+  expect(bad.body?.msg).toContain('audience');
+  expect((await call('PUT', '/v1/rules/bad', 'admin', '{nope')).body?.code).toBe('BAD_JSON');
+  expect((await call('PUT', '/v1/rules/w', 'reader', welcome)).body?.code).toBe('FORBIDDEN');
+  expect((await call('GET', '/v1/rules')).status).toBe(401);
+});
