@@ -11,6 +11,13 @@ export interface FrameErrorState extends SocketState {
   badFrames: number;
 }
 
+/** Answers a refused frame with `extra` (the `seq` or `id` it carried), closing on a run. */
+export type FrameError = <T extends FrameErrorState>(
+  ws: WebSocket<T>,
+  err: unknown,
+  extra?: Record<string, unknown>,
+) => void;
+
 /**
  * How every socket answers a frame it refuses: `{t:"error", code, msg, retryAfterMs?, …}`,
  * counted by transport and code; a run of the sender's own mistakes (`counts`) closes the
@@ -23,11 +30,7 @@ export function createFrameErrors(
   counts: (code: ErrorCode) => boolean = () => true,
 ) {
   const { writer, metrics, limits, log } = deps;
-  return <T extends FrameErrorState>(
-    ws: WebSocket<T>,
-    err: unknown,
-    extra: Record<string, unknown> = {},
-  ): void => {
+  const frameError: FrameError = (ws, err, extra = {}) => {
     const error =
       err instanceof BacklineError ? err : new BacklineError('INTERNAL', undefined, { cause: err });
     if (error.code === 'INTERNAL') log.error({ err, transport }, 'unexpected error on a socket');
@@ -44,20 +47,15 @@ export function createFrameErrors(
       writer.close(ws, closeCodes.policyViolation, 'too many bad frames', 'bad_frames');
     }
   };
+  return frameError;
 }
 
 /** Answers a refused upgrade with the error's status and body; no socket is opened. */
-export function refuseUpgrade(
-  res: HttpResponse,
-  metrics: Metrics,
-  code: ErrorCode,
-  detail?: string,
-): void {
-  metrics.upgradesRefused.inc({ code });
-  const error = new BacklineError(code, detail);
+export function refuseUpgrade(res: HttpResponse, metrics: Metrics, error: BacklineError): void {
+  metrics.upgradesRefused.inc({ code: error.code });
   res.writeStatus(`${error.status} ${STATUS_CODES[error.status] ?? ''}`);
   res.writeHeader('content-type', 'application/json');
-  res.end(JSON.stringify({ code, msg: error.message }));
+  res.end(JSON.stringify({ code: error.code, msg: error.message }));
 }
 
 /** Completes an upgrade with the socket's initial state. */
