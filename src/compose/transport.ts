@@ -29,13 +29,19 @@ export function openUws(config: AppConfig, log: Logger): Uws {
   return uws;
 }
 
-/** The socket hubs inner parts write to: live dashboards on the uWS app, users' sockets. */
+/**
+ * The uWS app, its one socket writer (every socket write and publish, and the back-pressure
+ * policy), and the socket hubs inner parts write to: live dashboards, users' sockets.
+ */
 export function composeSockets(uws: Uws, metrics: Metrics, live: AppConfig['live']) {
+  const { slowBytes, ...liveOptions } = live;
   const app = uws.App();
+  const writer = createSocketWriter({ app, metrics }, { slowBytes });
   return {
     app,
-    hub: createLiveHub({ app, writer: createSocketWriter(metrics), metrics }, live),
-    userHub: createUserHub(createSocketWriter(metrics)),
+    writer,
+    hub: createLiveHub({ writer, metrics }, liveOptions),
+    userHub: createUserHub(writer),
   };
 }
 
@@ -63,6 +69,7 @@ export function composeServer(
     {
       uws: deps.uws,
       app: sockets.app,
+      writer: sockets.writer,
       hub: sockets.hub,
       catalog: deps.catalog,
       ingest: deps.ingest,

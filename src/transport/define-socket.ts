@@ -12,12 +12,11 @@ import type { ClientMessage } from '../ingest/decode-frame.js';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import { bearer } from './credentials.js';
+import { createReply } from './http/reply.js';
 import {
-  acceptUpgrade,
   countDropped,
   payloadLimit,
   readFrame,
-  refuseUpgrade,
   unknownType,
   type FrameError,
   type FrameErrorState,
@@ -109,9 +108,19 @@ export function defineSocket<S extends FrameErrorState>(
       } catch (err) {
         if (!(err instanceof BacklineError)) log.error({ err, endpoint }, 'upgrade failed');
         const error = err instanceof BacklineError ? err : new BacklineError('INTERNAL');
-        return refuseUpgrade(res, metrics, error);
+        // Answered like any HTTP request, counted apart; no socket is opened.
+        const reply = createReply(res, log, () =>
+          metrics.upgradesRefused.inc({ code: error.code }),
+        );
+        return reply.error(error);
       }
-      acceptUpgrade(res, req, context, state);
+      res.upgrade(
+        state,
+        req.getHeader('sec-websocket-key'),
+        req.getHeader('sec-websocket-protocol'),
+        req.getHeader('sec-websocket-extensions'),
+        context,
+      );
     },
 
     open(ws) {

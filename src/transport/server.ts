@@ -35,7 +35,7 @@ import { registerHttpTemplates } from './http/templates.js';
 import { registerHttpUsers } from './http/users.js';
 import type { UserHub } from './user/user-hub.js';
 import { registerUserSocket } from './user/user-socket.js';
-import { createSocketWriter, type SocketState } from './socket-writer.js';
+import type { SocketState, SocketWriter } from './socket-writer.js';
 import type { RateLimiters } from './rate-limits.js';
 import type { Uws } from './uws.js';
 
@@ -43,6 +43,8 @@ export interface ServerDeps {
   uws: Uws;
   /** The uWS app the live hub publishes on. */
   app: TemplatedApp;
+  /** The one socket writer, shared with the hubs. */
+  writer: SocketWriter;
   hub: LiveHub;
   catalog: StreamCatalog;
   ingest: Ingest;
@@ -92,10 +94,9 @@ export interface Server extends Service {
  */
 export function createServer(deps: ServerDeps, options: ServerOptions): Server {
   const { uws, ingest, metrics, log } = deps;
-  const { app } = deps;
+  const { app, writer } = deps;
   const sockets = new Set<WebSocket<SocketState>>();
   const pending = new Set<Promise<unknown>>();
-  const writer = createSocketWriter(metrics);
   const common = {
     auth: deps.auth,
     metrics,

@@ -1,5 +1,4 @@
-import { STATUS_CODES } from 'node:http';
-import type { HttpRequest, HttpResponse, WebSocket, us_socket_context_t } from 'uWebSockets.js';
+import type { WebSocket } from 'uWebSockets.js';
 import type { Limits } from '../config/schema.js';
 import { BacklineError, closeCodes, type ErrorCode } from '../errors.js';
 import type { Logger } from '../ops/logger.js';
@@ -48,30 +47,6 @@ export function createFrameErrors(
     }
   };
   return frameError;
-}
-
-/** Answers a refused upgrade with the error's status and body; no socket is opened. */
-export function refuseUpgrade(res: HttpResponse, metrics: Metrics, error: BacklineError): void {
-  metrics.upgradesRefused.inc({ code: error.code });
-  res.writeStatus(`${error.status} ${STATUS_CODES[error.status] ?? ''}`);
-  res.writeHeader('content-type', 'application/json');
-  res.end(JSON.stringify({ code: error.code, msg: error.message }));
-}
-
-/** Completes an upgrade with the socket's initial state. */
-export function acceptUpgrade<T>(
-  res: HttpResponse,
-  req: HttpRequest,
-  context: us_socket_context_t,
-  state: T,
-): void {
-  res.upgrade(
-    state,
-    req.getHeader('sec-websocket-key'),
-    req.getHeader('sec-websocket-protocol'),
-    req.getHeader('sec-websocket-extensions'),
-    context,
-  );
 }
 
 /**

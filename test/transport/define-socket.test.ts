@@ -17,7 +17,8 @@ const { uws } = loadUws(false);
 const metrics = createMetrics();
 const log = pino({ level: 'silent' });
 const { limits } = configSchema.parse({});
-const writer = createSocketWriter(metrics);
+const app = uws.App();
+const writer = createSocketWriter({ app, metrics });
 const sockets = new Set<WebSocket<SocketState>>();
 const handled: string[] = [];
 let admission: Promise<void> = Promise.resolve();
@@ -26,7 +27,6 @@ let url: string;
 
 /** A socket defined the way the three real ones are, on a real uWS app. */
 beforeAll(async () => {
-  const app = uws.App();
   const frameError = createFrameErrors({ writer, metrics, limits, log }, 'test');
   defineSocket<State>(app, { metrics, log }, sockets, {
     endpoint: '/v1/test',

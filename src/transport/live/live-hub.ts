@@ -1,4 +1,3 @@
-import type { TemplatedApp } from 'uWebSockets.js';
 import type { Metrics } from '../../ops/metrics.js';
 import type { Service } from '../../ops/lifecycle.js';
 import type { WindowSink } from '../../pipeline/pipeline-service.js';
@@ -9,8 +8,8 @@ import { encode, type SocketWriter } from '../socket-writer.js';
 
 export type { LiveSocketState, Subscription } from './live-state.js';
 
+// When a dashboard is behind is the writer's policy (`slowBytes`, see socket-writer.ts).
 export const defaultLiveOptions = {
-  slowBytes: 256 * 1024, // a dashboard with more than this unsent leaves the topics for the feeds
   maxPendingUpdates: 1000, // windows a feed holds (per stream or key); past it the oldest leave
   scanEveryMs: 100, // how often dashboards are checked for backlog, stalls and drains to resume
   stalledCloseMs: 30_000, // a slow dashboard whose socket takes no byte for this long is closed
@@ -29,14 +28,14 @@ export type LiveOptions = typeof defaultLiveOptions;
  * for `stalledCloseMs` is closed with 1013.
  *
  * @example
- * const hub = createLiveHub({ app, writer, metrics }, { stalledCloseMs: 30_000 });
+ * const hub = createLiveHub({ writer, metrics }, { stalledCloseMs: 30_000 });
  * pipeline sinks: [hub.sink]; lifecycle: [hub, server]
  */
 export function createLiveHub(
-  deps: { app: TemplatedApp; writer: SocketWriter; metrics: Metrics },
+  deps: { writer: SocketWriter; metrics: Metrics },
   options: Partial<LiveOptions> = {},
 ) {
-  const { app, metrics } = deps;
+  const { writer, metrics } = deps;
   const opts = { ...defaultLiveOptions, ...options };
   // audience → subscription id → subscribers that share its topic
   const audiences = new Map<string, Map<string, { id: string | number; count: number }>>();
@@ -90,11 +89,11 @@ export function createLiveHub(
     for (const key of [undefined, result.key]) {
       const audience = audienceOf(project, result.stream, key);
       for (const { id } of audiences.get(audience)?.values() ?? []) {
-        const topic = `${audience}/${id}`;
-        if (app.numSubscribers(topic) === 0) continue;
-        let bytes = encoded.get(id);
-        if (!bytes) encoded.set(id, (bytes = encode({ t: 'window', id, w: result })));
-        app.publish(topic, bytes, true);
+        writer.publish(`${audience}/${id}`, () => {
+          let bytes = encoded.get(id);
+          if (!bytes) encoded.set(id, (bytes = encode({ t: 'window', id, w: result })));
+          return bytes;
+        });
       }
       slow.queue(audience, result, encoded);
     }
@@ -105,8 +104,7 @@ export function createLiveHub(
     const now = performance.now();
     for (const ws of sockets) {
       const state = ws.getUserData();
-      if (!state.behind && !state.closed && ws.getBufferedAmount() > opts.slowBytes)
-        slow.fallBehind(ws, now);
+      if (!state.behind && !state.closed && writer.lagging(ws)) slow.fallBehind(ws, now);
     }
     slow.scan(now);
   }

@@ -6,7 +6,6 @@ import type { LiveSocket, Subscription } from './live-state.js';
 import { encode, type SocketWriter } from '../socket-writer.js';
 
 export interface SlowDashboardOptions {
-  slowBytes: number;
   maxPendingUpdates: number;
   stalledCloseMs: number;
   drainBatch: number;
@@ -71,10 +70,10 @@ export function createSlowDashboards(
     const state = ws.getUserData();
     if (!state.behind || state.closed) return;
     let budget = opts.drainBatch;
-    ws.cork(() => {
+    writer.cork(ws, () => {
       for (const sub of state.subs.values()) {
         const { feed } = feeds.get(sub.audience)!;
-        while (budget > 0 && ws.getBufferedAmount() <= opts.slowBytes / 2) {
+        while (budget > 0 && writer.hasRoom(ws)) {
           const entry = feed.take(sub.cursor!);
           if (!entry) break;
           budget -= 1;
@@ -133,7 +132,7 @@ export function createSlowDashboards(
       for (const [ws, { progressAt }] of slow) {
         if (now - progressAt > opts.stalledCloseMs) {
           writer.close(ws, closeCodes.tryAgainLater, 'stalled: not reading', 'live_stalled');
-        } else if (ws.getBufferedAmount() <= opts.slowBytes / 2) {
+        } else if (writer.hasRoom(ws)) {
           send(ws);
         }
       }

@@ -63,7 +63,7 @@ beforeAll(async () => {
     {
       ...deps,
       ingest,
-      writer: createSocketWriter(metrics),
+      writer: createSocketWriter({ app, metrics }),
       rateLimits: memoryRateLimits(config.limits),
     },
     sockets,
