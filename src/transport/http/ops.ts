@@ -1,8 +1,8 @@
-import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import type { TemplatedApp } from 'uWebSockets.js';
 import { BacklineError } from '../../errors.js';
 import type { Logger } from '../../ops/logger.js';
 import type { Metrics } from '../../ops/metrics.js';
-import { createReply } from './reply.js';
+import { createOpenRoutes } from './route.js';
 
 export interface ReadinessCheck {
   /** Resolves when the server can take traffic; rejects with the reason otherwise. */
@@ -14,34 +14,30 @@ export function registerHttpOps(
   app: TemplatedApp,
   deps: { metrics: Metrics; log: Logger; readiness: ReadinessCheck },
 ): void {
-  const { metrics, log, readiness } = deps;
-  const count = (route: string) => (status: number) => metrics.httpRequests.inc({ route, status });
+  const { metrics, readiness } = deps;
+  const route = createOpenRoutes(app, deps);
 
-  app.get('/healthz', (res: HttpResponse) => {
-    createReply(res, log, count('/healthz')).json(200, { status: 'ok' });
-  });
+  route('get', '/healthz', (reply) => reply.json(200, { status: 'ok' }));
 
-  app.get('/readyz', (res: HttpResponse) => {
-    const reply = createReply(res, log, count('/readyz'));
+  route('get', '/readyz', (reply) =>
     readiness.ready().then(
       () => reply.json(200, { status: 'ready' }),
       (err: unknown) =>
         reply.error(new BacklineError('NOT_READY', `not ready: ${(err as Error).message}`)),
-    );
+    ),
+  );
+
+  route('get', '/metrics', async (reply) => {
+    reply.send(200, metrics.registry.contentType, await metrics.registry.metrics());
   });
 
-  app.get('/metrics', (res: HttpResponse) => {
-    const reply = createReply(res, log, count('/metrics'));
-    metrics.registry.metrics().then(
-      (text) => reply.send(200, metrics.registry.contentType, text),
-      (err: unknown) => reply.error(err),
-    );
-  });
-
-  app.any('/*', (res: HttpResponse, req: HttpRequest) => {
-    const route = `${req.getMethod().toUpperCase()} ${req.getUrl()}`.slice(0, 200);
-    createReply(res, log, count('unmatched')).error(
-      new BacklineError('NOT_FOUND', `no route ${route}`),
-    );
-  });
+  route(
+    'any',
+    '/*',
+    (reply, req) => {
+      const route = `${req.getMethod().toUpperCase()} ${req.getUrl()}`.slice(0, 200);
+      reply.error(new BacklineError('NOT_FOUND', `no route ${route}`));
+    },
+    'unmatched',
+  );
 }

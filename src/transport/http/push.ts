@@ -1,5 +1,4 @@
-import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
-import type { Authenticator } from '../../auth/key-registry.js';
+import type { TemplatedApp } from 'uWebSockets.js';
 import type { UserTokens } from '../../auth/user-token.js';
 import { BacklineError } from '../../errors.js';
 import {
@@ -11,22 +10,16 @@ import {
   type PushSubscriptions,
 } from '../../notify/channels/web-push/push-subscriptions.js';
 import type { VapidKeys } from '../../notify/channels/web-push/vapid.js';
-import type { Logger } from '../../ops/logger.js';
-import type { Metrics } from '../../ops/metrics.js';
-import { createReply, readBody, readRequest, type Reply } from './reply.js';
-import { takeRequest, type RateLimiters } from '../rate-limits.js';
-import { authorizeUserRoute, parseJsonBody, parseUserId } from '../user/user-access.js';
+import { userAccess } from '../user/user-access.js';
+import { jsonMap } from './json-body.js';
+import { createOpenRoutes, createRoutes, type RouteDeps } from './route.js';
 
-export interface HttpPushDeps {
-  auth: Authenticator;
+export interface HttpPushDeps extends RouteDeps {
   tokens: Pick<UserTokens, 'verify'>;
   subscriptions: Pick<PushSubscriptions, 'add' | 'remove'>;
   vapid: Pick<VapidKeys, 'publicKey'>;
   /** The outbound URL policy every endpoint must pass, DNS included, before it is stored. */
   endpoints: Pick<OutboundUrlGuard, 'check'>;
-  metrics: Metrics;
-  log: Logger;
-  rateLimits: RateLimiters;
 }
 
 /**
@@ -38,35 +31,12 @@ export interface HttpPushDeps {
  * it before any user signs in) for `pushManager.subscribe({applicationServerKey})`.
  */
 export function registerHttpPush(app: TemplatedApp, deps: HttpPushDeps): void {
-  const { subscriptions, vapid, metrics, log } = deps;
+  const { subscriptions, vapid, metrics } = deps;
   const pattern = '/v1/users/:id/push-subscriptions';
+  const route = createRoutes(app, deps, { access: userAccess(deps) });
 
-  const route = (
-    method: 'post' | 'del',
-    handle: (reply: Reply, project: string, userId: string, body: unknown) => Promise<void>,
-  ) => {
-    app[method](pattern, (res: HttpResponse, req: HttpRequest) => {
-      const info = readRequest(req);
-      const rawId = req.getParameter(0) ?? '';
-      const reply = createReply(res, log, (status) =>
-        metrics.httpRequests.inc({ route: pattern, status }),
-      );
-      // uWS hands the body only to an onData attached before the handler returns.
-      const body = readBody(res, 64 * 1024);
-      try {
-        const userId = parseUserId(rawId);
-        const { project, caller } = authorizeUserRoute(deps, info, 'self-or-admin', userId);
-        Promise.all([body, takeRequest(deps, 'http', caller)])
-          .then(([bytes]) => handle(reply, project, userId, parseJsonBody(bytes)))
-          .catch((err: unknown) => reply.error(err));
-      } catch (err) {
-        reply.error(err);
-      }
-    });
-  };
-
-  route('post', async (reply, project, userId, body) => {
-    const subscription = parsePushSubscription(body);
+  route('post', pattern, 'self-or-admin', async ({ reply, project, userId, body }) => {
+    const subscription = parsePushSubscription(await jsonMap(body));
     try {
       await deps.endpoints.check(subscription.endpoint);
     } catch (err) {
@@ -78,8 +48,8 @@ export function registerHttpPush(app: TemplatedApp, deps: HttpPushDeps): void {
     reply.json(201, { id: stored.id });
   });
 
-  route('del', async (reply, project, userId, body) => {
-    const { endpoint } = body as { endpoint?: unknown };
+  route('del', pattern, 'self-or-admin', async ({ reply, project, userId, body }) => {
+    const { endpoint } = await jsonMap(body);
     if (typeof endpoint !== 'string' || endpoint === '')
       throw new BacklineError('BAD_SUBSCRIPTION', 'endpoint: required');
     if (!(await subscriptions.remove(project, userId, endpoint)))
@@ -87,10 +57,8 @@ export function registerHttpPush(app: TemplatedApp, deps: HttpPushDeps): void {
     reply.send(204, 'application/json', '');
   });
 
-  app.get('/v1/push/vapid-public-key', (res: HttpResponse) => {
-    const reply = createReply(res, log, (status) =>
-      metrics.httpRequests.inc({ route: '/v1/push/vapid-public-key', status }),
-    );
-    reply.json(200, { publicKey: vapid.publicKey });
-  });
+  // No key: the page needs it before any user signs in.
+  createOpenRoutes(app, deps)('get', '/v1/push/vapid-public-key', (reply) =>
+    reply.json(200, { publicKey: vapid.publicKey }),
+  );
 }

@@ -1,7 +1,8 @@
 import type { TemplatedApp } from 'uWebSockets.js';
 import { BacklineError } from '../../errors.js';
 import type { RuleCatalog } from '../../rules/rule-catalog.js';
-import { createRoutes, jsonBody, type RouteDeps } from './route.js';
+import { jsonBody } from './json-body.js';
+import { createRoutes, type RouteDeps } from './route.js';
 
 /**
  * Notification rules over HTTP: `GET /v1/rules` and `GET /v1/rules/:name` (read),

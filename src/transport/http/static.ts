@@ -1,9 +1,10 @@
-import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import type { HttpRequest, TemplatedApp } from 'uWebSockets.js';
 import { BacklineError } from '../../errors.js';
 import type { Logger } from '../../ops/logger.js';
 import type { Metrics } from '../../ops/metrics.js';
 import type { StaticAssets } from '../../static/dashboard-assets.js';
-import { createReply } from './reply.js';
+import type { Reply } from './reply.js';
+import { createOpenRoutes } from './route.js';
 
 // The page talks only to its own origin: HTTP for streams and metrics, sockets for live data.
 const pageHeaders = {
@@ -21,40 +22,40 @@ export function registerHttpStatic(
   app: TemplatedApp,
   deps: { assets: StaticAssets; metrics: Metrics; log: Logger },
 ): void {
-  const { assets, metrics, log } = deps;
+  const { assets, log } = deps;
+  const route = createOpenRoutes(app, deps);
 
-  const serve = (route: string, pathOf: (url: string) => string) => {
-    const count = (status: number) => metrics.httpRequests.inc({ route, status });
-    return (res: HttpResponse, req: HttpRequest) => {
-      const url = req.getUrl();
-      const gzip = /\bgzip\b/.test(req.getHeader('accept-encoding'));
-      const reply = createReply(res, log, count);
-      assets.get(pathOf(url)).then(
-        (asset) => {
-          if (!asset) return reply.error(new BacklineError('NOT_FOUND', `no asset ${url}`));
-          const headers: Record<string, string> = asset.immutable
-            ? { 'cache-control': 'public, max-age=31536000, immutable' }
-            : { ...pageHeaders };
-          headers.vary = 'accept-encoding';
-          if (gzip) headers['content-encoding'] = 'gzip';
-          reply.send(200, asset.contentType, gzip ? asset.gzip : asset.body, headers);
-        },
-        (err: unknown) => {
-          log.error({ err }, 'the dashboard failed to build');
-          reply.error(
-            new BacklineError('NOT_READY', 'the dashboard failed to build', { cause: err }),
-          );
-        },
-      );
-    };
+  const serve = (pathOf: (url: string) => string) => (reply: Reply, req: HttpRequest) => {
+    const url = req.getUrl();
+    const gzip = /\bgzip\b/.test(req.getHeader('accept-encoding'));
+    return assets.get(pathOf(url)).then(
+      (asset) => {
+        if (!asset) return reply.error(new BacklineError('NOT_FOUND', `no asset ${url}`));
+        const headers: Record<string, string> = asset.immutable
+          ? { 'cache-control': 'public, max-age=31536000, immutable' }
+          : { ...pageHeaders };
+        headers.vary = 'accept-encoding';
+        if (gzip) headers['content-encoding'] = 'gzip';
+        reply.send(200, asset.contentType, gzip ? asset.gzip : asset.body, headers);
+      },
+      (err: unknown) => {
+        log.error({ err }, 'the dashboard failed to build');
+        reply.error(
+          new BacklineError('NOT_READY', 'the dashboard failed to build', { cause: err }),
+        );
+      },
+    );
   };
 
-  app.get(
+  route(
+    'get',
     '/',
-    serve('/', () => '/index.html'),
+    serve(() => '/index.html'),
   );
-  app.get(
+  route(
+    'get',
     '/assets/*',
-    serve('/assets', (url) => url),
+    serve((url) => url),
+    '/assets',
   );
 }

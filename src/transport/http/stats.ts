@@ -1,11 +1,6 @@
-import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
-import { can, type Authenticator } from '../../auth/key-registry.js';
-import { BacklineError } from '../../errors.js';
-import type { Logger } from '../../ops/logger.js';
-import type { Metrics } from '../../ops/metrics.js';
+import type { TemplatedApp } from 'uWebSockets.js';
 import type { EventStore } from '../../storage/event-store.js';
-import { createReply, readRequest } from './reply.js';
-import { takeRequest, type RateLimiters } from '../rate-limits.js';
+import { createRoutes, type RouteDeps } from './route.js';
 import { parseTimeRange } from './time-range.js';
 
 const day = 24 * 3600_000;
@@ -18,38 +13,16 @@ const day = 24 * 3600_000;
  */
 export function registerHttpStats(
   app: TemplatedApp,
-  deps: {
-    store: EventStore;
-    auth: Authenticator;
-    metrics: Metrics;
-    log: Logger;
-    rateLimits: RateLimiters;
-  },
+  deps: RouteDeps & { store: EventStore },
 ): void {
-  const { store, auth, metrics, log } = deps;
-  app.get('/v1/events/stats', (res: HttpResponse, req: HttpRequest) => {
-    const info = readRequest(req);
-    const reply = createReply(res, log, (status) =>
-      metrics.httpRequests.inc({ route: '/v1/events/stats', status }),
-    );
-    const principal = auth.authenticate(info.credential);
-    if (!principal) return reply.error(new BacklineError('UNAUTHORIZED'));
-    if (!can(principal, 'read') && !can(principal, 'ingest'))
-      return reply.error(new BacklineError('FORBIDDEN'));
-    try {
-      const { from, to } = parseTimeRange(info.query, { spanMs: day });
-      takeRequest(deps, 'http', { limit: 'key', id: principal.keyId })
-        .then(() => store.countByType(principal.projectId, from, to))
-        .then(
-          (types) => {
-            const total = types.reduce((sum, row) => sum + row.count, 0);
-            const counts = Object.fromEntries(types.map((row) => [row.type, row.count]));
-            reply.json(200, { project: principal.projectId, from, to, total, types, counts });
-          },
-          (err: unknown) => reply.error(err),
-        );
-    } catch (err) {
-      reply.error(err);
-    }
+  const { store } = deps;
+  const route = createRoutes(app, deps);
+
+  route('get', '/v1/events/stats', ['read', 'ingest'], async ({ reply, principal, info }) => {
+    const { from, to } = parseTimeRange(info.query, { spanMs: day });
+    const types = await store.countByType(principal.projectId, from, to);
+    const total = types.reduce((sum, row) => sum + row.count, 0);
+    const counts = Object.fromEntries(types.map((row) => [row.type, row.count]));
+    reply.json(200, { project: principal.projectId, from, to, total, types, counts });
   });
 }

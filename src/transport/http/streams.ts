@@ -2,7 +2,8 @@ import type { TemplatedApp } from 'uWebSockets.js';
 import { BacklineError } from '../../errors.js';
 import type { StreamCatalog } from '../../pipeline/stream-catalog.js';
 import type { RequestInfo } from './reply.js';
-import { createRoutes, jsonBody, type RouteDeps } from './route.js';
+import { jsonBody } from './json-body.js';
+import { createRoutes, type RouteDeps } from './route.js';
 import { parseTimeRange } from './time-range.js';
 
 const hour = 3600_000;

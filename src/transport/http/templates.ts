@@ -7,7 +7,8 @@ import {
   templateIdSchema,
   type EmailTemplates,
 } from '../../notify/channels/email/templates.js';
-import { createRoutes, jsonBody, type RouteDeps } from './route.js';
+import { jsonBody } from './json-body.js';
+import { createRoutes, type RouteDeps } from './route.js';
 
 export interface HttpTemplatesDeps extends RouteDeps {
   templates: EmailTemplates;

@@ -1,13 +1,9 @@
-import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
-import type { Authenticator } from '../../auth/key-registry.js';
+import type { TemplatedApp } from 'uWebSockets.js';
 import type { UserTokens } from '../../auth/user-token.js';
 import { BacklineError } from '../../errors.js';
 import type { DecisionLog } from '../../notify/decision-log.js';
 import type { Inbox } from '../../notify/inbox.js';
 import { preferencesSchema, type PreferenceStore } from '../../notify/preferences.js';
-import type { Logger } from '../../ops/logger.js';
-import type { Metrics } from '../../ops/metrics.js';
-import { createReply, readBody, readRequest, type Reply, type RequestInfo } from './reply.js';
 import {
   markActions,
   markAndAnnounce,
@@ -15,38 +11,21 @@ import {
   parseIds,
   type MarkAction,
 } from '../../notify/inbox-marks.js';
-import {
-  authorizeUserRoute,
-  intParam,
-  parseJsonBody,
-  parseUserId,
-  type UserAccess,
-} from '../user/user-access.js';
+import { userAccess } from '../user/user-access.js';
 import type { UserHub } from '../user/user-hub.js';
-import { takeRequest, type RateLimiters } from '../rate-limits.js';
+import { jsonMap } from './json-body.js';
+import { createRoutes, type RouteDeps } from './route.js';
 
 const hour = 3600_000;
 export const defaultTokenTtlMs = 24 * hour;
 export const maxTokenTtlMs = 30 * 24 * hour;
 
-export interface HttpUsersDeps {
-  auth: Authenticator;
+export interface HttpUsersDeps extends RouteDeps {
   tokens: UserTokens;
   hub: UserHub;
   inbox: Inbox;
   preferences: PreferenceStore;
   decisions: Pick<DecisionLog, 'query'>;
-  metrics: Metrics;
-  log: Logger;
-  rateLimits: RateLimiters;
-}
-
-interface UserRequest {
-  reply: Reply;
-  info: RequestInfo;
-  project: string;
-  userId: string;
-  body: Promise<Buffer | undefined>;
 }
 
 /**
@@ -58,36 +37,11 @@ interface UserRequest {
  * key's or the user's budget.
  */
 export function registerHttpUsers(app: TemplatedApp, deps: HttpUsersDeps): void {
-  const { tokens, hub, inbox, preferences, decisions, metrics, log } = deps;
-
-  const route = (
-    method: 'get' | 'put' | 'post',
-    pattern: string,
-    access: UserAccess,
-    handle: (request: UserRequest) => Promise<void>,
-  ) => {
-    app[method](pattern, (res: HttpResponse, req: HttpRequest) => {
-      const info = readRequest(req);
-      const rawId = req.getParameter(0) ?? '';
-      const reply = createReply(res, log, (status) =>
-        metrics.httpRequests.inc({ route: pattern, status }),
-      );
-      // uWS hands the body only to an onData attached before the handler returns.
-      const body = method === 'get' ? Promise.resolve(undefined) : readBody(res, 64 * 1024);
-      try {
-        const userId = parseUserId(rawId);
-        const { project, caller } = authorizeUserRoute(deps, info, access, userId);
-        takeRequest(deps, 'http', caller)
-          .then(() => handle({ reply, info, project, userId, body }))
-          .catch((err: unknown) => reply.error(err, info.wantsMsgpack));
-      } catch (err) {
-        reply.error(err, info.wantsMsgpack);
-      }
-    });
-  };
+  const { tokens, hub, inbox, preferences, decisions } = deps;
+  const route = createRoutes(app, deps, { access: userAccess(deps), msgpack: true });
 
   route('post', '/v1/users/:id/token', 'admin', async ({ reply, info, project, userId, body }) => {
-    const { ttlMs = defaultTokenTtlMs } = parseJsonBody(await body);
+    const { ttlMs = defaultTokenTtlMs } = await jsonMap(body);
     const valid = Number.isInteger(ttlMs) && (ttlMs as number) >= 1000;
     if (!valid || (ttlMs as number) > maxTokenTtlMs)
       throw new BacklineError('BAD_FRAME', `\`ttlMs\` is 1000 to ${maxTokenTtlMs} (ms)`);
@@ -101,7 +55,7 @@ export function registerHttpUsers(app: TemplatedApp, deps: HttpUsersDeps): void 
 
   route('put', '/v1/users/:id/preferences', 'self-or-admin', async (request) => {
     const { reply, info, project, userId } = request;
-    const parsed = preferencesSchema.safeParse(parseJsonBody(await request.body));
+    const parsed = preferencesSchema.safeParse(await jsonMap(request.body));
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       const field = issue.path.map(String).join('.') || '(body)';
@@ -123,7 +77,7 @@ export function registerHttpUsers(app: TemplatedApp, deps: HttpUsersDeps): void 
   for (const action of Object.keys(markActions) as MarkAction[]) {
     route('post', `/v1/users/:id/inbox/${action}`, 'self-or-admin', async (request) => {
       const { reply, info, project, userId } = request;
-      const ids = parseIds(parseJsonBody(await request.body).ids);
+      const ids = parseIds((await jsonMap(request.body)).ids);
       const result = await markAndAnnounce({ inbox, hub }, project, userId, action, ids);
       reply.json(200, result, info.wantsMsgpack);
     });
@@ -141,4 +95,14 @@ export function registerHttpUsers(app: TemplatedApp, deps: HttpUsersDeps): void 
     });
     reply.json(200, { userId, decisions: rows }, info.wantsMsgpack);
   });
+}
+
+/** An optional integer query parameter within [min, max]. */
+function intParam(query: URLSearchParams, name: string, min: number, max: number) {
+  const raw = query.get(name);
+  if (raw === null || raw === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new BacklineError('BAD_QUERY', `\`${name}\` must be an integer from ${min} to ${max}`);
+  return value;
 }

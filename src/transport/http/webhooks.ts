@@ -1,10 +1,10 @@
-import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import type { TemplatedApp } from 'uWebSockets.js';
 import { BacklineError, isBacklineError } from '../../errors.js';
 import type { HeaderCheck, SendGridWebhook } from '../../notify/channels/email/webhook.js';
 import type { Logger } from '../../ops/logger.js';
 import type { Metrics } from '../../ops/metrics.js';
 import { readCappedBody, tooLarge } from './capped-body.js';
-import { createReply } from './reply.js';
+import { createOpenRoutes } from './route.js';
 
 /**
  * Limits on bodies nobody has verified yet: anyone can post one, so each is refused before it
@@ -41,7 +41,7 @@ export function registerHttpWebhooks(
   deps: { sendgrid: SendGridWebhook; metrics: Metrics; log: Logger },
   options: Partial<WebhookLimits> = {},
 ): void {
-  const { sendgrid, metrics, log } = deps;
+  const { sendgrid, metrics } = deps;
   const limits = { ...defaultWebhookLimits, ...options };
   const refused = (reason: string) => metrics.webhookRefused.inc({ reason });
   let inFlight = 0;
@@ -55,14 +55,11 @@ export function registerHttpWebhooks(
     return undefined;
   }
 
-  app.post(sendgridRoute, (res: HttpResponse, req: HttpRequest) => {
+  createOpenRoutes(app, deps)('post', sendgridRoute, (reply, req, res) => {
     // Headers are copied now: uWS frees `req` when this handler returns.
     const signature = req.getHeader('x-twilio-email-event-webhook-signature') || undefined;
     const timestamp = req.getHeader('x-twilio-email-event-webhook-timestamp') || undefined;
     const declaredBytes = Number(req.getHeader('content-length') || 0);
-    const reply = createReply(res, log, (status) =>
-      metrics.httpRequests.inc({ route: sendgridRoute, status }),
-    );
     const refusal = admit(sendgrid.checkHeaders(signature, timestamp), declaredBytes);
     if (refusal) {
       refused(refusal.reason);

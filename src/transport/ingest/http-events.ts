@@ -1,5 +1,5 @@
-import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
-import { can, type Authenticator } from '../../auth/key-registry.js';
+import type { TemplatedApp } from 'uWebSockets.js';
+import type { Authenticator } from '../../auth/key-registry.js';
 import type { Limits } from '../../config/schema.js';
 import { BacklineError } from '../../errors.js';
 import { decodeBody, parseEventsFrame } from '../../ingest/decode-frame.js';
@@ -7,7 +7,7 @@ import type { Ingest } from '../../ingest/ingest-service.js';
 import { createTokenBucket, type TokenBucket } from '../../lib/token-bucket.js';
 import type { Logger } from '../../ops/logger.js';
 import type { Metrics } from '../../ops/metrics.js';
-import { createReply, readBody, readRequest } from '../http/reply.js';
+import { createRoutes, keyAccess } from '../http/route.js';
 import { takeEvents, type RateLimiters } from '../rate-limits.js';
 
 export interface HttpEventsDeps {
@@ -30,7 +30,7 @@ export interface HttpEventsDeps {
  * key's HTTP batches share (uWS shows no connection behind a request).
  */
 export function registerHttpEvents(app: TemplatedApp, deps: HttpEventsDeps): void {
-  const { ingest, auth, limits, metrics, log, pending } = deps;
+  const { ingest, auth, limits, metrics, pending } = deps;
   // By key id: bounded by the configured keys.
   const buckets = new Map<string, TokenBucket>();
   const bucketOf = (keyId: string) => {
@@ -40,46 +40,39 @@ export function registerHttpEvents(app: TemplatedApp, deps: HttpEventsDeps): voi
     return bucket;
   };
 
-  app.post('/v1/events', (res: HttpResponse, req: HttpRequest) => {
-    const arrivedAt = performance.now();
-    const info = readRequest(req);
-    const reply = createReply(res, log, (status) =>
-      metrics.httpRequests.inc({ route: '/v1/events', status }),
-    );
-    const fail = (err: unknown) => {
+  const route = createRoutes(app, deps, {
+    access: keyAccess(auth),
+    msgpack: true,
+    maxBodyBytes: limits.maxFrameBytes,
+    takesRequest: false,
+    failed: (err) => {
       if (err instanceof BacklineError)
         metrics.frameErrors.inc({ transport: 'http', code: err.code });
-      reply.error(err, info.wantsMsgpack);
-    };
-    const principal = auth.authenticate(info.credential);
-    if (!principal || !can(principal, 'ingest')) {
-      res.onData(() => undefined);
-      return fail(new BacklineError(principal ? 'FORBIDDEN' : 'UNAUTHORIZED'));
-    }
-    metrics.frames.inc({ transport: 'http' });
+    },
+    pending,
+  });
 
-    const work = readBody(res, limits.maxFrameBytes).then(async (body) => {
-      if (reply.aborted) return;
-      if (!body)
-        throw new BacklineError('FRAME_TOO_LARGE', `body is over ${limits.maxFrameBytes} bytes`);
-      const frame = parseEventsFrame(
-        decodeBody(body, info.contentType, limits.maxFrameBytes),
-        limits,
-        false,
-      );
-      const { keyId } = principal;
-      await takeEvents(deps, 'http', bucketOf(keyId), keyId, frame.events.length);
-      const result = ingest.accept(principal.projectId, frame.events);
-      await result.durable;
-      const { accepted, duplicates, rejected } = result;
-      const answer =
-        frame.seq === undefined
-          ? { accepted, duplicates, rejected }
-          : { seq: frame.seq, accepted, duplicates, rejected };
-      reply.json(200, answer, info.wantsMsgpack);
-      metrics.ackSeconds.observe({ transport: 'http' }, (performance.now() - arrivedAt) / 1000);
-    });
-    const tracked = work.catch(fail).finally(() => pending.delete(tracked));
-    pending.add(tracked);
+  route('post', '/v1/events', 'ingest', async ({ reply, principal, info, body, arrivedAt }) => {
+    metrics.frames.inc({ transport: 'http' });
+    const bytes = await body;
+    if (reply.aborted) return;
+    if (!bytes)
+      throw new BacklineError('FRAME_TOO_LARGE', `body is over ${limits.maxFrameBytes} bytes`);
+    const frame = parseEventsFrame(
+      decodeBody(bytes, info.contentType, limits.maxFrameBytes),
+      limits,
+      false,
+    );
+    const { keyId } = principal;
+    await takeEvents(deps, 'http', bucketOf(keyId), keyId, frame.events.length);
+    const result = ingest.accept(principal.projectId, frame.events);
+    await result.durable;
+    const { accepted, duplicates, rejected } = result;
+    const answer =
+      frame.seq === undefined
+        ? { accepted, duplicates, rejected }
+        : { seq: frame.seq, accepted, duplicates, rejected };
+    reply.json(200, answer, info.wantsMsgpack);
+    metrics.ackSeconds.observe({ transport: 'http' }, (performance.now() - arrivedAt) / 1000);
   });
 }

@@ -70,32 +70,13 @@ export function parseUserId(raw: string): string {
   return userId;
 }
 
-/** A JSON request body as a map; an empty body is `{}`. */
-export function parseJsonBody(body: Buffer | undefined): Record<string, unknown> {
-  if (!body) throw new BacklineError('FRAME_TOO_LARGE', 'a body is at most 64 KiB');
-  if (body.length === 0) return {};
-  let value: unknown;
-  try {
-    value = JSON.parse(body.toString('utf8'));
-  } catch (err) {
-    throw new BacklineError('BAD_JSON', `not valid JSON: ${(err as Error).message}`);
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw new BacklineError('NOT_A_MAP', 'the body must be a JSON object');
-  return value as Record<string, unknown>;
-}
-
-/** An optional integer query parameter within [min, max]. */
-export function intParam(
-  query: URLSearchParams,
-  name: string,
-  min: number,
-  max: number,
-): number | undefined {
-  const raw = query.get(name);
-  if (raw === null || raw === '') return undefined;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max)
-    throw new BacklineError('BAD_QUERY', `\`${name}\` must be an integer from ${min} to ${max}`);
-  return value;
-}
+/**
+ * The access of the `/v1/users/:id/…` routes (the `access` of their `createRoutes`): the
+ * `:id` parsed (400 BAD_QUERY), then the caller authorized for that user.
+ */
+export const userAccess =
+  (deps: { auth: Authenticator; tokens: Pick<UserTokens, 'verify'> }) =>
+  (credentials: Credentials, param: string, access: UserAccess) => {
+    const userId = parseUserId(param);
+    return { userId, ...authorizeUserRoute(deps, credentials, access, userId) };
+  };
