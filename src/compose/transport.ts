@@ -1,9 +1,13 @@
 import { createKeyRegistry } from '../auth/key-registry.js';
+import { subscribeTo } from '../cluster/bus-channels.js';
+import type { Bus } from '../cluster/bus.js';
+import type { Presence } from '../cluster/presence.js';
 import type { Ingest } from '../ingest/ingest-service.js';
 import { createUserTokens, loadUserTokenSecret } from '../auth/user-token.js';
 import { createMemoryRateLimiter } from '../limits/memory-rate-limiter.js';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
+import { windowsFromBus } from '../pipeline/bus-window-sink.js';
 import type { StreamCatalog } from '../pipeline/stream-catalog.js';
 import type { RuleCatalog } from '../rules/rule-catalog.js';
 import { createDashboardAssets } from '../static/dashboard-assets.js';
@@ -31,18 +35,20 @@ export function openUws(config: AppConfig, log: Logger): Uws {
 
 /**
  * The uWS app, its one socket writer (every socket write and publish, and the back-pressure
- * policy), and the socket hubs inner parts write to: live dashboards, users' sockets.
+ * policy), and the socket hubs, fed by the bus: window results to live dashboards, user
+ * messages to users' sockets on this node.
  */
-export function composeSockets(uws: Uws, metrics: Metrics, live: AppConfig['live']) {
+export function composeSockets(uws: Uws, metrics: Metrics, live: AppConfig['live'], bus: Bus) {
   const { slowBytes, ...liveOptions } = live;
   const app = uws.App();
   const writer = createSocketWriter({ app, metrics }, { slowBytes });
-  return {
-    app,
-    writer,
-    hub: createLiveHub({ writer, metrics }, liveOptions),
-    userHub: createUserHub(writer),
-  };
+  const hub = createLiveHub({ writer, metrics }, liveOptions);
+  const userHub = createUserHub(writer);
+  windowsFromBus(bus, hub.sink);
+  subscribeTo(bus, 'user', ({ project, userId, message }) =>
+    userHub.push(project, userId, message),
+  );
+  return { app, writer, hub, userHub };
 }
 
 /** The server: every socket and route, with the keys and budgets of the configured projects. */
@@ -56,6 +62,8 @@ export function composeServer(
     catalog: StreamCatalog;
     ruleCatalog: RuleCatalog;
     notify: Notify;
+    bus: Bus;
+    presence: Presence;
     projects: AppConfig['projects'];
     readiness: ReadinessCheck;
     metrics: Metrics;
@@ -82,6 +90,8 @@ export function composeServer(
       readiness: deps.readiness,
       assets: createDashboardAssets(),
       userHub: sockets.userHub,
+      bus: deps.bus,
+      presence: deps.presence,
       tokens: createUserTokens(loadUserTokenSecret(config.dataDir, config.userTokenSecret)),
       inbox: notify.inbox,
       preferences: notify.preferences,

@@ -1,5 +1,7 @@
 import type { TemplatedApp, WebSocket, us_listen_socket } from 'uWebSockets.js';
 import type { Authenticator } from '../auth/key-registry.js';
+import type { Bus } from '../cluster/bus.js';
+import type { Presence } from '../cluster/presence.js';
 import type { Limits } from '../config/schema.js';
 import { closeCodes } from '../errors.js';
 import type { Ingest } from '../ingest/ingest-service.js';
@@ -59,6 +61,10 @@ export interface ServerDeps {
   assets: StaticAssets;
   /** In-app notifications: user sockets, tokens, inboxes, preferences, the decision log. */
   userHub: UserHub;
+  /** Where user messages (marks, counts) go out to every node's user hub. */
+  bus: Bus;
+  /** Joined and left by user sockets: who is online for the in-app channel. */
+  presence: Presence;
   tokens: UserTokens;
   inbox: Inbox;
   preferences: PreferenceStore;
@@ -108,15 +114,15 @@ export function createServer(deps: ServerDeps, options: ServerOptions): Server {
   registerIngestSocket(app, { ...common, ingest, writer }, sockets);
   registerHttpEvents(app, { ...common, ingest, pending });
   registerLiveSocket(app, { ...common, hub: deps.hub, catalog: deps.catalog, writer }, sockets);
+  const users = { tokens: deps.tokens, hub: deps.userHub, bus: deps.bus };
   registerUserSocket(
     app,
-    { ...common, tokens: deps.tokens, hub: deps.userHub, inbox: deps.inbox, writer },
+    { ...common, ...users, presence: deps.presence, inbox: deps.inbox, writer },
     sockets,
   );
   registerHttpUsers(app, {
     ...common,
-    tokens: deps.tokens,
-    hub: deps.userHub,
+    ...users,
     inbox: deps.inbox,
     preferences: deps.preferences,
     decisions: deps.decisions,

@@ -4,6 +4,9 @@ import { pino } from 'pino';
 import type { WebSocket, us_listen_socket } from 'uWebSockets.js';
 import { createKeyRegistry } from '../../src/auth/key-registry.js';
 import { createUserTokens } from '../../src/auth/user-token.js';
+import { subscribeTo } from '../../src/cluster/bus-channels.js';
+import { createMemoryBus } from '../../src/cluster/memory-bus.js';
+import { createMemoryPresence } from '../../src/cluster/memory-presence.js';
 import { configSchema } from '../../src/compose/config.js';
 import { createInAppChannel } from '../../src/notify/channels/in-app/in-app.js';
 import type { DecisionLog } from '../../src/notify/decision-log.js';
@@ -43,6 +46,10 @@ export async function startUserApp(options: AppOptions = {}) {
   const log = pino({ level: 'silent' });
   const writer = createSocketWriter({ app, metrics });
   const hub = createUserHub(writer);
+  // As compose/transport.ts wires them: the user hub hears the bus; sockets join presence.
+  const bus = createMemoryBus();
+  const presence = createMemoryPresence();
+  subscribeTo(bus, 'user', ({ project, userId, message }) => hub.push(project, userId, message));
   const state = options.state ?? createMemoryStateStore();
   const inbox = createInbox(state);
   const preferences = createPreferences(state);
@@ -66,13 +73,14 @@ export async function startUserApp(options: AppOptions = {}) {
   const rateLimits = memoryRateLimits(limits);
   registerUserSocket(
     app,
-    { tokens, hub, inbox, metrics, writer, limits, log, rateLimits },
+    { tokens, hub, bus, presence, inbox, metrics, writer, limits, log, rateLimits },
     sockets,
   );
   registerHttpUsers(app, {
     auth,
     tokens,
     hub,
+    bus,
     inbox,
     preferences,
     decisions,
@@ -87,7 +95,7 @@ export async function startUserApp(options: AppOptions = {}) {
     ),
   );
   const port = uws.us_socket_local_port(listenSocket as never);
-  const inApp = createInAppChannel(hub);
+  const inApp = createInAppChannel({ bus, presence });
   let seq = 0;
 
   return {
@@ -95,6 +103,8 @@ export async function startUserApp(options: AppOptions = {}) {
     wsUrl: `ws://127.0.0.1:${port}`,
     app,
     hub,
+    bus,
+    presence,
     inbox,
     tokens,
     inApp,

@@ -1,5 +1,6 @@
 import type { TemplatedApp } from 'uWebSockets.js';
 import type { UserTokens } from '../../auth/user-token.js';
+import type { Bus } from '../../cluster/bus.js';
 import { BacklineError } from '../../errors.js';
 import type { DecisionLog } from '../../notify/decision-log.js';
 import type { Inbox } from '../../notify/inbox.js';
@@ -23,6 +24,8 @@ export const maxTokenTtlMs = 30 * 24 * hour;
 export interface HttpUsersDeps extends RouteDeps {
   tokens: UserTokens;
   hub: UserHub;
+  /** Marks and counts go out to the user's sockets on every node. */
+  bus: Bus;
   inbox: Inbox;
   preferences: PreferenceStore;
   decisions: Pick<DecisionLog, 'query'>;
@@ -37,7 +40,7 @@ export interface HttpUsersDeps extends RouteDeps {
  * key's or the user's budget.
  */
 export function registerHttpUsers(app: TemplatedApp, deps: HttpUsersDeps): void {
-  const { tokens, hub, inbox, preferences, decisions } = deps;
+  const { tokens, hub, bus, inbox, preferences, decisions } = deps;
   const route = createRoutes(app, deps, { access: userAccess(deps), msgpack: true });
 
   route('post', '/v1/users/:id/token', 'admin', async ({ reply, info, project, userId, body }) => {
@@ -78,7 +81,7 @@ export function registerHttpUsers(app: TemplatedApp, deps: HttpUsersDeps): void 
     route('post', `/v1/users/:id/inbox/${action}`, 'self-or-admin', async (request) => {
       const { reply, info, project, userId } = request;
       const ids = parseIds((await jsonMap(request.body)).ids);
-      const result = await markAndAnnounce({ inbox, hub }, project, userId, action, ids);
+      const result = await markAndAnnounce({ inbox, bus, hub }, project, userId, action, ids);
       reply.json(200, result, info.wantsMsgpack);
     });
   }

@@ -1,5 +1,7 @@
 import type { WebSocket } from 'uWebSockets.js';
 import type { UserTokens } from '../../auth/user-token.js';
+import type { Bus } from '../../cluster/bus.js';
+import type { Presence } from '../../cluster/presence.js';
 import type { Limits } from '../../config/schema.js';
 import type { Inbox } from '../../notify/inbox.js';
 import type { Logger } from '../../ops/logger.js';
@@ -11,6 +13,10 @@ import type { UserHub, UserSocketState } from './user-hub.js';
 export interface UserSocketDeps {
   tokens: Pick<UserTokens, 'verify'>;
   hub: UserHub;
+  /** Marks and counts go out to the user's sockets on every node. */
+  bus: Bus;
+  /** Joined on open and left on close: the user is online while a socket is. */
+  presence: Presence;
   inbox: Inbox;
   metrics: Metrics;
   writer: SocketWriter;

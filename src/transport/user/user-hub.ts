@@ -7,6 +7,8 @@ export const defaultUserHubOptions = {
 };
 
 export interface UserSocketState extends SocketState {
+  /** Unique on this node: what Presence counts. */
+  socketId: string;
   projectId: string;
   userId: string;
   badFrames: number;
@@ -24,13 +26,14 @@ const notificationId = (message: object): string | undefined => {
 };
 
 /**
- * The live sockets of each end user (`/v1/user`), by project and user: the presence the
- * in-app channel pushes through, and what keeps a user's tabs in step. A socket gets a live
+ * The live sockets of each end user (`/v1/user`) on this node, by project and user: where
+ * the messages the bus carries for a user (channel `user`: in-app notifications, marks,
+ * counts) reach their sockets, keeping a user's tabs in step. A socket gets a live
  * notification at most once, also when it races a resume that sends it too.
  *
  * @example
  * const users = createUserHub(writer);
- * users.push('dev', 'u42', { t: 'counts', unread: 1, unseen: 1, total: 3 }); // sockets written
+ * subscribeTo(bus, 'user', ({ project, userId, message }) => users.push(project, userId, message));
  */
 export function createUserHub(
   writer: SocketWriter,
@@ -61,9 +64,6 @@ export function createUserHub(
 
   return {
     deliver,
-    online(project: string, userId: string): boolean {
-      return (byUser.get(keyOf(project, userId))?.size ?? 0) > 0;
-    },
     /**
      * To every socket of the user; answers how many have the message, or will once their
      * resume is done.

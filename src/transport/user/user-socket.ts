@@ -27,9 +27,12 @@ export function registerUserSocket(
   deps: UserSocketDeps,
   sockets: Set<WebSocket<SocketState>>,
 ): void {
-  const { tokens, hub } = deps;
+  const { tokens, hub, presence, log } = deps;
   const frameError = createFrameErrors(deps, 'user');
   const ctx: UserSocketContext = { ...deps, sendError: (ws, err) => frameError(ws, err) };
+  let upgraded = 0;
+  // The memory presence cannot fail; a shared one keeps and retries its own writes.
+  const presenceFailed = (err: unknown) => log.warn({ err }, 'presence not updated');
 
   function authenticate(req: HttpRequest): OpeningState {
     const query = new URLSearchParams(req.getQuery() ?? '');
@@ -43,6 +46,7 @@ export function registerUserSocket(
     const { projectId, userId } = user;
     return {
       closed: false,
+      socketId: String((upgraded += 1)),
       projectId,
       userId,
       badFrames: 0,
@@ -71,9 +75,15 @@ export function registerUserSocket(
       return takeRequest(deps, 'user', userCaller(projectId, userId));
     },
     opened: (ws) => {
+      const { socketId, projectId, userId, after } = ws.getUserData();
       hub.opened(ws);
-      void resume(ctx, ws, ws.getUserData().after);
+      presence.join(projectId, userId, socketId).catch(presenceFailed);
+      void resume(ctx, ws, after);
     },
-    closed: (ws) => hub.closed(ws),
+    closed: (ws) => {
+      const { socketId, projectId, userId } = ws.getUserData();
+      hub.closed(ws);
+      presence.leave(projectId, userId, socketId).catch(presenceFailed);
+    },
   });
 }

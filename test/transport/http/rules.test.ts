@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { us_listen_socket } from 'uWebSockets.js';
 import type { Authenticator, Principal } from '../../../src/auth/key-registry.js';
+import { createMemoryBus } from '../../../src/cluster/memory-bus.js';
 import { createMetrics } from '../../../src/ops/metrics.js';
 import { createRuleCatalog } from '../../../src/rules/rule-catalog.js';
 import { createMemoryStateStore } from '../../../src/state/memory-state-store.js';
@@ -25,6 +26,7 @@ beforeAll(async () => {
   const catalog = createRuleCatalog({
     rules: service,
     file: join(tempDir('http-rules'), 'rules.json'),
+    bus: createMemoryBus(),
   });
   const app = uws.App();
   registerHttpRules(app, {
