@@ -6,7 +6,7 @@ import type {
   us_socket_context_t,
 } from 'uWebSockets.js';
 import { can, type Authenticator, type Principal } from '../auth/key-registry.js';
-import type { Scope } from '../config/schema.js';
+import type { Limits, Scope } from '../config/schema.js';
 import { BacklineError } from '../errors.js';
 import type { ClientMessage } from '../ingest/decode-frame.js';
 import type { Logger } from '../ops/logger.js';
@@ -21,7 +21,8 @@ import {
   type FrameError,
   type FrameErrorState,
 } from './socket-errors.js';
-import type { SocketState } from './socket-writer.js';
+import type { RateLimiters } from './rate-limits.js';
+import type { SocketState, SocketWriter } from './socket-writer.js';
 
 /** One handler per message type; `arrivedAt` is `performance.now()` when the frame came. */
 export type FrameHandler<S> = (ws: WebSocket<S>, msg: ClientMessage, arrivedAt: number) => void;
@@ -56,9 +57,13 @@ export interface SocketDefinition<S extends FrameErrorState> {
   drain?(ws: WebSocket<S>): void;
 }
 
+/** What every socket and its handlers share: settings, the writer, metrics, logs, budgets. */
 export interface SocketDeps {
+  limits: Limits;
   metrics: Metrics;
+  writer: SocketWriter;
   log: Logger;
+  rateLimits: RateLimiters;
 }
 
 const noEcho = () => ({});
@@ -80,7 +85,7 @@ const noEcho = () => ({});
  */
 export function defineSocket<S extends FrameErrorState>(
   app: TemplatedApp,
-  deps: SocketDeps,
+  deps: Pick<SocketDeps, 'metrics' | 'log'>,
   sockets: Set<WebSocket<SocketState>>,
   definition: SocketDefinition<S>,
 ): void {

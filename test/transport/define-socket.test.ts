@@ -1,5 +1,5 @@
 import { pino } from 'pino';
-import type { WebSocket, us_listen_socket } from 'uWebSockets.js';
+import type { WebSocket } from 'uWebSockets.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/compose/config.js';
 import { BacklineError } from '../../src/errors.js';
@@ -8,6 +8,7 @@ import { defineSocket } from '../../src/transport/define-socket.js';
 import { createFrameErrors, type FrameErrorState } from '../../src/transport/socket-errors.js';
 import { createSocketWriter, type SocketState } from '../../src/transport/socket-writer.js';
 import { loadUws } from '../../src/transport/uws.js';
+import { listenOnLoopback } from '../helpers/loopback-app.js';
 import { connect, type SocketClient } from '../helpers/socket-client.js';
 import { upgradeRefusal } from '../helpers/user-app.js';
 
@@ -22,7 +23,7 @@ const writer = createSocketWriter({ app, metrics });
 const sockets = new Set<WebSocket<SocketState>>();
 const handled: string[] = [];
 let admission: Promise<void> = Promise.resolve();
-let listenSocket: us_listen_socket;
+let server: Awaited<ReturnType<typeof listenOnLoopback>>;
 let url: string;
 
 /** A socket defined the way the three real ones are, on a real uWS app. */
@@ -52,16 +53,12 @@ beforeAll(async () => {
     echo: (msg) => (msg.id === undefined ? {} : { id: msg.id }),
     admit: () => admission,
   });
-  listenSocket = await new Promise<us_listen_socket>((resolve, reject) =>
-    app.listen('127.0.0.1', 0, (socket) =>
-      socket ? resolve(socket) : reject(new Error('listen')),
-    ),
-  );
-  url = `ws://127.0.0.1:${uws.us_socket_local_port(listenSocket as never)}/v1/test`;
+  server = await listenOnLoopback(uws, app);
+  url = `${server.wsOrigin}/v1/test`;
 });
 
 afterAll(() => {
-  uws.us_listen_socket_close(listenSocket);
+  server.close();
   for (const ws of [...sockets]) writer.close(ws, 1001, 'test over', 'shutdown');
 });
 

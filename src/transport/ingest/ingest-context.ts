@@ -1,12 +1,9 @@
 import type { WebSocket } from 'uWebSockets.js';
 import type { Authenticator, Principal } from '../../auth/key-registry.js';
-import type { Limits } from '../../config/schema.js';
 import type { Ingest } from '../../ingest/ingest-service.js';
 import type { TokenBucket } from '../../lib/token-bucket.js';
-import type { Logger } from '../../ops/logger.js';
-import type { Metrics } from '../../ops/metrics.js';
-import type { RateLimiters } from '../rate-limits.js';
-import type { SocketState, SocketWriter } from '../socket-writer.js';
+import type { SocketDeps } from '../define-socket.js';
+import type { SocketState } from '../socket-writer.js';
 
 export interface IngestSocketState extends SocketState {
   principal: Principal;
@@ -15,14 +12,9 @@ export interface IngestSocketState extends SocketState {
   badFrames: number;
 }
 
-export interface IngestSocketDeps {
+export interface IngestSocketDeps extends SocketDeps {
   ingest: Ingest;
   auth: Authenticator;
-  limits: Limits;
-  metrics: Metrics;
-  writer: SocketWriter;
-  log: Logger;
-  rateLimits: RateLimiters;
 }
 
 export type IngestSocketContext = IngestSocketDeps & {

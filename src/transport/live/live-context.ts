@@ -1,12 +1,8 @@
 import type { WebSocket } from 'uWebSockets.js';
 import type { Authenticator } from '../../auth/key-registry.js';
-import type { Limits } from '../../config/schema.js';
-import type { Logger } from '../../ops/logger.js';
-import type { Metrics } from '../../ops/metrics.js';
 import type { WindowResult } from '../../model/window-result.js';
 import type { LiveHub, LiveSocketState } from './live-hub.js';
-import type { RateLimiters } from '../rate-limits.js';
-import type { SocketWriter } from '../socket-writer.js';
+import type { SocketDeps } from '../define-socket.js';
 
 /** What live subscriptions need of the pipeline, without knowing it. */
 export interface StreamCatalog {
@@ -15,15 +11,10 @@ export interface StreamCatalog {
   snapshot(project: string, stream: string, last: number, key?: string): WindowResult[];
 }
 
-export interface LiveSocketDeps {
+export interface LiveSocketDeps extends SocketDeps {
   hub: LiveHub;
   catalog: StreamCatalog;
   auth: Authenticator;
-  limits: Limits;
-  metrics: Metrics;
-  writer: SocketWriter;
-  log: Logger;
-  rateLimits: RateLimiters;
 }
 
 export type LiveSocketContext = LiveSocketDeps & {

@@ -2,15 +2,11 @@ import type { WebSocket } from 'uWebSockets.js';
 import type { UserTokens } from '../../auth/user-token.js';
 import type { Bus } from '../../cluster/bus.js';
 import type { Presence } from '../../cluster/presence.js';
-import type { Limits } from '../../config/schema.js';
 import type { Inbox } from '../../notify/inbox.js';
-import type { Logger } from '../../ops/logger.js';
-import type { Metrics } from '../../ops/metrics.js';
-import type { RateLimiters } from '../rate-limits.js';
-import type { SocketWriter } from '../socket-writer.js';
+import type { SocketDeps } from '../define-socket.js';
 import type { UserHub, UserSocketState } from './user-hub.js';
 
-export interface UserSocketDeps {
+export interface UserSocketDeps extends SocketDeps {
   tokens: Pick<UserTokens, 'verify'>;
   hub: UserHub;
   /** Marks and counts go out to the user's sockets on every node. */
@@ -18,11 +14,6 @@ export interface UserSocketDeps {
   /** Joined on open and left on close: the user is online while a socket is. */
   presence: Presence;
   inbox: Inbox;
-  metrics: Metrics;
-  writer: SocketWriter;
-  limits: Limits;
-  log: Logger;
-  rateLimits: RateLimiters;
 }
 
 export type UserSocketContext = UserSocketDeps & {

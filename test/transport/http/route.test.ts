@@ -1,27 +1,20 @@
 import { unpack } from 'msgpackr';
 import { pino } from 'pino';
-import type { us_listen_socket } from 'uWebSockets.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Authenticator, Principal } from '../../../src/auth/key-registry.js';
 import { BacklineError } from '../../../src/errors.js';
 import { createMetrics } from '../../../src/ops/metrics.js';
 import { createOpenRoutes, createRoutes, keyAccess } from '../../../src/transport/http/route.js';
 import { loadUws } from '../../../src/transport/uws.js';
+import { listenOnLoopback } from '../../helpers/loopback-app.js';
+import { auth } from '../../helpers/key-auth.js';
 import { memoryRateLimits } from '../../helpers/rate-limits.js';
 
-const principals: Record<string, Principal> = {
-  admin: { projectId: 'shop', keyId: 'admin', scopes: new Set(['admin', 'read']) },
-  ingest: { projectId: 'shop', keyId: 'ingest', scopes: new Set(['ingest']) },
-  reader: { projectId: 'shop', keyId: 'reader', scopes: new Set(['read']) },
-};
-const auth: Authenticator = { authenticate: (key) => (key ? principals[key] : undefined) };
 const { uws } = loadUws(true);
 const metrics = createMetrics();
 const log = pino({ level: 'silent' });
 const pending = new Set<Promise<unknown>>();
 let release = () => {};
-let listenSocket: us_listen_socket;
-let origin: string;
+let server: Awaited<ReturnType<typeof listenOnLoopback>>;
 
 /** Routes of every style on a real uWS app. */
 beforeAll(async () => {
@@ -48,20 +41,16 @@ beforeAll(async () => {
   open('get', '/open', async () => {
     throw new BacklineError('NOT_READY', 'not yet');
   });
-  await new Promise<void>((resolve, reject) =>
-    app.listen('127.0.0.1', 0, (socket) => {
-      if (!socket) return reject(new Error('listen failed'));
-      listenSocket = socket;
-      origin = `http://127.0.0.1:${uws.us_socket_local_port(socket)}`;
-      resolve();
-    }),
-  );
+  server = await listenOnLoopback(uws, app);
 });
-afterAll(() => uws.us_listen_socket_close(listenSocket));
+afterAll(() => server.close());
 
 const call = async (path: string, init: RequestInit & { key?: string } = {}) => {
   const headers = { ...(init.key ? { authorization: `Bearer ${init.key}` } : {}) };
-  const res = await fetch(origin + path, { ...init, headers: { ...headers, ...init.headers } });
+  const res = await fetch(server.origin + path, {
+    ...init,
+    headers: { ...headers, ...init.headers },
+  });
   return {
     status: res.status,
     type: res.headers.get('content-type'),

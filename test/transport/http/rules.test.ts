@@ -1,7 +1,5 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { us_listen_socket } from 'uWebSockets.js';
-import type { Authenticator, Principal } from '../../../src/auth/key-registry.js';
 import { createMemoryBus } from '../../../src/cluster/memory-bus.js';
 import { createMetrics } from '../../../src/ops/metrics.js';
 import { createRuleCatalog } from '../../../src/rules/rule-catalog.js';
@@ -9,17 +7,12 @@ import { createMemoryStateStore } from '../../../src/state/memory-state-store.js
 import { registerHttpRules } from '../../../src/transport/http/rules.js';
 import { loadUws } from '../../../src/transport/uws.js';
 import { log, openRules, tempDir } from '../../rules/rules-fixtures.js';
+import { jsonCaller, listenOnLoopback } from '../../helpers/loopback-app.js';
+import { auth } from '../../helpers/key-auth.js';
 import { memoryRateLimits } from '../../helpers/rate-limits.js';
 
-const principals: Record<string, Principal> = {
-  admin: { projectId: 'shop', keyId: 'admin', scopes: new Set(['admin', 'read']) },
-  reader: { projectId: 'shop', keyId: 'reader', scopes: new Set(['read']) },
-  other: { projectId: 'other', keyId: 'other', scopes: new Set(['admin', 'read']) },
-};
-const auth: Authenticator = { authenticate: (key) => (key ? principals[key] : undefined) };
 const { uws } = loadUws(true);
-let listenSocket: us_listen_socket;
-let origin: string;
+let server: Awaited<ReturnType<typeof listenOnLoopback>>;
 
 beforeAll(async () => {
   const { service } = openRules(createMemoryStateStore(), {});
@@ -36,29 +29,11 @@ beforeAll(async () => {
     log,
     rateLimits: memoryRateLimits(),
   });
-  await new Promise<void>((resolve, reject) =>
-    app.listen('127.0.0.1', 0, (socket) => {
-      if (!socket) return reject(new Error('listen failed'));
-      listenSocket = socket;
-      origin = `http://127.0.0.1:${uws.us_socket_local_port(socket)}`;
-      resolve();
-    }),
-  );
+  server = await listenOnLoopback(uws, app);
 });
-afterAll(() => uws.us_listen_socket_close(listenSocket));
+afterAll(() => server.close());
 
-const call = async (method: string, path: string, key?: string, body?: unknown) => {
-  const res = await fetch(origin + path, {
-    method,
-    headers: key ? { authorization: `Bearer ${key}` } : {},
-    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return {
-    status: res.status,
-    body: text ? (JSON.parse(text) as Record<string, unknown>) : undefined,
-  };
-};
+const call = jsonCaller(() => server.origin);
 
 const welcome = {
   trigger: { kind: 'event', types: ['user.signup'] },

@@ -1,6 +1,4 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { us_listen_socket } from 'uWebSockets.js';
-import type { Authenticator, Principal } from '../../../src/auth/key-registry.js';
 import {
   createEmailTemplates,
   type EmailTemplates,
@@ -10,17 +8,12 @@ import { openLmdbStateStore } from '../../../src/state/lmdb-state-store.js';
 import { registerHttpTemplates } from '../../../src/transport/http/templates.js';
 import { loadUws } from '../../../src/transport/uws.js';
 import { log, tempDir } from '../../rules/rules-fixtures.js';
+import { jsonCaller, listenOnLoopback } from '../../helpers/loopback-app.js';
+import { auth } from '../../helpers/key-auth.js';
 import { memoryRateLimits } from '../../helpers/rate-limits.js';
 
-const principals: Record<string, Principal> = {
-  admin: { projectId: 'shop', keyId: 'admin', scopes: new Set(['admin', 'read']) },
-  reader: { projectId: 'shop', keyId: 'reader', scopes: new Set(['read']) },
-  other: { projectId: 'other', keyId: 'other', scopes: new Set(['admin', 'read']) },
-};
-const auth: Authenticator = { authenticate: (key) => (key ? principals[key] : undefined) };
 const { uws } = loadUws(true);
-let listenSocket: us_listen_socket;
-let origin: string;
+let server: Awaited<ReturnType<typeof listenOnLoopback>>;
 let templates: EmailTemplates;
 
 beforeAll(async () => {
@@ -28,29 +21,11 @@ beforeAll(async () => {
   const app = uws.App();
   const rateLimits = memoryRateLimits();
   registerHttpTemplates(app, { templates, auth, metrics: createMetrics(), log, rateLimits });
-  await new Promise<void>((resolve, reject) =>
-    app.listen('127.0.0.1', 0, (socket) => {
-      if (!socket) return reject(new Error('listen failed'));
-      listenSocket = socket;
-      origin = `http://127.0.0.1:${uws.us_socket_local_port(socket)}`;
-      resolve();
-    }),
-  );
+  server = await listenOnLoopback(uws, app);
 });
-afterAll(() => uws.us_listen_socket_close(listenSocket));
+afterAll(() => server.close());
 
-const call = async (method: string, path: string, key?: string, body?: unknown) => {
-  const res = await fetch(origin + path, {
-    method,
-    headers: key ? { authorization: `Bearer ${key}` } : {},
-    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return {
-    status: res.status,
-    body: text ? (JSON.parse(text) as Record<string, unknown>) : undefined,
-  };
-};
+const call = jsonCaller(() => server.origin);
 
 const hello = { subject: 'Hi {{name}}', html: '<p>Hi {{name}}</p>', text: 'Hi {{name}}' };
 const hallo = { subject: 'Hallo {{name}}', html: '<p>Hallo {{name}}</p>', text: 'Hallo {{name}}' };
