@@ -30,6 +30,21 @@ export const keys = {
   ingest: 'ingest-key-0123456789abcdef',
 };
 
+/** Project `p1` with one key of each scope (`keys`), default limits. */
+export const userAppConfig = () =>
+  configSchema.parse({
+    projects: [
+      {
+        id: project,
+        keys: [
+          { key: keys.admin, scopes: ['admin'] },
+          { key: keys.read, scopes: ['read'] },
+          { key: keys.ingest, scopes: ['ingest'] },
+        ],
+      },
+    ],
+  });
+
 export interface AppOptions {
   state?: StateStore;
   decisions?: Pick<DecisionLog, 'query'>;
@@ -54,18 +69,7 @@ export async function startUserApp(options: AppOptions = {}) {
   const inbox = createInbox(state);
   const preferences = createPreferences(state);
   const tokens = createUserTokens(randomBytes(32));
-  const config = configSchema.parse({
-    projects: [
-      {
-        id: project,
-        keys: [
-          { key: keys.admin, scopes: ['admin'] },
-          { key: keys.read, scopes: ['read'] },
-          { key: keys.ingest, scopes: ['ingest'] },
-        ],
-      },
-    ],
-  });
+  const config = userAppConfig();
   const auth = createKeyRegistry(config.projects);
   const { limits } = config;
   const decisions = options.decisions ?? { query: async () => [] };

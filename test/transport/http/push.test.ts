@@ -3,11 +3,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import type { us_listen_socket } from 'uWebSockets.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKeyRegistry } from '../../../src/auth/key-registry.js';
 import { createUserTokens } from '../../../src/auth/user-token.js';
-import { configSchema } from '../../../src/compose/config.js';
 import { createWebPushChannel } from '../../../src/notify/channels/web-push/web-push.js';
 import { createPushSubscriptions } from '../../../src/notify/channels/web-push/push-subscriptions.js';
 import { loadVapidKeys } from '../../../src/notify/channels/web-push/vapid.js';
@@ -15,34 +13,23 @@ import { createMetrics } from '../../../src/ops/metrics.js';
 import { createMemoryStateStore } from '../../../src/state/memory-state-store.js';
 import { registerHttpPush } from '../../../src/transport/http/push.js';
 import { loadUws } from '../../../src/transport/uws.js';
-import { makeNotification } from '../../helpers/user-app.js';
+import { listenOnLoopback } from '../../helpers/loopback-app.js';
+import { keys, makeNotification, project, userAppConfig } from '../../helpers/user-app.js';
 import { memoryRateLimits } from '../../helpers/rate-limits.js';
 import { doubleEndpoints, startPushService, type PushService } from '../../helpers/push-service.js';
 
-const project = 'p1';
-const keys = { admin: 'admin-key-0123456789abcdef', read: 'read-key-0123456789abcdef' };
 const { uws } = loadUws(false);
 const vapid = loadVapidKeys(mkdtempSync(join(tmpdir(), 'backline-vapid-')));
 const subscriptions = createPushSubscriptions(createMemoryStateStore());
 const tokens = createUserTokens(randomBytes(32));
-let listenSocket: us_listen_socket;
+let server: Awaited<ReturnType<typeof listenOnLoopback>>;
 let base = '';
 let service: PushService;
 
 /** The push routes on a real uWS app in this process, on a free loopback port. */
 beforeAll(async () => {
   const app = uws.App();
-  const config = configSchema.parse({
-    projects: [
-      {
-        id: project,
-        keys: [
-          { key: keys.admin, scopes: ['admin'] },
-          { key: keys.read, scopes: ['read'] },
-        ],
-      },
-    ],
-  });
+  const config = userAppConfig();
   const auth = createKeyRegistry(config.projects);
   const log = pino({ level: 'silent' });
   const rateLimits = memoryRateLimits(config.limits);
@@ -56,16 +43,12 @@ beforeAll(async () => {
     log,
     rateLimits,
   });
-  listenSocket = await new Promise<us_listen_socket>((resolve, reject) =>
-    app.listen('127.0.0.1', 0, (socket) =>
-      socket ? resolve(socket) : reject(new Error('listen')),
-    ),
-  );
-  base = `http://127.0.0.1:${uws.us_socket_local_port(listenSocket as never)}`;
+  server = await listenOnLoopback(uws, app);
+  base = server.origin;
   service = await startPushService();
 });
 afterAll(async () => {
-  uws.us_listen_socket_close(listenSocket);
+  server.close();
   await service.close();
 });
 
