@@ -89,44 +89,15 @@ export function defineSocket<S extends FrameErrorState>(
   sockets: Set<WebSocket<SocketState>>,
   definition: SocketDefinition<S>,
 ): void {
-  const { metrics, log } = deps;
-  const { endpoint, transport, maxFrameBytes, handlers, frameError, admit } = definition;
-  const echo = definition.echo ?? noEcho;
-
-  const dispatch = (ws: WebSocket<S>, msg: ClientMessage, arrivedAt: number) => {
-    const handle = Object.hasOwn(handlers, msg.t) ? handlers[msg.t] : undefined;
-    if (!handle) throw unknownType(msg.t);
-    handle(ws, msg, arrivedAt);
-    ws.getUserData().badFrames = 0;
-  };
+  const { metrics } = deps;
+  const { endpoint, transport } = definition;
 
   app.ws<S>(endpoint, {
-    maxPayloadLength: payloadLimit(maxFrameBytes),
+    maxPayloadLength: payloadLimit(definition.maxFrameBytes),
     maxBackpressure: definition.maxBackpressure,
     idleTimeout: 120,
     sendPingsAutomatically: true,
-
-    upgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t) {
-      let state: S;
-      try {
-        state = definition.authenticate(req);
-      } catch (err) {
-        if (!(err instanceof BacklineError)) log.error({ err, endpoint }, 'upgrade failed');
-        const error = err instanceof BacklineError ? err : new BacklineError('INTERNAL');
-        // Answered like any HTTP request, counted apart; no socket is opened.
-        const reply = createReply(res, log, () =>
-          metrics.upgradesRefused.inc({ code: error.code }),
-        );
-        return reply.error(error);
-      }
-      res.upgrade(
-        state,
-        req.getHeader('sec-websocket-key'),
-        req.getHeader('sec-websocket-protocol'),
-        req.getHeader('sec-websocket-extensions'),
-        context,
-      );
-    },
+    upgrade: upgradeWith(definition, deps),
 
     open(ws) {
       sockets.add(ws as WebSocket<SocketState>);
@@ -135,25 +106,7 @@ export function defineSocket<S extends FrameErrorState>(
       metrics.connectionsOpened.inc({ endpoint });
     },
 
-    message(ws, message, isBinary) {
-      const arrivedAt = performance.now();
-      definition.received?.();
-      let msg: ClientMessage | undefined;
-      try {
-        msg = readFrame(message, isBinary, maxFrameBytes);
-        if (!admit) return dispatch(ws, msg, arrivedAt);
-        const read = msg;
-        const state = ws.getUserData();
-        admit(ws)
-          // A socket closed meanwhile has left its hub: no topic to join, nothing to announce to.
-          .then(() => {
-            if (!state.closed) dispatch(ws, read, arrivedAt);
-          })
-          .catch((err: unknown) => frameError(ws, err, echo(read)));
-      } catch (err) {
-        frameError(ws, err, msg ? echo(msg) : {});
-      }
-    },
+    message: messageWith(definition),
 
     drain(ws) {
       definition.drain?.(ws);
@@ -167,6 +120,67 @@ export function defineSocket<S extends FrameErrorState>(
       metrics.connections.dec({ endpoint });
     },
   });
+}
+
+/** uWS `upgrade`: the state `authenticate` makes, or its error answered with no socket. */
+function upgradeWith<S extends FrameErrorState>(
+  definition: SocketDefinition<S>,
+  deps: Pick<SocketDeps, 'metrics' | 'log'>,
+) {
+  const { metrics, log } = deps;
+  return (res: HttpResponse, req: HttpRequest, context: us_socket_context_t) => {
+    let state: S;
+    try {
+      state = definition.authenticate(req);
+    } catch (err) {
+      const { endpoint } = definition;
+      if (!(err instanceof BacklineError)) log.error({ err, endpoint }, 'upgrade failed');
+      const error = err instanceof BacklineError ? err : new BacklineError('INTERNAL');
+      // Answered like any HTTP request, counted apart.
+      const reply = createReply(res, log, () => metrics.upgradesRefused.inc({ code: error.code }));
+      return reply.error(error);
+    }
+    res.upgrade(
+      state,
+      req.getHeader('sec-websocket-key'),
+      req.getHeader('sec-websocket-protocol'),
+      req.getHeader('sec-websocket-extensions'),
+      context,
+    );
+  };
+}
+
+/** uWS `message`: read the frame, admit it, run the handler of its `t`; errors answered. */
+function messageWith<S extends FrameErrorState>(definition: SocketDefinition<S>) {
+  const { maxFrameBytes, handlers, frameError, admit } = definition;
+  const echo = definition.echo ?? noEcho;
+
+  const dispatch = (ws: WebSocket<S>, msg: ClientMessage, arrivedAt: number) => {
+    const handle = Object.hasOwn(handlers, msg.t) ? handlers[msg.t] : undefined;
+    if (!handle) throw unknownType(msg.t);
+    handle(ws, msg, arrivedAt);
+    ws.getUserData().badFrames = 0;
+  };
+
+  return (ws: WebSocket<S>, message: ArrayBuffer, isBinary: boolean) => {
+    const arrivedAt = performance.now();
+    definition.received?.();
+    let msg: ClientMessage | undefined;
+    try {
+      msg = readFrame(message, isBinary, maxFrameBytes);
+      if (!admit) return dispatch(ws, msg, arrivedAt);
+      const read = msg;
+      const state = ws.getUserData();
+      admit(ws)
+        // A socket closed meanwhile has left its hub: no topic to join, nothing to announce to.
+        .then(() => {
+          if (!state.closed) dispatch(ws, read, arrivedAt);
+        })
+        .catch((err: unknown) => frameError(ws, err, echo(read)));
+    } catch (err) {
+      frameError(ws, err, msg ? echo(msg) : {});
+    }
+  };
 }
 
 /**
