@@ -4,6 +4,7 @@
  * wired in src/compose/, then started in order and stopped in reverse (src/ops/lifecycle.ts).
  */
 import { announce, localOrigin } from './compose/announce.js';
+import { composeCluster } from './compose/cluster.js';
 import { projectSchemas } from './compose/config.js';
 import { composeIngest } from './compose/ingest.js';
 import { composeNotify } from './compose/notify.js';
@@ -33,13 +34,15 @@ async function main(): Promise<void> {
   const lifecycle = createLifecycle(log);
   const base = { projects, metrics, log };
 
+  const cluster = composeCluster(base);
+  const { bus, presence } = cluster;
   const stored = composeStorage(config, base);
   const { ingest, dedupWarmUp } = composeIngest(config, { stored, ...base });
-  const sockets = composeSockets(uws, metrics, config.live);
+  const sockets = composeSockets(uws, metrics, config.live, bus);
   const notify = await composeNotify(config, {
     stored,
     ingest,
-    presence: sockets.userHub,
+    inApp: { bus, presence },
     dev,
     ...base,
   });
@@ -47,13 +50,14 @@ async function main(): Promise<void> {
     stored,
     ingest,
     route: notify.router.route,
+    bus,
     ...base,
   });
-  const sinks = { live: sockets.hub.sink, rules: rules.windowSink };
   const { pipeline, catalog, rollupsReady, openWindowsRestored } = composePipeline(config, {
     stored,
     ingest,
-    sinks,
+    bus,
+    rules: rules.windowSink,
     ...base,
   });
   const server = composeServer(config, {
@@ -64,6 +68,8 @@ async function main(): Promise<void> {
     catalog,
     ruleCatalog,
     notify,
+    bus,
+    presence,
     readiness: {
       ready: () =>
         lifecycle.running() ? stored.events.ping() : Promise.reject(new Error('starting')),
@@ -80,6 +86,7 @@ async function main(): Promise<void> {
   shutdownOnSignals(lifecycle, log, { timeoutMs: config.shutdownTimeoutMs });
   // Stopped in reverse: the server drains ingest, the pipeline completes, then the writers flush.
   await lifecycle.start([
+    cluster.service,
     stored.stateService,
     stored.storage,
     stored.decisionWriter,

@@ -10,7 +10,7 @@ import { createSmtpProvider } from '../notify/channels/email/smtp-provider.js';
 import { createSuppressions } from '../notify/channels/email/suppressions.js';
 import { createEmailTemplates } from '../notify/channels/email/templates.js';
 import { createSendGridWebhook, decisionRecorder } from '../notify/channels/email/webhook.js';
-import type { Presence } from '../notify/channels/in-app/in-app.js';
+import type { InAppDeps } from '../notify/channels/in-app/in-app.js';
 import { openChannels } from '../notify/channels/index.js';
 import { createOutboundUrlGuard } from '../notify/channels/web-push/outbound-url.js';
 import { createPushSubscriptions } from '../notify/channels/web-push/push-subscriptions.js';
@@ -29,8 +29,8 @@ import type { Stored } from './storage.js';
 interface NotifyDeps {
   stored: Stored;
   ingest: Ingest;
-  /** The user sockets the in-app channel pushes through. */
-  presence: Presence;
+  /** The bus the in-app channel pushes through, and who is online to take it. */
+  inApp: InAppDeps;
   projects: AppConfig['projects'];
   dev: DevProject | undefined;
   metrics: Metrics;
@@ -66,7 +66,7 @@ export async function composeNotify(config: AppConfig, deps: NotifyDeps) {
   const push = composePush(config, state);
   const email = await composeEmail(config, { ...deps, state, preferences, decisions });
   const channels = openChannels({
-    inApp: deps.presence,
+    inApp: deps.inApp,
     webPush: {
       ...push,
       metrics,

@@ -1,7 +1,9 @@
 import { join } from 'node:path';
+import type { Bus } from '../cluster/bus.js';
 import type { Ingest } from '../ingest/ingest-service.js';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
+import { createBusWindowSink, windowsFromBus } from '../pipeline/bus-window-sink.js';
 import { createPipelineService, type WindowSink } from '../pipeline/pipeline-service.js';
 import { replayRecent } from '../pipeline/replay-recent.js';
 import { createStoredWindowSink } from '../pipeline/stored-window-sink.js';
@@ -11,8 +13,8 @@ import type { AppConfig } from './config.js';
 import type { Stored } from './storage.js';
 
 /**
- * Metric streams: fed by ingest; each window result goes to the live dashboards, the recent
- * cache, storage and the rules. Their rollups are made ready and their open windows rebuilt
+ * Metric streams: fed by ingest; each window result goes out on the bus (to the live
+ * dashboards and the recent cache of every node), to storage and to the rules. Their rollups are made ready and their open windows rebuilt
  * from stored events at start.
  */
 export function composePipeline(
@@ -20,16 +22,18 @@ export function composePipeline(
   deps: {
     stored: Stored;
     ingest: Ingest;
-    sinks: { live: WindowSink; rules: WindowSink };
+    bus: Bus;
+    rules: WindowSink;
     projects: AppConfig['projects'];
     metrics: Metrics;
     log: Logger;
   },
 ) {
   const { stored, projects, metrics, log } = deps;
+  const { bus, rules } = deps;
   const cache = createWindowCache();
-  const { live, rules } = deps.sinks;
-  const sinks = [live, cache.sink, createStoredWindowSink(stored.windowWriter), rules];
+  windowsFromBus(bus, cache.sink);
+  const sinks = [createBusWindowSink(bus), createStoredWindowSink(stored.windowWriter), rules];
   const pipeline = createPipelineService({ sinks, metrics, log }, {});
   const catalog = createStreamCatalog({
     pipeline,
@@ -37,6 +41,7 @@ export function composePipeline(
     store: stored.windows,
     rollups: stored.rollups,
     file: join(config.dataDir, 'streams.json'),
+    bus,
     log,
   });
   for (const project of projects) {

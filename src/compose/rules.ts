@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { Bus } from '../cluster/bus.js';
 import type { Ingest } from '../ingest/ingest-service.js';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
@@ -14,6 +15,7 @@ export function composeRules(
     stored: Stored;
     ingest: Ingest;
     route: Route;
+    bus: Bus;
     projects: AppConfig['projects'];
     metrics: Metrics;
     log: Logger;
@@ -28,7 +30,8 @@ export function composeRules(
     metrics,
     log,
   });
-  const ruleCatalog = createRuleCatalog({ rules, file: join(config.dataDir, 'rules.json') });
+  const file = join(config.dataDir, 'rules.json');
+  const ruleCatalog = createRuleCatalog({ rules, file, bus: deps.bus });
   // Rules exist before the timers start: a timer due at start looks its rule up.
   for (const project of deps.projects) {
     for (const spec of ruleCatalog.specsFor(project.id, project.rules ?? []))

@@ -1,18 +1,22 @@
 import { createKeyRegistry } from '../auth/key-registry.js';
+import { subscribeTo } from '../cluster/bus-channels.js';
+import type { Bus } from '../cluster/bus.js';
+import type { Presence } from '../cluster/presence.js';
 import type { Ingest } from '../ingest/ingest-service.js';
 import { createUserTokens, loadUserTokenSecret } from '../auth/user-token.js';
 import { createMemoryRateLimiter } from '../limits/memory-rate-limiter.js';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
+import { windowsFromBus } from '../pipeline/bus-window-sink.js';
 import type { StreamCatalog } from '../pipeline/stream-catalog.js';
 import type { RuleCatalog } from '../rules/rule-catalog.js';
 import { createDashboardAssets } from '../static/dashboard-assets.js';
-import type { ReadinessCheck } from '../transport/http-ops.js';
-import { createLiveHub } from '../transport/live-hub.js';
+import type { ReadinessCheck } from '../transport/http/ops.js';
+import { createLiveHub } from '../transport/live/live-hub.js';
 import { createRateLimiters } from '../transport/rate-limits.js';
 import { createServer } from '../transport/server.js';
 import { createSocketWriter } from '../transport/socket-writer.js';
-import { createUserHub } from '../transport/user-hub.js';
+import { createUserHub } from '../transport/user/user-hub.js';
 import { loadUws, type Uws } from '../transport/uws.js';
 import type { AppConfig } from './config.js';
 import type { Notify } from './notify.js';
@@ -29,14 +33,22 @@ export function openUws(config: AppConfig, log: Logger): Uws {
   return uws;
 }
 
-/** The socket hubs inner parts write to: live dashboards on the uWS app, users' sockets. */
-export function composeSockets(uws: Uws, metrics: Metrics, live: AppConfig['live']) {
+/**
+ * The uWS app, its one socket writer (every socket write and publish, and the back-pressure
+ * policy), and the socket hubs, fed by the bus: window results to live dashboards, user
+ * messages to users' sockets on this node.
+ */
+export function composeSockets(uws: Uws, metrics: Metrics, live: AppConfig['live'], bus: Bus) {
+  const { slowBytes, ...liveOptions } = live;
   const app = uws.App();
-  return {
-    app,
-    hub: createLiveHub({ app, writer: createSocketWriter(metrics), metrics }, live),
-    userHub: createUserHub(createSocketWriter(metrics)),
-  };
+  const writer = createSocketWriter({ app, metrics }, { slowBytes });
+  const hub = createLiveHub({ writer, metrics }, liveOptions);
+  const userHub = createUserHub(writer);
+  windowsFromBus(bus, hub.sink);
+  subscribeTo(bus, 'user', ({ project, userId, message }) =>
+    userHub.push(project, userId, message),
+  );
+  return { app, writer, hub, userHub };
 }
 
 /** The server: every socket and route, with the keys and budgets of the configured projects. */
@@ -50,6 +62,8 @@ export function composeServer(
     catalog: StreamCatalog;
     ruleCatalog: RuleCatalog;
     notify: Notify;
+    bus: Bus;
+    presence: Presence;
     projects: AppConfig['projects'];
     readiness: ReadinessCheck;
     metrics: Metrics;
@@ -63,6 +77,7 @@ export function composeServer(
     {
       uws: deps.uws,
       app: sockets.app,
+      writer: sockets.writer,
       hub: sockets.hub,
       catalog: deps.catalog,
       ingest: deps.ingest,
@@ -75,6 +90,8 @@ export function composeServer(
       readiness: deps.readiness,
       assets: createDashboardAssets(),
       userHub: sockets.userHub,
+      bus: deps.bus,
+      presence: deps.presence,
       tokens: createUserTokens(loadUserTokenSecret(config.dataDir, config.userTokenSecret)),
       inbox: notify.inbox,
       preferences: notify.preferences,

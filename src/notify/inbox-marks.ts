@@ -1,3 +1,5 @@
+import { publishOn } from '../cluster/bus-channels.js';
+import type { Bus } from '../cluster/bus.js';
 import { BacklineError } from '../errors.js';
 import type { Inbox, InboxState } from './inbox.js';
 
@@ -38,35 +40,34 @@ export function parseIds(value: unknown): string[] {
 }
 
 /**
- * What marking needs of the user's live sockets, declared here so notify never imports
- * transport: the transport's user hub satisfies it.
+ * The per-user queue that marks and resumes share (the transport's user hub keeps it),
+ * declared here so notify never imports transport.
  */
-export interface MarkAnnouncer {
+export interface UserTasks {
   /** Runs `task` after the user's earlier marks and resumes. */
   serial<T>(project: string, userId: string, task: () => Promise<T>): Promise<T>;
-  /** Writes `message` to every live socket of the user. */
-  push(project: string, userId: string, message: object): number;
 }
 
 /**
- * Marks inbox items, then tells every live socket of the user (`{t:"marked", as, ids}` and
- * fresh `{t:"counts"}`), so each open tab shows the same state whichever tab or HTTP call
- * marked them. Answers the ids that exist and the counts after marking.
+ * Marks inbox items, then tells every live socket of the user on every node (`{t:"marked",
+ * as, ids}` and fresh `{t:"counts"}` on the bus's `user` channel), so each open tab shows the
+ * same state whichever tab or HTTP call marked them. Answers the ids that exist and the
+ * counts after marking.
  */
 export function markAndAnnounce(
-  deps: { inbox: Inbox; hub: MarkAnnouncer },
+  deps: { inbox: Inbox; bus: Bus; hub: UserTasks },
   project: string,
   userId: string,
   action: MarkAction,
   ids: readonly string[],
 ): Promise<{ ids: string[]; counts: { total: number; unread: number; unseen: number } }> {
-  const { inbox, hub } = deps;
+  const { inbox, bus, hub } = deps;
   return hub.serial(project, userId, async () => {
     const as = markActions[action];
     const marked = await inbox.mark(project, userId, ids, as);
     const counts = await inbox.counts(project, userId);
-    hub.push(project, userId, { t: 'marked', as, ids: marked });
-    hub.push(project, userId, { t: 'counts', ...counts });
+    publishOn(bus, 'user', { project, userId, message: { t: 'marked', as, ids: marked } });
+    publishOn(bus, 'user', { project, userId, message: { t: 'counts', ...counts } });
     return { ids: marked, counts };
   });
 }

@@ -1,3 +1,5 @@
+import { publishOn } from '../cluster/bus-channels.js';
+import type { Bus } from '../cluster/bus.js';
 import { openSavedDefinitions } from '../state/saved-definitions.js';
 import { BacklineError } from '../errors.js';
 import type { Logger } from '../ops/logger.js';
@@ -49,6 +51,8 @@ const rollupOf = (spec: StreamSpec): Rollup => ({
  */
 export function createStreamCatalog(deps: {
   pipeline: PipelineService;
+  /** Where a definition changed through the API is announced (channel `definitions`). */
+  bus: Bus;
   cache: WindowCache;
   store: WindowStore;
   rollups: RollupStore;
@@ -56,6 +60,8 @@ export function createStreamCatalog(deps: {
   log: Logger;
 }) {
   const { pipeline, cache, store, rollups, file, log } = deps;
+  const announce = (project: string, name: string) =>
+    publishOn(deps.bus, 'definitions', { project, kind: 'stream', name });
   const saved = openSavedDefinitions(file, streamSpecSchema, 'BAD_STREAM');
   // Changes run one after another: two at once would each read the same old definition,
   // and one of the new rollups would be left with no stream.
@@ -157,6 +163,7 @@ export function createStreamCatalog(deps: {
         pipeline.define(project, spec);
         cache.forget(project, name);
         saved.defined(project, spec);
+        announce(project, name);
         if (old) await dropOld(rollups.retire(project, old, spec), project, name);
         return spec;
       }),
@@ -166,6 +173,7 @@ export function createStreamCatalog(deps: {
         if (!spec || !pipeline.remove(project, name)) return false;
         cache.forget(project, name);
         saved.removed(project, name);
+        announce(project, name);
         await dropOld(rollups.drop(project, spec), project, name);
         return true;
       }),

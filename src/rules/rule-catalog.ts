@@ -1,3 +1,5 @@
+import { publishOn } from '../cluster/bus-channels.js';
+import type { Bus } from '../cluster/bus.js';
 import { openSavedDefinitions } from '../state/saved-definitions.js';
 import { ruleSpecSchema, type RuleSpec } from './rule-spec.js';
 import type { RulesService } from './rules-service.js';
@@ -8,12 +10,19 @@ import type { RulesService } from './rules-service.js';
  * renamed, so a crash leaves the old or the new file whole) so a restart keeps them.
  *
  * @example
- * const catalog = createRuleCatalog({ rules, file: join(dataDir, 'rules.json') });
+ * const catalog = createRuleCatalog({ rules, file: join(dataDir, 'rules.json'), bus });
  * for (const spec of catalog.specsFor('dev', configured)) rules.define('dev', spec);
  * catalog.define('dev', 'welcome', { trigger: { kind: 'event', types: ['user.signup'] }, … });
  */
-export function createRuleCatalog(deps: { rules: RulesService; file: string }) {
+export function createRuleCatalog(deps: {
+  rules: RulesService;
+  file: string;
+  /** Where a definition changed through the API is announced (channel `definitions`). */
+  bus: Bus;
+}) {
   const { rules } = deps;
+  const announce = (project: string, name: string) =>
+    publishOn(deps.bus, 'definitions', { project, kind: 'rule', name });
   const saved = openSavedDefinitions(deps.file, ruleSpecSchema, 'BAD_RULE');
 
   return {
@@ -27,11 +36,13 @@ export function createRuleCatalog(deps: { rules: RulesService; file: string }) {
       const spec = saved.parse(name, raw);
       rules.define(project, spec);
       saved.defined(project, spec);
+      announce(project, name);
       return spec;
     },
     async remove(project: string, name: string): Promise<boolean> {
       if (!(await rules.remove(project, name))) return false;
       saved.removed(project, name);
+      announce(project, name);
       return true;
     },
   };

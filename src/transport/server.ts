@@ -1,5 +1,7 @@
 import type { TemplatedApp, WebSocket, us_listen_socket } from 'uWebSockets.js';
 import type { Authenticator } from '../auth/key-registry.js';
+import type { Bus } from '../cluster/bus.js';
+import type { Presence } from '../cluster/presence.js';
 import type { Limits } from '../config/schema.js';
 import { closeCodes } from '../errors.js';
 import type { Ingest } from '../ingest/ingest-service.js';
@@ -19,23 +21,23 @@ import type { SendGridWebhook } from '../notify/channels/email/webhook.js';
 import type { RuleCatalog } from '../rules/rule-catalog.js';
 import type { StaticAssets } from '../static/dashboard-assets.js';
 import type { EventStore } from '../storage/event-store.js';
-import { registerHttpEvents } from './http-events.js';
-import { registerHttpOps, type ReadinessCheck } from './http-ops.js';
-import { registerHttpOverview } from './http-overview.js';
-import { registerHttpStatic } from './http-static.js';
-import { registerHttpStats } from './http-stats.js';
-import { registerHttpStreams } from './http-streams.js';
-import { registerIngestSocket } from './ingest-socket.js';
-import type { LiveHub } from './live-hub.js';
-import { registerLiveSocket } from './live-socket.js';
-import { registerHttpPush } from './http-push.js';
-import { registerHttpWebhooks, type WebhookLimits } from './http-webhooks.js';
-import { registerHttpRules } from './http-rules.js';
-import { registerHttpTemplates } from './http-templates.js';
-import { registerHttpUsers } from './http-users.js';
-import type { UserHub } from './user-hub.js';
-import { registerUserSocket } from './user-socket.js';
-import { createSocketWriter, type SocketState } from './socket-writer.js';
+import { registerHttpEvents } from './ingest/http-events.js';
+import { registerHttpOps, type ReadinessCheck } from './http/ops.js';
+import { registerHttpOverview } from './http/overview.js';
+import { registerHttpStatic } from './http/static.js';
+import { registerHttpStats } from './http/stats.js';
+import { registerHttpStreams } from './http/streams.js';
+import { registerIngestSocket } from './ingest/ingest-socket.js';
+import type { LiveHub } from './live/live-hub.js';
+import { registerLiveSocket } from './live/live-socket.js';
+import { registerHttpPush } from './http/push.js';
+import { registerHttpWebhooks, type WebhookLimits } from './http/webhooks.js';
+import { registerHttpRules } from './http/rules.js';
+import { registerHttpTemplates } from './http/templates.js';
+import { registerHttpUsers } from './http/users.js';
+import type { UserHub } from './user/user-hub.js';
+import { registerUserSocket } from './user/user-socket.js';
+import type { SocketState, SocketWriter } from './socket-writer.js';
 import type { RateLimiters } from './rate-limits.js';
 import type { Uws } from './uws.js';
 
@@ -43,6 +45,8 @@ export interface ServerDeps {
   uws: Uws;
   /** The uWS app the live hub publishes on. */
   app: TemplatedApp;
+  /** The one socket writer, shared with the hubs. */
+  writer: SocketWriter;
   hub: LiveHub;
   catalog: StreamCatalog;
   ingest: Ingest;
@@ -57,6 +61,10 @@ export interface ServerDeps {
   assets: StaticAssets;
   /** In-app notifications: user sockets, tokens, inboxes, preferences, the decision log. */
   userHub: UserHub;
+  /** Where user messages (marks, counts) go out to every node's user hub. */
+  bus: Bus;
+  /** Joined and left by user sockets: who is online for the in-app channel. */
+  presence: Presence;
   tokens: UserTokens;
   inbox: Inbox;
   preferences: PreferenceStore;
@@ -92,10 +100,9 @@ export interface Server extends Service {
  */
 export function createServer(deps: ServerDeps, options: ServerOptions): Server {
   const { uws, ingest, metrics, log } = deps;
-  const { app } = deps;
+  const { app, writer } = deps;
   const sockets = new Set<WebSocket<SocketState>>();
   const pending = new Set<Promise<unknown>>();
-  const writer = createSocketWriter(metrics);
   const common = {
     auth: deps.auth,
     metrics,
@@ -107,15 +114,15 @@ export function createServer(deps: ServerDeps, options: ServerOptions): Server {
   registerIngestSocket(app, { ...common, ingest, writer }, sockets);
   registerHttpEvents(app, { ...common, ingest, pending });
   registerLiveSocket(app, { ...common, hub: deps.hub, catalog: deps.catalog, writer }, sockets);
+  const users = { tokens: deps.tokens, hub: deps.userHub, bus: deps.bus };
   registerUserSocket(
     app,
-    { ...common, tokens: deps.tokens, hub: deps.userHub, inbox: deps.inbox, writer },
+    { ...common, ...users, presence: deps.presence, inbox: deps.inbox, writer },
     sockets,
   );
   registerHttpUsers(app, {
     ...common,
-    tokens: deps.tokens,
-    hub: deps.userHub,
+    ...users,
     inbox: deps.inbox,
     preferences: deps.preferences,
     decisions: deps.decisions,

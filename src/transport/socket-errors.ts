@@ -1,5 +1,4 @@
-import { STATUS_CODES } from 'node:http';
-import type { HttpRequest, HttpResponse, WebSocket, us_socket_context_t } from 'uWebSockets.js';
+import type { WebSocket } from 'uWebSockets.js';
 import type { Limits } from '../config/schema.js';
 import { BacklineError, closeCodes, type ErrorCode } from '../errors.js';
 import type { Logger } from '../ops/logger.js';
@@ -10,6 +9,13 @@ import type { SocketState, SocketWriter } from './socket-writer.js';
 export interface FrameErrorState extends SocketState {
   badFrames: number;
 }
+
+/** Answers a refused frame with `extra` (the `seq` or `id` it carried), closing on a run. */
+export type FrameError = <T extends FrameErrorState>(
+  ws: WebSocket<T>,
+  err: unknown,
+  extra?: Record<string, unknown>,
+) => void;
 
 /**
  * How every socket answers a frame it refuses: `{t:"error", code, msg, retryAfterMs?, …}`,
@@ -23,11 +29,7 @@ export function createFrameErrors(
   counts: (code: ErrorCode) => boolean = () => true,
 ) {
   const { writer, metrics, limits, log } = deps;
-  return <T extends FrameErrorState>(
-    ws: WebSocket<T>,
-    err: unknown,
-    extra: Record<string, unknown> = {},
-  ): void => {
+  const frameError: FrameError = (ws, err, extra = {}) => {
     const error =
       err instanceof BacklineError ? err : new BacklineError('INTERNAL', undefined, { cause: err });
     if (error.code === 'INTERNAL') log.error({ err, transport }, 'unexpected error on a socket');
@@ -44,36 +46,7 @@ export function createFrameErrors(
       writer.close(ws, closeCodes.policyViolation, 'too many bad frames', 'bad_frames');
     }
   };
-}
-
-/** Answers a refused upgrade with the error's status and body; no socket is opened. */
-export function refuseUpgrade(
-  res: HttpResponse,
-  metrics: Metrics,
-  code: ErrorCode,
-  detail?: string,
-): void {
-  metrics.upgradesRefused.inc({ code });
-  const error = new BacklineError(code, detail);
-  res.writeStatus(`${error.status} ${STATUS_CODES[error.status] ?? ''}`);
-  res.writeHeader('content-type', 'application/json');
-  res.end(JSON.stringify({ code, msg: error.message }));
-}
-
-/** Completes an upgrade with the socket's initial state. */
-export function acceptUpgrade<T>(
-  res: HttpResponse,
-  req: HttpRequest,
-  context: us_socket_context_t,
-  state: T,
-): void {
-  res.upgrade(
-    state,
-    req.getHeader('sec-websocket-key'),
-    req.getHeader('sec-websocket-protocol'),
-    req.getHeader('sec-websocket-extensions'),
-    context,
-  );
+  return frameError;
 }
 
 /**

@@ -4,6 +4,9 @@ import { pino } from 'pino';
 import type { WebSocket, us_listen_socket } from 'uWebSockets.js';
 import { createKeyRegistry } from '../../src/auth/key-registry.js';
 import { createUserTokens } from '../../src/auth/user-token.js';
+import { subscribeTo } from '../../src/cluster/bus-channels.js';
+import { createMemoryBus } from '../../src/cluster/memory-bus.js';
+import { createMemoryPresence } from '../../src/cluster/memory-presence.js';
 import { configSchema } from '../../src/compose/config.js';
 import { createInAppChannel } from '../../src/notify/channels/in-app/in-app.js';
 import type { DecisionLog } from '../../src/notify/decision-log.js';
@@ -13,10 +16,10 @@ import { createPreferences } from '../../src/notify/preferences.js';
 import { createMetrics } from '../../src/ops/metrics.js';
 import { createMemoryStateStore } from '../../src/state/memory-state-store.js';
 import type { StateStore } from '../../src/state/state-store.js';
-import { registerHttpUsers } from '../../src/transport/http-users.js';
+import { registerHttpUsers } from '../../src/transport/http/users.js';
 import { createSocketWriter, type SocketState } from '../../src/transport/socket-writer.js';
-import { createUserHub } from '../../src/transport/user-hub.js';
-import { registerUserSocket } from '../../src/transport/user-socket.js';
+import { createUserHub } from '../../src/transport/user/user-hub.js';
+import { registerUserSocket } from '../../src/transport/user/user-socket.js';
 import { loadUws } from '../../src/transport/uws.js';
 import { memoryRateLimits } from './rate-limits.js';
 
@@ -26,6 +29,21 @@ export const keys = {
   read: 'read-key-0123456789abcdef',
   ingest: 'ingest-key-0123456789abcdef',
 };
+
+/** Project `p1` with one key of each scope (`keys`), default limits. */
+export const userAppConfig = () =>
+  configSchema.parse({
+    projects: [
+      {
+        id: project,
+        keys: [
+          { key: keys.admin, scopes: ['admin'] },
+          { key: keys.read, scopes: ['read'] },
+          { key: keys.ingest, scopes: ['ingest'] },
+        ],
+      },
+    ],
+  });
 
 export interface AppOptions {
   state?: StateStore;
@@ -41,24 +59,17 @@ export async function startUserApp(options: AppOptions = {}) {
   const app = uws.App();
   const metrics = createMetrics();
   const log = pino({ level: 'silent' });
-  const writer = createSocketWriter(metrics);
+  const writer = createSocketWriter({ app, metrics });
   const hub = createUserHub(writer);
+  // As compose/transport.ts wires them: the user hub hears the bus; sockets join presence.
+  const bus = createMemoryBus();
+  const presence = createMemoryPresence();
+  subscribeTo(bus, 'user', ({ project, userId, message }) => hub.push(project, userId, message));
   const state = options.state ?? createMemoryStateStore();
   const inbox = createInbox(state);
   const preferences = createPreferences(state);
   const tokens = createUserTokens(randomBytes(32));
-  const config = configSchema.parse({
-    projects: [
-      {
-        id: project,
-        keys: [
-          { key: keys.admin, scopes: ['admin'] },
-          { key: keys.read, scopes: ['read'] },
-          { key: keys.ingest, scopes: ['ingest'] },
-        ],
-      },
-    ],
-  });
+  const config = userAppConfig();
   const auth = createKeyRegistry(config.projects);
   const { limits } = config;
   const decisions = options.decisions ?? { query: async () => [] };
@@ -66,13 +77,14 @@ export async function startUserApp(options: AppOptions = {}) {
   const rateLimits = memoryRateLimits(limits);
   registerUserSocket(
     app,
-    { tokens, hub, inbox, metrics, writer, limits, log, rateLimits },
+    { tokens, hub, bus, presence, inbox, metrics, writer, limits, log, rateLimits },
     sockets,
   );
   registerHttpUsers(app, {
     auth,
     tokens,
     hub,
+    bus,
     inbox,
     preferences,
     decisions,
@@ -87,7 +99,7 @@ export async function startUserApp(options: AppOptions = {}) {
     ),
   );
   const port = uws.us_socket_local_port(listenSocket as never);
-  const inApp = createInAppChannel(hub);
+  const inApp = createInAppChannel({ bus, presence });
   let seq = 0;
 
   return {
@@ -95,6 +107,8 @@ export async function startUserApp(options: AppOptions = {}) {
     wsUrl: `ws://127.0.0.1:${port}`,
     app,
     hub,
+    bus,
+    presence,
     inbox,
     tokens,
     inApp,

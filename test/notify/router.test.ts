@@ -106,7 +106,7 @@ describe('router', () => {
       n: { id: n.id, title: 'A show' },
     });
     expect(await why(n.id)).toEqual([
-      'delivered:in_app:sockets=1',
+      'delivered:in_app:online',
       'sent:in_app:first reachable channel',
     ]);
     socket.close();

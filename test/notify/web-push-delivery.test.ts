@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createMemoryBus } from '../../src/cluster/memory-bus.js';
+import { createMemoryPresence } from '../../src/cluster/memory-presence.js';
 import { createCaps } from '../../src/notify/caps.js';
 import type { Channel } from '../../src/notify/channel.js';
 import { createInAppChannel } from '../../src/notify/channels/in-app/in-app.js';
@@ -56,10 +58,10 @@ afterAll(async () => {
   await store.close();
 });
 
-let online = new Set<string>();
+let presence = createMemoryPresence();
 let setup: ReturnType<typeof build>;
 beforeEach(() => {
-  online = new Set();
+  presence = createMemoryPresence();
   setup = build();
 });
 
@@ -67,10 +69,7 @@ function build(endpoints: OutboundUrlGuard = doubleEndpoints) {
   const state = createMemoryStateStore();
   const timers = createTimers(state, log, { checkEveryMs: 20 });
   const subscriptions = createPushSubscriptions(state);
-  const inApp = createInAppChannel({
-    online: (_p, userId) => online.has(userId),
-    push: (_p, userId) => (online.has(userId) ? 1 : 0),
-  });
+  const inApp = createInAppChannel({ bus: createMemoryBus(), presence });
   const channels = new Map<ChannelName, Channel>([
     ['in_app', inApp],
     ['web_push', createWebPushChannel({ subscriptions, vapid, endpoints })],
@@ -171,9 +170,9 @@ describe('web push through rules, router and delivery', () => {
 
   it('the router prefers in-app while the user holds a socket, and pushes nothing', async () => {
     const id = await subscribe('u2');
-    online.add('u2');
+    await presence.join(project, 'u2', 'socket-1');
     const n = await setup.router.route(intent('u2', { title: 'Live' }));
-    expect(await why('u2', n.id)).toContain('1:delivered:in_app:sockets=1');
+    expect(await why('u2', n.id)).toContain('1:delivered:in_app:online');
     expect(service.receivedFor(id)).toEqual([]);
   });
 

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
+import { createMemoryBus } from '../../src/cluster/memory-bus.js';
 import { BacklineError } from '../../src/errors.js';
 import { createRuleCatalog } from '../../src/rules/rule-catalog.js';
 import { createMemoryStateStore } from '../../src/state/memory-state-store.js';
@@ -16,7 +17,7 @@ const configured = [rule({ name: 'from_config', ...body })];
 /** A catalog as main wires it: configuration plus saved overrides, defined at start. */
 function boot(file: string) {
   const { service } = openRules(createMemoryStateStore(), {});
-  const catalog = createRuleCatalog({ rules: service, file });
+  const catalog = createRuleCatalog({ rules: service, file, bus: createMemoryBus() });
   for (const spec of catalog.specsFor('dev', configured)) service.define('dev', spec);
   return catalog;
 }
@@ -49,4 +50,23 @@ it('refuses a bad rule with BAD_RULE naming the part, and keeps nothing of it', 
   expect((error as BacklineError).code).toBe('BAD_RULE');
   expect((error as BacklineError).message).toContain('trigger');
   expect(catalog.get('dev', 'bad')).toBeUndefined();
+});
+
+it('announces each rule defined or removed through it on the bus’s `definitions`', async () => {
+  const bus = createMemoryBus();
+  const announced: unknown[] = [];
+  bus.subscribe('definitions', (message) => announced.push(message));
+  const { service } = openRules(createMemoryStateStore(), {});
+  const catalog = createRuleCatalog({
+    rules: service,
+    file: join(tempDir('rule-catalog'), 'rules.json'),
+    bus,
+  });
+  catalog.define('dev', 'welcome', body);
+  expect(await catalog.remove('dev', 'welcome')).toBe(true);
+  expect(await catalog.remove('dev', 'welcome')).toBe(false);
+  expect(announced).toEqual([
+    { project: 'dev', kind: 'rule', name: 'welcome' },
+    { project: 'dev', kind: 'rule', name: 'welcome' },
+  ]);
 });

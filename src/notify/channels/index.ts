@@ -1,12 +1,12 @@
 import type { Channel } from '../channel.js';
 import { channelNames, type ChannelName } from '../notification.js';
 import { createEmailChannel, type EmailChannelDeps } from './email/email.js';
-import { createInAppChannel, type Presence } from './in-app/in-app.js';
+import { createInAppChannel, type InAppDeps } from './in-app/in-app.js';
 import { createWebPushChannel, type WebPushDeps } from './web-push/web-push.js';
 
 /** What the channels are made of; each takes its own part. */
 export interface ChannelDeps {
-  inApp: Presence;
+  inApp: InAppDeps;
   webPush: WebPushDeps;
   /** Absent when no email provider or sender is configured: then there is no email channel. */
   email: EmailChannelDeps | undefined;
@@ -26,7 +26,7 @@ const registry = {
  * The channels this server can deliver through, by name, in the router's order.
  *
  * @example
- * const channels = openChannels({ inApp: userHub, webPush: { subscriptions, vapid, endpoints }, email: undefined });
+ * const channels = openChannels({ inApp: { bus, presence }, webPush: { subscriptions, vapid, endpoints }, email: undefined });
  * channels.get('in_app')?.send(notification);
  */
 export function openChannels(deps: ChannelDeps): Map<ChannelName, Channel> {

@@ -2,6 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
+import { createMemoryBus } from '../../../src/cluster/memory-bus.js';
+import { createMemoryPresence } from '../../../src/cluster/memory-presence.js';
 import { createSendRecords } from '../../../src/notify/channels/email/send-records.js';
 import { createSendGridProvider } from '../../../src/notify/channels/email/sendgrid-provider.js';
 import { createSuppressions } from '../../../src/notify/channels/email/suppressions.js';
@@ -16,7 +18,7 @@ import { sender } from '../../helpers/email-fixtures.js';
 
 const state = createMemoryStateStore();
 const deps: ChannelDeps = {
-  inApp: { online: () => false, push: () => 0 },
+  inApp: { bus: createMemoryBus(), presence: createMemoryPresence() },
   webPush: {
     subscriptions: createPushSubscriptions(state),
     vapid: loadVapidKeys(mkdtempSync(join(tmpdir(), 'backline-vapid-'))),

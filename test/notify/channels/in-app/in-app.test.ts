@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createInAppChannel,
-  type Presence,
-} from '../../../../src/notify/channels/in-app/in-app.js';
+import { createMemoryBus } from '../../../../src/cluster/memory-bus.js';
+import { createMemoryPresence } from '../../../../src/cluster/memory-presence.js';
+import { createInAppChannel } from '../../../../src/notify/channels/in-app/in-app.js';
+import { wireNotification } from '../../../../src/notify/notification.js';
 import { connect, type SocketClient } from '../../../helpers/socket-client.js';
 import {
   makeNotification,
@@ -30,7 +30,7 @@ async function openSocket(userId: string): Promise<SocketClient> {
   return client;
 }
 
-describe('createInAppChannel over the user hub', () => {
+describe('createInAppChannel over the bus, the user hub and presence', () => {
   it('pushes the notification to every socket of the user and to no one else', async () => {
     const [a, b, other] = [
       await openSocket('fan1'),
@@ -41,7 +41,7 @@ describe('createInAppChannel over the user hub', () => {
 
     const { notification, result } = await server.notify('fan1', { data: { showId: 7 } });
 
-    expect(result).toEqual({ status: 'delivered', detail: 'sockets=2' });
+    expect(result).toEqual({ status: 'delivered', detail: 'online' });
     const expected = {
       t: 'notification',
       n: {
@@ -74,20 +74,26 @@ describe('createInAppChannel over the user hub', () => {
     expect((await server.notify('leaving')).result.status).toBe('failed');
   });
 
-  it('is delivered only when at least one socket took the message', async () => {
-    const pushes: Array<[string, string, object]> = [];
-    const presence = (written: number): Presence => ({
-      online: () => written > 0,
-      push: (p, u, message) => (pushes.push([p, u, message]), written),
-    });
+  it('is delivered only when the user is online, and publishes the message only then', async () => {
+    const bus = createMemoryBus();
+    const presence = createMemoryPresence();
+    const published: unknown[] = [];
+    bus.subscribe('user', (message) => published.push(message));
+    const inApp = createInAppChannel({ bus, presence });
     const notification = makeNotification('u9', 1);
-    expect(await createInAppChannel(presence(0)).send(notification)).toEqual({
-      status: 'failed',
-      reason: 'offline',
-    });
-    expect(await createInAppChannel(presence(3)).send(notification)).toMatchObject({
-      status: 'delivered',
-    });
-    expect(pushes[0]?.slice(0, 2)).toEqual([project, 'u9']);
+
+    expect(await inApp.send(notification)).toEqual({ status: 'failed', reason: 'offline' });
+    expect(published).toEqual([]);
+
+    await presence.join(project, 'u9', 'socket-1');
+    expect(await inApp.reachable(project, 'u9')).toBe(true);
+    expect(await inApp.send(notification)).toEqual({ status: 'delivered', detail: 'online' });
+    expect(published).toEqual([
+      {
+        project,
+        userId: 'u9',
+        message: { t: 'notification', n: wireNotification(notification) },
+      },
+    ]);
   });
 });

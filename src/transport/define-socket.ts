@@ -1,0 +1,197 @@
+import type {
+  HttpRequest,
+  HttpResponse,
+  TemplatedApp,
+  WebSocket,
+  us_socket_context_t,
+} from 'uWebSockets.js';
+import { can, type Authenticator, type Principal } from '../auth/key-registry.js';
+import type { Limits, Scope } from '../config/schema.js';
+import { BacklineError } from '../errors.js';
+import type { ClientMessage } from '../ingest/decode-frame.js';
+import type { Logger } from '../ops/logger.js';
+import type { Metrics } from '../ops/metrics.js';
+import { bearer } from './credentials.js';
+import { createReply } from './http/reply.js';
+import {
+  countDropped,
+  payloadLimit,
+  readFrame,
+  unknownType,
+  type FrameError,
+  type FrameErrorState,
+} from './socket-errors.js';
+import type { RateLimiters } from './rate-limits.js';
+import type { SocketState, SocketWriter } from './socket-writer.js';
+
+/** One handler per message type; `arrivedAt` is `performance.now()` when the frame came. */
+export type FrameHandler<S> = (ws: WebSocket<S>, msg: ClientMessage, arrivedAt: number) => void;
+
+/** What a socket is: its caller and state, its handlers, and what it does around them. */
+export interface SocketDefinition<S extends FrameErrorState> {
+  /** The path, and the `endpoint` label of the connection metrics. */
+  endpoint: string;
+  /** The `transport` label of frame errors. */
+  transport: string;
+  /** Larger frames are answered FRAME_TOO_LARGE (bytes). */
+  maxFrameBytes: number;
+  /** Bytes uWS buffers for the socket before it drops a send: the slow-consumer bound. */
+  maxBackpressure: number;
+  /**
+   * The socket's initial state from its upgrade request, read synchronously (uWS frees `req`
+   * when `upgrade` returns); throws a BacklineError to refuse the upgrade with its status.
+   */
+  authenticate(req: HttpRequest): S;
+  /** `switch (msg.t)`: a type without a handler is UNKNOWN_TYPE. */
+  handlers: Readonly<Record<string, FrameHandler<S>>>;
+  /** Answers a refused frame (see `createFrameErrors`). */
+  frameError: FrameError;
+  /** Fields of the frame its error answer repeats (`seq`, `id`). */
+  echo?(msg: ClientMessage): Record<string, unknown>;
+  /** Taken before each handler runs (a request budget); the handler runs if still open. */
+  admit?(ws: WebSocket<S>): Promise<void>;
+  /** Every frame, before it is read. */
+  received?(): void;
+  opened?(ws: WebSocket<S>): void;
+  closed?(ws: WebSocket<S>): void;
+  drain?(ws: WebSocket<S>): void;
+}
+
+/** What every socket and its handlers share: settings, the writer, metrics, logs, budgets. */
+export interface SocketDeps {
+  limits: Limits;
+  metrics: Metrics;
+  writer: SocketWriter;
+  log: Logger;
+  rateLimits: RateLimiters;
+}
+
+const noEcho = () => ({});
+
+/**
+ * Registers a WebSocket endpoint from its definition, so every socket shares one skeleton:
+ * upgrade (authenticate, or refuse with the error's status and no socket), open and close
+ * bookkeeping (`sockets`, the connection metrics, frames uWS dropped as too big), each
+ * binary frame read and dispatched to the handler of its `t`, frame errors answered and
+ * counted, and drain.
+ *
+ * @example
+ * defineSocket(app, { metrics, log }, sockets, {
+ *   endpoint: '/v1/live', transport: 'live', maxFrameBytes: 65536, maxBackpressure: 4194304,
+ *   authenticate: (req) => ({ closed: false, badFrames: 0, principal: keyPrincipal(auth, req, 'read') }),
+ *   handlers: { sub: (ws, msg) => handleSub(ctx, ws, msg) },
+ *   frameError,
+ * });
+ */
+export function defineSocket<S extends FrameErrorState>(
+  app: TemplatedApp,
+  deps: Pick<SocketDeps, 'metrics' | 'log'>,
+  sockets: Set<WebSocket<SocketState>>,
+  definition: SocketDefinition<S>,
+): void {
+  const { metrics } = deps;
+  const { endpoint, transport } = definition;
+
+  app.ws<S>(endpoint, {
+    maxPayloadLength: payloadLimit(definition.maxFrameBytes),
+    maxBackpressure: definition.maxBackpressure,
+    idleTimeout: 120,
+    sendPingsAutomatically: true,
+    upgrade: upgradeWith(definition, deps),
+
+    open(ws) {
+      sockets.add(ws as WebSocket<SocketState>);
+      definition.opened?.(ws);
+      metrics.connections.inc({ endpoint });
+      metrics.connectionsOpened.inc({ endpoint });
+    },
+
+    message: messageWith(definition),
+
+    drain(ws) {
+      definition.drain?.(ws);
+    },
+
+    close(ws, code, message) {
+      ws.getUserData().closed = true;
+      countDropped(metrics, transport, code, message);
+      definition.closed?.(ws);
+      sockets.delete(ws as WebSocket<SocketState>);
+      metrics.connections.dec({ endpoint });
+    },
+  });
+}
+
+/** uWS `upgrade`: the state `authenticate` makes, or its error answered with no socket. */
+function upgradeWith<S extends FrameErrorState>(
+  definition: SocketDefinition<S>,
+  deps: Pick<SocketDeps, 'metrics' | 'log'>,
+) {
+  const { metrics, log } = deps;
+  return (res: HttpResponse, req: HttpRequest, context: us_socket_context_t) => {
+    let state: S;
+    try {
+      state = definition.authenticate(req);
+    } catch (err) {
+      const { endpoint } = definition;
+      if (!(err instanceof BacklineError)) log.error({ err, endpoint }, 'upgrade failed');
+      const error = err instanceof BacklineError ? err : new BacklineError('INTERNAL');
+      // Answered like any HTTP request, counted apart.
+      const reply = createReply(res, log, () => metrics.upgradesRefused.inc({ code: error.code }));
+      return reply.error(error);
+    }
+    res.upgrade(
+      state,
+      req.getHeader('sec-websocket-key'),
+      req.getHeader('sec-websocket-protocol'),
+      req.getHeader('sec-websocket-extensions'),
+      context,
+    );
+  };
+}
+
+/** uWS `message`: read the frame, admit it, run the handler of its `t`; errors answered. */
+function messageWith<S extends FrameErrorState>(definition: SocketDefinition<S>) {
+  const { maxFrameBytes, handlers, frameError, admit } = definition;
+  const echo = definition.echo ?? noEcho;
+
+  const dispatch = (ws: WebSocket<S>, msg: ClientMessage, arrivedAt: number) => {
+    const handle = Object.hasOwn(handlers, msg.t) ? handlers[msg.t] : undefined;
+    if (!handle) throw unknownType(msg.t);
+    handle(ws, msg, arrivedAt);
+    ws.getUserData().badFrames = 0;
+  };
+
+  return (ws: WebSocket<S>, message: ArrayBuffer, isBinary: boolean) => {
+    const arrivedAt = performance.now();
+    definition.received?.();
+    let msg: ClientMessage | undefined;
+    try {
+      msg = readFrame(message, isBinary, maxFrameBytes);
+      if (!admit) return dispatch(ws, msg, arrivedAt);
+      const read = msg;
+      const state = ws.getUserData();
+      admit(ws)
+        // A socket closed meanwhile has left its hub: no topic to join, nothing to announce to.
+        .then(() => {
+          if (!state.closed) dispatch(ws, read, arrivedAt);
+        })
+        .catch((err: unknown) => frameError(ws, err, echo(read)));
+    } catch (err) {
+      frameError(ws, err, msg ? echo(msg) : {});
+    }
+  };
+}
+
+/**
+ * The project key of an upgrade (`?key=` or `Authorization: Bearer`) with `scope`; throws
+ * UNAUTHORIZED without a valid key, FORBIDDEN without the scope.
+ */
+export function keyPrincipal(auth: Authenticator, req: HttpRequest, scope: Scope): Principal {
+  const principal = auth.authenticate(
+    req.getQuery('key') || bearer(req.getHeader('authorization')),
+  );
+  if (!principal) throw new BacklineError('UNAUTHORIZED');
+  if (!can(principal, scope)) throw new BacklineError('FORBIDDEN');
+  return principal;
+}

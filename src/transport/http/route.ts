@@ -1,0 +1,163 @@
+import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import { can, type Authenticator, type Principal } from '../../auth/key-registry.js';
+import type { Scope } from '../../config/schema.js';
+import { BacklineError } from '../../errors.js';
+import type { Logger } from '../../ops/logger.js';
+import type { Metrics } from '../../ops/metrics.js';
+import type { Credentials } from '../credentials.js';
+import { takeRequest, type Caller, type RateLimiters } from '../rate-limits.js';
+import { createReply, readBody, readRequest, type Reply, type RequestInfo } from './reply.js';
+
+export const maxJsonBodyBytes = 64 * 1024;
+
+export interface RouteDeps {
+  auth: Authenticator;
+  metrics: Metrics;
+  log: Logger;
+  rateLimits: RateLimiters;
+}
+
+/**
+ * Who a route lets in, given the request's credentials, its raw `:param` and the route's
+ * access level: what the handler learns of the caller, and whose budget the call takes.
+ * Throws to refuse (UNAUTHORIZED, FORBIDDEN, BAD_TOKEN…).
+ */
+export type Access<L, C> = (
+  credentials: Credentials,
+  param: string,
+  level: L,
+) => C & { caller: Caller };
+
+/** The default: a project key holding the route's scope, or one of its scopes. */
+export type KeyScope = Scope | readonly Scope[];
+
+export const keyAccess =
+  (auth: Authenticator): Access<KeyScope, { principal: Principal }> =>
+  (credentials, _param, level) => {
+    const principal = auth.authenticate(credentials.credential);
+    if (!principal) throw new BacklineError('UNAUTHORIZED');
+    const scopes: readonly Scope[] = typeof level === 'string' ? [level] : level;
+    if (!scopes.some((scope) => can(principal, scope))) throw new BacklineError('FORBIDDEN');
+    return { principal, caller: { limit: 'key', id: principal.keyId } };
+  };
+
+/** How a group of routes lets callers in and answers them. */
+export interface RouteStyle<L, C> {
+  access: Access<L, C>;
+  /** Answers errors in MessagePack when the request accepts it, as its handlers answer. */
+  msgpack?: boolean;
+  /** Bodies past this are `undefined` to the handler (bytes; default `maxJsonBodyBytes`). */
+  maxBodyBytes?: number;
+  /** false: the handler takes from its own budget (events), not one request of the caller's. */
+  takesRequest?: boolean;
+  /** Sees every error answered (the events route counts them as frame errors). */
+  failed?(err: unknown): void;
+  /** Requests whose answer is still owed, added and removed here; shutdown waits for them. */
+  pending?: Set<Promise<unknown>>;
+}
+
+export type RouteContext<C> = C & {
+  reply: Reply;
+  info: RequestInfo;
+  /** The decoded `:name` path parameter ('' when the route has none). */
+  name: string;
+  /** The request body (not for GET), read from the start as uWS requires. */
+  body: Promise<Buffer | undefined>;
+  /** `performance.now()` when the request came. */
+  arrivedAt: number;
+};
+
+type Method = 'get' | 'put' | 'post' | 'del';
+export type Route<L, C> = (
+  method: Method,
+  pattern: string,
+  level: L,
+  handle: (context: RouteContext<C>) => void | Promise<void>,
+) => void;
+
+/**
+ * THE way an HTTP route is registered: the caller is let in (a project key with the route's
+ * scope by default), then one request is taken from the caller's budget (429 RATE_LIMITED
+ * when spent), the body is attached before the handler returns (uWS gives it to no later
+ * listener; a refused request's body is drained unread), and any error a handler throws or
+ * rejects with becomes its catalogue answer. Never lets one request crash the process.
+ *
+ * @example
+ * const route = createRoutes(app, { auth, metrics, log, rateLimits });
+ * route('get', '/v1/streams/:name', 'read', ({ reply, name }) => reply.json(200, { name }));
+ */
+export function createRoutes<L = KeyScope, C = { principal: Principal }>(
+  app: TemplatedApp,
+  deps: RouteDeps,
+  // Without a style, L and C keep their defaults: the key access below.
+  style: RouteStyle<L, C> = { access: keyAccess(deps.auth) as unknown as Access<L, C> },
+): Route<L, C> {
+  const { metrics, log } = deps;
+  const { access, msgpack = false, takesRequest = true, failed, pending } = style;
+  const maxBodyBytes = style.maxBodyBytes ?? maxJsonBodyBytes;
+  return (method, pattern, level, handle) => {
+    app[method](pattern, (res: HttpResponse, req: HttpRequest) => {
+      const arrivedAt = performance.now();
+      const info = readRequest(req);
+      const param = req.getParameter(0) ?? '';
+      const reply = createReply(res, log, (status) =>
+        metrics.httpRequests.inc({ route: pattern, status }),
+      );
+      const fail = (err: unknown) => {
+        failed?.(err);
+        reply.error(err, msgpack && info.wantsMsgpack);
+      };
+      let caller: C & { caller: Caller };
+      try {
+        caller = access(info, param, level);
+      } catch (err) {
+        if (method !== 'get') res.onData(() => undefined);
+        return fail(err);
+      }
+      const body = method === 'get' ? Promise.resolve(undefined) : readBody(res, maxBodyBytes);
+      const run = () =>
+        handle({ ...caller, reply, info, name: decodeParameter(param), body, arrivedAt });
+      const taken = takesRequest ? takeRequest(deps, 'http', caller.caller) : Promise.resolve();
+      const work: Promise<unknown> = taken.then(run).catch(fail);
+      if (!pending) return;
+      const tracked = work.finally(() => pending.delete(tracked));
+      pending.add(tracked);
+    });
+  };
+}
+
+function decodeParameter(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new BacklineError('BAD_QUERY', 'the path is not valid URL encoding');
+  }
+}
+
+/**
+ * The routes no project key guards, kept to this small variant with the same reply helper
+ * and request count: the ops probes and the 404 (`/healthz`, `/readyz`, `/metrics`, `/*`),
+ * the dashboard's files, the VAPID public key, and provider webhooks (signed, not keyed).
+ * `handle` reads `req` synchronously (uWS frees it when the handler returns); what it throws
+ * or rejects with is answered from the catalogue. `label` names the route in the count.
+ */
+export function createOpenRoutes(app: TemplatedApp, deps: { metrics: Metrics; log: Logger }) {
+  const { metrics, log } = deps;
+  return (
+    method: 'get' | 'post' | 'any',
+    pattern: string,
+    handle: (reply: Reply, req: HttpRequest, res: HttpResponse) => void | Promise<void>,
+    label = pattern,
+  ): void => {
+    app[method](pattern, (res: HttpResponse, req: HttpRequest) => {
+      const reply = createReply(res, log, (status) =>
+        metrics.httpRequests.inc({ route: label, status }),
+      );
+      try {
+        handle(reply, req, res)?.catch((err: unknown) => reply.error(err));
+      } catch (err) {
+        reply.error(err);
+      }
+    });
+  };
+}
