@@ -59,21 +59,24 @@ describe('partition owner', () => {
     await ownedByOne([a]);
     const b = await cluster.startNode('b');
 
+    const cursorAtNewest = async (project: string) => {
+      const newest = await cluster.newestEntry(project);
+      const cursor = () => readCursor(cluster.client, partitionOf(project, partitions));
+      await eventually(async () => (await cursor()) === newest, 15_000, 'cursor at the newest');
+    };
     // Phase 1: consumed by A up to its cursor, then stored and trimmed from the log.
     await run.plays(0, 30);
     await run.playAt(1001, base + 1500); // late, within the lateness of its window
-    await run.plays(31, 49);
-    await run.signups(['1', '2']);
+    await run.plays(31, 44);
     for (const project of projects) {
-      const newest = await cluster.newestEntry(project);
-      const partition = partitionOf(project, partitions);
-      const cursor = () => readCursor(cluster.client, partition);
-      await eventually(async () => (await cursor()) === newest, 15_000, 'cursor at the newest');
+      await cursorAtNewest(project);
       await eventually(async () => (await cluster.logLength(project)) === 0, 15_000, 'trimmed');
     }
-
-    // Storage stops: from here on, entries are in the log only when B takes over.
+    // Storage stops: from here on, entries stay in the log, before the cursor too.
     await stopStorage();
+    await run.plays(45, 49);
+    await run.signups(['1', '2']);
+    for (const project of projects) await cursorAtNewest(project);
     await cluster.append(first, [signup(first, 'x')]);
     await dead;
     // Appended while nobody owns the partitions: they close windows A had open.
