@@ -138,6 +138,8 @@ export async function startComputeNode(
     name,
     nodeId,
     metrics,
+    leases,
+    pipeline,
     owner,
     cache,
     rules,

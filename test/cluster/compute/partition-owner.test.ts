@@ -46,7 +46,7 @@ describe('partition owner', () => {
     const [first] = projects as [string];
     const cluster = await openWithRules(openCluster, projects);
     const run = scenario(cluster, projects);
-    let stopStorage = await cluster.startStorage();
+    const stopStorage = await cluster.startStorage();
     let killed!: () => void;
     const dead = new Promise<void>((resolve) => (killed = resolve));
     const a = await cluster.startNode('a', {
@@ -84,7 +84,7 @@ describe('partition owner', () => {
     await run.signups(['3']);
 
     await ownedByOne([b]);
-    stopStorage = await cluster.startStorage();
+    await cluster.startStorage(); // stopped after the test
     await run.playAt(1002, base + 4500); // late, into a window closed during the takeover
     await run.plays(62, 99);
     await run.signups(['4']);
@@ -117,5 +117,28 @@ describe('partition owner', () => {
     const users = items.map((key) => decodeURIComponent(key.split('/')[2]!)).sort();
     const signups = projects.flatMap((p) => ['1', '2', '3', '4'].map((n) => signup(p, n).userId));
     expect(users).toEqual([...signups, signup(first, 'x').userId].sort());
+  });
+
+  it('stops consuming and drops its open windows when its leases go; the next owner goes on', async () => {
+    const projects = ['ten', 'blue', 'one'];
+    const cluster = await openWithRules(openCluster, projects);
+    const run = scenario(cluster, projects);
+    await cluster.startStorage();
+    const a = await cluster.startNode('a');
+    await ownedByOne([a]);
+    const b = await cluster.startNode('b');
+    await run.plays(0, 49);
+    await eventually(() => a.fed.length === projects.length * 50, 15_000, 'A fed phase 1');
+    expect(a.pipeline.openWindowCount()).toBeGreaterThan(0);
+
+    await a.leases.close(); // a clean shutdown: lost, then released
+    expect(a.owner.owned()).toEqual([]);
+    expect(a.pipeline.openWindowCount()).toBe(0);
+    await ownedByOne([b]);
+    await run.plays(50, 99);
+    await run.playAt(999, base + 100_000);
+    await expectSameFinals(cluster);
+    expect(a.fed).toHaveLength(projects.length * 50);
+    expect(b.fed).toHaveLength(projects.length * 51);
   });
 });
