@@ -1,3 +1,4 @@
+import type { SavedIn } from '../state/definition-store.js';
 import { openSavedDefinitions } from '../state/saved-definitions.js';
 import { BacklineError } from '../errors.js';
 import type { Logger } from '../ops/logger.js';
@@ -47,16 +48,18 @@ const rollupOf = (spec: StreamSpec): Rollup => ({
  * keeps it), snapshots from the recent-window cache and open windows, and history from
  * ClickHouse joined with the still-open windows.
  */
-export function createStreamCatalog(deps: {
-  pipeline: PipelineService;
-  cache: WindowCache;
-  store: WindowStore;
-  rollups: RollupStore;
-  file: string;
-  log: Logger;
-}) {
-  const { pipeline, cache, store, rollups, file, log } = deps;
-  const saved = openSavedDefinitions(file, streamSpecSchema, 'BAD_STREAM');
+export function createStreamCatalog(
+  deps: {
+    pipeline: PipelineService;
+    cache: WindowCache;
+    store: WindowStore;
+    rollups: RollupStore;
+    log: Logger;
+  } & SavedIn<StreamSpec>,
+) {
+  const { pipeline, cache, store, rollups, log } = deps;
+  const saved =
+    'saved' in deps ? deps.saved : openSavedDefinitions(deps.file, streamSpecSchema, 'BAD_STREAM');
   // Changes run one after another: two at once would each read the same old definition,
   // and one of the new rollups would be left with no stream.
   let changes: Promise<unknown> = Promise.resolve();
@@ -156,7 +159,7 @@ export function createStreamCatalog(deps: {
         await rollups.ensure(project, rollupOf(spec));
         pipeline.define(project, spec);
         cache.forget(project, name);
-        saved.defined(project, spec);
+        await saved.defined(project, spec);
         if (old) await dropOld(rollups.retire(project, old, spec), project, name);
         return spec;
       }),
@@ -165,7 +168,7 @@ export function createStreamCatalog(deps: {
         const spec = pipeline.stream(project, name);
         if (!spec || !pipeline.remove(project, name)) return false;
         cache.forget(project, name);
-        saved.removed(project, name);
+        await saved.removed(project, name);
         await dropOld(rollups.drop(project, spec), project, name);
         return true;
       }),

@@ -1,3 +1,5 @@
+import type { Logger } from '../ops/logger.js';
+import type { SavedIn } from '../state/definition-store.js';
 import { openSavedDefinitions } from '../state/saved-definitions.js';
 import { ruleSpecSchema, type RuleSpec } from './rule-spec.js';
 import type { RulesService } from './rules-service.js';
@@ -12,9 +14,10 @@ import type { RulesService } from './rules-service.js';
  * for (const spec of catalog.specsFor('dev', configured)) rules.define('dev', spec);
  * catalog.define('dev', 'welcome', { trigger: { kind: 'event', types: ['user.signup'] }, … });
  */
-export function createRuleCatalog(deps: { rules: RulesService; file: string }) {
+export function createRuleCatalog(deps: { rules: RulesService; log?: Logger } & SavedIn<RuleSpec>) {
   const { rules } = deps;
-  const saved = openSavedDefinitions(deps.file, ruleSpecSchema, 'BAD_RULE');
+  const saved =
+    'saved' in deps ? deps.saved : openSavedDefinitions(deps.file, ruleSpecSchema, 'BAD_RULE');
 
   return {
     /** Configuration plus saved overrides: define these before the timers start. */
@@ -26,12 +29,17 @@ export function createRuleCatalog(deps: { rules: RulesService; file: string }) {
     define(project: string, name: string, raw: unknown): RuleSpec {
       const spec = saved.parse(name, raw);
       rules.define(project, spec);
-      saved.defined(project, spec);
+      // The file is written before this returns; a shared store's write settles after it, so
+      // its failure can only be logged here (the HTTP route does not await `define`).
+      const saving = saved.defined(project, spec);
+      saving?.catch((err: unknown) =>
+        deps.log?.error({ err, project, rule: name }, 'rule definition not saved'),
+      );
       return spec;
     },
     async remove(project: string, name: string): Promise<boolean> {
       if (!(await rules.remove(project, name))) return false;
-      saved.removed(project, name);
+      await saved.removed(project, name);
       return true;
     },
   };
