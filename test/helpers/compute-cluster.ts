@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { createRedisBus } from '../../src/cluster/redis-bus.js';
@@ -26,12 +25,10 @@ import { migrate } from '../../src/storage/migrate.js';
 import { createRedisStorageConsumer } from '../../src/storage/redis-storage-consumer.js';
 import { openSpool } from '../../src/storage/spool.js';
 import type { DecisionRow } from '../../src/model/decision.js';
-import { startComputeNode, type NodeHooks } from './compute-node.js';
+import { log, partitions, startComputeNode, type NodeHooks } from './compute-node.js';
 import { startRedisServer, type RedisServer } from './redis-server.js';
 
-export const partitions = 4;
-// TEST_LOG_LEVEL=debug shows the nodes' logs on stderr.
-export const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }, pino.destination(2));
+export { partitions };
 
 /** Results as published on the bus `windows` channel, in the order a subscriber got them. */
 export type Published = Array<{ project: string; result: WindowResult }>;

@@ -1,3 +1,4 @@
+import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { createPartitionOwner } from '../../src/cluster/compute/partition-owner.js';
 import { createRedisBus } from '../../src/cluster/redis-bus.js';
@@ -22,7 +23,10 @@ import { createRulesService } from '../../src/rules/rules-service.js';
 import { createRedisStateStore } from '../../src/state/redis-state-store.js';
 import { createTimers } from '../../src/state/timers.js';
 import type { EventStore } from '../../src/storage/event-store.js';
-import { log, partitions } from './compute-cluster.js';
+
+export const partitions = 4;
+// TEST_LOG_LEVEL=debug shows the nodes' logs on stderr.
+export const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }, pino.destination(2));
 
 // Short, so a takeover happens within a test; the margin leaves room for a loaded machine.
 const leaseTiming = { ttlMs: 1500, safetyMarginMs: 300 };
