@@ -104,8 +104,8 @@ export function createPartitionOwner(
         const fedUpTo = await takeOver(partition, signal);
         if (fedUpTo === undefined) return;
         const from = (await readCursor(redis, partition)) ?? '0-0';
-        const { pipeline, onEvents, metrics: m, log: l } = deps;
-        const consumer = { feed: pipeline.feed, onEvents, metrics: m, log: l, ...own };
+        const { reader, committer } = own;
+        const consumer = { ...deps, feed: deps.pipeline.feed, reader, committer };
         return await consumePartition(consumer, partition, { from, fedUpTo }, opts, signal);
       } catch (err) {
         metrics.computeFailures.inc({ reason: 'rebuild_failed' });
@@ -130,7 +130,8 @@ export function createPartitionOwner(
       opts,
     );
     if (signal.aborted) return undefined;
-    // From here to the first read nothing awaits: no tick or live event lands in between.
+    // Rebuild, rev adoption and owed finals are one synchronous step per project: no idle
+    // tick or early emission lands between them.
     for (const [project, streams] of gathered.byProject) rebuildProject(project, streams);
     metrics.takeovers.inc();
     metrics.takeoverEvents.inc({ source: 'stored' }, gathered.counts.stored);
