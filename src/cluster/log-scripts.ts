@@ -62,7 +62,8 @@ else
 end
 return {entry, duplicates}`);
 
-const idOrder = `
+/** Lua `parse(id)` and `less(a, b)` for stream entry ids (`<ms>-<seq>`), for scripts to include. */
+export const idOrder = `
 local function parse(id)
   local dash = string.find(id, '-', 1, true)
   return tonumber(string.sub(id, 1, dash - 1)), tonumber(string.sub(id, dash + 1))

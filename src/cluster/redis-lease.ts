@@ -9,6 +9,9 @@ import {
 import { createLeaseEvents, type LeaseDeps } from './lease-events.js';
 import type { LeaseHandlers } from './leases.js';
 
+/** The key of lease `name`, holding its holder's node id (without the key prefix). */
+export const leaseKey = (name: string) => `lease:${name}`;
+
 export interface RedisLeaseOptions {
   nodeId: string;
   ttlMs: number;
@@ -30,7 +33,7 @@ export function createRedisLease(
   opts: RedisLeaseOptions,
   deps: LeaseDeps,
 ) {
-  const key = `lease:${name}`;
+  const key = leaseKey(name);
   const args = [opts.nodeId, opts.ttlMs];
   const events = createLeaseEvents(name, handlers, deps);
   const everyMs = opts.ttlMs / 3;

@@ -331,6 +331,52 @@ export function createMetrics(registry: Registry = new Registry()) {
       labelNames: ['op', 'outcome'],
       registers,
     }),
+    partitionsOwned: new Gauge({
+      name: 'backline_cluster_partitions_owned',
+      help: 'Event log partitions whose streams and rules this node runs now (holds partition:<p>).',
+      registers,
+    }),
+    computeEntries: new Counter({
+      name: 'backline_cluster_compute_entries_total',
+      help: 'Event log entries the partition owner consumed, by path (fed: to the streams and the rules; rules_only: the takeover rebuild had fed the streams already).',
+      labelNames: ['path'],
+      registers,
+    }),
+    takeovers: new Counter({
+      name: 'backline_cluster_takeovers_total',
+      help: 'Partitions this node took over: open windows rebuilt, consumption started.',
+      registers,
+    }),
+    takeoverEvents: new Counter({
+      name: 'backline_cluster_takeover_events_total',
+      help: 'Events replayed into streams while taking partitions over, by source (stored: from ClickHouse; log: retained log entries not stored yet).',
+      labelNames: ['source'],
+      registers,
+    }),
+    takeoverFinals: new Counter({
+      name: 'backline_cluster_takeover_finals_total',
+      help: 'Windows that closed during a takeover rebuild, by outcome (emitted: never published final; seen: the window cache had their final, not emitted again).',
+      labelNames: ['outcome'],
+      registers,
+    }),
+    computeLag: new Gauge({
+      name: 'backline_cluster_compute_lag_seconds',
+      help: 'How far the owner is behind the newest entry of a partition it owns, in entry time, as last sampled.',
+      labelNames: ['partition'],
+      registers,
+    }),
+    computeFailures: new Counter({
+      name: 'backline_cluster_compute_failures_total',
+      help: "Partition owner failures, by reason (redis_error: a log read or cursor write failed, retried; rebuild_failed: a takeover could not read its events, retried; bad_entry: an entry that does not decode, skipped; cursor_refused: the lease was no longer this node's).",
+      labelNames: ['reason'],
+      registers,
+    }),
+    definitionSyncs: new Counter({
+      name: 'backline_cluster_definition_syncs_total',
+      help: 'Definition changes announced on the bus and applied here, by kind (stream, rule) and outcome (defined, removed, unchanged: already as saved, failed).',
+      labelNames: ['kind', 'outcome'],
+      registers,
+    }),
     rateLimiterFailures: new Counter({
       name: 'backline_limits_rate_limiter_failures_total',
       help: 'Rate-limit checks that could not reach the shared limiter and let the request through, by reason (unavailable: Redis down; redis_error).',

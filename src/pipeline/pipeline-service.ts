@@ -5,12 +5,15 @@ import { streamPipeline } from './stream-pipeline.js';
 import type { StreamSpec } from './stream-spec.js';
 import type { StreamEvent } from '../model/event.js';
 import type { WindowResult } from '../model/window-result.js';
-import { windowResult, type OpenWindows } from './window-state.js';
+import { windowId, windowResult, type OpenWindows } from './window-state.js';
 
 /** Where window results go: live subscribers, storage, the recent-window cache. */
 export interface WindowSink {
   write(project: string, results: readonly WindowResult[]): void;
 }
+
+/** What another owner of a window last published of it (a node's bus-fed window cache). */
+export type SeenRev = (key: string, start: number) => { rev: number; final: boolean } | undefined;
 
 interface RunningStream {
   spec: StreamSpec;
@@ -35,6 +38,8 @@ export function createPipelineService(
   const { sinks, metrics, log } = deps;
   const inputs = new Map<string, Subject<StreamEvent[]>>();
   const running = new Map<string, Map<string, RunningStream>>();
+  // Projects being rebuilt: their results are collected here instead of reaching the sinks.
+  const muted = new Map<string, WindowResult[]>();
 
   const inputOf = (project: string) => {
     let input = inputs.get(project);
@@ -56,15 +61,64 @@ export function createPipelineService(
       )
       .subscribe({
         next(results) {
-          for (const result of results)
-            metrics.windowsEmitted.inc({ stream: spec.name, final: String(result.final) });
-          for (const sink of sinks) sink.write(project, results);
+          const collected = muted.get(project);
+          if (collected) for (const result of results) collected.push(result);
+          else emit(project, results);
         },
         error: (err: unknown) => log.error({ err, project, stream: spec.name }, 'stream failed'),
       });
     let streams = running.get(project);
     if (!streams) running.set(project, (streams = new Map()));
     streams.set(spec.name, { spec, open, subscription, replay });
+  }
+
+  function emit(project: string, results: readonly WindowResult[]): void {
+    for (const result of results)
+      metrics.windowsEmitted.inc({ stream: result.stream, final: String(result.final) });
+    for (const sink of sinks) sink.write(project, results);
+  }
+
+  /** Every stream of the project starts again with no window and no watermark. */
+  function dropProject(project: string): void {
+    for (const spec of [...(running.get(project)?.values() ?? [])].map((s) => s.spec))
+      define(project, spec);
+  }
+
+  /**
+   * After `rebuild`: each open window's rev goes up to at least what the previous owner
+   * published (dashboards and the window table keep the newest rev), and a window published
+   * final is fired here too (no second final). Returns the replay's finals (`replayed`, last
+   * one per window) that were never published final, stamped above every published rev:
+   * the caller emits them.
+   */
+  function adoptRevs(
+    project: string,
+    name: string,
+    seen: SeenRev,
+    replayed: readonly WindowResult[] = [],
+  ): WindowResult[] {
+    const stream = running.get(project)?.get(name);
+    if (!stream) return [];
+    for (const window of stream.open.values()) {
+      const before = seen(window.key, window.start);
+      if (!before) continue;
+      window.rev = Math.max(window.rev, before.rev);
+      if (before.final) window.fired = true;
+    }
+    const last = new Map<string, WindowResult>();
+    for (const result of replayed)
+      if (result.stream === name && result.final)
+        last.set(windowId(result.key, result.start), result);
+    const owed: WindowResult[] = [];
+    for (const [id, result] of last) {
+      const before = seen(result.key, result.start);
+      if (before?.final) continue;
+      const window = stream.open.get(id);
+      // Still open (within its lateness): its next revision, above the adopted one.
+      if (window) owed.push(windowResult(name, window, true));
+      else owed.push({ ...result, rev: Math.max(result.rev, (before?.rev ?? 0) + 1) });
+    }
+    return owed;
   }
 
   function remove(project: string, name: string): boolean {
@@ -96,6 +150,34 @@ export function createPipelineService(
     },
     define,
     remove,
+    emit,
+    dropProject,
+    /**
+     * A partition's takeover: every stream of `project` starts afresh and gets its events
+     * (per stream name, in event-time order) with nothing reaching the sinks. Synchronous, so
+     * no idle tick or early emission interleaves. Returns what the replay produced: finals of
+     * windows that closed during it, for `adoptRevs` to sort out.
+     */
+    rebuild(
+      project: string,
+      events: ReadonlyMap<string, readonly StreamEvent[]>,
+      frameSize = 1000,
+    ): WindowResult[] {
+      dropProject(project);
+      const collected: WindowResult[] = [];
+      muted.set(project, collected);
+      try {
+        for (const [name, list] of events) {
+          const stream = running.get(project)?.get(name);
+          for (let i = 0; stream && i < list.length; i += frameSize)
+            stream.replay.next(list.slice(i, i + frameSize));
+        }
+      } finally {
+        muted.delete(project);
+      }
+      return collected;
+    },
+    adoptRevs,
     streams: (project: string): StreamSpec[] =>
       [...(running.get(project)?.values() ?? [])].map((s) => s.spec),
     stream: (project: string, name: string): StreamSpec | undefined =>

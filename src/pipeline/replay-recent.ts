@@ -58,6 +58,19 @@ export async function replayRecent(
   return total;
 }
 
+/**
+ * A stream as a partition owner's takeover reads it (src/cluster/compute): its types, and
+ * how far before its newest event its open windows can reach back (`reachMs`).
+ */
+export const streamReach = (
+  spec: StreamSpec,
+  maxSessionMs = defaultReplayOptions.maxSessionMs,
+) => ({
+  name: spec.name,
+  types: spec.source.types,
+  reachMs: reach(spec, maxSessionMs),
+});
+
 function reach(spec: StreamSpec, maxSessionMs: number): number {
   const length = spec.window.kind === 'session' ? maxSessionMs : spec.window.sizeMs;
   return length + spec.outOfOrderMs + spec.allowedLatenessMs;

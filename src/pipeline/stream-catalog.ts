@@ -1,5 +1,6 @@
 import { publishOn } from '../cluster/bus-channels.js';
 import type { Bus } from '../cluster/bus.js';
+import type { SavedIn } from '../state/definition-store.js';
 import { openSavedDefinitions } from '../state/saved-definitions.js';
 import { BacklineError } from '../errors.js';
 import type { Logger } from '../ops/logger.js';
@@ -49,20 +50,22 @@ const rollupOf = (spec: StreamSpec): Rollup => ({
  * keeps it), snapshots from the recent-window cache and open windows, and history from
  * ClickHouse joined with the still-open windows.
  */
-export function createStreamCatalog(deps: {
-  pipeline: PipelineService;
-  /** Where a definition changed through the API is announced (channel `definitions`). */
-  bus: Bus;
-  cache: WindowCache;
-  store: WindowStore;
-  rollups: RollupStore;
-  file: string;
-  log: Logger;
-}) {
-  const { pipeline, cache, store, rollups, file, log } = deps;
+export function createStreamCatalog(
+  deps: {
+    pipeline: PipelineService;
+    /** Where a definition changed through the API is announced (channel `definitions`). */
+    bus: Bus;
+    cache: WindowCache;
+    store: WindowStore;
+    rollups: RollupStore;
+    log: Logger;
+  } & SavedIn<StreamSpec>,
+) {
+  const { pipeline, cache, store, rollups, log } = deps;
   const announce = (project: string, name: string) =>
     publishOn(deps.bus, 'definitions', { project, kind: 'stream', name });
-  const saved = openSavedDefinitions(file, streamSpecSchema, 'BAD_STREAM');
+  const saved =
+    'saved' in deps ? deps.saved : openSavedDefinitions(deps.file, streamSpecSchema, 'BAD_STREAM');
   // Changes run one after another: two at once would each read the same old definition,
   // and one of the new rollups would be left with no stream.
   let changes: Promise<unknown> = Promise.resolve();
@@ -162,7 +165,7 @@ export function createStreamCatalog(deps: {
         await rollups.ensure(project, rollupOf(spec));
         pipeline.define(project, spec);
         cache.forget(project, name);
-        saved.defined(project, spec);
+        await saved.defined(project, spec);
         announce(project, name);
         if (old) await dropOld(rollups.retire(project, old, spec), project, name);
         return spec;
@@ -172,7 +175,7 @@ export function createStreamCatalog(deps: {
         const spec = pipeline.stream(project, name);
         if (!spec || !pipeline.remove(project, name)) return false;
         cache.forget(project, name);
-        saved.removed(project, name);
+        await saved.removed(project, name);
         announce(project, name);
         await dropOld(rollups.drop(project, spec), project, name);
         return true;

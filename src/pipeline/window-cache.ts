@@ -45,6 +45,10 @@ export function createWindowCache(options: Partial<typeof defaultWindowCacheOpti
         .filter((w) => wanted.has(w.start))
         .sort((a, b) => a.start - b.start || (a.key < b.key ? -1 : 1));
     },
+    /** The latest result seen of one window: what a new partition owner adopts revs from. */
+    latest(project: string, stream: string, key: string, start: number): WindowResult | undefined {
+      return streams.get(`${project}\u0000${stream}`)?.get(`${start}\u0000${key}`);
+    },
     forget(project: string, stream: string): void {
       streams.delete(`${project}\u0000${stream}`);
     },

@@ -1,5 +1,7 @@
 import { publishOn } from '../cluster/bus-channels.js';
 import type { Bus } from '../cluster/bus.js';
+import type { Logger } from '../ops/logger.js';
+import type { SavedIn } from '../state/definition-store.js';
 import { openSavedDefinitions } from '../state/saved-definitions.js';
 import { ruleSpecSchema, type RuleSpec } from './rule-spec.js';
 import type { RulesService } from './rules-service.js';
@@ -14,16 +16,19 @@ import type { RulesService } from './rules-service.js';
  * for (const spec of catalog.specsFor('dev', configured)) rules.define('dev', spec);
  * catalog.define('dev', 'welcome', { trigger: { kind: 'event', types: ['user.signup'] }, … });
  */
-export function createRuleCatalog(deps: {
-  rules: RulesService;
-  file: string;
-  /** Where a definition changed through the API is announced (channel `definitions`). */
-  bus: Bus;
-}) {
+export function createRuleCatalog(
+  deps: {
+    rules: RulesService;
+    /** Where a definition changed through the API is announced (channel `definitions`). */
+    bus: Bus;
+    log?: Logger;
+  } & SavedIn<RuleSpec>,
+) {
   const { rules } = deps;
   const announce = (project: string, name: string) =>
     publishOn(deps.bus, 'definitions', { project, kind: 'rule', name });
-  const saved = openSavedDefinitions(deps.file, ruleSpecSchema, 'BAD_RULE');
+  const saved =
+    'saved' in deps ? deps.saved : openSavedDefinitions(deps.file, ruleSpecSchema, 'BAD_RULE');
 
   return {
     /** Configuration plus saved overrides: define these before the timers start. */
@@ -32,16 +37,16 @@ export function createRuleCatalog(deps: {
     list: (project: string): RuleSpec[] => rules.list(project),
     get: (project: string, name: string): RuleSpec | undefined => rules.get(project, name),
     /** Validates `raw` (a spec without its name), runs it and keeps it; BAD_RULE names the bad part. */
-    define(project: string, name: string, raw: unknown): RuleSpec {
+    async define(project: string, name: string, raw: unknown): Promise<RuleSpec> {
       const spec = saved.parse(name, raw);
       rules.define(project, spec);
-      saved.defined(project, spec);
+      await saved.defined(project, spec);
       announce(project, name);
       return spec;
     },
     async remove(project: string, name: string): Promise<boolean> {
       if (!(await rules.remove(project, name))) return false;
-      saved.removed(project, name);
+      await saved.removed(project, name);
       announce(project, name);
       return true;
     },

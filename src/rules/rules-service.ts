@@ -58,6 +58,7 @@ export function createRulesService(
   const audience = createAudience({ follows, segments });
   const fire = createFire({ audience, route, metrics, fail });
 
+  const nothing = Promise.resolve();
   const ruleOf = (project: string, name: string) => rules.get(project)?.get(name)?.spec;
   const triggers = createTriggers({
     state,
@@ -68,9 +69,10 @@ export function createRulesService(
       fail('bad_time', undefined, { project, rule, event: event.id }),
   });
 
-  function onEvents(project: string, events: StreamEvent[]): void {
+  /** Queues the batch's rule work; resolves once it has run (never rejects: failures are counted). */
+  function onEvents(project: string, events: StreamEvent[]): Promise<void> {
     const compiled = [...(rules.get(project)?.values() ?? [])];
-    if (compiled.length === 0) return;
+    if (compiled.length === 0) return nothing;
     const audiences = compiled
       .map((r) => r.spec.audience)
       .filter((a): a is AudienceOf<'followers'> => a.kind === 'followers');
@@ -82,9 +84,9 @@ export function createRulesService(
         const task = rule.trigger.onEvent?.(project, event);
         if (task) tasks.push(task);
       }
-    if (edges.length + tasks.length === 0) return;
+    if (edges.length + tasks.length === 0) return nothing;
     // Follows land before firings, so a rule fired by this batch sees its follows.
-    queue
+    return queue
       .push(project, async () => {
         await runKeyed(edges, onTaskError);
         await runKeyed(tasks, onTaskError);

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import type { z } from 'zod';
 import { BacklineError, type ErrorCode } from '../errors.js';
 import { StartError } from '../ops/start-error.js';
+import type { DefinitionStore } from './definition-store.js';
 
 /** Per project, per name: a definition, or null for one from configuration that was deleted. */
 type Overrides<T> = Map<string, Map<string, T | null>>;
@@ -25,7 +26,10 @@ export function openSavedDefinitions<T extends { name: string }>(
   file: string,
   schema: z.ZodType<T>,
   badCode: ErrorCode,
-) {
+): DefinitionStore<T> & {
+  defined(project: string, spec: T): void;
+  removed(project: string, name: string): void;
+} {
   const overrides = read(file, schema);
   const save = () => {
     const json = Object.fromEntries(
@@ -50,11 +54,7 @@ export function openSavedDefinitions<T extends { name: string }>(
       return specs;
     },
     /** Validates `raw` (a definition without its name); the error code names the bad part. */
-    parse(name: string, raw: unknown): T {
-      const parsed = schema.safeParse({ ...(raw as object), name });
-      if (parsed.success) return parsed.data;
-      throw new BacklineError(badCode, describeIssues(parsed.error));
-    },
+    parse: (name: string, raw: unknown): T => parseDefinition(schema, badCode, name, raw),
     defined(project: string, spec: T): void {
       projectOf(project).set(spec.name, spec);
       save();
@@ -63,7 +63,21 @@ export function openSavedDefinitions<T extends { name: string }>(
       projectOf(project).set(name, null);
       save();
     },
+    // This process is the file's only writer: what it holds is what is saved.
+    reload: async (project: string, name: string) => overrides.get(project)?.get(name),
   };
+}
+
+/** A definition from the admin API, named by its path; `badCode` when it does not validate. */
+export function parseDefinition<T>(
+  schema: z.ZodType<T>,
+  badCode: ErrorCode,
+  name: string,
+  raw: unknown,
+): T {
+  const parsed = schema.safeParse({ ...(raw as object), name });
+  if (parsed.success) return parsed.data;
+  throw new BacklineError(badCode, describeIssues(parsed.error));
 }
 
 function read<T extends { name: string }>(file: string, schema: z.ZodType<T>): Overrides<T> {
@@ -109,7 +123,7 @@ function entriesOf(value: unknown, what: string): Array<[string, unknown]> {
   return Object.entries(value);
 }
 
-function describeIssues(error: z.ZodError): string {
+export function describeIssues(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
 }
 

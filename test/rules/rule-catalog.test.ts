@@ -26,7 +26,7 @@ it('keeps rules defined and deleted through the API across a restart', async () 
   const file = join(tempDir('rule-catalog'), 'rules.json');
   const first = boot(file);
   expect(first.list('dev').map((r) => r.name)).toEqual(['from_config']);
-  expect(first.define('dev', 'welcome', body).notification.priority).toBe('normal');
+  expect((await first.define('dev', 'welcome', body)).notification.priority).toBe('normal');
   expect(await first.remove('dev', 'from_config')).toBe(true);
   expect(await first.remove('dev', 'from_config')).toBe(false);
   expect(existsSync(file)).toBe(true);
@@ -37,12 +37,12 @@ it('keeps rules defined and deleted through the API across a restart', async () 
   expect(second.get('dev', 'welcome')?.trigger).toEqual(first.get('dev', 'welcome')?.trigger);
 });
 
-it('refuses a bad rule with BAD_RULE naming the part, and keeps nothing of it', () => {
+it('refuses a bad rule with BAD_RULE naming the part, and keeps nothing of it', async () => {
   const catalog = boot(join(tempDir('rule-catalog'), 'rules.json'));
   const bad = { ...body, trigger: { kind: 'threshold', stream: 's', value: 'v' } };
   let error: unknown;
   try {
-    catalog.define('dev', 'bad', bad);
+    await catalog.define('dev', 'bad', bad);
   } catch (err) {
     error = err;
   }
@@ -62,7 +62,7 @@ it('announces each rule defined or removed through it on the bus’s `definition
     file: join(tempDir('rule-catalog'), 'rules.json'),
     bus,
   });
-  catalog.define('dev', 'welcome', body);
+  await catalog.define('dev', 'welcome', body);
   expect(await catalog.remove('dev', 'welcome')).toBe(true);
   expect(await catalog.remove('dev', 'welcome')).toBe(false);
   expect(announced).toEqual([

@@ -33,4 +33,14 @@ describe.each(stateStores)('rules service (%s state)', (_name, open) => {
     expect(intents.map((i) => i.userId)).toEqual(['u1']);
     expect(service.list('dev').map((r) => r.name)).toEqual(['now']);
   });
+
+  it('resolves onEvents once the rule work of that batch has run (the partition cursor waits on it)', async () => {
+    const welcome = rule({ ...nudge, name: 'welcome', trigger: { kind: 'event', types: ['x'] } });
+    const { service, intents } = openRules(open(), { dev: [welcome] });
+    await service.onEvents('dev', [event('x', { userId: 'u1' }), event('x', { userId: 'u2' })]);
+    expect(intents.map((i) => i.userId)).toEqual(['u1', 'u2']);
+    await service.onEvents('dev', [event('other', { userId: 'u3' })]);
+    await service.onEvents('nobody', [event('x', { userId: 'u4' })]);
+    expect(intents).toHaveLength(2);
+  });
 });

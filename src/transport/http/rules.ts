@@ -30,7 +30,7 @@ export function registerHttpRules(
   });
 
   route('put', '/v1/rules/:name', 'admin', async ({ reply, principal, name, body }) => {
-    reply.json(200, catalog.define(principal.projectId, name, await jsonBody(body)));
+    reply.json(200, await catalog.define(principal.projectId, name, await jsonBody(body)));
   });
 
   route('del', '/v1/rules/:name', 'admin', async ({ reply, principal, name }) => {
