@@ -3,6 +3,7 @@
  * as the data flow: config → storage → ingest → notify ← rules ← pipeline → transport, each
  * wired in src/compose/, then started in order and stopped in reverse (src/ops/lifecycle.ts).
  */
+import { composeAnalytics } from './compose/analytics.js';
 import { announce, localOrigin } from './compose/announce.js';
 import { composeCluster } from './compose/cluster.js';
 import { projectSchemas } from './compose/config.js';
@@ -46,11 +47,13 @@ async function main(): Promise<void> {
     dev,
     ...base,
   });
+  const analytics = composeAnalytics(config, { stored, metrics });
   const { rules, ruleCatalog } = composeRules(config, {
     stored,
     ingest,
     route: notify.router.route,
     bus,
+    cohorts: analytics.cohortAudience,
     ...base,
   });
   const { pipeline, catalog, rollupsReady, openWindowsRestored } = composePipeline(config, {
@@ -68,6 +71,7 @@ async function main(): Promise<void> {
     catalog,
     ruleCatalog,
     notify,
+    analytics,
     bus,
     presence,
     readiness: {

@@ -4,6 +4,7 @@ import type { Ingest } from '../ingest/ingest-service.js';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import { createRuleCatalog } from '../rules/rule-catalog.js';
+import type { CohortAudience } from '../rules/audience.js';
 import { createRulesService, type Route } from '../rules/rules-service.js';
 import type { AppConfig } from './config.js';
 import type { Stored } from './storage.js';
@@ -16,6 +17,7 @@ export function composeRules(
     ingest: Ingest;
     route: Route;
     bus: Bus;
+    cohorts?: CohortAudience;
     projects: AppConfig['projects'];
     metrics: Metrics;
     log: Logger;
@@ -26,6 +28,7 @@ export function composeRules(
     state: stored.state,
     timers: stored.timers,
     segments: stored.segments,
+    ...(deps.cohorts ? { cohorts: deps.cohorts } : {}),
     route: deps.route,
     metrics,
     log,

@@ -19,6 +19,7 @@ import { createSocketWriter } from '../transport/socket-writer.js';
 import { createUserHub } from '../transport/user/user-hub.js';
 import { loadUws, type Uws } from '../transport/uws.js';
 import type { AppConfig } from './config.js';
+import type { ComposedAnalytics } from './analytics.js';
 import type { Notify } from './notify.js';
 import type { Stored } from './storage.js';
 
@@ -62,6 +63,7 @@ export function composeServer(
     catalog: StreamCatalog;
     ruleCatalog: RuleCatalog;
     notify: Notify;
+    analytics: ComposedAnalytics;
     bus: Bus;
     presence: Presence;
     projects: AppConfig['projects'];
@@ -102,6 +104,9 @@ export function composeServer(
       vapid: notify.push.vapid,
       templates: notify.email.templates,
       ...(webhook ? { sendgridWebhook: webhook } : {}),
+      analytics: deps.analytics.analytics,
+      cohorts: deps.analytics.cohorts,
+      exports: deps.analytics.exports,
     },
     {
       host: config.host,

@@ -183,6 +183,31 @@ export function createMetrics(registry: Registry = new Registry()) {
       labelNames: ['reason'],
       registers,
     }),
+    analyticsQuerySeconds: new Histogram({
+      name: 'backline_analytics_query_seconds',
+      help: 'Time to answer an analytics API (trends, funnels, retention, cohort_members), failures included.',
+      labelNames: ['api'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    analyticsQueryFailures: new Counter({
+      name: 'backline_analytics_query_failures_total',
+      help: 'Analytics API calls that failed, by api and reason (the error code, such as BAD_QUERY or UNKNOWN_COHORT; storage: ClickHouse failed).',
+      labelNames: ['api', 'reason'],
+      registers,
+    }),
+    exportBytes: new Counter({
+      name: 'backline_analytics_export_bytes_total',
+      help: 'Bytes of event exports written to clients, by format.',
+      labelNames: ['format'],
+      registers,
+    }),
+    exportsEnded: new Counter({
+      name: 'backline_analytics_exports_total',
+      help: 'Event exports ended, by format and outcome (complete; aborted: the client went away; failed: ClickHouse failed mid-stream, the connection was closed; busy: refused EXPORT_BUSY).',
+      labelNames: ['format', 'outcome'],
+      registers,
+    }),
     openWindows: new Gauge({
       name: 'backline_pipeline_open_windows',
       help: 'Windows held open in memory across all streams.',

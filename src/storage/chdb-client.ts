@@ -15,6 +15,7 @@ import { assertIdentifier, type ClickHouse } from './clickhouse.js';
 export function openChdb(path: string): ClickHouse {
   mkdirSync(path, { recursive: true });
   const session = new Session(path);
+  const streams = new Set<Session>();
   return {
     kind: 'embedded',
     async exec(sql) {
@@ -46,7 +47,21 @@ export function openChdb(path: string): ClickHouse {
         ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
       });
     },
+    async *stream(sql, params, format) {
+      // A query on a connection ends the stream open on it (chdb 3.4: "No active streaming
+      // query"), so each stream gets its own connection to the same folder: measured at about
+      // 1 MB, since the engine and its tables are shared within the process.
+      const own = new Session(path);
+      streams.add(own);
+      try {
+        for await (const chunk of own.queryStreamBind(sql, params, { format })) yield chunk.raw();
+      } finally {
+        streams.delete(own);
+        own.close();
+      }
+    },
     async close() {
+      for (const own of streams) own.close();
       session.close();
     },
   };

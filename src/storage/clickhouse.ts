@@ -14,8 +14,21 @@ export interface ClickHouse {
    * stored once (`insert_deduplication_token`), which makes spool replays idempotent.
    */
   insert(table: string, rows: readonly object[], options?: InsertOptions): Promise<void>;
+  /**
+   * A SELECT's output in a file format, chunk by chunk as the engine produces it, so a large
+   * result is never held whole (exports). Stopping the iteration cancels the query. Absent
+   * where results cannot be streamed (a node that reaches ClickHouse through another).
+   */
+  stream?(
+    sql: string,
+    params: Record<string, unknown>,
+    format: StreamFormat,
+  ): AsyncIterable<Uint8Array>;
   close(): Promise<void>;
 }
+
+/** Output formats a stream may ask for. */
+export type StreamFormat = 'CSVWithNames' | 'Parquet';
 
 export interface InsertOptions {
   dedupToken?: string;

@@ -36,6 +36,21 @@ export function openClickHouseServer(url: string): ClickHouse {
           : {}),
       });
     },
+    async *stream(sql, params, format) {
+      const abort = new AbortController();
+      const result = await client.exec({
+        query: `${sql} FORMAT ${format}`,
+        query_params: params,
+        abort_signal: abort.signal,
+      });
+      try {
+        for await (const chunk of result.stream as AsyncIterable<Buffer>) yield chunk;
+      } finally {
+        // A consumer that stopped early: end the request, so the server cancels the query.
+        abort.abort();
+        result.stream.destroy();
+      }
+    },
     async close() {
       await client.close();
     },

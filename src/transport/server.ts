@@ -21,6 +21,12 @@ import type { SendGridWebhook } from '../notify/channels/email/webhook.js';
 import type { RuleCatalog } from '../rules/rule-catalog.js';
 import type { StaticAssets } from '../static/dashboard-assets.js';
 import type { EventStore } from '../storage/event-store.js';
+import type { Analytics } from '../analytics/analytics-service.js';
+import type { CohortCatalog } from '../analytics/cohort-catalog.js';
+import type { EventExport } from '../storage/analytics/event-export.js';
+import { registerHttpAnalytics } from './http/analytics-queries.js';
+import { registerHttpCohorts } from './http/analytics-cohorts.js';
+import { registerHttpExport } from './http/analytics-export.js';
 import { registerHttpEvents } from './ingest/http-events.js';
 import { registerHttpOps, type ReadinessCheck } from './http/ops.js';
 import { registerHttpOverview } from './http/overview.js';
@@ -78,6 +84,10 @@ export interface ServerDeps {
   templates: EmailTemplates;
   /** Present when SendGrid's event webhook public key is configured. */
   sendgridWebhook?: SendGridWebhook;
+  /** Product analytics (`/v1/analytics/…`), saved cohorts and raw exports. */
+  analytics: Analytics;
+  cohorts: CohortCatalog;
+  exports: EventExport;
 }
 
 export interface ServerOptions {
@@ -140,6 +150,9 @@ export function createServer(deps: ServerDeps, options: ServerOptions): Server {
   });
   registerHttpStats(app, { ...common, store: deps.store });
   registerHttpStreams(app, { ...common, catalog: deps.catalog });
+  registerHttpAnalytics(app, { ...common, analytics: deps.analytics });
+  registerHttpCohorts(app, { ...common, cohorts: deps.cohorts, analytics: deps.analytics });
+  registerHttpExport(app, { ...common, exports: deps.exports });
   registerHttpOverview(app, {
     ...common,
     ingest,

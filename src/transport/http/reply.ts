@@ -4,6 +4,7 @@ import { BacklineError, catalogue } from '../../errors.js';
 import type { Logger } from '../../ops/logger.js';
 import { bearer, type Credentials } from '../credentials.js';
 import { encode } from '../socket-writer.js';
+import { streamBody } from './stream-body.js';
 
 /** What a handler needs of a request, copied out at once: uWS frees `req` after the handler returns. */
 export interface RequestInfo extends Credentials {
@@ -32,10 +33,12 @@ export function readRequest(req: HttpRequest): RequestInfo {
  */
 export function createReply(res: HttpResponse, log: Logger, onStatus: (status: number) => void) {
   let done = false;
+  let gone = false;
   let closeAfter = false;
   const abortListeners: Array<() => void> = [];
   res.onAborted(() => {
     done = true;
+    gone = true;
     for (const listener of abortListeners) listener();
   });
   const reply = {
@@ -60,6 +63,28 @@ export function createReply(res: HttpResponse, log: Logger, onStatus: (status: n
         res.writeHeader('content-type', contentType);
         for (const [name, value] of Object.entries(headers)) res.writeHeader(name, value);
         res.end(body, closeAfter);
+      });
+    },
+    /**
+     * Answers with a body streamed from `chunks`, with back-pressure (stream-body.ts). Rejects
+     * when the source fails before its first chunk (answer the error then); resolves with how
+     * the stream ended otherwise.
+     */
+    stream(
+      status: number,
+      contentType: string,
+      chunks: AsyncIterable<Uint8Array>,
+      headers: Record<string, string> = {},
+    ) {
+      return streamBody(res, { status, contentType, headers }, chunks, {
+        aborted: () => gone,
+        onAborted: reply.onAborted,
+        begin(code) {
+          if (done) return false;
+          done = true;
+          onStatus(code);
+          return true;
+        },
       });
     },
     json(status: number, body: unknown, msgpack = false) {

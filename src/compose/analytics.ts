@@ -1,0 +1,27 @@
+import { join } from 'node:path';
+import { createAnalytics } from '../analytics/analytics-service.js';
+import { createCohortAudience } from '../analytics/cohort-audience.js';
+import { createCohortCatalog } from '../analytics/cohort-catalog.js';
+import type { Metrics } from '../ops/metrics.js';
+import { createAnalyticsQueries } from '../storage/analytics/analytics-queries.js';
+import type { AppConfig } from './config.js';
+import type { Stored } from './storage.js';
+
+/**
+ * Product analytics on the events in ClickHouse: the queries, saved cohorts (kept in
+ * `<dataDir>/cohorts.json`; cluster mode passes `{ saved }` from the shared store here), the
+ * APIs, and cohorts as rule audiences.
+ */
+export function composeAnalytics(config: AppConfig, deps: { stored: Stored; metrics: Metrics }) {
+  const queries = createAnalyticsQueries(deps.stored.storage.ch);
+  const cohorts = createCohortCatalog({ file: join(config.dataDir, 'cohorts.json') });
+  return {
+    queries,
+    cohorts,
+    exports: queries.exports,
+    analytics: createAnalytics({ queries, cohorts, metrics: deps.metrics }),
+    cohortAudience: createCohortAudience({ cohorts, members: queries.cohorts }),
+  };
+}
+
+export type ComposedAnalytics = ReturnType<typeof composeAnalytics>;
