@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { Session } from 'chdb';
+import { csvChunks, parquetChunks, prepareExportDir } from './chdb-stream.js';
 import { assertIdentifier, type ClickHouse } from './clickhouse.js';
 
 /**
@@ -16,6 +17,8 @@ export function openChdb(path: string): ClickHouse {
   mkdirSync(path, { recursive: true });
   const session = new Session(path);
   const streams = new Set<Session>();
+  const exportDir = `${path}-exports`;
+  prepareExportDir(exportDir);
   return {
     kind: 'embedded',
     async exec(sql) {
@@ -54,7 +57,8 @@ export function openChdb(path: string): ClickHouse {
       const own = new Session(path);
       streams.add(own);
       try {
-        for await (const chunk of own.queryStreamBind(sql, params, { format })) yield chunk.raw();
+        if (format === 'Parquet') yield* parquetChunks(own, sql, params, exportDir);
+        else yield* csvChunks(own, sql, params);
       } finally {
         streams.delete(own);
         own.close();

@@ -16,8 +16,9 @@ export interface ClickHouse {
   insert(table: string, rows: readonly object[], options?: InsertOptions): Promise<void>;
   /**
    * A SELECT's output in a file format, chunk by chunk as the engine produces it, so a large
-   * result is never held whole (exports). Stopping the iteration cancels the query. Absent
-   * where results cannot be streamed (a node that reaches ClickHouse through another).
+   * result is never held whole (exports). `sql` ends without FORMAT or SETTINGS: each backend
+   * adds its own. Stopping the iteration ends the query where the backend can. Absent where
+   * results cannot be streamed (a node that reaches ClickHouse through another).
    */
   stream?(
     sql: string,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ClickHouse } from '../../src/storage/clickhouse.js';
+import type { ClickHouse, StreamFormat } from '../../src/storage/clickhouse.js';
 import { createEventStore } from '../../src/storage/event-store.js';
 import type { EventRow } from '../../src/model/event.js';
 import { applyRetention, migrate } from '../../src/storage/migrate.js';
@@ -38,6 +38,7 @@ export function clickHouseContract(name: string, open: () => Promise<ClickHouse>
         '001_events',
         '002_stream_windows',
         '003_notification_decisions',
+        '004_identities',
       ]);
       expect(await migrate(ch)).toEqual([]);
       await applyRetention(ch, 30);
@@ -121,6 +122,24 @@ export function clickHouseContract(name: string, open: () => Promise<ClickHouse>
         ['p1', 'r1'],
       ]);
       expect(await store.recentIds(t, 1)).toEqual([['p2', 'r2']]);
+    });
+
+    it('streams a result as one CSV and one Parquet file, with bound parameters', async () => {
+      const sql = 'SELECT number AS n FROM numbers({rows:UInt64}) ORDER BY n';
+      const read = async (format: StreamFormat) => {
+        const parts: Buffer[] = [];
+        for await (const chunk of ch.stream!(sql, { rows: 20_000 }, format))
+          parts.push(Buffer.from(chunk));
+        return Buffer.concat(parts);
+      };
+      const csv = (await read('CSVWithNames')).toString().trimEnd().split('\n');
+      expect(csv).toEqual(['"n"', ...Array.from({ length: 20_000 }, (_, i) => String(i))]);
+      const parquet = await read('Parquet');
+      expect(parquet.subarray(0, 4).toString()).toBe('PAR1');
+      expect(parquet.subarray(-4).toString()).toBe('PAR1');
+      // One footer: the length before the closing magic points back into this file.
+      expect(parquet.readUInt32LE(parquet.length - 8)).toBeLessThan(parquet.length);
+      expect(parquet.indexOf('PAR1', 4)).toBe(parquet.length - 4);
     });
   });
 }

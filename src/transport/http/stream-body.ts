@@ -33,7 +33,12 @@ export async function streamBody(
 ): Promise<{ outcome: StreamOutcome; bytes: number; error?: unknown }> {
   const source = chunks[Symbol.asyncIterator]();
   let wake: (() => void) | undefined;
-  hooks.onAborted(() => wake?.());
+  const woken = () => {
+    const resolve = wake;
+    wake = undefined;
+    resolve?.();
+  };
+  hooks.onAborted(woken);
   const stop = async (outcome: StreamOutcome, bytes: number, error?: unknown) => {
     await source.return?.().catch(() => undefined);
     return { outcome, bytes, ...(error === undefined ? {} : { error }) };
@@ -42,6 +47,12 @@ export async function streamBody(
   let next = await source.next();
   if (hooks.aborted()) return stop('aborted', 0);
   if (!hooks.begin(head.status)) return stop('aborted', 0);
+  // One handler for the response's life: uWS.js keeps calling the first one registered, so a
+  // handler registered per wait would wake a wait that is over (measured: the body stalled).
+  res.onWritable(() => {
+    woken();
+    return true;
+  });
   res.cork(() => {
     res.writeStatus(`${head.status} ${STATUS_CODES[head.status] ?? ''}`);
     res.writeHeader('content-type', head.contentType);
@@ -55,14 +66,7 @@ export async function streamBody(
       taken = res.write(chunk);
     });
     bytes += chunk.byteLength;
-    if (!taken)
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        res.onWritable(() => {
-          resolve();
-          return true;
-        });
-      });
+    if (!taken) await new Promise<void>((resolve) => (wake = resolve));
     if (hooks.aborted()) return stop('aborted', bytes);
     try {
       next = await source.next();
