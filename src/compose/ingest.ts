@@ -1,5 +1,6 @@
 import { createDedupWindow } from '../ingest/dedup-window.js';
 import { createIngest } from '../ingest/ingest-service.js';
+import { createLocalAcceptance } from '../ingest/local-acceptance.js';
 import { warmDedup } from '../ingest/warm-dedup.js';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
@@ -15,8 +16,7 @@ export function composeIngest(
   const window = { windowMs: config.storage.dedupWindowMs, maxIds: config.storage.dedupMaxIds };
   const dedup = createDedupWindow(window);
   const ingest = createIngest({
-    writer: stored.eventWriter,
-    dedup,
+    acceptance: createLocalAcceptance({ writer: stored.eventWriter, dedup }),
     metrics,
     limits: config.limits,
   });

@@ -65,9 +65,8 @@ export function registerHttpEvents(app: TemplatedApp, deps: HttpEventsDeps): voi
     );
     const { keyId } = principal;
     await takeEvents(deps, 'http', bucketOf(keyId), keyId, frame.events.length);
-    const result = ingest.accept(principal.projectId, frame.events);
-    await result.durable;
-    const { accepted, duplicates, rejected } = result;
+    const { rejected, durable } = ingest.accept(principal.projectId, frame.events);
+    const { accepted, duplicates } = await durable;
     const answer =
       frame.seq === undefined
         ? { accepted, duplicates, rejected }
