@@ -28,6 +28,9 @@ const envSettings = {
   BACKLINE_SHUTDOWN_TIMEOUT_MS: { path: ['shutdownTimeoutMs'], kind: 'number' },
   BACKLINE_REDIS_DURABILITY: { path: ['cluster', 'redisDurability'], kind: 'string' },
   BACKLINE_REDIS_KEY_PREFIX: { path: ['cluster', 'redisKeyPrefix'], kind: 'string' },
+  BACKLINE_NODE_ID: { path: ['cluster', 'nodeId'], kind: 'string' },
+  BACKLINE_STORAGE_ROLE: { path: ['cluster', 'storageRole'], kind: 'string' },
+  BACKLINE_CLUSTER_PARTITIONS: { path: ['cluster', 'partitions'], kind: 'number' },
 } as const;
 
 export class ConfigError extends Error {

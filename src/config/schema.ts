@@ -109,6 +109,21 @@ const clusterSchema = z.object({
   redisDurability: z.enum(['check', 'assume-always', 'unsafe']).default('check'),
   /** Prefix of every key backline writes, so several deployments can share one Redis. */
   redisKeyPrefix: z.string().default('bl:'),
+  /** This node's name in logs, metrics and its storage consumer; unset: `<hostname>-<pid>-<random>`. */
+  nodeId: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,100}$/, 'node ids are [A-Za-z0-9._-], at most 100')
+    .optional(),
+  /**
+   * Without `clickhouseUrl`: `owner` on exactly one node (opens the embedded ClickHouse, stores
+   * the event log, answers the others' queries over Redis), `remote` on the others.
+   */
+  storageRole: z.enum(['owner', 'remote']).optional(),
+  /** Event log partitions: the same on every node (checked against Redis at start). */
+  partitions: z.number().int().min(1).max(1024).default(16),
+  maxLogEntries: z.number().int().min(1).default(1_000_000), // log entries, all partitions, before BACKPRESSURE
+  claimIdleMs: z.number().int().min(1000).default(60_000), // log entries a storage consumer holds this long are taken over
+  leaseTtlMs: z.number().int().min(1000).default(5000), // a dead node's partitions and timers move after this long
 });
 
 /** Dashboards on `/v1/live` that fall behind (see README, Live subscriptions). */
@@ -127,7 +142,7 @@ const settingsShape = {
   host: z.string().min(1).default('0.0.0.0'),
   dataDir: z.string().min(1).default('./data'),
   clickhouseUrl: z.url().optional(),
-  /** Reserved for cluster mode; validated now so a typo fails early. */
+  /** Set: cluster mode, the node joins the others through this Redis (see README, Cluster mode). */
   redisUrl: z.url({ protocol: /^rediss?$/ }).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   devKey: z.string().min(16).optional(),

@@ -73,9 +73,12 @@ describe('loadConfig', () => {
   });
 
   it('checks Redis durability in cluster mode unless told otherwise', () => {
-    expect(loadConfig({}).cluster).toEqual({ redisDurability: 'check', redisKeyPrefix: 'bl:' });
+    expect(loadConfig({}).cluster).toMatchObject({
+      redisDurability: 'check',
+      redisKeyPrefix: 'bl:',
+    });
     const file = fileWith({ cluster: { redisDurability: 'unsafe', redisKeyPrefix: 'x:' } });
-    expect(loadConfig({ BACKLINE_CONFIG: file }).cluster).toEqual({
+    expect(loadConfig({ BACKLINE_CONFIG: file }).cluster).toMatchObject({
       redisDurability: 'unsafe',
       redisKeyPrefix: 'x:',
     });
@@ -84,10 +87,50 @@ describe('loadConfig', () => {
       BACKLINE_REDIS_DURABILITY: 'assume-always',
       BACKLINE_REDIS_KEY_PREFIX: 'shop:',
     });
-    expect(config.cluster).toEqual({ redisDurability: 'assume-always', redisKeyPrefix: 'shop:' });
+    expect(config.cluster).toMatchObject({
+      redisDurability: 'assume-always',
+      redisKeyPrefix: 'shop:',
+    });
     expect(() => loadConfig({ BACKLINE_REDIS_DURABILITY: 'always' })).toThrow(
       /^\s*BACKLINE_REDIS_DURABILITY: /m,
     );
+  });
+
+  it('reads the cluster settings, with defaults every node shares', () => {
+    expect(loadConfig({}).cluster).toEqual({
+      redisDurability: 'check',
+      redisKeyPrefix: 'bl:',
+      partitions: 16,
+      maxLogEntries: 1_000_000,
+      claimIdleMs: 60_000,
+      leaseTtlMs: 5000,
+    });
+    const file = fileWith({ cluster: { maxLogEntries: 500, claimIdleMs: 5000, leaseTtlMs: 2000 } });
+    const config = loadConfig({
+      BACKLINE_CONFIG: file,
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      BACKLINE_NODE_ID: 'backline-1',
+      BACKLINE_STORAGE_ROLE: 'owner',
+      BACKLINE_CLUSTER_PARTITIONS: '8',
+    });
+    expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
+    expect(config.cluster).toMatchObject({
+      nodeId: 'backline-1',
+      storageRole: 'owner',
+      partitions: 8,
+      maxLogEntries: 500,
+      claimIdleMs: 5000,
+      leaseTtlMs: 2000,
+    });
+  });
+
+  it.each([
+    [{ BACKLINE_STORAGE_ROLE: 'writer' }, /^\s*BACKLINE_STORAGE_ROLE: /m],
+    [{ BACKLINE_CLUSTER_PARTITIONS: '0' }, /^\s*BACKLINE_CLUSTER_PARTITIONS: /m],
+    [{ BACKLINE_CLUSTER_PARTITIONS: 'many' }, /^\s*BACKLINE_CLUSTER_PARTITIONS: /m],
+    [{ BACKLINE_NODE_ID: 'node one' }, /^\s*BACKLINE_NODE_ID: /m],
+  ])('names the cluster variable in %j', (env, pattern) => {
+    expect(() => loadConfig(env)).toThrow(pattern);
   });
 
   it('names the file and the path of a bad setting', () => {
