@@ -5,6 +5,7 @@ import type { Presence } from '../cluster/presence.js';
 import type { Ingest } from '../ingest/ingest-service.js';
 import { createUserTokens, loadUserTokenSecret } from '../auth/user-token.js';
 import { createMemoryRateLimiter } from '../limits/memory-rate-limiter.js';
+import type { RateLimit, RateLimiter } from '../limits/rate-limiter.js';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import { windowsFromBus } from '../pipeline/bus-window-sink.js';
@@ -64,6 +65,8 @@ export function composeServer(
     notify: Notify;
     bus: Bus;
     presence: Presence;
+    /** Makes the per-key and per-user limiters; default in memory (a cluster passes Redis ones). */
+    rateLimiter?: (limit: RateLimit, name: string) => RateLimiter;
     projects: AppConfig['projects'];
     readiness: ReadinessCheck;
     metrics: Metrics;
@@ -83,8 +86,11 @@ export function composeServer(
       ingest: deps.ingest,
       store: deps.stored.events,
       auth: createKeyRegistry(deps.projects),
-      // Per key and per user, in memory on this node; cluster mode passes Redis limiters here.
-      rateLimits: createRateLimiters(config.limits, (limit) => createMemoryRateLimiter(limit)),
+      // Per key and per user: in memory on a single node, in Redis for every node of a cluster.
+      rateLimits: createRateLimiters(
+        config.limits,
+        deps.rateLimiter ?? ((limit) => createMemoryRateLimiter(limit)),
+      ),
       metrics: deps.metrics,
       log: deps.log,
       readiness: deps.readiness,

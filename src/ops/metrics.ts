@@ -377,6 +377,12 @@ export function createMetrics(registry: Registry = new Registry()) {
       labelNames: ['kind', 'outcome'],
       registers,
     }),
+    clusterNodeInfo: new Gauge({
+      name: 'backline_cluster_node_info',
+      help: "Always 1 in cluster mode, labelled with this node's id (cluster.nodeId) and its storage (owner, remote, server): join on `node` to name a node.",
+      labelNames: ['node', 'storage'],
+      registers,
+    }),
     rateLimiterFailures: new Counter({
       name: 'backline_limits_rate_limiter_failures_total',
       help: 'Rate-limit checks that could not reach the shared limiter and let the request through, by reason (unavailable: Redis down; redis_error).',
