@@ -191,6 +191,36 @@ describe('cluster mode: three nodes on one Redis', () => {
     });
   });
 
+  it('runs a stream defined through one node’s API on every node', async () => {
+    const spec = {
+      source: { types: ['cart.add'] },
+      window: { kind: 'tumbling', sizeMs: 60_000 },
+      aggregates: [{ name: 'n', fn: 'count' }],
+      emit: { mode: 'early', everyMs: 100 },
+    };
+    const put = await fetch(`${cluster.node(3).url}/v1/streams/carts?key=${key}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(spec),
+    });
+    expect(put.status).toBe(200);
+    for (const n of [1, 2])
+      await eventually(
+        async () => (await fetch(`${cluster.node(n).url}/v1/streams/carts?key=${key}`)).ok,
+        30_000,
+        `the stream on node ${n}`,
+      );
+    const dashboard = await dashboardOn(1, 'carts');
+    const b = await ingestOn(2);
+    await send(b, 1, [{ id: 'cart-1', type: 'cart.add', ts: Date.now() }]);
+    await collectUntil(
+      dashboard,
+      [(m) => m.t === 'window' && m.id === 'carts' && windowOf(m).values.n === 1],
+      60_000,
+      'a window of the new stream',
+    );
+  });
+
   it('kill -9 of the node running the streams: the others keep serving, its partitions move, the final counts every event', async () => {
     expect(await cluster.holderOf(partition)).toBe(2);
     const dashboard = await dashboardOn(3, 'orders');
