@@ -14,7 +14,10 @@ import type { Metrics } from '../ops/metrics.js';
 import { StartError } from '../ops/start-error.js';
 import { streamSpecSchema } from '../pipeline/stream-spec.js';
 import { ruleSpecSchema } from '../rules/rule-spec.js';
+import type { z } from 'zod';
+import type { ErrorCode } from '../errors.js';
 import { createRedisStateStore } from '../state/redis-state-store.js';
+import type { StateStore } from '../state/state-store.js';
 import { openStateDefinitions } from '../state/state-definitions.js';
 import type { AppConfig } from './config.js';
 
@@ -49,58 +52,21 @@ export async function joinCluster(config: AppConfig, deps: { metrics: Metrics; l
   const { metrics } = deps;
   const log = deps.log.child({ node: nodeId });
   const redis = await connect(config, metrics, log);
-  const { partitions, leaseTtlMs } = config.cluster;
-  await checkPartitionCount(redis, partitions);
+  await checkPartitionCount(redis, config.cluster.partitions);
   const state = createRedisStateStore(redis);
-  const warnInvalid = (key: string, err: unknown) =>
-    log.warn({ err, key }, 'a saved definition no longer validates; its configuration applies');
-  const definitions = {
-    streams: await openStateDefinitions(
-      state,
-      { kind: 'stream', schema: streamSpecSchema, badCode: 'BAD_STREAM' },
-      warnInvalid,
-    ),
-    rules: await openStateDefinitions(
-      state,
-      { kind: 'rule', schema: ruleSpecSchema, badCode: 'BAD_RULE' },
-      warnInvalid,
-    ),
-  };
-  const bus = createRedisBus(redis, {
-    log,
-    metrics,
-    connectionErrors: metrics.redisConnectionErrors,
-  });
-  const presence = createRedisPresence(redis, { nodeId: instanceId }, { log });
-  // The margin must stay under a third of the TTL (createRedisLeases checks it).
-  const safetyMarginMs = Math.min(1000, Math.floor(leaseTtlMs / 4));
-  const leases = createRedisLeases(
-    redis,
-    { nodeId: instanceId, ttlMs: leaseTtlMs, safetyMarginMs },
-    { log, metrics },
-  );
-  const eventLog = createRedisEventLog(
-    redis,
-    {
-      partitions,
-      dedupWindowMs: config.storage.dedupWindowMs,
-      maxLogEntries: config.cluster.maxLogEntries,
-    },
-    { metrics, log },
-  );
+  const definitions = await openDefinitions(state, log);
+  const shared = openShared(config, redis, { instanceId, metrics, log });
   metrics.clusterNodeInfo.set({ node: nodeId, storage }, 1);
-  log.info({ storage, partitions, instance: instanceId }, 'joined the cluster');
+  log.info({ storage, instance: instanceId }, 'joined the cluster');
+  const { bus, presence } = shared;
   return {
     nodeId,
     instanceId,
     storage,
     redis,
     log,
-    bus,
-    presence,
-    leases,
+    ...shared,
     state,
-    eventLog,
     definitions,
     /** The rate limiters every node takes from (`createRateLimiters`' factory). */
     rateLimiter: (limit: RateLimit, name: string) =>
@@ -120,6 +86,49 @@ export async function joinCluster(config: AppConfig, deps: { metrics: Metrics; l
 }
 
 export type ClusterNode = Awaited<ReturnType<typeof joinCluster>>;
+
+/** The saved streams and rules, every one loaded now. */
+async function openDefinitions(state: StateStore, log: Logger) {
+  const warnInvalid = (key: string, err: unknown) =>
+    log.warn({ err, key }, 'a saved definition no longer validates; its configuration applies');
+  const open = <T extends { name: string }>(
+    kind: string,
+    schema: z.ZodType<T>,
+    badCode: ErrorCode,
+  ) => openStateDefinitions(state, { kind, schema, badCode }, warnInvalid);
+  return {
+    streams: await open('stream', streamSpecSchema, 'BAD_STREAM'),
+    rules: await open('rule', ruleSpecSchema, 'BAD_RULE'),
+  };
+}
+
+/** What the nodes exchange through Redis: the Bus, Presence, Leases and the event log. */
+function openShared(
+  config: AppConfig,
+  redis: Redis,
+  deps: { instanceId: string; metrics: Metrics; log: Logger },
+) {
+  const { instanceId, metrics, log } = deps;
+  const { partitions, leaseTtlMs, maxLogEntries } = config.cluster;
+  const connectionErrors = metrics.redisConnectionErrors;
+  // The margin must stay under a third of the TTL (createRedisLeases checks it).
+  const safetyMarginMs = Math.min(1000, Math.floor(leaseTtlMs / 4));
+  const { dedupWindowMs } = config.storage;
+  return {
+    bus: createRedisBus(redis, { log, metrics, connectionErrors }),
+    presence: createRedisPresence(redis, { nodeId: instanceId }, { log }),
+    leases: createRedisLeases(
+      redis,
+      { nodeId: instanceId, ttlMs: leaseTtlMs, safetyMarginMs },
+      { log, metrics },
+    ),
+    eventLog: createRedisEventLog(
+      redis,
+      { partitions, dedupWindowMs, maxLogEntries },
+      { metrics, log },
+    ),
+  };
+}
 
 /** With CLICKHOUSE_URL every node writes and reads the server; without, the role decides. */
 function storageKind(config: AppConfig, log: Logger): StorageKind {

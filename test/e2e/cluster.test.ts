@@ -259,6 +259,25 @@ describe('cluster mode: three nodes on one Redis', () => {
     expect(lastFinal(windows).values).toEqual({ n: 10, amount: 45 });
     const revs = windows.map((w) => w.rev);
     expect(revs).toEqual([...revs].sort((x, y) => x - y)); // revs never went back
-    expect((await fetch(`${cluster.proxy!.url}/readyz`)).status).toBe(200);
+    // HAProxy's checks take the dead node out; the live ones answer through it.
+    await eventually(
+      async () => (await fetch(`${cluster.proxy!.url}/readyz`)).status === 200,
+      30_000,
+      'a ready node through the proxy',
+    );
+  });
+
+  it('a node stopped with SIGTERM exits 0 and hands its partition over', async () => {
+    const holder = (await cluster.holderOf(partition))!;
+    const survivor = holder === 1 ? 3 : 1;
+    expect(await cluster.node(holder).stop()).toBe(0);
+    await eventually(
+      async () => (await cluster.holderOf(partition)) === survivor,
+      30_000,
+      'the handover',
+    );
+    const client = await ingestOn(survivor);
+    const ack = await send(client, 1, [{ id: 'after-stop', type: 'page.view', ts: Date.now() }]);
+    expect(ack).toMatchObject({ accepted: 1 });
   });
 });
