@@ -19,6 +19,7 @@ import { openSpool } from '../storage/spool.js';
 import { createStorageService } from '../storage/storage-service.js';
 import { createWindowStore, windowsTable, type WindowRow } from '../storage/window-store.js';
 import type { AppConfig } from './config.js';
+import { composeSealer } from './sealer.js';
 
 /**
  * Storage: ClickHouse (embedded or a server) with its stores and a batch writer per table,
@@ -44,6 +45,7 @@ export function composeStorage(config: AppConfig, deps: { metrics: Metrics; log:
   const events = createEventStore(storage.ch);
   const windows = createWindowStore(storage.ch);
   const state = openLmdbStateStore(join(dataDir, 'state'));
+  const sealer = composeSealer(config, deps);
   return {
     storage,
     events,
@@ -64,7 +66,8 @@ export function composeStorage(config: AppConfig, deps: { metrics: Metrics; log:
     rollups: createRollupStore(storage.ch),
     state,
     stateService: { name: 'state', start: async () => undefined, stop: () => state.close() },
-    timers: createTimers(state, log),
+    sealer,
+    timers: createTimers(state, log, {}, sealer),
   };
 }
 

@@ -28,6 +28,17 @@ const envSettings = {
   BACKLINE_SHUTDOWN_TIMEOUT_MS: { path: ['shutdownTimeoutMs'], kind: 'number' },
   BACKLINE_REDIS_DURABILITY: { path: ['cluster', 'redisDurability'], kind: 'string' },
   BACKLINE_REDIS_KEY_PREFIX: { path: ['cluster', 'redisKeyPrefix'], kind: 'string' },
+  BACKLINE_ENCRYPTION_KEY: { path: ['encryption', 'key'], kind: 'string' },
+  BACKLINE_ENCRYPTION_KEYS: { path: ['encryption', 'keys'], kind: 'list' },
+  TLS_CERT_FILE: { path: ['tls', 'certFile'], kind: 'string' },
+  TLS_KEY_FILE: { path: ['tls', 'keyFile'], kind: 'string' },
+  TLS_KEY_PASSPHRASE: { path: ['tls', 'keyPassphrase'], kind: 'string' },
+  BACKLINE_CORS_ORIGINS: { path: ['cors', 'origins'], kind: 'list' },
+  BACKLINE_CONNECTIONS_PER_IP: { path: ['limits', 'connectionsPerIp'], kind: 'number' },
+  BACKLINE_UPGRADES_PER_IP_PER_SECOND: {
+    path: ['limits', 'upgradesPerIpPerSecond'],
+    kind: 'number',
+  },
 } as const;
 
 export class ConfigError extends Error {

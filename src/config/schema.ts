@@ -82,6 +82,9 @@ const limitsSchema = z.object({
   userRequestsPerSecond: z.number().positive().default(20), // requests/s per user, refill
   userBurstRequests: z.number().int().min(1).default(100), // requests per user, bucket size
   badFramesBeforeClose: z.number().int().min(1).default(10), // consecutive frame errors
+  // Per client address (uWS's remote address: behind a proxy, the proxy's). 0: no limit.
+  connectionsPerIp: z.number().int().min(0).default(0), // open sockets, all endpoints together
+  upgradesPerIpPerSecond: z.number().min(0).default(0), // socket upgrades/s, refill; burst as many
 });
 
 const storageSchema = z.object({
@@ -97,6 +100,58 @@ const storageSchema = z.object({
   retentionDays: z.number().int().min(1).default(90), // raw events TTL
   dedupWindowMs: z.number().int().min(0).default(3600_000), // ids remembered in memory
   dedupMaxIds: z.number().int().min(1).default(2_000_000), // bound on ids remembered in memory
+});
+
+/** base64 of a 32-byte AES-256 key; the message never repeats the value. */
+const isAesKey = (value: string) =>
+  /^[A-Za-z0-9+/]+={0,2}$/.test(value) && Buffer.from(value, 'base64').length === 32;
+const aesKeyField = z
+  .string()
+  .refine(isAesKey, 'must be base64 of 32 bytes (openssl rand -base64 32)');
+const keyRingEntry = z
+  .string()
+  .refine(
+    (entry) =>
+      /^[A-Za-z0-9_.-]{1,32}:/.test(entry) && isAesKey(entry.slice(entry.indexOf(':') + 1)),
+    'entries are `id:base64 of 32 bytes`, ids of [A-Za-z0-9_.-], at most 32',
+  );
+
+/** Encryption at rest of personal data in the state store (README, Privacy). */
+const encryptionSchema = z
+  .object({
+    key: aesKeyField.optional(), // one key, id `default`
+    keys: z.array(keyRingEntry).min(1).optional(), // a ring: the first seals, all open
+  })
+  .refine((e) => !(e.key && e.keys), {
+    message: 'set the key or the key ring, not both',
+    path: ['keys'],
+  })
+  .refine((e) => new Set(e.keys?.map((k) => k.split(':')[0])).size === (e.keys?.length ?? 0), {
+    message: 'key ids in the ring must differ',
+    path: ['keys'],
+  });
+
+/** https and wss from a certificate and its key (PEM files), through uWS's SSLApp. */
+const tlsSchema = z
+  .object({
+    certFile: z.string().min(1).optional(),
+    keyFile: z.string().min(1).optional(),
+    keyPassphrase: z.string().min(1).optional(), // for an encrypted key file
+  })
+  .refine((t) => !t.certFile === !t.keyFile, {
+    message: 'set both the certificate and the key file, or neither',
+    path: ['keyFile'],
+  });
+
+/** `https://app.example`, `http://localhost:3000`, `https://*.example.com`, or `*` for any. */
+const originPattern = /^(\*|https?:\/\/(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?)$/i;
+
+/** Pages on other origins that may call the API and open sockets (README, Browser safety). */
+const corsSchema = z.object({
+  origins: z
+    .array(z.string().regex(originPattern, 'an origin: scheme://host[:port], *.domain, or *'))
+    .default([]),
+  maxAgeSeconds: z.number().int().min(0).default(600), // browsers cache a preflight this long
 });
 
 /** Cluster mode (`redisUrl` set): how nodes share state through Redis. */
@@ -190,6 +245,9 @@ const settingsShape = {
     .prefault({}),
   /** Signs user tokens for `/v1/user`; generated once into the data folder when unset. */
   userTokenSecret: z.string().min(32).optional(),
+  encryption: encryptionSchema.prefault({}),
+  tls: tlsSchema.prefault({}),
+  cors: corsSchema.prefault({}),
   /** Start even when uWebSockets.js fell back to its slow `ws` shim. */
   allowWsFallback: z.boolean().default(false),
   shutdownTimeoutMs: z.number().int().min(100).default(15_000),
@@ -226,6 +284,8 @@ export type Config<P extends ProjectSchemas = ProjectSchemas> = z.output<
 export type Limits = Config['limits'];
 export type StorageSettings = Config['storage'];
 export type ClusterSettings = Config['cluster'];
+export type TlsSettings = Config['tls'];
+export type CorsSettings = Config['cors'];
 export type Scope = z.infer<typeof scopeSchema>;
 export type ProjectConfig<P extends ProjectSchemas = ProjectSchemas> =
   Config<P>['projects'][number];

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../ops/logger.js';
 import type { Service } from '../ops/lifecycle.js';
+import { plainSealer, type Sealer } from './sealer.js';
 import { sortableTime, type StateStore } from './state-store.js';
 
 export const defaultTimerOptions = {
@@ -21,7 +22,9 @@ export type TimerHandler = (timer: Timer) => Promise<void>;
  * Persistent timers: kept in the StateStore under `timer/<dueAt>/<id>`, so a timer whose
  * time passes while the server is down fires once after the restart. A timer is deleted
  * only after its handler succeeded (at least once); handlers make repeats harmless with
- * de-duplication keys. A failing handler is retried at the next check.
+ * de-duplication keys. A failing handler is retried at the next check. Payloads carry users'
+ * data (notifications, events' props): they are sealed when an encryption key is set, and
+ * a payload no key opens is counted and left for a later check, like a failing handler.
  *
  * @example
  * timers.on('schedule', async (t) => fire(t.payload));
@@ -31,6 +34,7 @@ export function createTimers(
   state: StateStore,
   log: Logger,
   options: Partial<typeof defaultTimerOptions> = {},
+  sealer: Sealer = plainSealer,
 ) {
   const opts = { ...defaultTimerOptions, ...options };
   const handlers = new Map<string, TimerHandler>();
@@ -47,7 +51,7 @@ export function createTimers(
       const handler = handlers.get(timer.kind);
       if (!handler) continue;
       try {
-        await handler(timer);
+        await handler({ ...timer, payload: sealer.open(timer.payload, payloadContext(key)) });
         await state.del(key);
         fired += 1;
       } catch (err) {
@@ -89,7 +93,8 @@ export function createTimers(
       id: string = randomUUID(),
     ): Promise<Timer<P>> {
       const timer: Timer<P> = { id, kind, dueAt, payload };
-      await state.put(`timer/${sortableTime(dueAt)}/${id}`, timer);
+      const key = `timer/${sortableTime(dueAt)}/${id}`;
+      await state.put(key, { ...timer, payload: sealer.seal(payload, payloadContext(key)) });
       return timer;
     },
     async cancel(dueAt: number, id: string): Promise<void> {
@@ -100,3 +105,5 @@ export function createTimers(
 }
 
 export type Timers = ReturnType<typeof createTimers>;
+
+const payloadContext = (key: string) => `${key}#payload`;
