@@ -114,6 +114,7 @@ export function composeServer(
       host: config.host,
       port: config.port,
       limits: config.limits,
+      cors: config.cors,
       webhooks: {
         maxBodyBytes: sendgrid.webhookMaxBodyBytes,
         maxInFlight: sendgrid.webhookMaxInFlight,
