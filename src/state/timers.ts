@@ -7,6 +7,7 @@ import { sortableTime, type StateStore } from './state-store.js';
 export const defaultTimerOptions = {
   checkEveryMs: 250, // how often due timers are looked for
   batch: 500, // timers handled per check at most
+  maxScan: 5000, // due timers looked at per check at most, those that fail or have no handler included
 };
 
 export interface Timer<P = unknown> {
@@ -41,25 +42,41 @@ export function createTimers(
   let interval: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
 
+  /** True when the timer's handler ran and the timer is gone. */
+  async function fire(key: string, timer: Timer): Promise<boolean> {
+    const handler = handlers.get(timer.kind);
+    if (!handler) return false;
+    try {
+      await handler({ ...timer, payload: sealer.open(timer.payload, payloadContext(key)) });
+      await state.del(key);
+      return true;
+    } catch (err) {
+      log.warn(
+        { err, timer: timer.id, kind: timer.kind },
+        'timer handler failed; retrying at the next check',
+      );
+      return false;
+    }
+  }
+
   async function fireDue(now = Date.now()): Promise<number> {
-    const due = await state.list<Timer>('timer/', {
-      before: `timer/${sortableTime(now + 1)}`,
-      limit: opts.batch,
-    });
+    const before = `timer/${sortableTime(now + 1)}`;
     let fired = 0;
-    for (const [key, timer] of due) {
-      const handler = handlers.get(timer.kind);
-      if (!handler) continue;
-      try {
-        await handler({ ...timer, payload: sealer.open(timer.payload, payloadContext(key)) });
-        await state.del(key);
-        fired += 1;
-      } catch (err) {
-        log.warn(
-          { err, timer: timer.id, kind: timer.kind },
-          'timer handler failed; retrying at the next check',
-        );
-      }
+    let scanned = 0;
+    let after: string | undefined;
+    // A timer that fails (or no key opens) stays due: the check pages past it, so such timers
+    // cannot hold back the ones due after them.
+    while (fired < opts.batch && scanned < opts.maxScan) {
+      const limit = Math.min(opts.batch - fired, opts.maxScan - scanned);
+      const page = await state.list<Timer>('timer/', {
+        before,
+        limit,
+        ...(after ? { after } : {}),
+      });
+      for (const [key, timer] of page) if (await fire(key, timer)) fired += 1;
+      scanned += page.length;
+      if (page.length < limit) break;
+      after = page.at(-1)![0];
     }
     return fired;
   }

@@ -219,4 +219,22 @@ describe.each(backends)('personal data at rest: %s', (_name, openStore) => {
     expect(await keyed.fireDue()).toBe(1);
     expect(fired).toEqual([{ userId: 'u9' }]);
   });
+
+  it('passes over due timers no key opens, so they hold back none due after them', async () => {
+    const { state } = store;
+    const kind = `k-${randomUUID()}`;
+    const sealed = createTimers(state, log, {}, createSealer([k1]));
+    for (let i = 0; i < 3; i++) await sealed.schedule(kind, Date.now() - 10 + i, { i });
+    await createTimers(state, log).schedule(kind, Date.now(), { plain: true });
+
+    const keyless = createTimers(state, log, { batch: 2 }, plainSealer);
+    const fired: unknown[] = [];
+    keyless.on(kind, async (timer) => void fired.push(timer.payload));
+    expect(await keyless.fireDue()).toBe(1);
+    expect(fired).toEqual([{ plain: true }]);
+    // The sealed ones wait for their key.
+    const keyed = createTimers(state, log, {}, createSealer([k1]));
+    keyed.on(kind, async (timer) => void fired.push(timer.payload));
+    expect(await keyed.fireDue()).toBe(3);
+  });
 });
