@@ -55,7 +55,19 @@ export const catalogue = {
   WEBHOOK_BUSY: { status: 503, message: 'too many webhook bodies in flight, retry later' },
   BAD_QUERY: { status: 400, message: 'query parameters are missing or invalid' },
   NOT_READY: { status: 503, message: 'not ready' },
+  ORIGIN_NOT_ALLOWED: { status: 403, message: 'this page’s origin is not in cors.origins' },
+  TOO_MANY_CONNECTIONS: { status: 429, message: 'too many open sockets from this address' },
+  TOO_MANY_UPGRADES: {
+    status: 429,
+    message: 'too many socket upgrades from this address, retry after retryAfterMs',
+  },
   INTERNAL: { status: 500, message: 'internal error' },
+
+  // Encryption at rest.
+  SEALED_UNREADABLE: {
+    status: 500,
+    message: 'a stored record is encrypted with a key this server does not hold',
+  },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof catalogue;

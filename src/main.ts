@@ -43,7 +43,8 @@ async function main(): Promise<void> {
   const { bus, presence } = cluster;
   const stored = composeStorage(config, { node, ...base });
   const { ingest, services: ingestServices } = composeIngest(config, { stored, node, ...base });
-  const sockets = composeSockets(uws, metrics, config.live, bus);
+  const sockets = composeSockets(uws, metrics, config.live, bus, config.tls);
+  const secure = config.tls.certFile !== undefined;
   const notify = await composeNotify(config, {
     stored,
     ingest,
@@ -93,7 +94,8 @@ async function main(): Promise<void> {
   // Demo mode: synthetic live-music events for the dev project, sent over the server's own
   // ingest socket; started last, so it is stopped first and its last events are acknowledged.
   const demo = demoServices(demoRequested(process.argv, process.env), dev, {
-    origin: () => localOrigin(config.host, server.port),
+    origin: () => localOrigin(config.host, server.port, secure),
+    ...(config.tls.certFile ? { serverCertFile: config.tls.certFile } : {}),
     log,
   });
 
@@ -118,7 +120,7 @@ async function main(): Promise<void> {
     server,
     ...demo,
   ]);
-  announce(server.port, config.host, dev);
+  announce(server.port, config.host, dev, secure);
 }
 
 main().catch((err: unknown) => {

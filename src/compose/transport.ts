@@ -17,6 +17,7 @@ import { createLiveHub } from '../transport/live/live-hub.js';
 import { createRateLimiters } from '../transport/rate-limits.js';
 import { createServer } from '../transport/server.js';
 import { createSocketWriter } from '../transport/socket-writer.js';
+import { createApp } from '../transport/tls-app.js';
 import { createUserHub } from '../transport/user/user-hub.js';
 import { loadUws, type Uws } from '../transport/uws.js';
 import type { AppConfig } from './config.js';
@@ -35,13 +36,19 @@ export function openUws(config: AppConfig, log: Logger): Uws {
 }
 
 /**
- * The uWS app, its one socket writer (every socket write and publish, and the back-pressure
- * policy), and the socket hubs, fed by the bus: window results to live dashboards, user
- * messages to users' sockets on this node.
+ * The uWS app (https and wss with TLS files), its one socket writer (every socket write and
+ * publish, and the back-pressure policy), and the socket hubs, fed by the bus: window
+ * results to live dashboards, user messages to users' sockets on this node.
  */
-export function composeSockets(uws: Uws, metrics: Metrics, live: AppConfig['live'], bus: Bus) {
+export function composeSockets(
+  uws: Uws,
+  metrics: Metrics,
+  live: AppConfig['live'],
+  bus: Bus,
+  tls: AppConfig['tls'] = {},
+) {
   const { slowBytes, ...liveOptions } = live;
-  const app = uws.App();
+  const app = createApp(uws, tls);
   const writer = createSocketWriter({ app, metrics }, { slowBytes });
   const hub = createLiveHub({ writer, metrics }, liveOptions);
   const userHub = createUserHub(writer);
@@ -113,6 +120,7 @@ export function composeServer(
       host: config.host,
       port: config.port,
       limits: config.limits,
+      cors: config.cors,
       webhooks: {
         maxBodyBytes: sendgrid.webhookMaxBodyBytes,
         maxInFlight: sendgrid.webhookMaxInFlight,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { corsSchema, encryptionSchema, tlsSchema } from './security-schema.js';
 
 /** What a key may do. `admin` is for the admin API that later issues add. */
 export const scopeSchema = z.enum(['ingest', 'read', 'admin']);
@@ -82,6 +83,9 @@ const limitsSchema = z.object({
   userRequestsPerSecond: z.number().positive().default(20), // requests/s per user, refill
   userBurstRequests: z.number().int().min(1).default(100), // requests per user, bucket size
   badFramesBeforeClose: z.number().int().min(1).default(10), // consecutive frame errors
+  // Per client address (uWS's remote address: behind a proxy, the proxy's). 0: no limit.
+  connectionsPerIp: z.number().int().min(0).default(0), // open sockets, all endpoints together
+  upgradesPerIpPerSecond: z.number().min(0).default(0), // socket upgrades/s, refill; burst as many
 });
 
 const storageSchema = z.object({
@@ -205,6 +209,9 @@ const settingsShape = {
     .prefault({}),
   /** Signs user tokens for `/v1/user`; generated once into the data folder when unset. */
   userTokenSecret: z.string().min(32).optional(),
+  encryption: encryptionSchema.prefault({}),
+  tls: tlsSchema.prefault({}),
+  cors: corsSchema.prefault({}),
   /** Start even when uWebSockets.js fell back to its slow `ws` shim. */
   allowWsFallback: z.boolean().default(false),
   shutdownTimeoutMs: z.number().int().min(100).default(15_000),
@@ -241,6 +248,8 @@ export type Config<P extends ProjectSchemas = ProjectSchemas> = z.output<
 export type Limits = Config['limits'];
 export type StorageSettings = Config['storage'];
 export type ClusterSettings = Config['cluster'];
+export type TlsSettings = Config['tls'];
+export type CorsSettings = Config['cors'];
 export type Scope = z.infer<typeof scopeSchema>;
 export type ProjectConfig<P extends ProjectSchemas = ProjectSchemas> =
   Config<P>['projects'][number];

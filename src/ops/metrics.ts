@@ -389,6 +389,17 @@ export function createMetrics(registry: Registry = new Registry()) {
       labelNames: ['reason'],
       registers,
     }),
+    unsealFailures: new Counter({
+      name: 'backline_state_unseal_failures_total',
+      help: 'Encrypted state records that could not be opened, by reason (no_key: none is set; unknown_key: its key id is not in the ring; bad_tag: another key under that id, or altered; malformed).',
+      labelNames: ['reason'],
+      registers,
+    }),
+    resealed: new Counter({
+      name: 'backline_state_resealed_total',
+      help: 'State records re-encrypted with the current key when read (plain, or sealed with an older key of the ring).',
+      registers,
+    }),
     eventLoopLag: new Gauge({
       name: 'backline_ops_event_loop_lag_seconds',
       help: 'Event-loop delay since the last scrape, by statistic (p50, p99, max).',

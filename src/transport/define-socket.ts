@@ -23,6 +23,7 @@ import {
 } from './socket-errors.js';
 import type { RateLimiters } from './rate-limits.js';
 import type { SocketState, SocketWriter } from './socket-writer.js';
+import type { UpgradeGate } from './upgrade-gate.js';
 
 /** One handler per message type; `arrivedAt` is `performance.now()` when the frame came. */
 export type FrameHandler<S> = (ws: WebSocket<S>, msg: ClientMessage, arrivedAt: number) => void;
@@ -64,13 +65,15 @@ export interface SocketDeps {
   writer: SocketWriter;
   log: Logger;
   rateLimits: RateLimiters;
+  /** Per-address limits and the Origin check, before any upgrade is authenticated. */
+  gate?: UpgradeGate;
 }
 
 const noEcho = () => ({});
 
 /**
  * Registers a WebSocket endpoint from its definition, so every socket shares one skeleton:
- * upgrade (authenticate, or refuse with the error's status and no socket), open and close
+ * upgrade (the gate, authenticate, or refuse with the error's status and no socket), open and close
  * bookkeeping (`sockets`, the connection metrics, frames uWS dropped as too big), each
  * binary frame read and dispatched to the handler of its `t`, frame errors answered and
  * counted, and drain.
@@ -85,7 +88,7 @@ const noEcho = () => ({});
  */
 export function defineSocket<S extends FrameErrorState>(
   app: TemplatedApp,
-  deps: Pick<SocketDeps, 'metrics' | 'log'>,
+  deps: Pick<SocketDeps, 'metrics' | 'log' | 'gate'>,
   sockets: Set<WebSocket<SocketState>>,
   definition: SocketDefinition<S>,
 ): void {
@@ -100,6 +103,7 @@ export function defineSocket<S extends FrameErrorState>(
     upgrade: upgradeWith(definition, deps),
 
     open(ws) {
+      deps.gate?.opened(ws);
       sockets.add(ws as WebSocket<SocketState>);
       definition.opened?.(ws);
       metrics.connections.inc({ endpoint });
@@ -117,6 +121,7 @@ export function defineSocket<S extends FrameErrorState>(
       countDropped(metrics, transport, code, message);
       definition.closed?.(ws);
       sockets.delete(ws as WebSocket<SocketState>);
+      deps.gate?.closed(ws);
       metrics.connections.dec({ endpoint });
     },
   });
@@ -125,12 +130,13 @@ export function defineSocket<S extends FrameErrorState>(
 /** uWS `upgrade`: the state `authenticate` makes, or its error answered with no socket. */
 function upgradeWith<S extends FrameErrorState>(
   definition: SocketDefinition<S>,
-  deps: Pick<SocketDeps, 'metrics' | 'log'>,
+  deps: Pick<SocketDeps, 'metrics' | 'log' | 'gate'>,
 ) {
   const { metrics, log } = deps;
   return (res: HttpResponse, req: HttpRequest, context: us_socket_context_t) => {
     let state: S;
     try {
+      deps.gate?.admit(req, res);
       state = definition.authenticate(req);
     } catch (err) {
       const { endpoint } = definition;

@@ -2,7 +2,7 @@ import type { TemplatedApp, WebSocket, us_listen_socket } from 'uWebSockets.js';
 import type { Authenticator } from '../auth/key-registry.js';
 import type { Bus } from '../cluster/bus.js';
 import type { Presence } from '../cluster/presence.js';
-import type { Limits } from '../config/schema.js';
+import type { CorsSettings, Limits } from '../config/schema.js';
 import { closeCodes } from '../errors.js';
 import type { Ingest } from '../ingest/ingest-service.js';
 import type { Service } from '../ops/lifecycle.js';
@@ -22,7 +22,9 @@ import type { RuleCatalog } from '../rules/rule-catalog.js';
 import type { StaticAssets } from '../static/dashboard-assets.js';
 import type { EventStore } from '../storage/event-store.js';
 import { registerHttpEvents } from './ingest/http-events.js';
+import { createCors } from './cors.js';
 import { registerHttpOps, type ReadinessCheck } from './http/ops.js';
+import { registerHttpPreflight } from './http/preflight.js';
 import { registerHttpOverview } from './http/overview.js';
 import { registerHttpStatic } from './http/static.js';
 import { registerHttpStats } from './http/stats.js';
@@ -39,6 +41,7 @@ import type { UserHub } from './user/user-hub.js';
 import { registerUserSocket } from './user/user-socket.js';
 import type { SocketState, SocketWriter } from './socket-writer.js';
 import type { RateLimiters } from './rate-limits.js';
+import { createUpgradeGate } from './upgrade-gate.js';
 import type { Uws } from './uws.js';
 
 export interface ServerDeps {
@@ -86,6 +89,8 @@ export interface ServerOptions {
   limits: Limits;
   /** Body limits of `POST /v1/webhooks/sendgrid` (see `defaultWebhookLimits`). */
   webhooks?: Partial<WebhookLimits>;
+  /** Pages of other origins allowed to call the API and open sockets (none by default). */
+  cors?: CorsSettings;
 }
 
 export interface Server extends Service {
@@ -103,12 +108,15 @@ export function createServer(deps: ServerDeps, options: ServerOptions): Server {
   const { app, writer } = deps;
   const sockets = new Set<WebSocket<SocketState>>();
   const pending = new Set<Promise<unknown>>();
+  const cors = createCors(options.cors ?? { origins: [], maxAgeSeconds: 600 });
   const common = {
     auth: deps.auth,
     metrics,
     log,
     limits: options.limits,
     rateLimits: deps.rateLimits,
+    cors,
+    gate: createUpgradeGate({ cors, limits: options.limits }),
   };
 
   registerIngestSocket(app, { ...common, ingest, writer }, sockets);
@@ -147,6 +155,7 @@ export function createServer(deps: ServerDeps, options: ServerOptions): Server {
     decisions: deps.decisions,
   });
   registerHttpStatic(app, { assets: deps.assets, metrics, log });
+  registerHttpPreflight(app, { cors, metrics, log });
   registerHttpOps(app, { metrics, log, readiness: deps.readiness });
 
   let listenSocket: us_listen_socket | undefined;

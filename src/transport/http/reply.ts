@@ -28,9 +28,15 @@ export function readRequest(req: HttpRequest): RequestInfo {
 
 /**
  * A response that remembers whether the client went away (uWS requires `onAborted` before
- * any async work) and corks late writes.
+ * any async work) and corks late writes. `headers` go on every answer (CORS).
  */
-export function createReply(res: HttpResponse, log: Logger, onStatus: (status: number) => void) {
+export function createReply(
+  res: HttpResponse,
+  log: Logger,
+  onStatus: (status: number) => void,
+  headers: Readonly<Record<string, string>> = {},
+) {
+  const always = headers;
   let done = false;
   let closeAfter = false;
   const abortListeners: Array<() => void> = [];
@@ -58,7 +64,8 @@ export function createReply(res: HttpResponse, log: Logger, onStatus: (status: n
       res.cork(() => {
         res.writeStatus(`${status} ${STATUS_CODES[status] ?? ''}`);
         res.writeHeader('content-type', contentType);
-        for (const [name, value] of Object.entries(headers)) res.writeHeader(name, value);
+        for (const [name, value] of Object.entries({ ...always, ...headers }))
+          res.writeHeader(name, value);
         res.end(body, closeAfter);
       });
     },

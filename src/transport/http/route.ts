@@ -4,6 +4,7 @@ import type { Scope } from '../../config/schema.js';
 import { BacklineError } from '../../errors.js';
 import type { Logger } from '../../ops/logger.js';
 import type { Metrics } from '../../ops/metrics.js';
+import type { Cors } from '../cors.js';
 import type { Credentials } from '../credentials.js';
 import { takeRequest, type Caller, type RateLimiters } from '../rate-limits.js';
 import { createReply, readBody, readRequest, type Reply, type RequestInfo } from './reply.js';
@@ -15,6 +16,8 @@ export interface RouteDeps {
   metrics: Metrics;
   log: Logger;
   rateLimits: RateLimiters;
+  /** Pages of other origins allowed to call the routes (`cors.origins`). */
+  cors?: Cors;
 }
 
 /**
@@ -100,8 +103,11 @@ export function createRoutes<L = KeyScope, C = { principal: Principal }>(
       const arrivedAt = performance.now();
       const info = readRequest(req);
       const param = req.getParameter(0) ?? '';
-      const reply = createReply(res, log, (status) =>
-        metrics.httpRequests.inc({ route: pattern, status }),
+      const reply = createReply(
+        res,
+        log,
+        (status) => metrics.httpRequests.inc({ route: pattern, status }),
+        deps.cors?.headers(req.getHeader('origin'), req.getHeader('host')),
       );
       const fail = (err: unknown) => {
         failed?.(err);
@@ -140,18 +146,25 @@ function decodeParameter(raw: string): string {
  * the dashboard's files, the VAPID public key, and provider webhooks (signed, not keyed).
  * `handle` reads `req` synchronously (uWS frees it when the handler returns); what it throws
  * or rejects with is answered from the catalogue. `label` names the route in the count.
+ * With `deps.cors`, answers carry CORS headers (the VAPID key, which a page fetches).
  */
-export function createOpenRoutes(app: TemplatedApp, deps: { metrics: Metrics; log: Logger }) {
+export function createOpenRoutes(
+  app: TemplatedApp,
+  deps: { metrics: Metrics; log: Logger; cors?: Cors },
+) {
   const { metrics, log } = deps;
   return (
-    method: 'get' | 'post' | 'any',
+    method: 'get' | 'post' | 'options' | 'any',
     pattern: string,
     handle: (reply: Reply, req: HttpRequest, res: HttpResponse) => void | Promise<void>,
     label = pattern,
   ): void => {
     app[method](pattern, (res: HttpResponse, req: HttpRequest) => {
-      const reply = createReply(res, log, (status) =>
-        metrics.httpRequests.inc({ route: label, status }),
+      const reply = createReply(
+        res,
+        log,
+        (status) => metrics.httpRequests.inc({ route: label, status }),
+        deps.cors?.headers(req.getHeader('origin'), req.getHeader('host')),
       );
       try {
         handle(reply, req, res)?.catch((err: unknown) => reply.error(err));
