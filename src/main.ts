@@ -4,6 +4,7 @@
  * wired in src/compose/, then started in order and stopped in reverse (src/ops/lifecycle.ts).
  */
 import { announce, localOrigin } from './compose/announce.js';
+import { composeAuth } from './compose/auth.js';
 import { composeCluster } from './compose/cluster.js';
 import { projectSchemas } from './compose/config.js';
 import { composeIngest } from './compose/ingest.js';
@@ -60,9 +61,11 @@ async function main(): Promise<void> {
     rules: rules.windowSink,
     ...base,
   });
+  const auth = composeAuth(config, { state: stored.state, bus, ...base });
   const server = composeServer(config, {
     uws,
     sockets,
+    auth,
     stored,
     ingest,
     catalog,
@@ -100,6 +103,7 @@ async function main(): Promise<void> {
     notify.email.service,
     stored.timers,
     sockets.hub,
+    auth.keys,
     server,
     ...demo,
   ]);

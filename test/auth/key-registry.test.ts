@@ -8,7 +8,6 @@ const auth = createKeyRegistry([
   {
     id: 'shop',
     keys: combos.map((scopes) => ({ key: keyWith(scopes), scopes })),
-    notifications: { caps: [] },
   },
 ]);
 const principal = (scopes: Scope[]) => auth.authenticate(keyWith(scopes))!;
@@ -37,7 +36,7 @@ describe('key ids', () => {
       expect(ids[i]).not.toContain(keyWith(scopes).slice(0, 8));
       expect(
         createKeyRegistry([
-          { id: 'x', keys: [{ key: keyWith(scopes), scopes }], notifications: { caps: [] } },
+          { id: 'x', keys: [{ key: keyWith(scopes), scopes }] },
         ]).authenticate(keyWith(scopes))!.keyId,
       ).toBe(ids[i]);
     }
