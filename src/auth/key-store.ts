@@ -65,6 +65,7 @@ export function createKeyStore(
   const configured = [...configuredKeys(deps.projects).values()];
   let records = new Map<string, KeyRecord>();
   let byHash = new Map<string, Entry>();
+  const revokedListeners: Array<(projectId: string, keyId: string) => void> = [];
   let turn: Promise<unknown> = Promise.resolve();
   let timer: NodeJS.Timeout | undefined;
   let off: (() => void) | undefined;
@@ -82,10 +83,21 @@ export function createKeyStore(
         next.set(hash, { principal, expiresAt: null });
     for (const record of records.values()) {
       if (record.kind !== 'api') continue;
-      const principal = { projectId: record.project, keyId: record.id, scopes: new Set(record.scopes) };
+      const principal = {
+        projectId: record.project,
+        keyId: record.id,
+        scopes: new Set(record.scopes),
+      };
       next.set(record.hash, { principal, expiresAt: record.expiresAt });
     }
+    const before = byHash;
     byHash = next;
+    const kept = new Set(
+      [...next.values()].map(({ principal: p }) => recordId(p.projectId, p.keyId)),
+    );
+    for (const { principal: p } of before.values())
+      if (!kept.has(recordId(p.projectId, p.keyId)))
+        for (const listener of revokedListeners) listener(p.projectId, p.keyId);
   }
 
   function apply(project: string, id: string, record: KeyRecord | undefined): void {
@@ -120,7 +132,10 @@ export function createKeyStore(
     const parsed = newKeySchema.safeParse(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
-      throw new BacklineError('BAD_KEY_SPEC', `${issue.path.join('.') || '(body)'}: ${issue.message}`);
+      throw new BacklineError(
+        'BAD_KEY_SPEC',
+        `${issue.path.join('.') || '(body)'}: ${issue.message}`,
+      );
     }
     const { name, scopes, expiresAt } = parsed.data;
     if (expiresAt !== undefined && expiresAt <= now())
@@ -133,7 +148,10 @@ export function createKeyStore(
     await inTurn(async () => {
       const own = [...records.values()].filter((r) => r.kind === 'api' && r.project === project);
       if (own.length >= opts.maxKeysPerProject)
-        throw new BacklineError('BAD_KEY_SPEC', `at most ${opts.maxKeysPerProject} keys per project`);
+        throw new BacklineError(
+          'BAD_KEY_SPEC',
+          `at most ${opts.maxKeysPerProject} keys per project`,
+        );
       await state.put(keyRecordKey(project, record.id), record);
       apply(project, record.id, record);
     });
@@ -198,6 +216,10 @@ export function createKeyStore(
     create,
     revoke,
     list,
+    /** Calls `listener` for each key that stops being valid here (revoked on any node). */
+    onRevoked(listener: (projectId: string, keyId: string) => void): void {
+      revokedListeners.push(listener);
+    },
     name: 'keys',
     async start() {
       await reload();

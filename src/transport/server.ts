@@ -42,6 +42,7 @@ import type { UserHub } from './user/user-hub.js';
 import { registerUserSocket } from './user/user-socket.js';
 import type { SocketState, SocketWriter } from './socket-writer.js';
 import type { RateLimiters } from './rate-limits.js';
+import { closeRevokedSockets } from './revoked-keys.js';
 import { routeTable, type RouteTable } from './route-table.js';
 import type { Uws } from './uws.js';
 
@@ -57,8 +58,8 @@ export interface ServerDeps {
   store: EventStore;
   /** Project keys, configured and made through the API. */
   auth: Authenticator;
-  /** Made, listed and revoked through `/v1/keys`. */
-  keys: Pick<KeyStore, 'create' | 'list' | 'revoke'>;
+  /** Made, listed and revoked through `/v1/keys`; a revoked key's sockets are closed. */
+  keys: Pick<KeyStore, 'create' | 'list' | 'revoke' | 'onRevoked'>;
   /** End users' tokens: backline's own and the projects' JWTs. */
   users: UserCheck;
   /** Budgets per API key and per user, shared by all their sockets and requests. */
@@ -154,6 +155,7 @@ export function createServer(deps: ServerDeps, options: ServerOptions): Server {
   registerHttpStats(app, { ...common, store: deps.store });
   registerHttpStreams(app, { ...common, catalog: deps.catalog });
   registerHttpKeys(app, { ...common, keys: deps.keys });
+  deps.keys.onRevoked(closeRevokedSockets(sockets, writer));
   registerHttpOverview(app, {
     ...common,
     ingest,
