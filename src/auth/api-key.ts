@@ -18,7 +18,8 @@ export const keyIdOf = (key: string): string => hashKey(key).slice(0, 16);
 export const apiKeyPrefix = 'bl_';
 
 /** A new API key: the prefix and 32 random bytes, base64url (46 characters). */
-export const generateApiKey = (): string => `${apiKeyPrefix}${randomBytes(32).toString('base64url')}`;
+export const generateApiKey = (): string =>
+  `${apiKeyPrefix}${randomBytes(32).toString('base64url')}`;
 
 /** A new key's id: 72 random bits, base64url; it names the key in the API and in logs. */
 export const generateKeyId = (): string => randomBytes(9).toString('base64url');

@@ -53,7 +53,10 @@ export const isServableUserId = (userId: string): boolean =>
   userId.length > 0 && userId.length <= 128 && !/[/\p{Cc}]/u.test(userId);
 
 /** The end user a token speaks for; throws UNAUTHORIZED, BAD_TOKEN or AUTH_UNAVAILABLE. */
-export async function verifyUser(users: UserCheck, token: string | undefined): Promise<UserIdentity> {
+export async function verifyUser(
+  users: UserCheck,
+  token: string | undefined,
+): Promise<UserIdentity> {
   const result = await users.check(token);
   if (!result.ok) throw refusalError(result);
   // A backline user token made by an app backend may name any id: the JWT verifier checks its own.

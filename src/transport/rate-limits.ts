@@ -86,9 +86,7 @@ export async function takeEvents(
  * with no credential, the peer's address.
  */
 export type Caller =
-  | { limit: 'key'; id: string }
-  | { limit: 'user'; id: string }
-  | { limit: 'anonymous'; id: string };
+  { limit: 'key'; id: string } | { limit: 'user'; id: string } | { limit: 'anonymous'; id: string };
 
 export const userCaller = (projectId: string, userId: string): Caller => ({
   limit: 'user',

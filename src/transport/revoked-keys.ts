@@ -11,7 +11,8 @@ function keyOf(state: SocketState): { projectId: string; keyId: string } | undef
     viewer?: StreamViewer;
   };
   if (principal) return principal;
-  if (viewer?.caller.limit === 'key') return { projectId: viewer.projectId, keyId: viewer.caller.id };
+  if (viewer?.caller.limit === 'key')
+    return { projectId: viewer.projectId, keyId: viewer.caller.id };
   return undefined;
 }
 

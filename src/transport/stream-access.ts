@@ -35,7 +35,11 @@ export async function streamViewer(
   if (who.kind === 'key') {
     const { principal } = who;
     if (!can(principal, 'read')) throw new BacklineError('FORBIDDEN', 'this key lacks read');
-    return { projectId: principal.projectId, kind: 'key', caller: { limit: 'key', id: principal.keyId } };
+    return {
+      projectId: principal.projectId,
+      kind: 'key',
+      caller: { limit: 'key', id: principal.keyId },
+    };
   }
   if (who.kind === 'user') {
     const { projectId, userId } = who.user;

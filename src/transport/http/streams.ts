@@ -84,14 +84,7 @@ export function registerHttpStreams(app: TemplatedApp, deps: HttpStreamsDeps): v
     if (bucket !== 'hour' && bucket !== 'day' && bucket !== 'all') {
       throw new BacklineError('BAD_QUERY', '`bucket` is hour, day or all');
     }
-    const rows = await catalog.rollup(
-      viewer.projectId,
-      name,
-      from,
-      to,
-      bucket,
-      groupKeyOf(info),
-    );
+    const rows = await catalog.rollup(viewer.projectId, name, from, to, bucket, groupKeyOf(info));
     reply.json(200, { stream: name, from, to, bucket, rows });
   });
 

@@ -73,15 +73,20 @@ export function registerHttpUsers(app: TemplatedApp, deps: HttpUsersDeps): void 
     reply.json(200, await preferences.put(project, userId, parsed.data), info.wantsMsgpack);
   });
 
-  route('get', '/v1/users/:id/inbox', 'self-or-users-read', async ({ reply, info, project, userId }) => {
-    const { query } = info;
-    const limit = intParam(query, 'limit', 1, 500) ?? 50;
-    const before = optionalId(query.get('before') || undefined, 'before');
-    const archived = query.get('archived') === 'true' || query.get('archived') === '1';
-    const page = await inbox.list(project, userId, { limit, before, archived });
-    const counts = await inbox.counts(project, userId);
-    reply.json(200, { items: page.items, next: page.next ?? null, counts }, info.wantsMsgpack);
-  });
+  route(
+    'get',
+    '/v1/users/:id/inbox',
+    'self-or-users-read',
+    async ({ reply, info, project, userId }) => {
+      const { query } = info;
+      const limit = intParam(query, 'limit', 1, 500) ?? 50;
+      const before = optionalId(query.get('before') || undefined, 'before');
+      const archived = query.get('archived') === 'true' || query.get('archived') === '1';
+      const page = await inbox.list(project, userId, { limit, before, archived });
+      const counts = await inbox.counts(project, userId);
+      reply.json(200, { items: page.items, next: page.next ?? null, counts }, info.wantsMsgpack);
+    },
+  );
 
   for (const action of Object.keys(markActions) as MarkAction[]) {
     route('post', `/v1/users/:id/inbox/${action}`, 'self-or-admin', async (request) => {
@@ -92,18 +97,23 @@ export function registerHttpUsers(app: TemplatedApp, deps: HttpUsersDeps): void 
     });
   }
 
-  route('get', '/v1/users/:id/decisions', 'self-or-users-read', async ({ reply, info, project, userId }) => {
-    const { query } = info;
-    const text = (name: string) => query.get(name) || undefined;
-    const rows = await decisions.query(project, userId, {
-      notification: text('notification'),
-      rule: text('rule'),
-      dedupKey: text('dedupKey'),
-      category: text('category'),
-      limit: intParam(query, 'limit', 1, 1000),
-    });
-    reply.json(200, { userId, decisions: rows }, info.wantsMsgpack);
-  });
+  route(
+    'get',
+    '/v1/users/:id/decisions',
+    'self-or-users-read',
+    async ({ reply, info, project, userId }) => {
+      const { query } = info;
+      const text = (name: string) => query.get(name) || undefined;
+      const rows = await decisions.query(project, userId, {
+        notification: text('notification'),
+        rule: text('rule'),
+        dedupKey: text('dedupKey'),
+        category: text('category'),
+        limit: intParam(query, 'limit', 1, 1000),
+      });
+      reply.json(200, { userId, decisions: rows }, info.wantsMsgpack);
+    },
+  );
 }
 
 /** An optional integer query parameter within [min, max]. */
