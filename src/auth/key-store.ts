@@ -16,7 +16,8 @@ import {
   type KeyRecord,
   type ListedKey,
 } from './key-records.js';
-import { configuredKeys, type Authenticator, type Principal } from './key-registry.js';
+import { createKeyIndex, recordId } from './key-index.js';
+import { configuredKeys } from './key-registry.js';
 
 export const defaultKeyStoreOptions = {
   reloadEveryMs: 60_000, // every key is read again this often: a change whose bus message was lost is picked up
@@ -33,13 +34,6 @@ export interface KeyStoreDeps {
   log: Pick<Logger, 'warn'>;
   now?: () => number;
 }
-
-interface Entry {
-  principal: Principal;
-  expiresAt: number | null;
-}
-
-const recordId = (project: string, id: string) => `${project}\u0000${id}`;
 
 /**
  * Every project key, configured or made through the API, hashed: `authenticate` answers from
@@ -63,9 +57,8 @@ export function createKeyStore(
   const { state, bus, metrics, log } = deps;
   const now = deps.now ?? Date.now;
   const configured = [...configuredKeys(deps.projects).values()];
+  const index = createKeyIndex(configured, now);
   let records = new Map<string, KeyRecord>();
-  let byHash = new Map<string, Entry>();
-  const revokedListeners: Array<(projectId: string, keyId: string) => void> = [];
   let turn: Promise<unknown> = Promise.resolve();
   let timer: NodeJS.Timeout | undefined;
   let off: (() => void) | undefined;
@@ -76,34 +69,10 @@ export function createKeyStore(
     return done;
   };
 
-  function rebuild(): void {
-    const next = new Map<string, Entry>();
-    for (const { hash, principal } of configured)
-      if (records.get(recordId(principal.projectId, principal.keyId))?.kind !== 'revoked')
-        next.set(hash, { principal, expiresAt: null });
-    for (const record of records.values()) {
-      if (record.kind !== 'api') continue;
-      const principal = {
-        projectId: record.project,
-        keyId: record.id,
-        scopes: new Set(record.scopes),
-      };
-      next.set(record.hash, { principal, expiresAt: record.expiresAt });
-    }
-    const before = byHash;
-    byHash = next;
-    const kept = new Set(
-      [...next.values()].map(({ principal: p }) => recordId(p.projectId, p.keyId)),
-    );
-    for (const { principal: p } of before.values())
-      if (!kept.has(recordId(p.projectId, p.keyId)))
-        for (const listener of revokedListeners) listener(p.projectId, p.keyId);
-  }
-
   function apply(project: string, id: string, record: KeyRecord | undefined): void {
     if (record) records.set(recordId(project, id), record);
     else records.delete(recordId(project, id));
-    rebuild();
+    index.rebuild(records);
   }
 
   const reload = () =>
@@ -114,7 +83,7 @@ export function createKeyStore(
         if (record) next.set(recordId(record.project, record.id), record);
       }
       records = next;
-      rebuild();
+      index.rebuild(records);
     });
 
   /** A change another node (or this one) announced: its record as the store has it now. */
@@ -201,25 +170,13 @@ export function createKeyStore(
     return [...fromConfig, ...made];
   }
 
-  const authenticator: Authenticator = {
-    authenticate(credential) {
-      if (!credential) return undefined;
-      const entry = byHash.get(hashKey(credential));
-      if (!entry || (entry.expiresAt !== null && now() >= entry.expiresAt)) return undefined;
-      return entry.principal;
-    },
-  };
-
-  rebuild();
+  index.rebuild(records);
   return {
-    ...authenticator,
+    authenticate: index.authenticate,
+    onRevoked: index.onRevoked,
     create,
     revoke,
     list,
-    /** Calls `listener` for each key that stops being valid here (revoked on any node). */
-    onRevoked(listener: (projectId: string, keyId: string) => void): void {
-      revokedListeners.push(listener);
-    },
     name: 'keys',
     async start() {
       await reload();
