@@ -4,8 +4,6 @@ import type { Credentials } from '../credentials.js';
 import { identify, isServableUserId, type IdentityDeps } from '../identity.js';
 import { userCaller, type Caller } from '../rate-limits.js';
 
-export { isServableUserId } from '../identity.js';
-
 /**
  * Who may call a `/v1/users/:id/…` route: `admin` is a project key with that scope;
  * `self-or-admin` also lets in the user's own token; `self-or-users-read` lets in the user's
