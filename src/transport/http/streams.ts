@@ -33,7 +33,7 @@ const streamReaders =
     credentials: Credentials,
     param: string,
     _level: 'stream-readers',
-  ): Promise<{ viewer: StreamViewer } & Caller> => {
+  ): Promise<{ viewer: StreamViewer; caller: StreamViewer['caller'] }> => {
     const viewer = await streamViewer(deps, credentials);
     let name: string;
     try {
@@ -44,8 +44,6 @@ const streamReaders =
     checkStreamRead(viewer, deps.catalog.get(viewer.projectId, name));
     return { viewer, caller: viewer.caller };
   };
-
-type Caller = { caller: StreamViewer['caller'] };
 
 /**
  * Metric streams over HTTP:
