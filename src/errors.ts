@@ -35,6 +35,14 @@ export const catalogue = {
   BAD_TOKEN: { status: 401, message: 'user token is invalid or expired' },
   BAD_PREFERENCES: { status: 400, message: 'preferences are invalid' },
   BAD_SUBSCRIPTION: { status: 400, message: 'push subscription is invalid' },
+  AUTH_UNAVAILABLE: {
+    status: 503,
+    message: "the identity provider's keys could not be fetched, retry after retryAfterMs",
+  },
+
+  // API keys (`/v1/keys`).
+  BAD_KEY_SPEC: { status: 400, message: 'API key request is invalid' },
+  UNKNOWN_KEY: { status: 404, message: 'no such API key in this project' },
 
   // Email templates (`/v1/templates`).
   BAD_TEMPLATE: { status: 400, message: 'email template or layout is invalid' },

@@ -4,6 +4,7 @@
  * wired in src/compose/, then started in order and stopped in reverse (src/ops/lifecycle.ts).
  */
 import { announce, localOrigin } from './compose/announce.js';
+import { composeAuth } from './compose/auth.js';
 import { composeCluster } from './compose/cluster.js';
 import { joinCluster, withClusterFlag } from './compose/cluster-node.js';
 import { withSharedSecrets } from './compose/cluster-secrets.js';
@@ -72,9 +73,11 @@ async function main(): Promise<void> {
   const work = node
     ? composeClusterWork(config, { node, stored, pipeline, cache, rules, ...base })
     : { storage: [], compute: [], timers: stored.timers };
+  const auth = composeAuth(config, { state: stored.state, bus, ...base });
   const server = composeServer(config, {
     uws,
     sockets,
+    auth,
     stored,
     ingest,
     catalog,
@@ -117,6 +120,7 @@ async function main(): Promise<void> {
     notify.email.service,
     work.timers,
     sockets.hub,
+    auth.keys,
     server,
     ...demo,
   ]);

@@ -61,10 +61,12 @@ type Env = Record<string, string | undefined>;
  * @example
  * const config = loadConfig(process.env, projectSchemas); // throws ConfigError naming e.g. PORT
  */
-export function loadConfig<S extends z.ZodType, R extends z.ZodType, C extends z.ZodType>(
-  env: Env,
-  schemas: ProjectSchemas<S, R, C>,
-): Config<ProjectSchemas<S, R, C>> {
+export function loadConfig<
+  S extends z.ZodType,
+  R extends z.ZodType,
+  C extends z.ZodType,
+  J extends z.ZodType,
+>(env: Env, schemas: ProjectSchemas<S, R, C, J>): Config<ProjectSchemas<S, R, C, J>> {
   const file = env.BACKLINE_CONFIG;
   const raw: Record<string, unknown> = file ? readConfigFile(file) : {};
   const fromEnv = new Map<string, string>();

@@ -235,6 +235,12 @@ export function createMetrics(registry: Registry = new Registry()) {
       labelNames: ['reason'],
       registers,
     }),
+    keySyncFailures: new Counter({
+      name: 'backline_auth_key_sync_failures_total',
+      help: 'API keys not brought up to date from the StateStore, by reason (reload: the periodic full read failed; announce: a key change heard on the bus could not be read).',
+      labelNames: ['reason'],
+      registers,
+    }),
     redisConnectionErrors: new Counter({
       name: 'backline_cluster_redis_connection_errors_total',
       help: 'Errors on connections to Redis, by reason (the socket error code, e.g. ECONNREFUSED).',

@@ -230,6 +230,48 @@ describe('loadConfig', () => {
     });
   });
 
+  it('checks a project’s user JWT settings with their owner’s schema; typos are errors', () => {
+    const project = {
+      id: 'shop',
+      keys: [{ key: 'k'.repeat(16), scopes: ['users:read'], name: 'app' }],
+    };
+    const jwt = {
+      jwksUrl: 'https://tenant.auth0.com/.well-known/jwks.json',
+      issuer: 'https://tenant.auth0.com/',
+    };
+    const loaded = loadConfig({
+      BACKLINE_CONFIG: fileWith({ projects: [{ ...project, auth: { jwt } }] }),
+    });
+    expect(loaded.projects[0]!.auth.jwt).toMatchObject({
+      ...jwt,
+      userIdClaim: 'sub',
+      algorithms: ['RS256', 'ES256', 'EdDSA'],
+    });
+    expect(loaded.projects[0]!.keys[0]).toEqual({
+      key: 'k'.repeat(16),
+      scopes: ['users:read'],
+      name: 'app',
+    });
+    expect(
+      loadConfig({ BACKLINE_CONFIG: fileWith({ projects: [project] }) }).projects[0]!.auth,
+    ).toEqual({});
+    const problems = (value: object) => {
+      try {
+        loadConfig({ BACKLINE_CONFIG: fileWith({ projects: [{ ...project, ...value }] }) });
+        return [];
+      } catch (err) {
+        return (err as ConfigError).problems;
+      }
+    };
+    expect(problems({ auth: { jwts: jwt } })).toEqual([
+      expect.stringMatching(/^projects\.0\.auth in .*Unrecognized key: "jwts"/),
+    ]);
+    expect(
+      problems({ auth: { jwt: { ...jwt, jwksUrl: 'http://tenant.auth0.com/jwks' } } }),
+    ).toEqual([expect.stringMatching(/^projects\.0\.auth\.jwt\.jwksUrl in .*https:/)]);
+    expect(problems({ auth: { jwt: { ...jwt, audiense: 'x' } } })).toHaveLength(1);
+  });
+
   it('says when the file cannot be read or parsed', () => {
     expect(() => loadConfig({ BACKLINE_CONFIG: '/nonexistent/backline.json' })).toThrow(
       /BACKLINE_CONFIG: cannot read/,

@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { BacklineError, catalogue } from '../../errors.js';
 import type { Logger } from '../../ops/logger.js';
-import { bearer, type Credentials } from '../credentials.js';
+import { bearer, remoteAddressOf, type Credentials } from '../credentials.js';
 import { encode } from '../socket-writer.js';
 
 /** What a handler needs of a request, copied out at once: uWS frees `req` after the handler returns. */
@@ -12,7 +12,7 @@ export interface RequestInfo extends Credentials {
   wantsMsgpack: boolean;
 }
 
-export function readRequest(req: HttpRequest): RequestInfo {
+export function readRequest(req: HttpRequest, res: HttpResponse): RequestInfo {
   const query = new URLSearchParams(req.getQuery() ?? '');
   const accept = req.getHeader('accept');
   const fromHeader = bearer(req.getHeader('authorization'));
@@ -21,6 +21,7 @@ export function readRequest(req: HttpRequest): RequestInfo {
     query,
     credential: fromHeader ?? query.get('key') ?? undefined,
     credentialInHeader: fromHeader !== undefined,
+    remoteAddress: remoteAddressOf(res),
     contentType: req.getHeader('content-type'),
     wantsMsgpack: /application\/(x-|vnd\.)?msgpack/.test(accept),
   };
