@@ -5,7 +5,7 @@ import { msParam, type SqlParams } from './sql-params.js';
 /**
  * Persons: the unit every analytics query counts. An event's person is its `user_id`; an
  * anonymous event's is the user its `anonymous_id` merged into (the `identities` table, see
- * clickhouse/004_identities.sql), else the anonymous id itself. So a visitor's history before
+ * clickhouse/005_identities.sql), else the anonymous id itself. So a visitor's history before
  * signup counts as the user's once any event carries both ids, retroactively, and nothing is
  * recomputed per query but the lookup.
  *

@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { BacklineError, catalogue } from '../../errors.js';
 import type { Logger } from '../../ops/logger.js';
-import { bearer, type Credentials } from '../credentials.js';
+import { bearer, remoteAddressOf, type Credentials } from '../credentials.js';
 import { encode } from '../socket-writer.js';
 import { streamBody } from './stream-body.js';
 
@@ -13,7 +13,7 @@ export interface RequestInfo extends Credentials {
   wantsMsgpack: boolean;
 }
 
-export function readRequest(req: HttpRequest): RequestInfo {
+export function readRequest(req: HttpRequest, res: HttpResponse): RequestInfo {
   const query = new URLSearchParams(req.getQuery() ?? '');
   const accept = req.getHeader('accept');
   const fromHeader = bearer(req.getHeader('authorization'));
@@ -22,6 +22,7 @@ export function readRequest(req: HttpRequest): RequestInfo {
     query,
     credential: fromHeader ?? query.get('key') ?? undefined,
     credentialInHeader: fromHeader !== undefined,
+    remoteAddress: remoteAddressOf(res),
     contentType: req.getHeader('content-type'),
     wantsMsgpack: /application\/(x-|vnd\.)?msgpack/.test(accept),
   };
@@ -29,9 +30,15 @@ export function readRequest(req: HttpRequest): RequestInfo {
 
 /**
  * A response that remembers whether the client went away (uWS requires `onAborted` before
- * any async work) and corks late writes.
+ * any async work) and corks late writes. `headers` go on every answer (CORS).
  */
-export function createReply(res: HttpResponse, log: Logger, onStatus: (status: number) => void) {
+export function createReply(
+  res: HttpResponse,
+  log: Logger,
+  onStatus: (status: number) => void,
+  headers: Readonly<Record<string, string>> = {},
+) {
+  const always = headers;
   let done = false;
   let gone = false;
   let closeAfter = false;
@@ -61,7 +68,8 @@ export function createReply(res: HttpResponse, log: Logger, onStatus: (status: n
       res.cork(() => {
         res.writeStatus(`${status} ${STATUS_CODES[status] ?? ''}`);
         res.writeHeader('content-type', contentType);
-        for (const [name, value] of Object.entries(headers)) res.writeHeader(name, value);
+        for (const [name, value] of Object.entries({ ...always, ...headers }))
+          res.writeHeader(name, value);
         res.end(body, closeAfter);
       });
     },

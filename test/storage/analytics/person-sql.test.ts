@@ -85,7 +85,7 @@ describe('identity merges', () => {
       anonymous: 5,
     });
     await ch.insert('events', data.rows);
-    expect(await migrate(ch, migrations)).toContain('004_identities');
+    expect(await migrate(ch, migrations)).toContain('005_identities');
     expect(await storedMap(ch, 'p')).toEqual(
       new Map([...data.merges].sort(([a], [b]) => (a < b ? -1 : 1))),
     );
