@@ -54,7 +54,7 @@ async function main(): Promise<void> {
     dev,
     ...base,
   });
-  const analytics = composeAnalytics(config, { stored, metrics });
+  const analytics = composeAnalytics(config, { stored, node, metrics });
   const { rules, ruleCatalog } = composeRules(config, {
     stored,
     ingest,

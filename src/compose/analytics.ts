@@ -4,17 +4,25 @@ import { createCohortAudience } from '../analytics/cohort-audience.js';
 import { createCohortCatalog } from '../analytics/cohort-catalog.js';
 import type { Metrics } from '../ops/metrics.js';
 import { createAnalyticsQueries } from '../storage/analytics/analytics-queries.js';
+import type { ClusterNode } from './cluster-node.js';
 import type { AppConfig } from './config.js';
 import type { Stored } from './storage.js';
 
 /**
  * Product analytics on the events in ClickHouse: the queries, saved cohorts (kept in
- * `<dataDir>/cohorts.json`; cluster mode passes `{ saved }` from the shared store here), the
- * APIs, and cohorts as rule audiences.
+ * `<dataDir>/cohorts.json`, or the cluster's shared definitions on a cluster node), the APIs,
+ * and cohorts as rule audiences.
  */
-export function composeAnalytics(config: AppConfig, deps: { stored: Stored; metrics: Metrics }) {
+export function composeAnalytics(
+  config: AppConfig,
+  deps: { stored: Stored; node: ClusterNode | undefined; metrics: Metrics },
+) {
   const queries = createAnalyticsQueries(deps.stored.storage.ch);
-  const cohorts = createCohortCatalog({ file: join(config.dataDir, 'cohorts.json') });
+  const cohorts = createCohortCatalog(
+    deps.node
+      ? { saved: deps.node.definitions.cohorts }
+      : { file: join(config.dataDir, 'cohorts.json') },
+  );
   return {
     queries,
     cohorts,

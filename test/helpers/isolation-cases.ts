@@ -19,6 +19,9 @@ export const victim = {
   /** Open to the victim project's users: still never to another project. */
   usersStream: 'users_stream_a',
   keyName: 'victim-key-name',
+  cohort: 'secret_cohort_a',
+  /** A visitor who never logged in: analytics name it (breakdowns, members, exports). */
+  visitor: 'victim-visitor-8d2e',
 };
 
 /** The callers that must not reach the victim's data. */
@@ -159,8 +162,41 @@ export function routeCases(ids: { notification: string; key: string; endpoint: s
       body: { endpoint: ids.endpoint },
       own: otherProject,
     },
+    ...analyticsCases(),
   };
   return cases;
+}
+
+/**
+ * Analytics: answers over the caller's own project only (its events, cohorts). Breakdowns by
+ * `anonymousId` name the victim's visitor, whom no attacker ever sends (the victim's user id
+ * is in earlier paths, so it would be excused as echoed).
+ */
+function analyticsCases(): Record<string, RouteCase> {
+  const cohort = `/v1/cohorts/${victim.cohort}`;
+  const steps = encodeURIComponent(JSON.stringify([{ type: 'vote' }, { type: 'vote' }]));
+  const anyTime = `project=${victim.project}&from=${Date.now() - 86_400_000}&to=${Date.now() + 3600_000}`;
+  return {
+    'GET /v1/analytics/trends': {
+      path: `/v1/analytics/trends?breakdown=anonymousId&${anyTime}`,
+      own: otherKey,
+    },
+    'GET /v1/analytics/funnels': {
+      path: `/v1/analytics/funnels?steps=${steps}&breakdown=anonymousId&${anyTime}`,
+      own: otherKey,
+    },
+    'GET /v1/analytics/retention': { path: `/v1/analytics/retention?${anyTime}`, own: otherKey },
+    'GET /v1/cohorts': { path: '/v1/cohorts', own: otherKey },
+    'GET /v1/cohorts/:name': { path: cohort, own: otherKey },
+    'GET /v1/cohorts/:name/members': { path: `${cohort}/members`, own: otherKey },
+    'PUT /v1/cohorts/:name': {
+      path: cohort,
+      body: { conditions: [{ kind: 'performed', types: ['vote'] }] },
+      own: otherKey,
+    },
+    'DELETE /v1/cohorts/:name': { path: cohort, own: otherKey },
+    'GET /v1/export/events': { path: `/v1/export/events?format=csv&${anyTime}`, own: otherKey },
+  };
 }
 
 /** The frames sent on a socket for one message type, aimed at the victim's data. */

@@ -112,8 +112,9 @@ export async function seedVictim({ api, json }: Caller, push: PushService) {
   const events = [
     { id: 's1', type: 'user.signup', ts: Date.now(), userId: victim.user, props: { name: 'V' } },
     { id: 'v1', type: 'vote', ts: Date.now(), userId: victim.user },
+    { id: 'v2', type: 'vote', ts: Date.now(), anonymousId: victim.visitor },
   ];
-  expect(await json('POST', '/v1/events', victimAdmin, { events })).toMatchObject({ accepted: 2 });
+  expect(await json('POST', '/v1/events', victimAdmin, { events })).toMatchObject({ accepted: 3 });
   const inbox = `/v1/users/${victim.user}/inbox`;
   const items = async () => (await json('GET', inbox, victimAdmin)).items as Array<{ id: string }>;
   await eventually(async () => (await items()).length === 1, 10_000, 'the victim’s notification');
@@ -129,6 +130,8 @@ export async function seedVictim({ api, json }: Caller, push: PushService) {
     name: victim.keyName,
     scopes: ['read'],
   });
+  const cohort = { conditions: [{ kind: 'performed', types: ['vote'] }] };
+  expect((await api('PUT', `/v1/cohorts/${victim.cohort}`, victimAdmin, cohort)).status).toBe(200);
   const ids = {
     notification: (await items())[0]!.id,
     key: made.id as string,
@@ -144,6 +147,7 @@ export async function victimState({ api }: Caller): Promise<string> {
     ...['/v1/streams', '/v1/rules', '/v1/templates', `/v1/templates/${victim.template}`],
     ...['/v1/keys', '/v1/events/stats', `${user}/inbox?archived=true`, `${user}/preferences`],
     ...[`${user}/decisions`, `/v1/streams/${victim.privateStream}/windows`],
+    ...['/v1/cohorts', `/v1/cohorts/${victim.cohort}/members`],
   ];
   const reads = await Promise.all(
     paths.map(async (path) => {

@@ -6,8 +6,8 @@ import { jsonBody } from './json-body.js';
 import { createRoutes, type RouteDeps } from './route.js';
 
 /**
- * Saved cohorts over HTTP: `GET /v1/cohorts`, `GET /v1/cohorts/:name` and
- * `GET /v1/cohorts/:name/members?after&limit&identified` (read), `PUT /v1/cohorts/:name`
+ * Saved cohorts over HTTP: `GET /v1/cohorts` and `GET /v1/cohorts/:name` (read), `GET
+ * /v1/cohorts/:name/members?after&limit&identified` (users:read), `PUT /v1/cohorts/:name`
  * (admin: define or replace; 400 BAD_COHORT names the bad part) and `DELETE
  * /v1/cohorts/:name` (admin: 204, or 404 UNKNOWN_COHORT).
  */
@@ -28,9 +28,15 @@ export function registerHttpCohorts(
     reply.json(200, spec);
   });
 
-  route('get', '/v1/cohorts/:name/members', 'read', async ({ reply, principal, name, info }) => {
-    reply.json(200, await analytics.cohortMembers(principal.projectId, name, info.query));
-  });
+  // Members are user ids: user data, as inboxes are, so `users:read` (admin implies it).
+  route(
+    'get',
+    '/v1/cohorts/:name/members',
+    'users:read',
+    async ({ reply, principal, name, info }) => {
+      reply.json(200, await analytics.cohortMembers(principal.projectId, name, info.query));
+    },
+  );
 
   route('put', '/v1/cohorts/:name', 'admin', async ({ reply, principal, name, body }) => {
     reply.json(200, await cohorts.define(principal.projectId, name, await jsonBody(body)));

@@ -15,7 +15,8 @@ const formats: Record<string, { engine: ExportFormat; contentType: string }> = {
 };
 
 /**
- * `GET /v1/export/events?from&to&format=csv|parquet` (read): the key's project's raw events
+ * `GET /v1/export/events?from&to&format=csv|parquet` (users:read: raw events name their
+ * users, and a `read` key may sit in a dashboard page): the key's project's raw events
  * with `ts` in [from, to) (default the last 24 h), streamed from ClickHouse as they are
  * produced, at the pace the client reads (see stream-body.ts). A ClickHouse failure before
  * the first byte is answered with its error; after it the connection is closed, so a cut
@@ -31,7 +32,7 @@ export function registerHttpExport(
   const route = createRoutes(app, deps);
   let running = 0;
 
-  route('get', '/v1/export/events', 'read', async ({ reply, principal, info }) => {
+  route('get', '/v1/export/events', 'users:read', async ({ reply, principal, info }) => {
     const { from, to } = parseTimeRange(info.query, { spanMs: 24 * 3600_000 });
     const name = info.query.get('format') || 'csv';
     const format = Object.hasOwn(formats, name) ? formats[name]! : undefined;
