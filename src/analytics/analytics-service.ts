@@ -1,13 +1,11 @@
-import { BacklineError, isBacklineError } from '../errors.js';
-import type { Metrics } from '../ops/metrics.js';
+import { BacklineError } from '../errors.js';
 import type { AnalyticsQueries } from '../storage/analytics/analytics-queries.js';
-import type { CohortRule } from '../storage/analytics/cohort-sql.js';
-import type { CohortCatalog } from './cohort-catalog.js';
 import { cohortRule } from './cohort-spec.js';
 import { funnelResults, parseFunnelRequest } from './funnels.js';
 import { parseRetentionRequest, retentionCohorts } from './retention.js';
 import { alignPrevious, checkBuckets, parseTrendRequest, trendAnswer } from './trends.js';
 import { bucketCount } from './buckets.js';
+import { createQueryContext, type QueryContextDeps } from './query-context.js';
 import { integer, text } from './query-params.js';
 
 export interface TimeRange {
@@ -15,11 +13,8 @@ export interface TimeRange {
   to: number;
 }
 
-export interface AnalyticsDeps {
+export interface AnalyticsDeps extends QueryContextDeps {
   queries: Pick<AnalyticsQueries, 'trends' | 'funnels' | 'retention' | 'cohorts'>;
-  cohorts: Pick<CohortCatalog, 'get'>;
-  metrics?: Pick<Metrics, 'analyticsQuerySeconds' | 'analyticsQueryFailures'>;
-  now?: () => number;
 }
 
 export const maxRetentionCohorts = 400;
@@ -34,32 +29,8 @@ export const maxRetentionCohorts = 400;
  * await analytics.trends('dev', new URLSearchParams('event=song.play&measure=users'), { from, to });
  */
 export function createAnalytics(deps: AnalyticsDeps) {
-  const { queries, metrics } = deps;
-  const now = deps.now ?? Date.now;
-
-  async function cohortOf(project: string, name: string | undefined) {
-    if (name === undefined) return {};
-    const spec = await deps.cohorts.get(project, name);
-    if (!spec) throw new BacklineError('UNKNOWN_COHORT', `no cohort \`${name}\` in this project`);
-    return { cohort: cohortRule(spec, now()) satisfies CohortRule };
-  }
-
-  function timed<A extends unknown[], R>(api: string, run: (...args: A) => Promise<R>) {
-    return async (...args: A): Promise<R> => {
-      const started = performance.now();
-      try {
-        return await run(...args);
-      } catch (err) {
-        metrics?.analyticsQueryFailures.inc({
-          api,
-          reason: isBacklineError(err) ? err.code : 'storage',
-        });
-        throw err;
-      } finally {
-        metrics?.analyticsQuerySeconds.observe({ api }, (performance.now() - started) / 1000);
-      }
-    };
-  }
+  const { queries } = deps;
+  const { now, cohortOf, timed } = createQueryContext(deps);
 
   async function trends(project: string, query: URLSearchParams, range: TimeRange) {
     const request = parseTrendRequest(query);

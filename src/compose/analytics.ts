@@ -2,8 +2,10 @@ import { join } from 'node:path';
 import { createAnalytics } from '../analytics/analytics-service.js';
 import { createCohortAudience } from '../analytics/cohort-audience.js';
 import { createCohortCatalog } from '../analytics/cohort-catalog.js';
+import { createEngagement } from '../analytics/engagement-service.js';
 import type { Metrics } from '../ops/metrics.js';
 import { createAnalyticsQueries } from '../storage/analytics/analytics-queries.js';
+import type { AnalyticsApis } from '../transport/http/analytics-routes.js';
 import type { ClusterNode } from './cluster-node.js';
 import type { AppConfig } from './config.js';
 import type { Stored } from './storage.js';
@@ -17,17 +19,23 @@ export function composeAnalytics(
   config: AppConfig,
   deps: { stored: Stored; node: ClusterNode | undefined; metrics: Metrics },
 ) {
+  const { metrics } = deps;
   const queries = createAnalyticsQueries(deps.stored.storage.ch);
   const cohorts = createCohortCatalog(
     deps.node
       ? { saved: deps.node.definitions.cohorts }
       : { file: join(config.dataDir, 'cohorts.json') },
   );
-  return {
-    queries,
+  const settings = config.analytics;
+  const apis: AnalyticsApis = {
+    analytics: createAnalytics({ queries, cohorts, metrics }),
     cohorts,
     exports: queries.exports,
-    analytics: createAnalytics({ queries, cohorts, metrics: deps.metrics }),
+    engagement: createEngagement({ queries, cohorts, metrics, settings: settings.engagement }),
+  };
+  return {
+    queries,
+    apis,
     cohortAudience: createCohortAudience({ cohorts, members: queries.cohorts }),
   };
 }

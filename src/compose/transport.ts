@@ -119,9 +119,7 @@ export function composeServer(
       vapid: notify.push.vapid,
       templates: notify.email.templates,
       ...(webhook ? { sendgridWebhook: webhook } : {}),
-      analytics: deps.analytics.analytics,
-      cohorts: deps.analytics.cohorts,
-      exports: deps.analytics.exports,
+      analytics: deps.analytics.apis,
     },
     {
       host: config.host,

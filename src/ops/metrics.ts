@@ -185,7 +185,7 @@ export function createMetrics(registry: Registry = new Registry()) {
     }),
     analyticsQuerySeconds: new Histogram({
       name: 'backline_analytics_query_seconds',
-      help: 'Time to answer an analytics API (trends, funnels, retention, cohort_members), failures included.',
+      help: 'Time to answer an analytics API (trends, funnels, retention, cohort_members, engagement, engagement_users, stickiness, trending), failures included.',
       labelNames: ['api'],
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,

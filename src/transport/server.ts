@@ -22,12 +22,7 @@ import type { SendGridWebhook } from '../notify/channels/email/webhook.js';
 import type { RuleCatalog } from '../rules/rule-catalog.js';
 import type { StaticAssets } from '../static/dashboard-assets.js';
 import type { EventStore } from '../storage/event-store.js';
-import type { Analytics } from '../analytics/analytics-service.js';
-import type { CohortCatalog } from '../analytics/cohort-catalog.js';
-import type { EventExport } from '../storage/analytics/event-export.js';
-import { registerHttpAnalytics } from './http/analytics-queries.js';
-import { registerHttpCohorts } from './http/analytics-cohorts.js';
-import { registerHttpExport } from './http/analytics-export.js';
+import { registerHttpAnalyticsApis, type AnalyticsApis } from './http/analytics-routes.js';
 import type { UserCheck } from './identity.js';
 import { registerHttpEvents } from './ingest/http-events.js';
 import { createCors } from './cors.js';
@@ -98,10 +93,8 @@ export interface ServerDeps {
   templates: EmailTemplates;
   /** Present when SendGrid's event webhook public key is configured. */
   sendgridWebhook?: SendGridWebhook;
-  /** Product analytics (`/v1/analytics/…`), saved cohorts and raw exports. */
-  analytics: Analytics;
-  cohorts: CohortCatalog;
-  exports: EventExport;
+  /** Product analytics (`/v1/analytics/…`), saved cohorts, raw exports and the rest. */
+  analytics: AnalyticsApis;
 }
 
 export interface ServerOptions {
@@ -172,9 +165,7 @@ export function createServer(deps: ServerDeps, options: ServerOptions): Server {
   });
   registerHttpStats(app, { ...common, store: deps.store });
   registerHttpStreams(app, { ...common, catalog: deps.catalog });
-  registerHttpAnalytics(app, { ...common, analytics: deps.analytics });
-  registerHttpCohorts(app, { ...common, cohorts: deps.cohorts, analytics: deps.analytics });
-  registerHttpExport(app, { ...common, exports: deps.exports });
+  registerHttpAnalyticsApis(app, { ...common, apis: deps.analytics });
   registerHttpKeys(app, { ...common, keys: deps.keys });
   deps.keys.onRevoked(closeRevokedSockets(sockets, writer));
   registerHttpOverview(app, {

@@ -5,9 +5,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventRow } from '../../src/model/event.js';
 import { openChdb } from '../../src/storage/chdb-client.js';
 import { cohortReference, retentionReference } from '../helpers/analytics-reference-cohorts.js';
+import {
+  distributionReference,
+  engagementReference,
+  stickinessReference,
+} from '../helpers/analytics-reference-engagement.js';
 import { funnelReference } from '../helpers/analytics-reference-funnels.js';
 import { trendReference } from '../helpers/analytics-reference-trends.js';
-import { api, keys, query, range, startAnalyticsServer } from '../helpers/analytics-server.js';
+import {
+  api,
+  days,
+  keys,
+  query,
+  range,
+  startAnalyticsServer,
+} from '../helpers/analytics-server.js';
 import { parseCsv } from '../helpers/csv.js';
 import { eventually } from '../helpers/eventually.js';
 import { scrape } from '../helpers/scrape.js';
@@ -76,6 +88,35 @@ describe('analytics over the real server', () => {
     const expected = retentionReference(rows, { project: 'shop', ...range, ...ask });
     expect(body.cohorts.map((c) => [c.start, c.size, c.counts])).toEqual(
       expected.map((c) => [c.start, c.size, c.counts]),
+    );
+  });
+
+  it('GET /v1/analytics/engagement, /engagement/users (users:read) and /stickiness', async () => {
+    const at = range.to;
+    const formula = { windowMs: 14 * 86_400_000, halfLifeMs: 604_800_000, frequencyTarget: 10 };
+    const ask = { ...formula, breadthTarget: 5, weights: [1, 2, 1] as [number, number, number] };
+    const expected = engagementReference(rows, { project: 'shop', at, ...ask });
+    const params = `at=${at}&window=${formula.windowMs}&weights=1,2,1`;
+    const dist = await http.getJson<{ persons: number; bins: { persons: number }[] }>(
+      `/v1/analytics/engagement?${params}`,
+    );
+    const want = distributionReference(expected, 10);
+    expect([dist.body.persons, dist.body.bins.map((b) => b.persons)]).toEqual([
+      want.persons,
+      want.counts,
+    ]);
+    const path = `/v1/analytics/engagement/users?${params}&limit=3`;
+    expect((await http.getJson(path, keys.read)).status).toBe(403);
+    const top = await http.getJson<{ users: { person: string }[] }>(path, keys.users);
+    const ranked = [...expected].sort((a, b) => b.score - a.score);
+    expect(top.body.users.map((u) => u.person)).toEqual(ranked.slice(0, 3).map((u) => u.person));
+
+    const sticky = await http.getJson<{ days: unknown[] }>(
+      `/v1/analytics/stickiness?${query({ monthDays: 7 })}`,
+    );
+    const dayList = Array.from({ length: days }, (_, i) => range.from + i * 86_400_000);
+    expect(sticky.body.days).toEqual(
+      stickinessReference(rows, { project: 'shop', days: dayList, monthDays: 7 }),
     );
   });
 

@@ -195,6 +195,15 @@ function analyticsCases(): Record<string, RouteCase> {
       own: otherKey,
     },
     'DELETE /v1/cohorts/:name': { path: cohort, own: otherKey },
+    'GET /v1/analytics/engagement': {
+      path: `/v1/analytics/engagement?${anyTime}`,
+      own: otherKey,
+    },
+    'GET /v1/analytics/engagement/users': {
+      path: `/v1/analytics/engagement/users?${anyTime}`,
+      own: otherKey,
+    },
+    'GET /v1/analytics/stickiness': { path: `/v1/analytics/stickiness?${anyTime}`, own: otherKey },
     'GET /v1/export/events': { path: `/v1/export/events?format=csv&${anyTime}`, own: otherKey },
   };
 }

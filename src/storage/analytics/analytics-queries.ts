@@ -1,8 +1,10 @@
 import type { ClickHouse } from '../clickhouse.js';
 import { createCohortQuery } from './cohort-sql.js';
+import { createEngagementQuery } from './engagement-sql.js';
 import { createEventExport } from './event-export.js';
 import { createFunnelQuery } from './funnel-sql.js';
 import { createRetentionQuery } from './retention-sql.js';
+import { createStickinessQuery } from './stickiness-sql.js';
 import { createTrendsQuery } from './trends-sql.js';
 
 /**
@@ -20,6 +22,8 @@ export function createAnalyticsQueries(ch: ClickHouse) {
     retention: createRetentionQuery(ch),
     cohorts: createCohortQuery(ch),
     exports: createEventExport(ch),
+    engagement: createEngagementQuery(ch),
+    stickiness: createStickinessQuery(ch),
   };
 }
 

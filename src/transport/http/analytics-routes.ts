@@ -1,0 +1,30 @@
+import type { TemplatedApp } from 'uWebSockets.js';
+import type { Analytics } from '../../analytics/analytics-service.js';
+import type { CohortCatalog } from '../../analytics/cohort-catalog.js';
+import type { Engagement } from '../../analytics/engagement-service.js';
+import type { EventExport } from '../../storage/analytics/event-export.js';
+import { registerHttpCohorts } from './analytics-cohorts.js';
+import { registerHttpEngagement } from './analytics-engagement.js';
+import { registerHttpExport } from './analytics-export.js';
+import { registerHttpAnalytics } from './analytics-queries.js';
+import type { RouteDeps } from './route.js';
+
+/** Everything the product analytics routes answer from. */
+export interface AnalyticsApis {
+  analytics: Analytics;
+  cohorts: CohortCatalog;
+  exports: EventExport;
+  engagement: Engagement;
+}
+
+/** The product analytics routes: queries, saved cohorts, engagement and exports. */
+export function registerHttpAnalyticsApis(
+  app: TemplatedApp,
+  deps: RouteDeps & { apis: AnalyticsApis },
+): void {
+  const { apis, ...common } = deps;
+  registerHttpAnalytics(app, { ...common, analytics: apis.analytics });
+  registerHttpCohorts(app, { ...common, cohorts: apis.cohorts, analytics: apis.analytics });
+  registerHttpEngagement(app, { ...common, engagement: apis.engagement });
+  registerHttpExport(app, { ...common, exports: apis.exports });
+}
