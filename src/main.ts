@@ -54,7 +54,7 @@ async function main(): Promise<void> {
     dev,
     ...base,
   });
-  const analytics = composeAnalytics(config, { stored, node, metrics });
+  const analytics = composeAnalytics(config, { stored, node, ingest, metrics });
   const { rules, ruleCatalog } = composeRules(config, {
     stored,
     ingest,

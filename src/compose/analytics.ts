@@ -3,6 +3,8 @@ import { createAnalytics } from '../analytics/analytics-service.js';
 import { createCohortAudience } from '../analytics/cohort-audience.js';
 import { createCohortCatalog } from '../analytics/cohort-catalog.js';
 import { createEngagement } from '../analytics/engagement-service.js';
+import { createTrending } from '../analytics/trending-service.js';
+import type { Ingest } from '../ingest/ingest-service.js';
 import type { Metrics } from '../ops/metrics.js';
 import { createAnalyticsQueries } from '../storage/analytics/analytics-queries.js';
 import type { AnalyticsApis } from '../transport/http/analytics-routes.js';
@@ -13,11 +15,11 @@ import type { Stored } from './storage.js';
 /**
  * Product analytics on the events in ClickHouse: the queries, saved cohorts (kept in
  * `<dataDir>/cohorts.json`, or the cluster's shared definitions on a cluster node), the APIs,
- * and cohorts as rule audiences.
+ * cohorts as rule audiences, and trending values followed live from ingest.
  */
 export function composeAnalytics(
   config: AppConfig,
-  deps: { stored: Stored; node: ClusterNode | undefined; metrics: Metrics },
+  deps: { stored: Stored; node: ClusterNode | undefined; ingest: Ingest; metrics: Metrics },
 ) {
   const { metrics } = deps;
   const queries = createAnalyticsQueries(deps.stored.storage.ch);
@@ -32,6 +34,14 @@ export function composeAnalytics(
     cohorts,
     exports: queries.exports,
     engagement: createEngagement({ queries, cohorts, metrics, settings: settings.engagement }),
+    // A cluster node sees only its own share of the events: it answers from storage.
+    trending: createTrending({
+      queries,
+      cohorts,
+      metrics,
+      settings: settings.trending,
+      ...(deps.node ? {} : { ingest: deps.ingest }),
+    }),
   };
   return {
     queries,

@@ -39,23 +39,28 @@ export const engagementSchema = z.object({
  * Trending entities: a time-decayed score per value of a field, kept live in memory from the
  * accepted events (README: Trending).
  */
-export const trendingSchema = z.object({
-  periodMs: z
-    .number()
-    .int()
-    .min(60_000)
-    .max(30 * day)
-    .default(day), // the current period; the previous one is as long
-  halfLifeMs: z
-    .number()
-    .int()
-    .min(60_000)
-    .default(6 * 3600_000), // an event's weight halves every this long
-  bucketMs: z.number().int().min(1000).max(3600_000).default(60_000), // time resolution of the live sums
-  maxTrackers: z.number().int().min(1).max(1000).default(50), // fields tracked live at once, per node
-  idleMs: z.number().int().min(60_000).default(3600_000), // a tracker nobody asked this long is dropped
-  maxEntities: z.number().int().min(100).default(100_000), // values kept per tracker; the lowest go first
-});
+export const trendingSchema = z
+  .object({
+    periodMs: z
+      .number()
+      .int()
+      .min(60_000)
+      .max(30 * day)
+      .default(day), // the current period; the previous one is as long
+    halfLifeMs: z
+      .number()
+      .int()
+      .min(60_000)
+      .default(6 * 3600_000), // an event's weight halves every this long
+    bucketMs: z.number().int().min(1000).max(3600_000).default(60_000), // time resolution of the live sums
+    maxTrackers: z.number().int().min(1).max(1000).default(50), // fields tracked live at once, per node
+    idleMs: z.number().int().min(60_000).default(3600_000), // a tracker nobody asked this long is dropped
+    maxValues: z.number().int().min(100).default(100_000), // values kept per tracker; new ones past it are dropped, counted
+  })
+  .refine((t) => t.periodMs % t.bucketMs === 0, {
+    message: 'periodMs must be a whole number of bucketMs',
+    path: ['periodMs'],
+  });
 
 /** Warehouse jobs (README: Warehouse jobs). */
 export const jobsSchema = z.object({

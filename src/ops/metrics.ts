@@ -196,6 +196,16 @@ export function createMetrics(registry: Registry = new Registry()) {
       labelNames: ['api', 'reason'],
       registers,
     }),
+    trendingTrackers: new Gauge({
+      name: 'backline_analytics_trending_trackers',
+      help: 'Fields whose trending values this node follows live (one per project, field, types, period and half-life asked).',
+      registers,
+    }),
+    trendingValuesDropped: new Counter({
+      name: 'backline_analytics_trending_values_dropped_total',
+      help: 'Events not counted for trending because their tracker already held analytics.trending.maxValues values.',
+      registers,
+    }),
     exportBytes: new Counter({
       name: 'backline_analytics_export_bytes_total',
       help: 'Bytes of event exports written to clients, by format.',

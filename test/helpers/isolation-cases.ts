@@ -204,6 +204,7 @@ function analyticsCases(): Record<string, RouteCase> {
       own: otherKey,
     },
     'GET /v1/analytics/stickiness': { path: `/v1/analytics/stickiness?${anyTime}`, own: otherKey },
+    'GET /v1/trending': { path: `/v1/trending?entity=props.by&${anyTime}`, own: otherKey },
     'GET /v1/export/events': { path: `/v1/export/events?format=csv&${anyTime}`, own: otherKey },
   };
 }

@@ -112,7 +112,13 @@ export async function seedVictim({ api, json }: Caller, push: PushService) {
   const events = [
     { id: 's1', type: 'user.signup', ts: Date.now(), userId: victim.user, props: { name: 'V' } },
     { id: 'v1', type: 'vote', ts: Date.now(), userId: victim.user },
-    { id: 'v2', type: 'vote', ts: Date.now(), anonymousId: victim.visitor },
+    {
+      id: 'v2',
+      type: 'vote',
+      ts: Date.now(),
+      anonymousId: victim.visitor,
+      props: { by: victim.visitor },
+    },
   ];
   expect(await json('POST', '/v1/events', victimAdmin, { events })).toMatchObject({ accepted: 3 });
   const inbox = `/v1/users/${victim.user}/inbox`;

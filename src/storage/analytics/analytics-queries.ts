@@ -5,6 +5,7 @@ import { createEventExport } from './event-export.js';
 import { createFunnelQuery } from './funnel-sql.js';
 import { createRetentionQuery } from './retention-sql.js';
 import { createStickinessQuery } from './stickiness-sql.js';
+import { createTrendingQuery } from './trending-sql.js';
 import { createTrendsQuery } from './trends-sql.js';
 
 /**
@@ -24,6 +25,7 @@ export function createAnalyticsQueries(ch: ClickHouse) {
     exports: createEventExport(ch),
     engagement: createEngagementQuery(ch),
     stickiness: createStickinessQuery(ch),
+    trending: createTrendingQuery(ch),
   };
 }
 

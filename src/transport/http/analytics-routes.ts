@@ -2,11 +2,13 @@ import type { TemplatedApp } from 'uWebSockets.js';
 import type { Analytics } from '../../analytics/analytics-service.js';
 import type { CohortCatalog } from '../../analytics/cohort-catalog.js';
 import type { Engagement } from '../../analytics/engagement-service.js';
+import type { Trending } from '../../analytics/trending-service.js';
 import type { EventExport } from '../../storage/analytics/event-export.js';
 import { registerHttpCohorts } from './analytics-cohorts.js';
 import { registerHttpEngagement } from './analytics-engagement.js';
 import { registerHttpExport } from './analytics-export.js';
 import { registerHttpAnalytics } from './analytics-queries.js';
+import { registerHttpTrending } from './analytics-trending.js';
 import type { RouteDeps } from './route.js';
 
 /** Everything the product analytics routes answer from. */
@@ -15,9 +17,10 @@ export interface AnalyticsApis {
   cohorts: CohortCatalog;
   exports: EventExport;
   engagement: Engagement;
+  trending: Trending;
 }
 
-/** The product analytics routes: queries, saved cohorts, engagement and exports. */
+/** The product analytics routes: queries, saved cohorts, engagement, exports, trending. */
 export function registerHttpAnalyticsApis(
   app: TemplatedApp,
   deps: RouteDeps & { apis: AnalyticsApis },
@@ -27,4 +30,5 @@ export function registerHttpAnalyticsApis(
   registerHttpCohorts(app, { ...common, cohorts: apis.cohorts, analytics: apis.analytics });
   registerHttpEngagement(app, { ...common, engagement: apis.engagement });
   registerHttpExport(app, { ...common, exports: apis.exports });
+  registerHttpTrending(app, { ...common, trending: apis.trending });
 }
