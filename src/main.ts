@@ -9,6 +9,7 @@ import { projectSchemas } from './compose/config.js';
 import { composeIngest } from './compose/ingest.js';
 import { composeNotify } from './compose/notify.js';
 import { composePipeline } from './compose/pipeline.js';
+import { composePrivacy } from './compose/privacy.js';
 import { composeRules } from './compose/rules.js';
 import { composeStorage } from './compose/storage.js';
 import { composeServer, composeSockets, openUws } from './compose/transport.js';
@@ -60,6 +61,7 @@ async function main(): Promise<void> {
     rules: rules.windowSink,
     ...base,
   });
+  const privacy = composePrivacy(config, { stored, notify, catalog, ...base });
   const server = composeServer(config, {
     uws,
     sockets,
@@ -68,6 +70,7 @@ async function main(): Promise<void> {
     catalog,
     ruleCatalog,
     notify,
+    privacy,
     bus,
     presence,
     readiness: {
@@ -90,6 +93,7 @@ async function main(): Promise<void> {
     stored.stateService,
     stored.storage,
     stored.decisionWriter,
+    stored.auditWriter,
     rollupsReady,
     stored.windowWriter,
     stored.eventWriter,
@@ -99,6 +103,7 @@ async function main(): Promise<void> {
     rules,
     notify.email.service,
     stored.timers,
+    privacy.erasure,
     sockets.hub,
     server,
     ...demo,

@@ -20,6 +20,7 @@ import { createUserHub } from '../transport/user/user-hub.js';
 import { loadUws, type Uws } from '../transport/uws.js';
 import type { AppConfig } from './config.js';
 import type { Notify } from './notify.js';
+import type { Privacy } from './privacy.js';
 import type { Stored } from './storage.js';
 
 /** uWebSockets.js, or its `ws` fallback when the settings allow it (with a warning). */
@@ -62,6 +63,7 @@ export function composeServer(
     catalog: StreamCatalog;
     ruleCatalog: RuleCatalog;
     notify: Notify;
+    privacy: Privacy;
     bus: Bus;
     presence: Presence;
     projects: AppConfig['projects'];
@@ -102,6 +104,10 @@ export function composeServer(
       vapid: notify.push.vapid,
       templates: notify.email.templates,
       ...(webhook ? { sendgridWebhook: webhook } : {}),
+      audit: deps.privacy.audit,
+      auditLog: deps.privacy.auditLog,
+      erasure: deps.privacy.erasure,
+      exportUser: deps.privacy.exportUser,
     },
     {
       host: config.host,

@@ -19,6 +19,10 @@ import type { VapidKeys } from '../notify/channels/web-push/vapid.js';
 import type { EmailTemplates } from '../notify/channels/email/templates.js';
 import type { SendGridWebhook } from '../notify/channels/email/webhook.js';
 import type { RuleCatalog } from '../rules/rule-catalog.js';
+import type { AuditTrail } from '../privacy/audit-trail.js';
+import type { UserErasure } from '../privacy/user-erasure.js';
+import type { UserExport } from '../privacy/user-export.js';
+import type { AuditStore } from '../storage/audit-store.js';
 import type { StaticAssets } from '../static/dashboard-assets.js';
 import type { EventStore } from '../storage/event-store.js';
 import { registerHttpEvents } from './ingest/http-events.js';
@@ -35,6 +39,9 @@ import { registerHttpWebhooks, type WebhookLimits } from './http/webhooks.js';
 import { registerHttpRules } from './http/rules.js';
 import { registerHttpTemplates } from './http/templates.js';
 import { registerHttpUsers } from './http/users.js';
+import { registerHttpAudit } from './http/audit.js';
+import { registerHttpPrivacy } from './http/privacy.js';
+import type { RouteRecord } from './http/route.js';
 import type { UserHub } from './user/user-hub.js';
 import { registerUserSocket } from './user/user-socket.js';
 import type { SocketState, SocketWriter } from './socket-writer.js';
@@ -78,6 +85,12 @@ export interface ServerDeps {
   templates: EmailTemplates;
   /** Present when SendGrid's event webhook public key is configured. */
   sendgridWebhook?: SendGridWebhook;
+  /** Every admin write, erase and export is recorded here; `GET /v1/audit` reads `auditLog`. */
+  audit: Pick<AuditTrail, 'record'>;
+  auditLog: Pick<AuditStore, 'between'>;
+  /** GDPR: `DELETE /v1/users/:id` and `GET /v1/users/:id/export`. */
+  erasure: Pick<UserErasure, 'erase'>;
+  exportUser(project: string, userId: string): Promise<UserExport>;
 }
 
 export interface ServerOptions {
@@ -91,6 +104,8 @@ export interface ServerOptions {
 export interface Server extends Service {
   /** The port listened on, once started. */
   readonly port: number;
+  /** Every keyed HTTP route registered, with its level and whether it is audited. */
+  readonly routes: readonly RouteRecord[];
 }
 
 /**
@@ -103,12 +118,15 @@ export function createServer(deps: ServerDeps, options: ServerOptions): Server {
   const { app, writer } = deps;
   const sockets = new Set<WebSocket<SocketState>>();
   const pending = new Set<Promise<unknown>>();
+  const routeTable: RouteRecord[] = [];
   const common = {
     auth: deps.auth,
     metrics,
     log,
     limits: options.limits,
     rateLimits: deps.rateLimits,
+    audit: deps.audit,
+    routeTable,
   };
 
   registerIngestSocket(app, { ...common, ingest, writer }, sockets);
@@ -138,6 +156,13 @@ export function createServer(deps: ServerDeps, options: ServerOptions): Server {
     endpoints: deps.pushEndpoints,
     vapid: deps.vapid,
   });
+  registerHttpPrivacy(app, {
+    ...common,
+    tokens: deps.tokens,
+    erasure: deps.erasure,
+    exportUser: deps.exportUser,
+  });
+  registerHttpAudit(app, { ...common, auditLog: deps.auditLog });
   registerHttpStats(app, { ...common, store: deps.store });
   registerHttpStreams(app, { ...common, catalog: deps.catalog });
   registerHttpOverview(app, {
@@ -157,6 +182,7 @@ export function createServer(deps: ServerDeps, options: ServerOptions): Server {
     get port() {
       return port;
     },
+    routes: routeTable,
 
     start() {
       return new Promise<void>((resolve, reject) => {

@@ -2,6 +2,7 @@ import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { can, type Authenticator, type Principal } from '../../auth/key-registry.js';
 import type { Scope } from '../../config/schema.js';
 import { BacklineError } from '../../errors.js';
+import { requestIdOf, type AuditNote, type AuditTrail } from '../../privacy/audit-trail.js';
 import type { Logger } from '../../ops/logger.js';
 import type { Metrics } from '../../ops/metrics.js';
 import type { Credentials } from '../credentials.js';
@@ -15,6 +16,29 @@ export interface RouteDeps {
   metrics: Metrics;
   log: Logger;
   rateLimits: RateLimiters;
+  /** Where admin writes (and requests whose handler asks) are audited; the server always sets it. */
+  audit?: Pick<AuditTrail, 'record'>;
+  /** Every route registered is listed here (the audit and isolation tests enumerate them). */
+  routeTable?: RouteRecord[];
+}
+
+/** A registered route, as the route table lists it. */
+export interface RouteRecord {
+  method: Method;
+  pattern: string;
+  level: unknown;
+  /** An admin write: every call let in with an admin key writes an audit row. */
+  audited: boolean;
+}
+
+/** What an access tells the audit of a caller it let in. */
+export interface AuditSubject {
+  /** The project the request acts in. */
+  project: string;
+  /** `key:<key id>` or `user:<pseudonym>`: never a key, never a user id. */
+  actor: string;
+  /** What the request acts on when not its `:param` (a user's pseudonym). */
+  target?: string;
 }
 
 /**
@@ -26,7 +50,7 @@ export type Access<L, C> = (
   credentials: Credentials,
   param: string,
   level: L,
-) => C & { caller: Caller };
+) => C & { caller: Caller; subject: AuditSubject };
 
 /** The default: a project key holding the route's scope, or one of its scopes. */
 export type KeyScope = Scope | readonly Scope[];
@@ -38,7 +62,8 @@ export const keyAccess =
     if (!principal) throw new BacklineError('UNAUTHORIZED');
     const scopes: readonly Scope[] = typeof level === 'string' ? [level] : level;
     if (!scopes.some((scope) => can(principal, scope))) throw new BacklineError('FORBIDDEN');
-    return { principal, caller: { limit: 'key', id: principal.keyId } };
+    const subject = { project: principal.projectId, actor: `key:${principal.keyId}` };
+    return { principal, caller: { limit: 'key', id: principal.keyId }, subject };
   };
 
 /** How a group of routes lets callers in and answers them. */
@@ -65,9 +90,17 @@ export type RouteContext<C> = C & {
   body: Promise<Buffer | undefined>;
   /** `performance.now()` when the request came. */
   arrivedAt: number;
+  /** What the audit row of this request says: the target and the definition before and after. */
+  audit: AuditNote;
 };
 
 type Method = 'get' | 'put' | 'post' | 'del';
+
+/** A route level that names the admin scope (`admin`, `self-or-admin`, `['admin', …]`). */
+export const namesAdmin = (level: unknown): boolean =>
+  (Array.isArray(level) ? level : [level]).some(
+    (name) => typeof name === 'string' && name.includes('admin'),
+  );
 export type Route<L, C> = (
   method: Method,
   pattern: string,
@@ -81,6 +114,9 @@ export type Route<L, C> = (
  * when spent), the body is attached before the handler returns (uWS gives it to no later
  * listener; a refused request's body is drained unread), and any error a handler throws or
  * rejects with becomes its catalogue answer. Never lets one request crash the process.
+ * Every admin write (a non-GET route whose level names `admin`, called with an admin key) is
+ * audited once answered, with what the handler put in `audit`; so is any request whose
+ * handler sets `audit.always`. Every answer carries an `X-Request-Id`.
  *
  * @example
  * const route = createRoutes(app, { auth, metrics, log, rateLimits });
@@ -96,18 +132,24 @@ export function createRoutes<L = KeyScope, C = { principal: Principal }>(
   const { access, msgpack = false, takesRequest = true, failed, pending } = style;
   const maxBodyBytes = style.maxBodyBytes ?? maxJsonBodyBytes;
   return (method, pattern, level, handle) => {
+    const adminWrite = method !== 'get' && namesAdmin(level);
+    deps.routeTable?.push({ method, pattern, level, audited: adminWrite });
     app[method](pattern, (res: HttpResponse, req: HttpRequest) => {
       const arrivedAt = performance.now();
       const info = readRequest(req);
       const param = req.getParameter(0) ?? '';
-      const reply = createReply(res, log, (status) =>
-        metrics.httpRequests.inc({ route: pattern, status }),
-      );
+      let status = 0;
+      const reply = createReply(res, log, (answered) => {
+        status = answered;
+        metrics.httpRequests.inc({ route: pattern, status: answered });
+      });
+      const requestId = requestIdOf(info.requestId);
+      reply.header('x-request-id', requestId);
       const fail = (err: unknown) => {
         failed?.(err);
         reply.error(err, msgpack && info.wantsMsgpack);
       };
-      let caller: C & { caller: Caller };
+      let caller: C & { caller: Caller; subject: AuditSubject };
       try {
         caller = access(info, param, level);
       } catch (err) {
@@ -115,15 +157,31 @@ export function createRoutes<L = KeyScope, C = { principal: Principal }>(
         return fail(err);
       }
       const body = method === 'get' ? Promise.resolve(undefined) : readBody(res, maxBodyBytes);
+      const audit: AuditNote = {};
       const run = () =>
-        handle({ ...caller, reply, info, name: decodeParameter(param), body, arrivedAt });
+        handle({ ...caller, reply, info, name: decodeParameter(param), body, arrivedAt, audit });
       const taken = takesRequest ? takeRequest(deps, 'http', caller.caller) : Promise.resolve();
-      const work: Promise<unknown> = taken.then(run).catch(fail);
+      const audited = () => {
+        if (!audit.always && !(adminWrite && caller.caller.limit === 'key')) return;
+        const action = `${method === 'del' ? 'DELETE' : method.toUpperCase()} ${pattern}`;
+        const target = caller.subject.target ?? safeDecode(param);
+        deps.audit?.record({ ...caller.subject, action, target, status, requestId, note: audit });
+      };
+      const work: Promise<unknown> = taken.then(run).catch(fail).finally(audited);
       if (!pending) return;
       const tracked = work.finally(() => pending.delete(tracked));
       pending.add(tracked);
     });
   };
+}
+
+/** The `:param` as the audit names it: decoded when it can be. */
+function safeDecode(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
 }
 
 function decodeParameter(raw: string): string {

@@ -61,11 +61,14 @@ export function registerHttpStreams(
     reply.json(200, { stream: name, from, to, bucket, rows });
   });
 
-  route('put', '/v1/streams/:name', 'admin', async ({ reply, principal, name, body }) => {
-    reply.json(200, await catalog.define(principal.projectId, name, await jsonBody(body)));
+  route('put', '/v1/streams/:name', 'admin', async ({ reply, principal, name, body, audit }) => {
+    audit.before = catalog.get(principal.projectId, name);
+    audit.after = await catalog.define(principal.projectId, name, await jsonBody(body));
+    reply.json(200, audit.after);
   });
 
-  route('del', '/v1/streams/:name', 'admin', async ({ reply, principal, name }) => {
+  route('del', '/v1/streams/:name', 'admin', async ({ reply, principal, name, audit }) => {
+    audit.before = catalog.get(principal.projectId, name);
     if (!(await catalog.remove(principal.projectId, name)))
       throw new BacklineError('UNKNOWN_STREAM');
     reply.send(204, 'application/json', '');

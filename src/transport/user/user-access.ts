@@ -1,6 +1,7 @@
 import { can, type Authenticator } from '../../auth/key-registry.js';
 import { looksLikeUserToken, type UserTokens } from '../../auth/user-token.js';
 import { BacklineError } from '../../errors.js';
+import { userPseudonym } from '../../privacy/pseudonym.js';
 import type { Credentials } from '../credentials.js';
 import { userCaller, type Caller } from '../rate-limits.js';
 
@@ -11,10 +12,12 @@ import { userCaller, type Caller } from '../rate-limits.js';
  */
 export type UserAccess = 'admin' | 'read' | 'self-or-admin' | 'self-or-read';
 
-/** The project a user route acts in, and whose request budget the call takes from. */
+/** The project a user route acts in, whose request budget the call takes from, and who it is. */
 export interface UserRouteCaller {
   project: string;
   caller: Caller;
+  /** `key:<key id>` or `user:<pseudonym>`, as the audit names callers. */
+  actor: string;
 }
 
 /**
@@ -33,14 +36,22 @@ export function authorizeUserRoute(
   if (principal) {
     const scope = access === 'admin' || access === 'self-or-admin' ? 'admin' : 'read';
     if (can(principal, scope))
-      return { project: principal.projectId, caller: { limit: 'key', id: principal.keyId } };
+      return {
+        project: principal.projectId,
+        caller: { limit: 'key', id: principal.keyId },
+        actor: `key:${principal.keyId}`,
+      };
     throw new BacklineError('FORBIDDEN');
   }
   const token = tokenParam ?? (info.credentialInHeader ? info.credential : undefined);
   const user = deps.tokens.verify(token ?? undefined);
   if (user) {
     if (access.startsWith('self-') && user.userId === userId)
-      return { project: user.projectId, caller: userCaller(user.projectId, user.userId) };
+      return {
+        project: user.projectId,
+        caller: userCaller(user.projectId, user.userId),
+        actor: `user:${userPseudonym(user.projectId, user.userId)}`,
+      };
     throw new BacklineError('FORBIDDEN', 'a user token gives access to its own user only');
   }
   if (!info.credential && !tokenParam) throw new BacklineError('UNAUTHORIZED');
@@ -78,5 +89,8 @@ export const userAccess =
   (deps: { auth: Authenticator; tokens: Pick<UserTokens, 'verify'> }) =>
   (credentials: Credentials, param: string, access: UserAccess) => {
     const userId = parseUserId(param);
-    return { userId, ...authorizeUserRoute(deps, credentials, access, userId) };
+    const { actor, ...caller } = authorizeUserRoute(deps, credentials, access, userId);
+    // The audit names the user by pseudonym: its rows outlive an erase of the user.
+    const target = userPseudonym(caller.project, userId);
+    return { userId, ...caller, subject: { project: caller.project, actor, target } };
   };
