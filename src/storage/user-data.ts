@@ -5,6 +5,7 @@ import {
   countWhere,
   deleteWhere,
   userDecisionsWhere,
+  unlogged,
   userEventsWhere,
   type UserIds,
 } from './user-rows.js';
@@ -61,7 +62,7 @@ export function createUserData(
       const rows = await ch.query<{ anonymous_id: string }>(
         `SELECT DISTINCT anonymous_id FROM events
          WHERE project = {project:String} AND user_id = {user:String} AND anonymous_id != ''
-         ORDER BY anonymous_id LIMIT {limit:UInt32}`,
+         ORDER BY anonymous_id LIMIT {limit:UInt32} ${unlogged}`,
         { project, user: userId, limit: opts.maxAnonymousIds },
       );
       return rows.map((row) => row.anonymous_id);
@@ -71,7 +72,7 @@ export function createUserData(
     async notificationIds(project: string, userId: string): Promise<string[]> {
       const rows = await ch.query<{ id: string }>(
         `SELECT DISTINCT notification_id AS id FROM notification_decisions
-         WHERE project = {project:String} AND user_id = {user:String}`,
+         WHERE project = {project:String} AND user_id = {user:String} ${unlogged}`,
         { project, user: userId },
       );
       return rows.map((row) => row.id);
@@ -93,7 +94,7 @@ export function createUserData(
                   toString(toUnixTimestamp64Milli(received_at)) AS received_at_ms,
                   user_id, anonymous_id, session_id, props
            FROM events WHERE ${userEventsWhere(user)}
-           ORDER BY ts, id LIMIT ${opts.pageRows} OFFSET ${offset}`,
+           ORDER BY ts, id LIMIT ${opts.pageRows} OFFSET ${offset} ${unlogged}`,
         (row): ExportedEvent => ({
           id: row.id as string,
           type: row.type as string,
@@ -114,7 +115,8 @@ export function createUserData(
           `SELECT notification_id, rule, category, dedup_key, channel, outcome, reason, attempt,
                   toString(toUnixTimestamp64Milli(ts)) AS ts_ms
            FROM notification_decisions WHERE ${userDecisionsWhere(user)}
-           ORDER BY ts, notification_id, channel, attempt, outcome LIMIT ${opts.pageRows} OFFSET ${offset}`,
+           ORDER BY ts, notification_id, channel, attempt, outcome
+           LIMIT ${opts.pageRows} OFFSET ${offset} ${unlogged}`,
         ({ ts_ms, attempt, ...row }) => ({ ...row, attempt: Number(attempt), ts: Number(ts_ms) }),
       ),
 

@@ -1,6 +1,13 @@
 import { assertIdentifier, type ClickHouse } from './clickhouse.js';
 import { quote } from './field-sql.js';
-import { arrayLiteral, deleteWhere, idsOf, valuesWithout, type UserIds } from './user-rows.js';
+import {
+  arrayLiteral,
+  deleteWhere,
+  idsOf,
+  unlogged,
+  valuesWithout,
+  type UserIds,
+} from './user-rows.js';
 import { windowsTable, type WindowRow } from './window-store.js';
 
 /**
@@ -28,7 +35,7 @@ export async function eraseUserWindows(
     `SELECT project, stream, key, toString(toUnixTimestamp64Milli(start)) AS start_ms,
             toString(toUnixTimestamp64Milli(end)) AS end_ms, rev, values,
             toString(toUnixTimestamp64Milli(emitted_at)) AS emitted_ms
-     FROM ${windowsTable} WHERE ${mentions}`,
+     FROM ${windowsTable} WHERE ${mentions} ${unlogged}`,
   );
   // The rewritten rows go in first and the old ones out after: a crash in between leaves
   // both, and the next run deletes the old ones only.
