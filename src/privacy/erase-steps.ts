@@ -26,6 +26,8 @@ export interface EraseStepDeps {
 /** One step of an erase: idempotent, so a resumed erase may run it again. Answers what it removed. */
 export interface EraseStep {
   name: string;
+  /** False for a step that removes nothing itself (its count stays out of the answer). */
+  counted?: false;
   run(user: UserIds, record: EraseRecord): Promise<number>;
 }
 
@@ -40,6 +42,7 @@ export function eraseSteps(deps: EraseStepDeps): EraseStep[] {
   return [
     {
       name: 'flush',
+      counted: false,
       async run() {
         const flushed = Promise.all([
           writers.events.durable(),

@@ -66,8 +66,9 @@ export function createUserErasure(
       if (record.done.includes(step.name)) continue;
       if (stopping.signal.aborted) throw new Error('stopping');
       const removed = await step.run(user(), record);
-      metrics.erasedRows.inc({ store: step.name }, removed);
-      const counts = { ...record.counts, [step.name]: removed };
+      if (step.counted !== false) metrics.erasedRows.inc({ store: step.name }, removed);
+      const counts =
+        step.counted === false ? record.counts : { ...record.counts, [step.name]: removed };
       record = await journal.update(record, { done: [...record.done, step.name], counts });
       log.info({ ...about, step: step.name, removed }, 'erase step done');
       if (opts.stepPauseMs > 0) await sleep(opts.stepPauseMs);
@@ -90,13 +91,14 @@ export function createUserErasure(
           await entry.current;
           return;
         } catch (err) {
+          if (stopping.signal.aborted) return;
           metrics.erasures.inc({ outcome: 'failed' });
           log.warn({ err, ...about, failures }, 'erase failed part way; retrying');
-          await sleep(backoffMs(failures, opts.retryBaseMs, opts.retryMaxMs), undefined, {
-            signal: stopping.signal,
-          }).catch(() => undefined);
-          if (stopping.signal.aborted) return;
-          entry.current = attempt(project, userId);
+          // Callers from now on wait for the next attempt, not the failed one.
+          const delay = backoffMs(failures, opts.retryBaseMs, opts.retryMaxMs);
+          entry.current = sleep(delay, undefined, { signal: stopping.signal }).then(() =>
+            attempt(project, userId),
+          );
         }
       }
     })().finally(() => {
