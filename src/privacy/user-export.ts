@@ -56,38 +56,17 @@ export async function openUserExport(
   project: string,
   userId: string,
 ): Promise<UserExport> {
-  const { state } = deps;
-  const user: UserIds = {
-    project,
-    userId,
-    anonymousIds: await deps.data.anonymousIds(project, userId),
-  };
-  const [inbox, digest] = userPrefixes(project, userId);
-  const values = async (prefix: string) => (await state.list(prefix)).map(([, value]) => value);
-  const fromState: Array<[ExportKind, unknown[]]> = [
-    [
-      'preferences',
-      (await state.get(preferenceKey(project, userId))) === undefined
-        ? []
-        : [await deps.preferences.get(project, userId)],
-    ],
-    ['push_subscription', await deps.push.list(project, userId)],
-    ['email_suppression', [await deps.suppressions.get(project, userId)].filter(Boolean)],
-    ['inbox', await values(inbox!)],
-    ['digest', await values(digest!)],
-    ['follow', await followsOf(state, project, userId)],
-  ];
+  const anonymousIds = await deps.data.anonymousIds(project, userId);
+  const user: UserIds = { project, userId, anonymousIds };
+  const fromState = await stateItems(deps, project, userId);
   const stored = await deps.data.counts(user);
-  const counts = Object.fromEntries(exportKinds.map((kind) => [kind, 0])) as Record<
-    ExportKind,
-    number
-  >;
+  const counts = Object.fromEntries(exportKinds.map((kind) => [kind, 0]));
   for (const [kind, list] of fromState) counts[kind] = list.length;
   counts.event = stored.events;
   counts.decision = stored.decisions;
   return {
     user,
-    counts,
+    counts: counts as Record<ExportKind, number>,
     total: Object.values(counts).reduce((sum, n) => sum + n, 0),
     async *items() {
       for (const [kind, list] of fromState) for (const item of list) yield { kind, item };
@@ -97,6 +76,26 @@ export async function openUserExport(
         for (const item of page) yield { kind: 'decision', item };
     },
   };
+}
+
+/** The user's items in the StateStore, by kind. */
+async function stateItems(
+  deps: UserExportDeps,
+  project: string,
+  userId: string,
+): Promise<Array<[ExportKind, unknown[]]>> {
+  const { state } = deps;
+  const [inbox, digest] = userPrefixes(project, userId);
+  const values = async (prefix: string) => (await state.list(prefix)).map(([, value]) => value);
+  const stored = (await state.get(preferenceKey(project, userId))) !== undefined;
+  return [
+    ['preferences', stored ? [await deps.preferences.get(project, userId)] : []],
+    ['push_subscription', await deps.push.list(project, userId)],
+    ['email_suppression', [await deps.suppressions.get(project, userId)].filter(Boolean)],
+    ['inbox', await values(inbox!)],
+    ['digest', await values(digest!)],
+    ['follow', await followsOf(state, project, userId)],
+  ];
 }
 
 /** The user's own follow edges (whom they follow), from the project's follow graphs. */

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { request } from 'node:http';
+import { request, type IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/eventually.js';
 import { removeDir, startServer, type ServerProcess } from '../helpers/server-process.js';
@@ -125,7 +125,7 @@ describe('GDPR export', () => {
     await ingest(events);
     const before = await exportedTotal();
     let received = '';
-    const res = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
       const req = request(`${server.url}/v1/users/fan-slow/export`, {
         headers: { authorization: `Bearer ${admin}` },
       });

@@ -134,6 +134,7 @@ export function createRoutes<L = KeyScope, C = { principal: Principal }>(
   return (method, pattern, level, handle) => {
     const adminWrite = method !== 'get' && namesAdmin(level);
     deps.routeTable?.push({ method, pattern, level, audited: adminWrite });
+    const route = { method, pattern, adminWrite };
     app[method](pattern, (res: HttpResponse, req: HttpRequest) => {
       const arrivedAt = performance.now();
       const info = readRequest(req);
@@ -161,13 +162,9 @@ export function createRoutes<L = KeyScope, C = { principal: Principal }>(
       const run = () =>
         handle({ ...caller, reply, info, name: decodeParameter(param), body, arrivedAt, audit });
       const taken = takesRequest ? takeRequest(deps, 'http', caller.caller) : Promise.resolve();
-      const audited = () => {
-        if (!audit.always && !(adminWrite && caller.caller.limit === 'key')) return;
-        const action = `${method === 'del' ? 'DELETE' : method.toUpperCase()} ${pattern}`;
-        const target = caller.subject.target ?? safeDecode(param);
-        deps.audit?.record({ ...caller.subject, action, target, status, requestId, note: audit });
-      };
-      const work: Promise<unknown> = taken.then(run).catch(fail).finally(audited);
+      const answered = () =>
+        recordAudit(deps.audit, route, { ...caller, param, status, requestId, note: audit });
+      const work: Promise<unknown> = taken.then(run).catch(fail).finally(answered);
       if (!pending) return;
       const tracked = work.finally(() => pending.delete(tracked));
       pending.add(tracked);
@@ -175,13 +172,28 @@ export function createRoutes<L = KeyScope, C = { principal: Principal }>(
   };
 }
 
-/** The `:param` as the audit names it: decoded when it can be. */
-function safeDecode(raw: string): string {
+/**
+ * Audits an answered request when it was an admin write by an admin key, or its handler
+ * asked for it. The target is what the access or the handler named, else the `:param`.
+ */
+function recordAudit(
+  audit: RouteDeps['audit'],
+  route: { method: Method; pattern: string; adminWrite: boolean },
+  answered: { subject: AuditSubject; caller: Caller; param: string; status: number } & {
+    requestId: string;
+    note: AuditNote;
+  },
+): void {
+  const { subject, caller, param, status, requestId, note } = answered;
+  if (!note.always && !(route.adminWrite && caller.limit === 'key')) return;
+  const action = `${route.method === 'del' ? 'DELETE' : route.method.toUpperCase()} ${route.pattern}`;
+  let target = subject.target ?? param;
   try {
-    return decodeURIComponent(raw);
+    target = subject.target ?? decodeURIComponent(param);
   } catch {
-    return raw;
+    // A `:param` that is not valid URL encoding is named as it came.
   }
+  audit?.record({ ...subject, action, target, status, requestId, note });
 }
 
 function decodeParameter(raw: string): string {
