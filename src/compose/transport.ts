@@ -22,6 +22,7 @@ import type { Auth } from './auth.js';
 import type { AppConfig } from './config.js';
 import type { ComposedAnalytics } from './analytics.js';
 import type { Notify } from './notify.js';
+import type { Privacy } from './privacy.js';
 import type { Stored } from './storage.js';
 
 /** uWebSockets.js, or its `ws` fallback when the settings allow it (with a warning). */
@@ -72,6 +73,7 @@ export function composeServer(
     ruleCatalog: RuleCatalog;
     notify: Notify;
     analytics: ComposedAnalytics;
+    privacy: Privacy;
     bus: Bus;
     presence: Presence;
     /** Makes the per-key and per-user limiters; default in memory (a cluster passes Redis ones). */
@@ -120,6 +122,10 @@ export function composeServer(
       templates: notify.email.templates,
       ...(webhook ? { sendgridWebhook: webhook } : {}),
       analytics: deps.analytics.apis,
+      audit: deps.privacy.audit,
+      auditLog: deps.privacy.auditLog,
+      erasure: deps.privacy.erasure,
+      exportUser: deps.privacy.exportUser,
     },
     {
       host: config.host,

@@ -182,8 +182,12 @@ describe('analytics over the real server', () => {
       .map((r) => [r.id, r.type, r.user_id, r.anonymous_id, r.props]);
     const path = (format: string) => `/v1/export/events?${query({ format })}`;
     expect((await http.call(path('csv'), keys.read)).status).toBe(403);
-    const csv = await http.call(path('csv'), keys.users);
+    // A page of an allowed origin reads it: the streamed answer carries the CORS headers too.
+    const csv = await fetch(`${server.url}${path('csv')}`, {
+      headers: { authorization: `Bearer ${keys.users}`, origin: 'https://app.example.com' },
+    });
     expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    expect(csv.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
     const [header, ...body] = parseCsv(await csv.text());
     const pick = (line: string[]) =>
       ['id', 'type', 'user_id', 'anonymous_id', 'props'].map((c) => line[header!.indexOf(c)]!);

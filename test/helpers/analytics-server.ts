@@ -20,6 +20,7 @@ export const keys = {
 
 export const config = {
   limits: { maxPastMs: 60 * dayMs },
+  cors: { origins: ['https://app.example.com'] },
   projects: [
     {
       id: 'shop',

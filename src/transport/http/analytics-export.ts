@@ -47,7 +47,7 @@ export function registerHttpExport(
       const chunks = exports.chunks(principal.projectId, from, to, format.engine);
       const file = `events-${principal.projectId}-${from}-${to}.${name}`;
       const headers = { 'content-disposition': `attachment; filename="${file}"` };
-      const ended = await reply.stream(200, format.contentType, chunks, headers).catch((err) => {
+      const ended = await reply.pipe(200, format.contentType, chunks, headers).catch((err) => {
         metrics.exportsEnded.inc({ format: name, outcome: 'failed' });
         throw err;
       });

@@ -46,7 +46,7 @@ beforeAll(async () => {
   route('get', '/stream/:name', 'read', async ({ reply, name, info }) => {
     const failAt = info.query.get('failAt');
     if (failAt === '0') throw new BacklineError('BAD_QUERY', 'refused before any byte');
-    const ended = await reply.stream(
+    const ended = await reply.pipe(
       200,
       'text/plain',
       source(name, failAt ? Number(failAt) : undefined),
