@@ -21,8 +21,9 @@ export function openChdb(path: string): ClickHouse {
   prepareExportDir(exportDir);
   return {
     kind: 'embedded',
-    async exec(sql) {
-      await session.queryAsync(sql, { format: 'Null' });
+    async exec(sql, params) {
+      if (params) await session.queryBindAsync(sql, params, { format: 'Null' });
+      else await session.queryAsync(sql, { format: 'Null' });
     },
     async query<T>(sql: string, params?: Record<string, unknown>) {
       const options = { format: 'JSONEachRow' };

@@ -5,8 +5,8 @@
  */
 export interface ClickHouse {
   readonly kind: 'embedded' | 'server';
-  /** A statement with no result (DDL, ALTER). */
-  exec(sql: string): Promise<void>;
+  /** A statement with no result (DDL, ALTER, INSERT … SELECT), with bound `{name:Type}` params. */
+  exec(sql: string, params?: Record<string, unknown>): Promise<void>;
   /** A SELECT; rows come back as objects (UInt64 and larger as strings or numbers). */
   query<T = Record<string, unknown>>(sql: string, params?: Record<string, unknown>): Promise<T[]>;
   /**

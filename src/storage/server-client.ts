@@ -12,8 +12,8 @@ export function openClickHouseServer(url: string): ClickHouse {
   });
   return {
     kind: 'server',
-    async exec(sql) {
-      await client.command({ query: sql });
+    async exec(sql, params) {
+      await client.command({ query: sql, ...(params ? { query_params: params } : {}) });
     },
     async query<T>(sql: string, params?: Record<string, unknown>) {
       const result = await client.query({
