@@ -55,7 +55,7 @@ export async function composeNode(config: AppConfig, deps: NodeDeps) {
   const inApp = { bus, presence };
   const notify = await composeNotify(config, { stored, ingest, inApp, dev, ...base });
   const route = notify.router.route;
-  const analytics = composeAnalytics(config, { stored, node, ingest, metrics });
+  const analytics = composeAnalytics(config, { stored, node, ingest, metrics, log });
   const { rules, ruleCatalog } = composeRules(config, {
     stored,
     ingest,
@@ -93,6 +93,7 @@ export async function composeNode(config: AppConfig, deps: NodeDeps) {
     ...[stored.decisionWriter, stored.auditWriter, ...rollups, stored.windowWriter],
     ...[...ingestServices, pipeline, ...restored, rules, ...work.compute],
     ...[notify.email.service, work.timers, privacy.erasure, sockets.hub, auth.keys, server],
+    analytics.apis.jobs,
   ];
   return { server, stored, services };
 }

@@ -196,6 +196,19 @@ export function createMetrics(registry: Registry = new Registry()) {
       labelNames: ['api', 'reason'],
       registers,
     }),
+    jobRuns: new Counter({
+      name: 'backline_analytics_job_runs_total',
+      help: 'Warehouse job runs ended, by kind and outcome (ok; failed: ClickHouse refused it; interrupted: its process died during it).',
+      labelNames: ['kind', 'outcome'],
+      registers,
+    }),
+    jobRunSeconds: new Histogram({
+      name: 'backline_analytics_job_run_seconds',
+      help: 'Time a warehouse job run took, by kind, failures included.',
+      labelNames: ['kind'],
+      buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 900],
+      registers,
+    }),
     trendingTrackers: new Gauge({
       name: 'backline_analytics_trending_trackers',
       help: 'Fields whose trending values this node follows live (one per project, field, types, period and half-life asked).',

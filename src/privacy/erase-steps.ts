@@ -16,6 +16,7 @@ export interface EraseStepDeps {
     | 'notificationIds'
     | 'eraseEvents'
     | 'eraseIdentities'
+    | 'eraseWarehouse'
     | 'eraseDecisions'
     | 'eraseWindows'
   >;
@@ -73,6 +74,7 @@ export function eraseSteps(deps: EraseStepDeps): EraseStep[] {
     },
     { name: 'events', run: (user) => data.eraseEvents(user) },
     { name: 'identities', run: (user) => data.eraseIdentities(user) },
+    { name: 'warehouse', run: (user) => data.eraseWarehouse(user) },
     { name: 'decisions', run: (user) => data.eraseDecisions(user) },
     { name: 'windows', run: (user) => data.eraseWindows(user, deps.rollupTables(user.project)) },
     {

@@ -1,3 +1,5 @@
+import { analyticsCases } from './isolation-cases-analytics.js';
+
 /**
  * What the isolation suite (test/e2e/isolation.test.ts) sends to every route and socket
  * message of the server, aimed at the victim project's data, with credentials of another
@@ -20,6 +22,9 @@ export const victim = {
   usersStream: 'users_stream_a',
   keyName: 'victim-key-name',
   cohort: 'secret_cohort_a',
+  job: 'secret_job_a',
+  /** The job's description: nobody else sends it, so a listing that shows it leaked. */
+  jobNote: 'VICTIM-JOB-NOTE-4b1a',
   /** A visitor who never logged in: analytics name it (breakdowns, members, exports). */
   visitor: 'victim-visitor-8d2e',
 };
@@ -165,51 +170,9 @@ export function routeCases(ids: { notification: string; key: string; endpoint: s
       body: { endpoint: ids.endpoint },
       own: otherProject,
     },
-    ...analyticsCases(),
+    ...analyticsCases(victim, otherKey),
   };
   return cases;
-}
-
-/**
- * Analytics: answers over the caller's own project only (its events, cohorts). Breakdowns by
- * `anonymousId` name the victim's visitor, whom no attacker ever sends (the victim's user id
- * is in earlier paths, so it would be excused as echoed).
- */
-function analyticsCases(): Record<string, RouteCase> {
-  const cohort = `/v1/cohorts/${victim.cohort}`;
-  const steps = encodeURIComponent(JSON.stringify([{ type: 'vote' }, { type: 'vote' }]));
-  const anyTime = `project=${victim.project}&from=${Date.now() - 86_400_000}&to=${Date.now() + 3600_000}`;
-  return {
-    'GET /v1/analytics/trends': {
-      path: `/v1/analytics/trends?breakdown=anonymousId&${anyTime}`,
-      own: otherKey,
-    },
-    'GET /v1/analytics/funnels': {
-      path: `/v1/analytics/funnels?steps=${steps}&breakdown=anonymousId&${anyTime}`,
-      own: otherKey,
-    },
-    'GET /v1/analytics/retention': { path: `/v1/analytics/retention?${anyTime}`, own: otherKey },
-    'GET /v1/cohorts': { path: '/v1/cohorts', own: otherKey },
-    'GET /v1/cohorts/:name': { path: cohort, own: otherKey },
-    'GET /v1/cohorts/:name/members': { path: `${cohort}/members`, own: otherKey },
-    'PUT /v1/cohorts/:name': {
-      path: cohort,
-      body: { conditions: [{ kind: 'performed', types: ['vote'] }] },
-      own: otherKey,
-    },
-    'DELETE /v1/cohorts/:name': { path: cohort, own: otherKey },
-    'GET /v1/analytics/engagement': {
-      path: `/v1/analytics/engagement?${anyTime}`,
-      own: otherKey,
-    },
-    'GET /v1/analytics/engagement/users': {
-      path: `/v1/analytics/engagement/users?${anyTime}`,
-      own: otherKey,
-    },
-    'GET /v1/analytics/stickiness': { path: `/v1/analytics/stickiness?${anyTime}`, own: otherKey },
-    'GET /v1/trending': { path: `/v1/trending?entity=props.by&${anyTime}`, own: otherKey },
-    'GET /v1/export/events': { path: `/v1/export/events?format=csv&${anyTime}`, own: otherKey },
-  };
 }
 
 /** The frames sent on a socket for one message type, aimed at the victim's data. */

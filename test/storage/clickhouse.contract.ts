@@ -47,6 +47,7 @@ export function clickHouseContract(
         '003_notification_decisions',
         '004_audit_log',
         '005_identities',
+        '006_warehouse',
       ]);
       expect(await migrate(ch)).toEqual([]);
       await applyRetention(ch, 30);

@@ -7,6 +7,7 @@ import { createRetentionQuery } from './retention-sql.js';
 import { createStickinessQuery } from './stickiness-sql.js';
 import { createTrendingQuery } from './trending-sql.js';
 import { createTrendsQuery } from './trends-sql.js';
+import { createWarehouseQuery } from './warehouse-sql.js';
 
 /**
  * Every analytics query on one ClickHouse, for the composition root to hand to
@@ -26,6 +27,7 @@ export function createAnalyticsQueries(ch: ClickHouse) {
     engagement: createEngagementQuery(ch),
     stickiness: createStickinessQuery(ch),
     trending: createTrendingQuery(ch),
+    warehouse: createWarehouseQuery(ch),
   };
 }
 

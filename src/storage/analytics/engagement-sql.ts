@@ -42,8 +42,11 @@ export interface ScoreDistribution {
   counts: number[];
 }
 
-/** One row per person with an event in the window: the parts of the score and the score. */
-function scoresSql(p: SqlParams, query: EngagementQuery): string {
+/**
+ * One row per person with an event in the window: the parts of the score and the score (the
+ * warehouse's feature table joins it too).
+ */
+export function scoresSql(p: SqlParams, query: EngagementQuery): string {
   const { formula, atMs } = query;
   const at = p.bind(atMs, 'Int64');
   const scope = { ...query.scope, fromMs: atMs - formula.windowMs, toMs: atMs };

@@ -38,11 +38,15 @@ export function registerHttpCohorts(
     },
   );
 
-  route('put', '/v1/cohorts/:name', 'admin', async ({ reply, principal, name, body }) => {
-    reply.json(200, await cohorts.define(principal.projectId, name, await jsonBody(body)));
+  // Admin writes are audited with the definition before and after.
+  route('put', '/v1/cohorts/:name', 'admin', async ({ reply, principal, name, body, audit }) => {
+    audit.before = await cohorts.get(principal.projectId, name);
+    audit.after = await cohorts.define(principal.projectId, name, await jsonBody(body));
+    reply.json(200, audit.after);
   });
 
-  route('del', '/v1/cohorts/:name', 'admin', async ({ reply, principal, name }) => {
+  route('del', '/v1/cohorts/:name', 'admin', async ({ reply, principal, name, audit }) => {
+    audit.before = await cohorts.get(principal.projectId, name);
     if (!(await cohorts.remove(principal.projectId, name)))
       throw new BacklineError('UNKNOWN_COHORT');
     reply.send(204, 'application/json', '');

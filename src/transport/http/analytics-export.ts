@@ -1,6 +1,8 @@
 import type { TemplatedApp } from 'uWebSockets.js';
 import { BacklineError } from '../../errors.js';
+import type { WarehouseJobs } from '../../analytics/warehouse-jobs.js';
 import type { EventExport, ExportFormat } from '../../storage/analytics/event-export.js';
+import type { Reply } from './reply.js';
 import { createRoutes, type RouteDeps } from './route.js';
 import { parseTimeRange } from './time-range.js';
 
@@ -20,11 +22,12 @@ const formats: Record<string, { engine: ExportFormat; contentType: string }> = {
  * with `ts` in [from, to) (default the last 24 h), streamed from ClickHouse as they are
  * produced, at the pace the client reads (see stream-body.ts). A ClickHouse failure before
  * the first byte is answered with its error; after it the connection is closed, so a cut
- * export never looks whole (CSV has no end marker; Parquet's footer is missing).
+ * export never looks whole (CSV has no end marker; Parquet's footer is missing). `GET
+ * /v1/jobs/:name/rows?format` (users:read) streams a warehouse job's table the same way.
  */
 export function registerHttpExport(
   app: TemplatedApp,
-  deps: RouteDeps & { exports: EventExport },
+  deps: RouteDeps & { exports: EventExport; jobs: Pick<WarehouseJobs, 'rows'> },
   options: Partial<typeof defaultExportOptions> = {},
 ): void {
   const { exports, metrics, log } = deps;
@@ -32,9 +35,14 @@ export function registerHttpExport(
   const route = createRoutes(app, deps);
   let running = 0;
 
-  route('get', '/v1/export/events', 'users:read', async ({ reply, principal, info }) => {
-    const { from, to } = parseTimeRange(info.query, { spanMs: 24 * 3600_000 });
-    const name = info.query.get('format') || 'csv';
+  /** One export at most `maxConcurrent` at once on this node, counted by format and outcome. */
+  async function streamOut(
+    reply: Reply,
+    query: URLSearchParams,
+    file: string,
+    open: (format: ExportFormat) => AsyncIterable<Uint8Array> | Promise<AsyncIterable<Uint8Array>>,
+  ) {
+    const name = query.get('format') || 'csv';
     const format = Object.hasOwn(formats, name) ? formats[name]! : undefined;
     if (!format) throw new BacklineError('BAD_QUERY', '`format` is csv or parquet');
     if (!exports.available) throw new BacklineError('EXPORT_UNAVAILABLE');
@@ -44,9 +52,8 @@ export function registerHttpExport(
     }
     running += 1;
     try {
-      const chunks = exports.chunks(principal.projectId, from, to, format.engine);
-      const file = `events-${principal.projectId}-${from}-${to}.${name}`;
-      const headers = { 'content-disposition': `attachment; filename="${file}"` };
+      const chunks = await open(format.engine);
+      const headers = { 'content-disposition': `attachment; filename="${file}.${name}"` };
       const ended = await reply.pipe(200, format.contentType, chunks, headers).catch((err) => {
         metrics.exportsEnded.inc({ format: name, outcome: 'failed' });
         throw err;
@@ -57,5 +64,29 @@ export function registerHttpExport(
     } finally {
       running -= 1;
     }
+  }
+
+  // Bulk copies of user data leave the server here: each is audited, as the user export is.
+  route('get', '/v1/export/events', 'users:read', async ({ reply, principal, info, audit }) => {
+    audit.always = true;
+    const { from, to } = parseTimeRange(info.query, { spanMs: 24 * 3600_000 });
+    const project = principal.projectId;
+    await streamOut(reply, info.query, `events-${project}-${from}-${to}`, (format) =>
+      exports.chunks(project, from, to, format),
+    );
   });
+
+  // A warehouse job's last completed run: its rows name persons, as raw events do.
+  route(
+    'get',
+    '/v1/jobs/:name/rows',
+    'users:read',
+    async ({ reply, principal, name, info, audit }) => {
+      audit.always = true;
+      const project = principal.projectId;
+      await streamOut(reply, info.query, `${name}-${project}`, (format) =>
+        deps.jobs.rows(project, name, format),
+      );
+    },
+  );
 }
