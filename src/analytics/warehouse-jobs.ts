@@ -3,7 +3,7 @@ import { BacklineError } from '../errors.js';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import { part, type StateStore } from '../state/state-store.js';
-import type { StreamFormat } from '../storage/clickhouse.js';
+import type { ExportFormat } from '../storage/analytics/event-export.js';
 import type { WarehouseQuery } from '../storage/analytics/warehouse-sql.js';
 import { claimAndRun } from './job-run.js';
 import { jobNameSchema, jobSpecSchema } from './job-spec.js';
@@ -162,7 +162,7 @@ export function createWarehouseJobs(
     },
 
     /** The rows of the job's last successful run, streamed. */
-    async rows(project: string, name: string, format: StreamFormat) {
+    async rows(project: string, name: string, format: ExportFormat) {
       const r = await record(project, name);
       const success = r.status.lastSuccess;
       if (!success) throw new BacklineError('JOB_NO_ROWS');
