@@ -4,6 +4,7 @@
  * wired in src/compose/, then started in order and stopped in reverse (src/ops/lifecycle.ts).
  */
 import { announce, localOrigin } from './compose/announce.js';
+import { composeAuth } from './compose/auth.js';
 import { composeCluster } from './compose/cluster.js';
 import { joinCluster, withClusterFlag } from './compose/cluster-node.js';
 import { withSharedSecrets } from './compose/cluster-secrets.js';
@@ -43,7 +44,8 @@ async function main(): Promise<void> {
   const { bus, presence } = cluster;
   const stored = composeStorage(config, { node, ...base });
   const { ingest, services: ingestServices } = composeIngest(config, { stored, node, ...base });
-  const sockets = composeSockets(uws, metrics, config.live, bus);
+  const sockets = composeSockets(uws, metrics, config.live, bus, config.tls);
+  const secure = config.tls.certFile !== undefined;
   const notify = await composeNotify(config, {
     stored,
     ingest,
@@ -71,9 +73,11 @@ async function main(): Promise<void> {
   const work = node
     ? composeClusterWork(config, { node, stored, pipeline, cache, rules, ...base })
     : { storage: [], compute: [], timers: stored.timers };
+  const auth = composeAuth(config, { state: stored.state, bus, ...base });
   const server = composeServer(config, {
     uws,
     sockets,
+    auth,
     stored,
     ingest,
     catalog,
@@ -93,7 +97,8 @@ async function main(): Promise<void> {
   // Demo mode: synthetic live-music events for the dev project, sent over the server's own
   // ingest socket; started last, so it is stopped first and its last events are acknowledged.
   const demo = demoServices(demoRequested(process.argv, process.env), dev, {
-    origin: () => localOrigin(config.host, server.port),
+    origin: () => localOrigin(config.host, server.port, secure),
+    ...(config.tls.certFile ? { serverCertFile: config.tls.certFile } : {}),
     log,
   });
 
@@ -115,10 +120,11 @@ async function main(): Promise<void> {
     notify.email.service,
     work.timers,
     sockets.hub,
+    auth.keys,
     server,
     ...demo,
   ]);
-  announce(server.port, config.host, dev);
+  announce(server.port, config.host, dev, secure);
 }
 
 main().catch((err: unknown) => {

@@ -21,6 +21,7 @@ import { createWindowStore, windowsTable, type WindowRow } from '../storage/wind
 import { clusterStorage } from './cluster-storage.js';
 import type { ClusterNode } from './cluster-node.js';
 import type { AppConfig } from './config.js';
+import { composeSealer } from './sealer.js';
 
 /**
  * Storage: ClickHouse (embedded or a server) with its stores and a batch writer per table,
@@ -54,6 +55,7 @@ export function composeStorage(
     );
   const events = createEventStore(storage.ch);
   const windows = createWindowStore(storage.ch);
+  const sealer = composeSealer(config, deps);
   return {
     storage,
     events,
@@ -75,7 +77,8 @@ export function composeStorage(
     rollups: createRollupStore(storage.ch),
     state,
     stateService: { name: 'state', start: async () => undefined, stop: () => state.close() },
-    timers: createTimers(state, log),
+    sealer,
+    timers: createTimers(state, log, {}, sealer),
   };
 }
 

@@ -133,6 +133,64 @@ describe('loadConfig', () => {
     expect(() => loadConfig(env)).toThrow(pattern);
   });
 
+  it('reads the encryption key or key ring, refusing bad keys without repeating them', () => {
+    const key = Buffer.alloc(32, 7).toString('base64');
+    expect(loadConfig({}).encryption).toEqual({});
+    expect(loadConfig({ BACKLINE_ENCRYPTION_KEY: key }).encryption.key).toBe(key);
+    const ring = loadConfig({ BACKLINE_ENCRYPTION_KEYS: `k2:${key}, k1:${key}` }).encryption;
+    expect(ring.keys).toEqual([`k2:${key}`, `k1:${key}`]);
+    const short = Buffer.alloc(16, 7).toString('base64');
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+      } catch (err) {
+        return (err as ConfigError).problems.join('\n');
+      }
+      throw new Error('accepted');
+    };
+    expect(problems({ BACKLINE_ENCRYPTION_KEY: short })).toMatch(
+      /^BACKLINE_ENCRYPTION_KEY: must be base64 of 32 bytes/m,
+    );
+    expect(problems({ BACKLINE_ENCRYPTION_KEY: short })).not.toContain(short);
+    expect(problems({ BACKLINE_ENCRYPTION_KEYS: `k1:${short}` })).toMatch(
+      /^BACKLINE_ENCRYPTION_KEYS: entries are `id:base64/m,
+    );
+    expect(problems({ BACKLINE_ENCRYPTION_KEYS: `k1:${key},k1:${key}` })).toMatch(
+      /^BACKLINE_ENCRYPTION_KEYS: key ids in the ring must differ/m,
+    );
+    expect(
+      problems({ BACKLINE_ENCRYPTION_KEY: key, BACKLINE_ENCRYPTION_KEYS: `k1:${key}` }),
+    ).toMatch(/^BACKLINE_ENCRYPTION_KEYS: set the key or the key ring, not both/m);
+  });
+
+  it('reads TLS files, CORS origins and per-address limits from the environment', () => {
+    const config = loadConfig({
+      TLS_CERT_FILE: '/etc/backline/cert.pem',
+      TLS_KEY_FILE: '/etc/backline/key.pem',
+      TLS_KEY_PASSPHRASE: 'secret',
+      BACKLINE_CORS_ORIGINS: 'https://app.example, http://localhost:3000,https://*.example.com',
+      BACKLINE_CONNECTIONS_PER_IP: '50',
+      BACKLINE_UPGRADES_PER_IP_PER_SECOND: '5',
+    });
+    expect(config.tls).toEqual({
+      certFile: '/etc/backline/cert.pem',
+      keyFile: '/etc/backline/key.pem',
+      keyPassphrase: 'secret',
+    });
+    expect(config.cors).toEqual({
+      origins: ['https://app.example', 'http://localhost:3000', 'https://*.example.com'],
+      maxAgeSeconds: 600,
+    });
+    expect(config.limits).toMatchObject({ connectionsPerIp: 50, upgradesPerIpPerSecond: 5 });
+    expect(loadConfig({}).limits).toMatchObject({ connectionsPerIp: 0, upgradesPerIpPerSecond: 0 });
+    expect(() => loadConfig({ TLS_CERT_FILE: '/etc/backline/cert.pem' })).toThrow(
+      /^\s*tls\.keyFile: set both the certificate and the key file/m,
+    );
+    expect(() => loadConfig({ BACKLINE_CORS_ORIGINS: 'https://app.example/path' })).toThrow(
+      /^\s*BACKLINE_CORS_ORIGINS: an origin/m,
+    );
+  });
+
   it('names the file and the path of a bad setting', () => {
     const file = fileWith({
       storage: { flushIntervalMs: 'soon' },
@@ -170,6 +228,48 @@ describe('loadConfig', () => {
       streams: [],
       notifications: { caps: [] },
     });
+  });
+
+  it('checks a project’s user JWT settings with their owner’s schema; typos are errors', () => {
+    const project = {
+      id: 'shop',
+      keys: [{ key: 'k'.repeat(16), scopes: ['users:read'], name: 'app' }],
+    };
+    const jwt = {
+      jwksUrl: 'https://tenant.auth0.com/.well-known/jwks.json',
+      issuer: 'https://tenant.auth0.com/',
+    };
+    const loaded = loadConfig({
+      BACKLINE_CONFIG: fileWith({ projects: [{ ...project, auth: { jwt } }] }),
+    });
+    expect(loaded.projects[0]!.auth.jwt).toMatchObject({
+      ...jwt,
+      userIdClaim: 'sub',
+      algorithms: ['RS256', 'ES256', 'EdDSA'],
+    });
+    expect(loaded.projects[0]!.keys[0]).toEqual({
+      key: 'k'.repeat(16),
+      scopes: ['users:read'],
+      name: 'app',
+    });
+    expect(
+      loadConfig({ BACKLINE_CONFIG: fileWith({ projects: [project] }) }).projects[0]!.auth,
+    ).toEqual({});
+    const problems = (value: object) => {
+      try {
+        loadConfig({ BACKLINE_CONFIG: fileWith({ projects: [{ ...project, ...value }] }) });
+        return [];
+      } catch (err) {
+        return (err as ConfigError).problems;
+      }
+    };
+    expect(problems({ auth: { jwts: jwt } })).toEqual([
+      expect.stringMatching(/^projects\.0\.auth in .*Unrecognized key: "jwts"/),
+    ]);
+    expect(
+      problems({ auth: { jwt: { ...jwt, jwksUrl: 'http://tenant.auth0.com/jwks' } } }),
+    ).toEqual([expect.stringMatching(/^projects\.0\.auth\.jwt\.jwksUrl in .*https:/)]);
+    expect(problems({ auth: { jwt: { ...jwt, audiense: 'x' } } })).toHaveLength(1);
   });
 
   it('says when the file cannot be read or parsed', () => {

@@ -1,6 +1,7 @@
 import type { TemplatedApp } from 'uWebSockets.js';
 import type { Authenticator } from '../../auth/key-registry.js';
 import type { Limits } from '../../config/schema.js';
+import type { Cors } from '../cors.js';
 import { BacklineError } from '../../errors.js';
 import { decodeBody, parseEventsFrame } from '../../ingest/decode-frame.js';
 import type { Ingest } from '../../ingest/ingest-service.js';
@@ -19,6 +20,8 @@ export interface HttpEventsDeps {
   rateLimits: RateLimiters;
   /** Requests whose answer is still owed; shutdown waits for them. */
   pending: Set<Promise<unknown>>;
+  /** Pages of other origins allowed to send events (`cors.origins`). */
+  cors?: Cors;
 }
 
 /**
