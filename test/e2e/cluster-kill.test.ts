@@ -12,6 +12,12 @@ import {
   type StoredEvent,
 } from '../helpers/cluster-load.js';
 import { eventually } from '../helpers/eventually.js';
+import {
+  eventOutcome,
+  notificationOutcome,
+  windowTable,
+  wrongWindows,
+} from '../helpers/fault-outcome.js';
 import { watchNotifications, type NotificationWatch } from '../helpers/notification-watch.js';
 import { withTimeout } from '../helpers/socket-client.js';
 import { oracleWindows } from '../helpers/window-oracle.js';
@@ -95,7 +101,6 @@ const post = async (n: number, events: object[]) => {
   });
   expect(res.status).toBe(200);
 };
-const notifiedEvents = (watch: NotificationWatch) => [...watch.eventOf.values()];
 
 /** Kills `victim` (-9, by pid), waits for its leases to move and acks to go on, restarts it. */
 async function killRound(victim: number, whileDown?: () => Promise<void>) {
@@ -158,7 +163,7 @@ describe('kill -9 of one of three nodes under load, five times in a row', () => 
       const survivors = watches.filter((_, i) => i !== timersHolder - 1);
       for (const watch of survivors)
         await eventually(
-          () => notifiedEvents(watch).includes('remind-1'),
+          () => [...watch.eventOf.values()].includes('remind-1'),
           60_000,
           'the reminder fired by another node',
         );
@@ -181,11 +186,11 @@ describe('kill -9 of one of three nodes under load, five times in a row', () => 
     ]);
     const outcome = await collect(victims);
     printTable(`kill -9 ×5 under load (victims ${victims.join(', ')}):`, outcome.table);
-    expect(outcome.lost).toEqual([]);
-    expect(outcome.doubled).toEqual([]);
-    expect(outcome.notificationsLost).toEqual([]);
-    expect(outcome.notificationsDoubled).toEqual([]);
-    expect(outcome.wrongWindows).toEqual([]);
+    expect(outcome.events.lost).toEqual([]);
+    expect(outcome.events.doubled).toEqual([]);
+    expect(outcome.notifications.lost).toEqual([]);
+    expect(outcome.notifications.doubled).toEqual([]);
+    expect(outcome.wrong).toEqual([]);
     expect(outcome.tableWindows).toBe(outcome.oracleWindows);
   }, 300_000);
 });
@@ -203,89 +208,40 @@ async function collect(victims: number[]) {
   const fired = [...alerts, 'remind-1'];
   for (const w of watches)
     await eventually(
-      () => new Set(notifiedEvents(w)).size >= fired.length,
+      () => new Set(w.eventOf.values()).size >= fired.length,
       90_000,
       'every notification on every node',
       250,
     );
-  const lost = [...watch.acked].filter((id) => !stored.has(id));
-  const doubled = [...stored.values()].filter((event) => event.copies > 1).map((e) => e.id);
-  const notificationsLost = watches.flatMap((w, i) =>
-    fired.filter((id) => !notifiedEvents(w).includes(id)).map((id) => `${id} on node ${i + 1}`),
-  );
-  const notificationsDoubled = watches.flatMap((w, i) => {
-    const repeated = w.received.filter((id, at) => w.received.indexOf(id) !== at);
-    const events = notifiedEvents(w);
-    const twice = events.filter((id, at) => events.indexOf(id) !== at);
-    return [...repeated, ...twice].map((id) => `${id} on node ${i + 1}`);
-  });
-
+  const events = eventOutcome(watch.acked, stored);
+  const notifications = notificationOutcome(fired, watches);
   const loads = [...stored.values()].filter((e) => e.type === 'load' && e.props.g !== 'flush');
   const oracle = oracleWindows(loads, window);
-  const table = await windowTable(oracle.length);
-  const wrongWindows: string[] = [];
-  for (const exact of oracle) {
-    const id = `${exact.start}/${exact.key}`;
-    const { n, total, lo, hi, users } = exact.values;
-    const want = { n, total, lo, hi, users };
-    const stored = table.get(id);
-    if (!stored || !sameValues(stored.values, want)) wrongWindows.push(`table ${id}`);
-    const seen = finals.get(id) ?? [];
-    const newest = seen.reduce<LiveWindow | undefined>(
-      (a, b) => (a && a.rev >= b.rev ? a : b),
-      undefined,
-    );
-    if (newest && !sameValues(newest.values, want)) wrongWindows.push(`dashboard ${id}`);
-  }
-  const received = watches.map((w) => new Set(w.received).size);
+  const table = await windowTable(cluster.node(2).url, key, 'loads', oracle.length);
+  const wrong = wrongWindows(oracle, table, finals);
   return {
-    lost,
-    doubled,
-    notificationsLost,
-    notificationsDoubled,
-    wrongWindows,
+    events,
+    notifications,
+    wrong,
     oracleWindows: oracle.length,
     tableWindows: table.size,
     table: {
       'events acked': watch.acked.size,
-      'events stored (by id, via the owner)': [...watch.acked].filter((id) => stored.has(id))
-        .length,
-      'lost (acked, not stored)': lost.length,
-      'doubled (stored twice)': doubled.length,
+      'events stored (by id, via the owner)': events.stored,
+      'lost (acked, not stored)': events.lost.length,
+      'doubled (stored twice)': events.doubled.length,
       'notifications fired (alerts + timer)': fired.length,
-      'received per node socket': received.join(' / '),
-      'notifications lost': notificationsLost.length,
-      'notifications doubled': notificationsDoubled.length,
+      'received per node socket': notifications.received.join(' / '),
+      'notifications lost': notifications.lost.length,
+      'notifications doubled': notifications.doubled.length,
       'windows (oracle) / in the table': `${oracle.length} / ${table.size}`,
       'windows with a final on the dashboard': oracle.filter((w) =>
         finals.has(`${w.start}/${w.key}`),
       ).length,
-      'windows wrong': wrongWindows.length,
+      'windows wrong': wrong.length,
       'client reconnects': load!.client.stats().reconnects,
       'timer fired by another node, once': 'yes',
       victims: victims.join(', '),
     },
   };
-}
-
-const sameValues = (got: Record<string, unknown>, want: Record<string, number>) =>
-  Object.entries(want).every(([name, value]) => got[name] === value);
-
-/** The stored window table (`GET /v1/streams/loads/windows`), once it has every window. */
-async function windowTable(expected: number): Promise<Map<string, LiveWindow>> {
-  let windows: LiveWindow[] = [];
-  await eventually(
-    async () => {
-      const url = `${cluster.node(2).url}/v1/streams/loads/windows?from=${Date.now() - 3600_000}&to=${Date.now() + 3600_000}`;
-      const res = await fetch(url, { headers: { authorization: `Bearer ${key}` } });
-      windows = ((await res.json()) as { windows: LiveWindow[] }).windows.filter(
-        (w) => w.key !== 'flush' && w.final,
-      );
-      return windows.length >= expected;
-    },
-    60_000,
-    'the window table',
-    500,
-  ).catch(() => undefined); // compared below as it is
-  return new Map(windows.map((w) => [`${w.start}/${w.key}`, w]));
 }
