@@ -12,6 +12,8 @@ export interface NotificationWatch {
   readonly eventOf: ReadonlyMap<string, string>;
   /** The socket is open. */
   readonly open: boolean;
+  /** The last `{t:"counts"}` received. */
+  readonly counts: { unread: number; unseen: number; total: number } | undefined;
   /** Every `{t:"marked"}` received. */
   readonly marks: ReadonlyArray<{ as: string; ids: string[] }>;
   /**
@@ -39,11 +41,15 @@ export function watchNotifications(token: string): NotificationWatch {
   const eventOf = new Map<string, string>();
   const marks: Array<{ as: string; ids: string[] }> = [];
   let socket: WebSocket | undefined;
+  let counts: NotificationWatch['counts'];
 
   return {
     received,
     eventOf,
     marks,
+    get counts() {
+      return counts;
+    },
     get open() {
       return socket?.readyState === WebSocket.OPEN;
     },
@@ -61,8 +67,15 @@ export function watchNotifications(token: string): NotificationWatch {
             n?: { id: string; data?: { event?: string } };
             as?: string;
             ids?: string[];
+            unread?: number;
+            unseen?: number;
+            total?: number;
           };
-          if (message.t === 'counts') resolve();
+          if (message.t === 'counts') {
+            const { unread = 0, unseen = 0, total = 0 } = message;
+            counts = { unread, unseen, total };
+            resolve();
+          }
           if (message.t === 'marked') marks.push({ as: message.as!, ids: message.ids! });
           if (message.t !== 'notification') return;
           received.push(message.n!.id);
