@@ -265,6 +265,19 @@ describe('Redis event log', () => {
     expect(await appendsBy(metrics)).toEqual({ unavailable: 1 });
   });
 
+  it('answers BACKPRESSURE, not STORAGE_FAILED, for an append in flight when Redis goes away', async () => {
+    const own = await startRedisServer();
+    cleanups.push(() => own.stop());
+    const { eventLog, metrics } = await openNode('t:', { retryAfterMs: 750 }, own.url);
+    const admin = await connect('t:', own.url);
+    // Redis holds the append unanswered, then dies: the command was sent with Redis up.
+    await admin.call('CLIENT', 'PAUSE', '30000', 'ALL');
+    const appended = eventLog.append('p1', [row('a')], [{}]);
+    await own.kill();
+    await expect(appended).rejects.toMatchObject({ code: 'BACKPRESSURE', retryAfterMs: 750 });
+    expect(await appendsBy(metrics)).toEqual({ unavailable: 1 });
+  });
+
   it('reports pressure once the sampled log is longer than maxLogEntries', async () => {
     const prefix = `t-${randomUUID()}:`;
     const { eventLog, metrics } = await openNode(prefix, { maxLogEntries: 5, sampleEveryMs: 0 });

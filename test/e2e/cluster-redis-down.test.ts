@@ -141,6 +141,10 @@ describe('Redis down under load, then back on its port and folder', () => {
         retryAfterMs: expect.any(Number),
       });
     }
+    // Keys are checked in memory: a client reconnecting meanwhile gets a socket, and the hint.
+    const late = await open(`${cluster.node(2).wsUrl}/v1/ingest?key=${key}`);
+    late.send({ t: 'events', seq: 1, events: [mark('mark-down-late')] });
+    expect(await late.nextMessage(30_000)).toMatchObject({ code: 'BACKPRESSURE', seq: 1 });
     // From here every node has seen Redis gone: no frame may be acked until it is back.
     const ackedBefore = new Set(load.watch.acked);
     const trackedAtCrash = load.ids.length;
