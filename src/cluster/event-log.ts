@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { ReplyError, type Redis } from 'ioredis';
 import { BacklineError } from '../errors.js';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
@@ -29,8 +29,9 @@ export interface EventLog {
    * with appendfsync always) with the indices of the rows that were duplicates of ids already
    * appended, by any node, within the de-dup window (they are not stored again). Rejects
    * BACKPRESSURE (with `retryAfterMs`) while Redis is down, also when the connection drops
-   * with the append in flight, STORAGE_FAILED when the command itself failed; in both cases
-   * after sending, the entry may or may not be there: a resend is answered with duplicates.
+   * with the append in flight or the reply does not come in time, STORAGE_FAILED when Redis
+   * answered with an error; in both cases after sending, the entry may or may not be there:
+   * a resend is answered with duplicates.
    */
   append(
     project: string,
@@ -93,10 +94,11 @@ export function createRedisEventLog(
         const ids = rows.map((row) => row.id);
         reply = (await runScript(redis, appendScript, [key], [...args, ...ids])) as typeof reply;
       } catch (err) {
-        // The connection dropped with the append in flight (a crash is noticed only then):
-        // Redis is down, so the same answer as above. Whether the entry landed is unknown;
-        // a resend is answered with duplicates if it did.
-        if (redis.status !== 'ready') throw unavailable(err);
+        // Only an error reply means the script failed. Anything else is Redis unavailable
+        // (the connection dropped with the append in flight or just before it: a crash is
+        // noticed only then; or no reply in time), the same answer as above. Whether the
+        // entry landed is unknown; a resend is answered with duplicates if it did.
+        if (!(err instanceof ReplyError)) throw unavailable(err);
         appends?.inc({ outcome: 'failed' });
         deps.log?.warn({ err, project }, 'event log append failed');
         throw new BacklineError('STORAGE_FAILED', 'event log append failed', { cause: err });
