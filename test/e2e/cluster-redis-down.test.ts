@@ -81,13 +81,16 @@ const post = (n: number, events: object[]) =>
 const markTs = Date.now();
 const markStart = markTs - (markTs % 3600_000);
 const mark = (id: string) => ({ id, type: 'mark', ts: markTs });
-/** Reads `live` until the `marks` window counts `n`. */
-const marksReach = (live: SocketClient, n: number) =>
+/** Reads `live` until the `marks` window counts `n` (false if it did not within `ms`). */
+const marksReach = (live: SocketClient, n: number, ms = 90_000) =>
   collectUntil(
     live,
     [(m) => isWindow('marks', { start: markStart })(m) && windowOf(m).values.n === n],
-    90_000,
+    ms,
     `the marks window at n=${n}`,
+  ).then(
+    () => true,
+    () => false,
   );
 
 /** Sends one frame on `socket` until it is acked (refusals wait for their retryAfterMs). */
@@ -122,7 +125,7 @@ describe('Redis down under load, then back on its port and folder', () => {
       await watch.connect(cluster.node(n).wsUrl);
     }
     await sendUntilAcked(ingest[0]!, 0, [mark('mark-before')]);
-    for (const live of dashboards) await marksReach(live, 1);
+    for (const live of dashboards) expect(await marksReach(live, 1)).toBe(true);
 
     load = startLoad(cluster, key, { perTick: 5, alertEvery: 50 });
     await eventually(() => load!.watch.acked.size >= 500, 60_000, '500 acks before the outage');
@@ -170,7 +173,22 @@ describe('Redis down under load, then back on its port and folder', () => {
       expect(await sendUntilAcked(ingest[i]!, 2, [mark(`mark-down-${n}`)])).toMatchObject({
         accepted: 1,
       });
-    for (const live of dashboards) await marksReach(live, 4);
+    // Dashboards update again: a window result published before a node's bus subscriber is
+    // back is not replayed to it (pub/sub), so marks go on until every dashboard shows one.
+    let marks = 4;
+    const updated = new Set<SocketClient>();
+    await eventually(
+      async () => {
+        await sendUntilAcked(ingest[0]!, 2 + marks, [mark(`mark-after-${marks}`)]);
+        marks += 1;
+        for (const live of dashboards)
+          if (!updated.has(live) && (await marksReach(live, marks, 10_000))) updated.add(live);
+        return updated.size === dashboards.length;
+      },
+      120_000,
+      'every dashboard updating after the outage',
+      0,
+    );
     load.stop();
     await withTimeout(load.client.flush(), 120_000, 'every tracked event acknowledged');
     expect(load.client.stats()).toMatchObject({ queued: 0, dropped: 0, rejected: 0 });
@@ -180,14 +198,14 @@ describe('Redis down under load, then back on its port and folder', () => {
         90_000,
         'a notification of every alert on every node',
         250,
-      );
+      ).catch(() => undefined); // compared below, naming what is missing
     expect(sockets.every(isOpen)).toBe(true);
     expect(watches.every((watch) => watch.open)).toBe(true);
 
     // Stored once each: every acked id (those acked before the crash included), nothing twice.
     let stored = await storedEvents(cluster, project);
     await eventually(
-      async () => (stored = await storedEvents(cluster, project)).size >= load!.ids.length + 4,
+      async () => (stored = await storedEvents(cluster, project)).size >= load!.ids.length + marks,
       90_000,
       'every acked event stored',
       1000,
