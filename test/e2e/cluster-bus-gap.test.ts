@@ -38,6 +38,13 @@ const watches: NotificationWatch[] = [];
 beforeAll(async () => {
   cluster = await startCluster({ config, key, nodes: 2 });
   admin = new Redis(cluster.redis.port, '127.0.0.1');
+  // No partition moves during the test: a new owner opens a connection, refused below.
+  await eventually(
+    async () => (await cluster.partitionsHeld()).join() === '8,8',
+    60_000,
+    'the partitions spread 8/8',
+    250,
+  );
 }, 180_000);
 afterAll(async () => {
   for (const watch of watches) watch.close();
