@@ -65,11 +65,6 @@ export const trendingSchema = z
 /** Warehouse jobs (README: Warehouse jobs). */
 export const jobsSchema = z.object({
   checkEveryMs: z.number().int().min(100).default(10_000), // how often due jobs are looked for
-  maxRunMs: z
-    .number()
-    .int()
-    .min(1000)
-    .default(30 * 60_000), // a run is cancelled after this long
 });
 
 export const analyticsSchema = z.object({
