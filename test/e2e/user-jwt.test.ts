@@ -108,9 +108,10 @@ async function ingest(events: Array<Record<string, unknown>>) {
   expect(res.json).toMatchObject({ accepted: events.length });
 }
 
+// Generous: a window update waits for the stream's emit timer on a possibly busy machine.
 async function next(socket: SocketClient, t: string) {
   for (;;) {
-    const message = await socket.nextMessage();
+    const message = await socket.nextMessage(30_000);
     if (message.t === t) return message;
   }
 }
