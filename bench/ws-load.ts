@@ -61,12 +61,17 @@ export async function runWsLoad(options: WsLoadOptions): Promise<WsLoadResult> {
   await settlesWithin(allClosed, options.warmupMs);
   await waitUntil(() => tally.ackedSockets() >= conns.length || !anyOpen(), firstAckTimeoutMs);
   tally.window.start = performance.now();
-  tally.window.end = tally.window.start + options.measureMs;
+  tally.window.end = Infinity;
   options.onMeasure?.('start');
   await settlesWithin(allClosed, options.measureMs);
+  // A window shorter than one ack round trip (a short --quick window, acks that take
+  // seconds) would count none: it is extended until one ack lands in it (bounded); its
+  // real length is what measuredSeconds reports.
+  await waitUntil(() => tally.windowAcks() > 0 || !anyOpen(), firstAckTimeoutMs);
   options.onMeasure?.('end');
   for (const conn of conns) conn.stopSending();
   const stoppedAt = performance.now();
+  tally.window.end = stoppedAt;
 
   const drained = () => conns.every((conn) => conn.outstanding() === 0 || !conn.isOpen());
   await waitUntil(drained, options.drainTimeoutMs);
@@ -138,6 +143,8 @@ function createTally() {
   const tally = {
     window,
     ackedSockets: () => acked.size,
+    /** Acks counted in the measured window so far. */
+    windowAcks: () => totals.acks,
     /** The tally as one connection's listener, noting that this connection had an ack. */
     listenerFor(index: number) {
       return {
