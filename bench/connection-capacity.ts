@@ -68,7 +68,7 @@ async function runConnectionCapacity(options: BenchOptions): Promise<ScenarioRes
 }
 
 /** An idle run: nothing is sent, and the report says how many sockets are still open. */
-async function holdIdle(fleet: Fleet, options: BenchOptions) {
+export async function holdIdle(fleet: Fleet, options: BenchOptions) {
   const seconds = Math.min(5, options.measureSeconds);
   const result = await fleet.run({
     mode: { kind: 'window', inflight: 1 },

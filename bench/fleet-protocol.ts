@@ -10,12 +10,13 @@ export type Transport = 'ws' | 'socket.io';
 export interface OpenCommand {
   t: 'open';
   transport: Transport;
-  url: string;
+  /** Socket i of the whole fleet goes to `urls[i % urls.length]` (the nodes of a cluster). */
+  urls: string[];
   sockets: number;
   /** Index of this worker's first socket in the whole fleet; keeps event ids unique. */
   firstIndex: number;
-  /** Loopback source address of this worker's sockets. */
-  localAddress: string;
+  /** Loopback source addresses of this worker's sockets, taken in turn. */
+  localAddresses: string[];
   connectTimeoutMs: number;
   /** Handshakes a worker has in progress at once, so the server's accept queue never overflows. */
   handshakesInFlight: number;

@@ -13,10 +13,13 @@ import { forkWorker, type WorkerProcess } from './worker-process.js';
 
 export interface FleetOptions {
   transport: Transport;
-  url: string;
+  /** Several URLs (the nodes of a cluster) share the sockets round robin. */
+  url: string | readonly string[];
   sockets: number;
   workers: number;
   connectTimeoutMs: number;
+  /** Loopback source addresses per worker (1 if absent), each good for ~28k sockets. */
+  addressesPerWorker?: number;
 }
 
 export interface FleetRun {
@@ -56,9 +59,11 @@ const workerLifetimeMs = 15 * 60_000;
 
 /**
  * Forks `workers` load processes and opens `sockets` ingest sockets spread over them. Worker
- * w binds its sockets to source address 127.0.0.(2+w): a worker holds fewer sockets than a
- * process may open files (20,000), and one address has 28,232 ephemeral ports, so no worker
- * runs out of ports whatever earlier scenarios left in TIME_WAIT.
+ * w binds its sockets to source addresses of its own from 127.0.0.2 up (`addressesPerWorker`
+ * each): a worker holds fewer sockets than a process may open files (20,000), and one address
+ * has 28,232 ephemeral ports whatever the destination (the port is taken at bind time, before
+ * the connect names it), so no worker runs out of ports whatever earlier scenarios left in
+ * TIME_WAIT.
  *
  * @example
  * const fleet = await openFleet({ transport: 'ws', url, sockets: 10_000, workers: 4,
@@ -102,13 +107,14 @@ export async function openFleet(options: FleetOptions): Promise<Fleet> {
 }
 
 function openCommand(options: FleetOptions, shares: number[], w: number): OpenCommand {
+  const perWorker = options.addressesPerWorker ?? 1;
   return {
     t: 'open',
     transport: options.transport,
-    url: options.url,
+    urls: typeof options.url === 'string' ? [options.url] : [...options.url],
     sockets: shares[w]!,
     firstIndex: shares.slice(0, w).reduce((a, b) => a + b, 0),
-    localAddress: `127.0.0.${2 + w}`,
+    localAddresses: Array.from({ length: perWorker }, (_, j) => `127.0.0.${2 + w * perWorker + j}`),
     connectTimeoutMs: options.connectTimeoutMs,
     handshakesInFlight: handshakesPerWorker,
     lifetimeMs: workerLifetimeMs,

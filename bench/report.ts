@@ -49,8 +49,11 @@ export function renderMarkdown(report: BenchReport): string {
       `; load average ${m.loadAverage} at the start`,
     `${o.warmupSeconds} s warm-up + ${o.measureSeconds} s measured per load; closed loop: ` +
       `${o.connections} connections, ${o.eventsPerFrame} events/frame, ${o.inflight} frames in flight; ` +
-      `fleet: ${o.sockets} sockets over ${o.workers} worker processes, ${o.rate} frames/s × ` +
-      `${o.batch} events each; peers: ${o.peerSockets} idle sockets`,
+      (o.cluster > 0
+        ? `cluster: ${o.cluster} nodes and one redis-server (appendfsync always) on this machine, ` +
+          `${o.clusterSockets} sockets across them`
+        : `fleet: ${o.sockets} sockets over ${o.workers} worker processes, ${o.rate} frames/s × ` +
+          `${o.batch} events each; peers: ${o.peerSockets} idle sockets`),
   ];
   for (const result of report.results) lines.push('', ...renderResult(result));
   return `${lines.join('\n')}\n`;

@@ -2,9 +2,11 @@
  * `npm run bench [-- --quick] [--only a,b] [--sockets N] …` (options.ts has every flag):
  * runs every scenario in turn against fresh servers, prints a Markdown summary and keeps
  * JSON + Markdown under bench/results. Exits 1 if a scenario failed or measured nothing.
+ * `--cluster N` runs the cluster scenarios instead (N nodes and a redis-server).
  */
 import { chdbQueryBlocking } from './chdb-query-blocking.js';
 import { chdbSessionMemory } from './chdb-session-memory.js';
+import { clusterSockets } from './cluster-sockets.js';
 import { codec } from './codec.js';
 import { connectionCapacity } from './connection-capacity.js';
 import { dashboardFanout } from './dashboard-fanout.js';
@@ -44,6 +46,14 @@ const scenarios: Scenario[] = [
   chdbQueryBlocking, // event-loop stall of chdb's sync query() against queryAsync()
 ];
 
+/**
+ * Run by `--cluster N` and only then (issue #10, item 9): each starts its own redis-server and
+ * nodes on this machine, so none belongs in the single-node suite or the CI smoke run.
+ */
+const clusterScenarios: Scenario[] = [
+  clusterSockets, // sockets held across the N nodes
+];
+
 // Server start, connects, drain and shutdown on top of each load's measured time; past this
 // the run is stuck.
 const overheadPerScenarioMs = 120_000;
@@ -54,7 +64,7 @@ async function main(): Promise<void> {
   let selected: Scenario[];
   try {
     options = parseOptions(args);
-    selected = selectScenarios(options.only);
+    selected = selectScenarios(options);
   } catch (err) {
     if (!(err instanceof OptionsError)) throw err;
     console.error(`${err.message}\n${usage}`);
@@ -89,14 +99,17 @@ function armWatchdog(options: BenchOptions, selected: Scenario[]): NodeJS.Timeou
   return timer.unref();
 }
 
-function selectScenarios(only: string[]): Scenario[] {
-  const known = scenarios.map((scenario) => scenario.name);
+function selectScenarios({ only, cluster }: BenchOptions): Scenario[] {
+  const pool = cluster > 0 ? clusterScenarios : scenarios;
+  const known = pool.map((scenario) => scenario.name);
   const unknown = only.filter((name) => !known.includes(name));
-  if (unknown.length > 0)
+  if (unknown.length > 0) {
+    const hint = cluster > 0 ? 'with --cluster' : 'without --cluster';
     throw new OptionsError(
-      `unknown scenario ${unknown.join(', ')}; scenarios: ${known.join(', ')}`,
+      `unknown scenario ${unknown.join(', ')}; scenarios ${hint}: ${known.join(', ')}`,
     );
-  return only.length === 0 ? scenarios : scenarios.filter((s) => only.includes(s.name));
+  }
+  return only.length === 0 ? pool : pool.filter((s) => only.includes(s.name));
 }
 
 function commandLine(args: string[]): string {

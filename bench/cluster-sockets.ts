@@ -1,0 +1,152 @@
+import { describeCluster, startCluster, type Cluster } from './cluster-nodes.js';
+import { holdIdle } from './connection-capacity.js';
+import { sleep } from './deadline.js';
+import { mergeCounts } from './fleet-result.js';
+import { openFleet, type Fleet } from './load-fleet.js';
+import { byCode, count, mebibytes } from './number-format.js';
+import { maxSocketsPerNode, type BenchOptions } from './options.js';
+import { failedResult, type Scenario, type ScenarioResult } from './scenario.js';
+import { scrapeMetrics, sumOf } from './server-metrics.js';
+import { workerCommand } from './worker-process.js';
+
+const name = 'cluster-sockets';
+// Long enough for the kernel to account the new sockets' pages and for a ping to pass.
+const settleMs = 1000;
+// Per load worker: two addresses of 28,232 ports each leave most ports free whatever
+// TIME_WAIT earlier runs left on them.
+const addressesPerWorker = 2;
+
+/**
+ * Issue #10, item 9: idle ingest sockets held across the `--cluster` nodes at once (goal:
+ * 100,000 on this 2-core machine, 0 errors), opened round robin over the nodes by load
+ * workers of at most 18,000 sockets each, every worker on source addresses of its own. Each
+ * node's own gauge says what it holds; any socket lost is a failure.
+ */
+export const clusterSockets: Scenario = { name, loads: 3, run: runClusterSockets };
+
+async function runClusterSockets(options: BenchOptions): Promise<ScenarioResult> {
+  const nodes = options.cluster;
+  const sockets = options.clusterSockets;
+  const workers = Math.max(options.workers, Math.ceil(sockets / maxSocketsPerNode));
+  const commands = [
+    ...describeCluster(nodes),
+    `${workers} × ${workerCommand}, ${addressesPerWorker} loopback source addresses each`,
+  ];
+  let cluster: Cluster;
+  try {
+    cluster = await startCluster(nodes);
+  } catch (err) {
+    return failedResult(name, err, commands);
+  }
+  let fleet: Fleet | undefined;
+  try {
+    await sleep(settleMs);
+    const rssBefore = cluster.nodes.map((node) => node.rssBytes() ?? 0);
+    fleet = await openFleet({
+      transport: 'ws',
+      url: cluster.nodes.map((_, i) => cluster.socketUrl(i, '/v1/ingest')),
+      sockets,
+      workers,
+      connectTimeoutMs: 30_000,
+      addressesPerWorker,
+    });
+    const hold = await holdIdle(fleet, options);
+    const held = await Promise.all(
+      cluster.nodes.map(async (node) =>
+        sumOf(await scrapeMetrics(node.port), 'backline_transport_connections'),
+      ),
+    );
+    const rssWith = cluster.nodes.map((node) => node.rssBytes() ?? 0);
+    const redis = await cluster.joinedRedis();
+    const figures: Figures = {
+      nodes,
+      requested: sockets,
+      workers,
+      sourceAddresses: workers * addressesPerWorker,
+      opened: fleet.opened,
+      connectMs: fleet.connectMs,
+      heldAfterSeconds: hold.seconds,
+      stillOpen: hold.open,
+      heldPerNode: held,
+      heldByNodes: held.reduce((a, b) => a + b, 0),
+      errors: mergeCounts([fleet.errors, hold.errors]),
+      rssPerNodeBytes: rssWith,
+      rssPerSocketBytes: perSocket(rssBefore, rssWith, held),
+      redisRssBytes: cluster.redis.rssBytes(),
+      clusterMode: redis.joined,
+      redisKeys: redis.keys,
+    };
+    return {
+      scenario: name,
+      ...verdict(figures, cluster),
+      figures,
+      table: table(figures),
+      commands,
+    };
+  } catch (err) {
+    return failedResult(name, err, commands);
+  } finally {
+    await fleet?.close();
+    await cluster.stop();
+  }
+}
+
+/** RSS the nodes gained per socket they hold, over all nodes. */
+function perSocket(before: number[], after: number[], held: number[]): number | undefined {
+  const sockets = held.reduce((a, b) => a + b, 0);
+  const gained = after.reduce((a, b) => a + b, 0) - before.reduce((a, b) => a + b, 0);
+  return sockets > 0 ? Math.round(gained / sockets) : undefined;
+}
+
+type Figures = {
+  nodes: number;
+  requested: number;
+  workers: number;
+  sourceAddresses: number;
+  opened: number;
+  connectMs: number;
+  heldAfterSeconds: number;
+  /** Sockets the load workers still had open after holding them. */
+  stillOpen: number;
+  /** Each node's `backline_transport_connections`. */
+  heldPerNode: number[];
+  heldByNodes: number;
+  errors: Record<string, number>;
+  rssPerNodeBytes: number[];
+  rssPerSocketBytes: number | undefined;
+  redisRssBytes: number | undefined;
+  clusterMode: boolean;
+  redisKeys: number;
+};
+
+function verdict(f: Figures, cluster: Cluster) {
+  const dead = cluster.nodes.flatMap((node, i) => (node.alive() ? [] : [`node ${i + 1}`]));
+  if (dead.length > 0) return { ok: false, failure: `${dead.join(', ')} died during the run` };
+  const errors = Object.values(f.errors).reduce((a, b) => a + b, 0);
+  const lost = f.requested - Math.min(f.stillOpen, f.heldByNodes);
+  if (lost === 0 && errors === 0) return { ok: true };
+  return { ok: false, failure: `${count(lost)} sockets not held, ${count(errors)} errors` };
+}
+
+function table(f: Figures): ScenarioResult['table'] {
+  const perSocket = f.rssPerSocketBytes === undefined ? 'n/a' : `${count(f.rssPerSocketBytes)} B`;
+  return [
+    [
+      'sockets requested',
+      `${count(f.requested)} over ${f.nodes} nodes, from ${f.workers} worker processes on ` +
+        `${f.sourceAddresses} source addresses`,
+    ],
+    [`**sockets held by the nodes after ${f.heldAfterSeconds} s**`, count(f.heldByNodes)],
+    ['held per node', f.heldPerNode.map(count).join(' / ')],
+    ['open at the load workers', count(f.stillOpen)],
+    ['time to open all', `${(f.connectMs / 1000).toFixed(2)} s`],
+    ['errors', byCode(f.errors)],
+    ['RSS per node', f.rssPerNodeBytes.map(mebibytes).join(' / ')],
+    ['node RSS per socket held', perSocket],
+    ['redis-server RSS', mebibytes(f.redisRssBytes)],
+    [
+      'cluster mode (the nodes wrote to Redis)',
+      f.clusterMode ? `yes, ${count(f.redisKeys)} keys` : 'no: they ran as single nodes',
+    ],
+  ];
+}
