@@ -64,10 +64,7 @@ export function describeCluster(count: number, settings: ServerSettings = {}): s
  * const cluster = await startCluster(3);
  * try { await load(cluster.socketUrl(1, '/v1/ingest')); } finally { await cluster.stop(); }
  */
-export async function startCluster(
-  count: number,
-  settings: ServerSettings = {},
-): Promise<Cluster> {
+export async function startCluster(count: number, settings: ServerSettings = {}): Promise<Cluster> {
   const root = mkdtempSync(join(tmpdir(), 'backline-bench-cluster-'));
   const removeRoot = () => rmSync(root, { recursive: true, force: true });
   process.once('exit', removeRoot);

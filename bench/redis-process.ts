@@ -13,7 +13,7 @@ import { readCpuSeconds, readRssBytes } from './proc-stats.js';
  * requires (every write fsynced before its reply, checked by the nodes at start), no RDB.
  */
 export const redisCommand =
-  "redis-server --bind 127.0.0.1 --port <free> --dir <fresh folder under os.tmpdir()> " +
+  'redis-server --bind 127.0.0.1 --port <free> --dir <fresh folder under os.tmpdir()> ' +
   "--appendonly yes --appendfsync always --save '' --daemonize no";
 
 export interface RedisProcess {
@@ -24,6 +24,8 @@ export interface RedisProcess {
   rssBytes(): number | undefined;
   /** Keys in the database (0: no node wrote anything) and the memory Redis reports. */
   inspect(): Promise<{ keys: number; usedMemoryBytes: number }>;
+  /** The string at `key` (the full key, prefix included), null when there is none. */
+  get(key: string): Promise<string | null>;
   /** SIGTERM by its PID (SIGKILL after `stopTimeoutMs`), then the folder is removed. */
   stop(): Promise<void>;
 }
@@ -103,21 +105,27 @@ export async function startRedis(options = defaultRedisOptions): Promise<RedisPr
     alive: isAlive,
     cpuSeconds: () => readCpuSeconds(pid),
     rssBytes: () => readRssBytes(pid),
-    inspect: () => inspectRedis(url),
+    inspect: () => withRedis(url, inspectRedis),
+    get: (key) => withRedis(url, (redis) => redis.get(key)),
     stop,
   };
 }
 
-async function inspectRedis(url: string) {
+/** A connection of its own for one look, so nothing of the bench stays connected. */
+async function withRedis<T>(url: string, look: (redis: Redis) => Promise<T>): Promise<T> {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
   try {
     await redis.connect();
-    const keys = await redis.dbsize();
-    const memory = /^used_memory:(\d+)/m.exec(await redis.info('memory'));
-    return { keys, usedMemoryBytes: Number(memory?.[1] ?? 0) };
+    return await look(redis);
   } finally {
     redis.disconnect();
   }
+}
+
+async function inspectRedis(redis: Redis) {
+  const keys = await redis.dbsize();
+  const memory = /^used_memory:(\d+)/m.exec(await redis.info('memory'));
+  return { keys, usedMemoryBytes: Number(memory?.[1] ?? 0) };
 }
 
 /** A loopback port free right now (Redis has no "port 0, tell me which"). */
