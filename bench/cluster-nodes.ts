@@ -24,6 +24,8 @@ export interface Cluster {
    * Redis, so an empty Redis means they ran as single nodes (REDIS_URL ignored).
    */
   joinedRedis(): Promise<{ joined: boolean; keys: number; usedMemoryBytes: number }>;
+  /** Stops every node still running (SIGTERM) and keeps their folders and Redis. */
+  stopNodes(): Promise<void>;
   /** Stops every node still running (SIGTERM), then Redis; removes every folder. */
   stop(): Promise<void>;
 }
@@ -71,8 +73,11 @@ export async function startCluster(count: number, settings: ServerSettings = {})
   const key = `bench_${randomBytes(24).toString('base64url')}`;
   const nodes: ServerProcess[] = [];
   let redis: RedisProcess | undefined;
-  const stop = async () => {
+  const stopNodes = async () => {
     await Promise.all(nodes.map((node) => node.stop()));
+  };
+  const stop = async () => {
+    await stopNodes();
     await redis?.stop();
     process.removeListener('exit', removeRoot);
     removeRoot();
@@ -107,6 +112,7 @@ export async function startCluster(count: number, settings: ServerSettings = {})
       const seen = await shared.inspect();
       return { joined: seen.keys > 0, ...seen };
     },
+    stopNodes,
     stop,
   };
 }

@@ -8,6 +8,7 @@ import { chdbQueryBlocking } from './chdb-query-blocking.js';
 import { chdbSessionMemory } from './chdb-session-memory.js';
 import { clusterEndToEnd } from './cluster-end-to-end.js';
 import { clusterIngest } from './cluster-ingest.js';
+import { clusterNodeKill } from './cluster-node-kill.js';
 import { clusterSockets } from './cluster-sockets.js';
 import { codec } from './codec.js';
 import { connectionCapacity } from './connection-capacity.js';
@@ -56,6 +57,7 @@ const clusterScenarios: Scenario[] = [
   clusterSockets, // sockets held across the N nodes
   clusterIngest, // acked events/s of 1, 2 and 3 nodes, and what bounds each
   clusterEndToEnd, // send on node 1 → dashboard update on node 2
+  clusterNodeKill, // kill -9 of a node under steady load: acked events lost and doubled
 ];
 
 // Server start, connects, drain and shutdown on top of each load's measured time; past this
