@@ -28,7 +28,7 @@ const dashboardNode = 1;
  * Redis log, the partition owner computes, the bus brings the result to node 2. Reports
  * send → update and ack → update per frame, signed (never floored at zero).
  */
-export const clusterEndToEnd: Scenario = { name, run: runClusterEndToEnd };
+export const clusterEndToEnd: Scenario = { name, loads: 2, run: runClusterEndToEnd };
 
 async function runClusterEndToEnd(options: BenchOptions): Promise<ScenarioResult> {
   const commands = [

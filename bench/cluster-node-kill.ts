@@ -29,7 +29,7 @@ const failoverWatchMs = 30_000;
  * to the clients and not stored are lost, ids stored more than once are doubled; both must
  * be 0.
  */
-export const clusterNodeKill: Scenario = { name, loads: 2, run: runClusterNodeKill };
+export const clusterNodeKill: Scenario = { name, loads: 3, run: runClusterNodeKill };
 
 async function runClusterNodeKill(options: BenchOptions): Promise<ScenarioResult> {
   const nodes = Math.min(mostNodes, options.cluster);

@@ -6,7 +6,7 @@ import { openFleet, type Fleet } from './load-fleet.js';
 import { byCode, count, mebibytes } from './number-format.js';
 import { maxSocketsPerNode, type BenchOptions } from './options.js';
 import { failedResult, type Scenario, type ScenarioResult } from './scenario.js';
-import { scrapeMetrics, sumOf } from './server-metrics.js';
+import { byLabel, scrapeMetrics, sumOf } from './server-metrics.js';
 import { workerCommand } from './worker-process.js';
 
 const name = 'cluster-sockets';
@@ -15,6 +15,11 @@ const settleMs = 1000;
 // Per load worker: two addresses of 28,232 ports each leave most ports free whatever
 // TIME_WAIT earlier runs left on them.
 const addressesPerWorker = 2;
+// All workers together keep about as many handshakes in progress as one fleet of four does
+// elsewhere (4 × 200), whatever their number: past that, upgrades queue in the nodes.
+const handshakesInFlight = 800;
+const closedMetric = 'backline_transport_closed_by_server_total';
+const refusedMetric = 'backline_transport_upgrades_refused_total';
 
 /**
  * Issue #10, item 9: idle ingest sockets held across the `--cluster` nodes at once (goal:
@@ -49,13 +54,11 @@ async function runClusterSockets(options: BenchOptions): Promise<ScenarioResult>
       workers,
       connectTimeoutMs: 30_000,
       addressesPerWorker,
+      handshakesPerWorker: Math.ceil(handshakesInFlight / workers),
     });
     const hold = await holdIdle(fleet, options);
-    const held = await Promise.all(
-      cluster.nodes.map(async (node) =>
-        sumOf(await scrapeMetrics(node.port), 'backline_transport_connections'),
-      ),
-    );
+    const scraped = await Promise.all(cluster.nodes.map((node) => scrapeMetrics(node.port)));
+    const held = scraped.map((series) => sumOf(series, 'backline_transport_connections'));
     const rssWith = cluster.nodes.map((node) => node.rssBytes() ?? 0);
     const redis = await cluster.joinedRedis();
     const figures: Figures = {
@@ -70,6 +73,8 @@ async function runClusterSockets(options: BenchOptions): Promise<ScenarioResult>
       heldPerNode: held,
       heldByNodes: held.reduce((a, b) => a + b, 0),
       errors: mergeCounts([fleet.errors, hold.errors]),
+      closedByServer: mergeCounts(scraped.map((series) => byLabel(series, closedMetric, 'reason'))),
+      upgradesRefused: mergeCounts(scraped.map((series) => byLabel(series, refusedMetric, 'code'))),
       rssPerNodeBytes: rssWith,
       rssPerSocketBytes: perSocket(rssBefore, rssWith, held),
       redisRssBytes: cluster.redis.rssBytes(),
@@ -112,6 +117,9 @@ type Figures = {
   heldPerNode: number[];
   heldByNodes: number;
   errors: Record<string, number>;
+  /** Over every node, from its /metrics: sockets it closed by reason, upgrades it refused. */
+  closedByServer: Record<string, number>;
+  upgradesRefused: Record<string, number>;
   rssPerNodeBytes: number[];
   rssPerSocketBytes: number | undefined;
   redisRssBytes: number | undefined;
@@ -140,7 +148,11 @@ function table(f: Figures): ScenarioResult['table'] {
     ['held per node', f.heldPerNode.map(count).join(' / ')],
     ['open at the load workers', count(f.stillOpen)],
     ['time to open all', `${(f.connectMs / 1000).toFixed(2)} s`],
-    ['errors', byCode(f.errors)],
+    ['errors at the load workers', byCode(f.errors)],
+    [
+      'closed by the nodes / upgrades refused',
+      `${byCode(f.closedByServer)} / ${byCode(f.upgradesRefused)}`,
+    ],
     ['RSS per node', f.rssPerNodeBytes.map(mebibytes).join(' / ')],
     ['node RSS per socket held', perSocket],
     ['redis-server RSS', mebibytes(f.redisRssBytes)],

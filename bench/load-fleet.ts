@@ -20,6 +20,12 @@ export interface FleetOptions {
   connectTimeoutMs: number;
   /** Loopback source addresses per worker (1 if absent), each good for ~28k sockets. */
   addressesPerWorker?: number;
+  /**
+   * Handshakes in progress per worker (`handshakesPerWorker` if absent). Many workers at once
+   * should take fewer each: an upgrade waiting in a busy server longer than uWS's 10 s HTTP
+   * timeout is reset.
+   */
+  handshakesPerWorker?: number;
 }
 
 export interface FleetRun {
@@ -116,13 +122,13 @@ function openCommand(options: FleetOptions, shares: number[], w: number): OpenCo
     firstIndex: shares.slice(0, w).reduce((a, b) => a + b, 0),
     localAddresses: Array.from({ length: perWorker }, (_, j) => `127.0.0.${2 + w * perWorker + j}`),
     connectTimeoutMs: options.connectTimeoutMs,
-    handshakesInFlight: handshakesPerWorker,
+    handshakesInFlight: options.handshakesPerWorker ?? handshakesPerWorker,
     lifetimeMs: workerLifetimeMs,
   };
 }
 
 function openTimeoutMs(options: FleetOptions, sockets: number): number {
-  const rounds = Math.ceil(sockets / handshakesPerWorker);
+  const rounds = Math.ceil(sockets / (options.handshakesPerWorker ?? handshakesPerWorker));
   return rounds * options.connectTimeoutMs + slackMs;
 }
 
