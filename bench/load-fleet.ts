@@ -60,6 +60,9 @@ export interface Fleet {
 const handshakesPerWorker = 200;
 // Slack on every wait for a worker, above the time its own bounds allow.
 const slackMs = 15_000;
+// Workers load tsx and their code at once, on cores the servers may be busy on: several
+// seconds each when many start together on a loaded machine.
+const readyTimeoutMs = 60_000;
 // Nothing a worker is asked to do takes longer; it exits by itself after this.
 const workerLifetimeMs = 15 * 60_000;
 
@@ -81,7 +84,7 @@ export async function openFleet(options: FleetOptions): Promise<Fleet> {
   const workers = Array.from({ length: options.workers }, () => forkWorker());
   const shares = split(options.sockets, workers.length);
   try {
-    await withTimeout(Promise.all(workers.map((worker) => worker.ready)), slackMs);
+    await withTimeout(Promise.all(workers.map((worker) => worker.ready)), readyTimeoutMs);
     const started = performance.now();
     const reports = await Promise.all(
       workers.map((worker, w) => {

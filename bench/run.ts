@@ -125,6 +125,9 @@ function commandLine(args: string[]): string {
   return `tsx bench/run.ts${tail ? ` ${tail}` : ''}`;
 }
 
+// Every process a scenario starts (a cluster's nodes, its redis-server, load workers) adds
+// an exit hook that ends it with the runner; a cluster run holds more than Node's default 10.
+process.setMaxListeners(100);
 // Ctrl-C: exit through the exit hooks, which stop the server and remove its data folder.
 process.once('SIGINT', () => process.exit(130));
 process.once('SIGTERM', () => process.exit(143));
