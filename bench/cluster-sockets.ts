@@ -98,11 +98,14 @@ async function runClusterSockets(options: BenchOptions): Promise<ScenarioResult>
   }
 }
 
-/** RSS the nodes gained per socket they hold, over all nodes. */
+/**
+ * RSS the nodes gained per socket they hold, over all nodes; undefined when they gained
+ * nothing, as when a node gave back more start-up memory than the sockets took.
+ */
 function perSocket(before: number[], after: number[], held: number[]): number | undefined {
   const sockets = held.reduce((a, b) => a + b, 0);
   const gained = after.reduce((a, b) => a + b, 0) - before.reduce((a, b) => a + b, 0);
-  return sockets > 0 ? Math.round(gained / sockets) : undefined;
+  return sockets > 0 && gained > 0 ? Math.round(gained / sockets) : undefined;
 }
 
 type Figures = {
