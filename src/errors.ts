@@ -35,6 +35,14 @@ export const catalogue = {
   BAD_TOKEN: { status: 401, message: 'user token is invalid or expired' },
   BAD_PREFERENCES: { status: 400, message: 'preferences are invalid' },
   BAD_SUBSCRIPTION: { status: 400, message: 'push subscription is invalid' },
+  AUTH_UNAVAILABLE: {
+    status: 503,
+    message: "the identity provider's keys could not be fetched, retry after retryAfterMs",
+  },
+
+  // API keys (`/v1/keys`).
+  BAD_KEY_SPEC: { status: 400, message: 'API key request is invalid' },
+  UNKNOWN_KEY: { status: 404, message: 'no such API key in this project' },
 
   // Email templates (`/v1/templates`).
   BAD_TEMPLATE: { status: 400, message: 'email template or layout is invalid' },
@@ -55,7 +63,19 @@ export const catalogue = {
   WEBHOOK_BUSY: { status: 503, message: 'too many webhook bodies in flight, retry later' },
   BAD_QUERY: { status: 400, message: 'query parameters are missing or invalid' },
   NOT_READY: { status: 503, message: 'not ready' },
+  ORIGIN_NOT_ALLOWED: { status: 403, message: 'this page’s origin is not in cors.origins' },
+  TOO_MANY_CONNECTIONS: { status: 429, message: 'too many open sockets from this address' },
+  TOO_MANY_UPGRADES: {
+    status: 429,
+    message: 'too many socket upgrades from this address, retry after retryAfterMs',
+  },
   INTERNAL: { status: 500, message: 'internal error' },
+
+  // Encryption at rest.
+  SEALED_UNREADABLE: {
+    status: 500,
+    message: 'a stored record is encrypted with a key this server does not hold',
+  },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof catalogue;

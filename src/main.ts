@@ -4,7 +4,11 @@
  * wired in src/compose/, then started in order and stopped in reverse (src/ops/lifecycle.ts).
  */
 import { announce, localOrigin } from './compose/announce.js';
+import { composeAuth } from './compose/auth.js';
 import { composeCluster } from './compose/cluster.js';
+import { joinCluster, withClusterFlag } from './compose/cluster-node.js';
+import { withSharedSecrets } from './compose/cluster-secrets.js';
+import { composeClusterWork } from './compose/cluster-work.js';
 import { projectSchemas } from './compose/config.js';
 import { composeIngest } from './compose/ingest.js';
 import { composeNotify } from './compose/notify.js';
@@ -22,23 +26,26 @@ import { createMetrics } from './ops/metrics.js';
 import { StartError } from './ops/start-error.js';
 
 async function main(): Promise<void> {
-  const config = loadConfig(process.env, projectSchemas);
-  checkDataDir(config.dataDir);
-  const log = createLogger(config.logLevel);
+  const loaded = withClusterFlag(loadConfig(process.env, projectSchemas), process.argv);
+  checkDataDir(loaded.dataDir);
+  const metrics = createMetrics();
+  const rootLog = createLogger(loaded.logLevel);
+  // Cluster mode (REDIS_URL, or --cluster): this node joins the others through Redis.
+  const node = loaded.redisUrl ? await joinCluster(loaded, { metrics, log: rootLog }) : undefined;
+  const log = node?.log ?? rootLog;
+  const config = node ? await withSharedSecrets(loaded, node.state) : loaded;
   const uws = openUws(config, log);
-  if (config.redisUrl)
-    log.warn('REDIS_URL is set; single-node mode ignores it until cluster mode lands');
   const dev = resolveDevProject(config);
   const projects = dev ? [dev.project] : config.projects;
-  const metrics = createMetrics();
   const lifecycle = createLifecycle(log);
   const base = { projects, metrics, log };
 
-  const cluster = composeCluster(base);
+  const cluster = node ?? composeCluster(base);
   const { bus, presence } = cluster;
-  const stored = composeStorage(config, base);
-  const { ingest, dedupWarmUp } = composeIngest(config, { stored, ...base });
-  const sockets = composeSockets(uws, metrics, config.live, bus);
+  const stored = composeStorage(config, { node, ...base });
+  const { ingest, services: ingestServices } = composeIngest(config, { stored, node, ...base });
+  const sockets = composeSockets(uws, metrics, config.live, bus, config.tls);
+  const secure = config.tls.certFile !== undefined;
   const notify = await composeNotify(config, {
     stored,
     ingest,
@@ -49,20 +56,28 @@ async function main(): Promise<void> {
   const { rules, ruleCatalog } = composeRules(config, {
     stored,
     ingest,
+    node,
     route: notify.router.route,
     bus,
     ...base,
   });
-  const { pipeline, catalog, rollupsReady, openWindowsRestored } = composePipeline(config, {
+  const { pipeline, catalog, cache, rollups, restored } = composePipeline(config, {
     stored,
     ingest,
+    node,
     bus,
     rules: rules.windowSink,
     ...base,
   });
+  // A single node runs all the work itself; a cluster shares it out under leases.
+  const work = node
+    ? composeClusterWork(config, { node, stored, pipeline, cache, rules, ...base })
+    : { storage: [], compute: [], timers: stored.timers };
+  const auth = composeAuth(config, { state: stored.state, bus, ...base });
   const server = composeServer(config, {
     uws,
     sockets,
+    auth,
     stored,
     ingest,
     catalog,
@@ -70,16 +85,20 @@ async function main(): Promise<void> {
     notify,
     bus,
     presence,
+    ...(node ? { rateLimiter: node.rateLimiter } : {}),
     readiness: {
-      ready: () =>
-        lifecycle.running() ? stored.events.ping() : Promise.reject(new Error('starting')),
+      ready: async () => {
+        if (!lifecycle.running()) throw new Error('starting');
+        await Promise.all([node?.ping(), stored.events.ping()]);
+      },
     },
     ...base,
   });
   // Demo mode: synthetic live-music events for the dev project, sent over the server's own
   // ingest socket; started last, so it is stopped first and its last events are acknowledged.
   const demo = demoServices(demoRequested(process.argv, process.env), dev, {
-    origin: () => localOrigin(config.host, server.port),
+    origin: () => localOrigin(config.host, server.port, secure),
+    ...(config.tls.certFile ? { serverCertFile: config.tls.certFile } : {}),
     log,
   });
 
@@ -89,21 +108,23 @@ async function main(): Promise<void> {
     cluster.service,
     stored.stateService,
     stored.storage,
+    ...work.storage,
     stored.decisionWriter,
-    rollupsReady,
+    ...rollups,
     stored.windowWriter,
-    stored.eventWriter,
-    dedupWarmUp,
+    ...ingestServices,
     pipeline,
-    openWindowsRestored,
+    ...restored,
     rules,
+    ...work.compute,
     notify.email.service,
-    stored.timers,
+    work.timers,
     sockets.hub,
+    auth.keys,
     server,
     ...demo,
   ]);
-  announce(server.port, config.host, dev);
+  announce(server.port, config.host, dev, secure);
 }
 
 main().catch((err: unknown) => {

@@ -12,6 +12,8 @@ export interface BusChannels {
   user: { project: string; userId: string; message: object };
   /** A stream or rule defined or removed through the API: other nodes reload it. */
   definitions: { project: string; kind: 'stream' | 'rule'; name: string };
+  /** An API key made or revoked: every node reads it again from the StateStore. */
+  keys: { project: string; id: string };
 }
 
 export type BusChannel = keyof BusChannels;

@@ -1,13 +1,19 @@
 import type { DevProject } from '../demo/dev-project.js';
 
-/** The server's own origin, for a browser or a client on this machine. */
-export function localOrigin(host: string, port: number): string {
-  return `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`;
+/** The server's own origin, for a browser or a client on this machine (https with TLS). */
+export function localOrigin(host: string, port: number, secure = false): string {
+  const name = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return `${secure ? 'https' : 'http'}://${name}:${port}`;
 }
 
 /** The start-up lines: where to send events and open the dashboard, and the dev key. */
-export function announce(port: number, host: string, dev: DevProject | undefined): void {
-  const origin = localOrigin(host, port);
+export function announce(
+  port: number,
+  host: string,
+  dev: DevProject | undefined,
+  secure = false,
+): void {
+  const origin = localOrigin(host, port, secure);
   const key = dev?.project.keys[0]!.key;
   const lines = [
     `backline listening on ${origin} (ingest socket ${origin.replace('http', 'ws')}/v1/ingest)`,

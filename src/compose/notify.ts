@@ -22,6 +22,7 @@ import { createPreferences, type PreferenceStore } from '../notify/preferences.j
 import { createRouter } from '../notify/router.js';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
+import type { Sealer } from '../state/sealer.js';
 import type { StateStore } from '../state/state-store.js';
 import type { AppConfig } from './config.js';
 import type { Stored } from './storage.js';
@@ -43,14 +44,14 @@ interface NotifyDeps {
  */
 export async function composeNotify(config: AppConfig, deps: NotifyDeps) {
   const { stored, ingest, metrics, log } = deps;
-  const { state, timers } = stored;
+  const { state, timers, sealer } = stored;
   const decisions = createDecisionLog({
     writer: stored.decisionWriter,
     store: stored.decisionStore,
     metrics,
   });
   const inbox = createInbox(state);
-  const preferences = createPreferences(state);
+  const preferences = createPreferences(state, sealer);
   const capsByProject = new Map(deps.projects.map((p) => [p.id, p.notifications.caps]));
   const caps = createCaps(state, (project) => capsByProject.get(project) ?? []);
   // Channel results become events in the project's stream, like any other event.
@@ -63,7 +64,7 @@ export async function composeNotify(config: AppConfig, deps: NotifyDeps) {
       log.warn({ err }, 'channel result event refused');
     }
   };
-  const push = composePush(config, state);
+  const push = composePush(config, state, sealer);
   const email = await composeEmail(config, { ...deps, state, preferences, decisions });
   const channels = openChannels({
     inApp: deps.inApp,
@@ -85,12 +86,13 @@ export async function composeNotify(config: AppConfig, deps: NotifyDeps) {
     delivery,
     decisions,
     timers,
+    sealer,
   });
   return { router, decisions, inbox, preferences, push, email };
 }
 
 /** Web push: VAPID keys (generated once into the data folder) and the users' subscriptions. */
-function composePush(config: AppConfig, state: StateStore) {
+function composePush(config: AppConfig, state: StateStore, sealer: Sealer) {
   const vapid = loadVapidKeys(config.dataDir, {
     publicKey: config.push.vapidPublicKey,
     privateKey: config.push.vapidPrivateKey,
@@ -105,7 +107,8 @@ function composePush(config: AppConfig, state: StateStore) {
       allowedHosts: config.push.allowedHosts,
     },
   );
-  return { vapid, subscriptions: createPushSubscriptions(state), endpoints };
+  const subscriptions = createPushSubscriptions(state, {}, Date.now, sealer);
+  return { vapid, subscriptions, endpoints };
 }
 
 /**
@@ -117,7 +120,7 @@ async function composeEmail(
   deps: NotifyDeps & { state: StateStore; preferences: PreferenceStore; decisions: DecisionLog },
 ) {
   const { state, log } = deps;
-  const suppressions = createSuppressions(state);
+  const suppressions = createSuppressions(state, Date.now, deps.stored.sealer);
   const records = createSendRecords(state);
   const templates = createEmailTemplates(state);
   if (deps.dev) await seedTemplates(templates, deps.dev.project.id, exampleTemplates);

@@ -9,19 +9,23 @@ import { replayRecent } from '../pipeline/replay-recent.js';
 import { createStoredWindowSink } from '../pipeline/stored-window-sink.js';
 import { createStreamCatalog } from '../pipeline/stream-catalog.js';
 import { createWindowCache } from '../pipeline/window-cache.js';
+import type { ClusterNode } from './cluster-node.js';
 import type { AppConfig } from './config.js';
 import type { Stored } from './storage.js';
 
 /**
  * Metric streams: fed by ingest; each window result goes out on the bus (to the live
  * dashboards and the recent cache of every node), to storage and to the rules. Their rollups are made ready and their open windows rebuilt
- * from stored events at start.
+ * from stored events at start. On a cluster node (`node`) the partition owner feeds them and
+ * rebuilds open windows (cluster-work.ts), the definitions are the cluster's, and rollups are
+ * made by the nodes that migrate ClickHouse (not `remote` ones).
  */
 export function composePipeline(
   config: AppConfig,
   deps: {
     stored: Stored;
     ingest: Ingest;
+    node: ClusterNode | undefined;
     bus: Bus;
     rules: WindowSink;
     projects: AppConfig['projects'];
@@ -29,7 +33,7 @@ export function composePipeline(
     log: Logger;
   },
 ) {
-  const { stored, projects, metrics, log } = deps;
+  const { stored, node, projects, metrics, log } = deps;
   const { bus, rules } = deps;
   const cache = createWindowCache();
   windowsFromBus(bus, cache.sink);
@@ -40,7 +44,9 @@ export function composePipeline(
     cache,
     store: stored.windows,
     rollups: stored.rollups,
-    file: join(config.dataDir, 'streams.json'),
+    ...(node
+      ? { saved: node.definitions.streams }
+      : { file: join(config.dataDir, 'streams.json') }),
     bus,
     log,
   });
@@ -48,7 +54,7 @@ export function composePipeline(
     for (const spec of catalog.specsFor(project.id, project.streams ?? []))
       pipeline.define(project.id, spec);
   }
-  deps.ingest.onAccepted(pipeline.feed);
+  if (!node) deps.ingest.onAccepted(pipeline.feed);
   metrics.countOpenWindowsWith(pipeline.openWindowCount);
 
   const rollupsReady = {
@@ -66,5 +72,13 @@ export function composePipeline(
     },
     stop: async () => undefined,
   };
-  return { pipeline, catalog, rollupsReady, openWindowsRestored };
+  return {
+    pipeline,
+    catalog,
+    cache,
+    /** Run once storage is ready, before the streams take events. */
+    rollups: node?.storage === 'remote' ? [] : [rollupsReady],
+    /** Run once the streams are defined, before ingest opens. */
+    restored: node ? [] : [openWindowsRestored],
+  };
 }

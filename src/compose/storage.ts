@@ -18,19 +18,31 @@ import { createSegmentQuery } from '../storage/segment-query.js';
 import { openSpool } from '../storage/spool.js';
 import { createStorageService } from '../storage/storage-service.js';
 import { createWindowStore, windowsTable, type WindowRow } from '../storage/window-store.js';
+import { clusterStorage } from './cluster-storage.js';
+import type { ClusterNode } from './cluster-node.js';
 import type { AppConfig } from './config.js';
+import { composeSealer } from './sealer.js';
 
 /**
  * Storage: ClickHouse (embedded or a server) with its stores and a batch writer per table,
- * and the LMDB state store with its persistent timers.
+ * and the LMDB state store with its persistent timers. A cluster node (`node`) takes its
+ * ClickHouse and the shared Redis state from cluster-storage.ts instead.
  */
-export function composeStorage(config: AppConfig, deps: { metrics: Metrics; log: Logger }) {
+export function composeStorage(
+  config: AppConfig,
+  deps: { node: ClusterNode | undefined; metrics: Metrics; log: Logger },
+) {
   const { metrics, log } = deps;
   const { dataDir, clickhouseUrl } = config;
-  const storage = createStorageService(
-    { dataDir, clickhouseUrl, retentionDays: config.storage.retentionDays },
-    log,
-  );
+  const { storage, state } = deps.node
+    ? clusterStorage(config, deps.node, deps)
+    : {
+        storage: createStorageService(
+          { dataDir, clickhouseUrl, retentionDays: config.storage.retentionDays },
+          log,
+        ),
+        state: openLmdbStateStore(join(dataDir, 'state')),
+      };
   // Each table's rows are batched and made durable through a disk spool of their own.
   const writerFor = <Row>(
     table: string,
@@ -43,10 +55,11 @@ export function composeStorage(config: AppConfig, deps: { metrics: Metrics; log:
     );
   const events = createEventStore(storage.ch);
   const windows = createWindowStore(storage.ch);
-  const state = openLmdbStateStore(join(dataDir, 'state'));
+  const sealer = composeSealer(config, deps);
   return {
     storage,
     events,
+    // Single node only: a cluster node's events reach ClickHouse through the event log.
     eventWriter: writerFor<EventRow>(eventsTable, events.insert),
     windows,
     // Nobody waits on windows and decisions: larger batches, and retried in memory.
@@ -64,7 +77,8 @@ export function composeStorage(config: AppConfig, deps: { metrics: Metrics; log:
     rollups: createRollupStore(storage.ch),
     state,
     stateService: { name: 'state', start: async () => undefined, stop: () => state.close() },
-    timers: createTimers(state, log),
+    sealer,
+    timers: createTimers(state, log, {}, sealer),
   };
 }
 

@@ -1,10 +1,9 @@
-import { createKeyRegistry } from '../auth/key-registry.js';
 import { subscribeTo } from '../cluster/bus-channels.js';
 import type { Bus } from '../cluster/bus.js';
 import type { Presence } from '../cluster/presence.js';
 import type { Ingest } from '../ingest/ingest-service.js';
-import { createUserTokens, loadUserTokenSecret } from '../auth/user-token.js';
 import { createMemoryRateLimiter } from '../limits/memory-rate-limiter.js';
+import type { RateLimit, RateLimiter } from '../limits/rate-limiter.js';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import { windowsFromBus } from '../pipeline/bus-window-sink.js';
@@ -16,8 +15,10 @@ import { createLiveHub } from '../transport/live/live-hub.js';
 import { createRateLimiters } from '../transport/rate-limits.js';
 import { createServer } from '../transport/server.js';
 import { createSocketWriter } from '../transport/socket-writer.js';
+import { createApp } from '../transport/tls-app.js';
 import { createUserHub } from '../transport/user/user-hub.js';
 import { loadUws, type Uws } from '../transport/uws.js';
+import type { Auth } from './auth.js';
 import type { AppConfig } from './config.js';
 import type { Notify } from './notify.js';
 import type { Stored } from './storage.js';
@@ -34,13 +35,19 @@ export function openUws(config: AppConfig, log: Logger): Uws {
 }
 
 /**
- * The uWS app, its one socket writer (every socket write and publish, and the back-pressure
- * policy), and the socket hubs, fed by the bus: window results to live dashboards, user
- * messages to users' sockets on this node.
+ * The uWS app (https and wss with TLS files), its one socket writer (every socket write and
+ * publish, and the back-pressure policy), and the socket hubs, fed by the bus: window
+ * results to live dashboards, user messages to users' sockets on this node.
  */
-export function composeSockets(uws: Uws, metrics: Metrics, live: AppConfig['live'], bus: Bus) {
+export function composeSockets(
+  uws: Uws,
+  metrics: Metrics,
+  live: AppConfig['live'],
+  bus: Bus,
+  tls: AppConfig['tls'] = {},
+) {
   const { slowBytes, ...liveOptions } = live;
-  const app = uws.App();
+  const app = createApp(uws, tls);
   const writer = createSocketWriter({ app, metrics }, { slowBytes });
   const hub = createLiveHub({ writer, metrics }, liveOptions);
   const userHub = createUserHub(writer);
@@ -51,12 +58,13 @@ export function composeSockets(uws: Uws, metrics: Metrics, live: AppConfig['live
   return { app, writer, hub, userHub };
 }
 
-/** The server: every socket and route, with the keys and budgets of the configured projects. */
+/** The server: every socket and route, with the projects' keys and users, and their budgets. */
 export function composeServer(
   config: AppConfig,
   deps: {
     uws: Uws;
     sockets: ReturnType<typeof composeSockets>;
+    auth: Auth;
     stored: Stored;
     ingest: Ingest;
     catalog: StreamCatalog;
@@ -64,13 +72,15 @@ export function composeServer(
     notify: Notify;
     bus: Bus;
     presence: Presence;
+    /** Makes the per-key and per-user limiters; default in memory (a cluster passes Redis ones). */
+    rateLimiter?: (limit: RateLimit, name: string) => RateLimiter;
     projects: AppConfig['projects'];
     readiness: ReadinessCheck;
     metrics: Metrics;
     log: Logger;
   },
 ) {
-  const { sockets, notify } = deps;
+  const { sockets, notify, auth } = deps;
   const { webhook } = notify.email;
   const { sendgrid } = config.email;
   return createServer(
@@ -82,9 +92,14 @@ export function composeServer(
       catalog: deps.catalog,
       ingest: deps.ingest,
       store: deps.stored.events,
-      auth: createKeyRegistry(deps.projects),
-      // Per key and per user, in memory on this node; cluster mode passes Redis limiters here.
-      rateLimits: createRateLimiters(config.limits, (limit) => createMemoryRateLimiter(limit)),
+      auth: auth.keys,
+      keys: auth.keys,
+      users: auth.users,
+      // Per key and per user: in memory on a single node, in Redis for every node of a cluster.
+      rateLimits: createRateLimiters(
+        config.limits,
+        deps.rateLimiter ?? ((limit) => createMemoryRateLimiter(limit)),
+      ),
       metrics: deps.metrics,
       log: deps.log,
       readiness: deps.readiness,
@@ -92,7 +107,7 @@ export function composeServer(
       userHub: sockets.userHub,
       bus: deps.bus,
       presence: deps.presence,
-      tokens: createUserTokens(loadUserTokenSecret(config.dataDir, config.userTokenSecret)),
+      tokens: auth.tokens,
       inbox: notify.inbox,
       preferences: notify.preferences,
       decisions: notify.decisions,
@@ -107,6 +122,7 @@ export function composeServer(
       host: config.host,
       port: config.port,
       limits: config.limits,
+      cors: config.cors,
       webhooks: {
         maxBodyBytes: sendgrid.webhookMaxBodyBytes,
         maxInFlight: sendgrid.webhookMaxInFlight,

@@ -28,6 +28,20 @@ const envSettings = {
   BACKLINE_SHUTDOWN_TIMEOUT_MS: { path: ['shutdownTimeoutMs'], kind: 'number' },
   BACKLINE_REDIS_DURABILITY: { path: ['cluster', 'redisDurability'], kind: 'string' },
   BACKLINE_REDIS_KEY_PREFIX: { path: ['cluster', 'redisKeyPrefix'], kind: 'string' },
+  BACKLINE_NODE_ID: { path: ['cluster', 'nodeId'], kind: 'string' },
+  BACKLINE_STORAGE_ROLE: { path: ['cluster', 'storageRole'], kind: 'string' },
+  BACKLINE_CLUSTER_PARTITIONS: { path: ['cluster', 'partitions'], kind: 'number' },
+  BACKLINE_ENCRYPTION_KEY: { path: ['encryption', 'key'], kind: 'string' },
+  BACKLINE_ENCRYPTION_KEYS: { path: ['encryption', 'keys'], kind: 'list' },
+  TLS_CERT_FILE: { path: ['tls', 'certFile'], kind: 'string' },
+  TLS_KEY_FILE: { path: ['tls', 'keyFile'], kind: 'string' },
+  TLS_KEY_PASSPHRASE: { path: ['tls', 'keyPassphrase'], kind: 'string' },
+  BACKLINE_CORS_ORIGINS: { path: ['cors', 'origins'], kind: 'list' },
+  BACKLINE_CONNECTIONS_PER_IP: { path: ['limits', 'connectionsPerIp'], kind: 'number' },
+  BACKLINE_UPGRADES_PER_IP_PER_SECOND: {
+    path: ['limits', 'upgradesPerIpPerSecond'],
+    kind: 'number',
+  },
 } as const;
 
 export class ConfigError extends Error {
@@ -47,10 +61,12 @@ type Env = Record<string, string | undefined>;
  * @example
  * const config = loadConfig(process.env, projectSchemas); // throws ConfigError naming e.g. PORT
  */
-export function loadConfig<S extends z.ZodType, R extends z.ZodType, C extends z.ZodType>(
-  env: Env,
-  schemas: ProjectSchemas<S, R, C>,
-): Config<ProjectSchemas<S, R, C>> {
+export function loadConfig<
+  S extends z.ZodType,
+  R extends z.ZodType,
+  C extends z.ZodType,
+  J extends z.ZodType,
+>(env: Env, schemas: ProjectSchemas<S, R, C, J>): Config<ProjectSchemas<S, R, C, J>> {
   const file = env.BACKLINE_CONFIG;
   const raw: Record<string, unknown> = file ? readConfigFile(file) : {};
   const fromEnv = new Map<string, string>();

@@ -1,11 +1,17 @@
 import { z } from 'zod';
+import { corsSchema, encryptionSchema, tlsSchema } from './security-schema.js';
 
-/** What a key may do. `admin` is for the admin API that later issues add. */
-export const scopeSchema = z.enum(['ingest', 'read', 'admin']);
+/**
+ * What a key may do. `users:read` reads user data (inboxes, preferences, decisions), which
+ * `read` alone does not: a read key may sit in a dashboard page.
+ */
+export const scopeSchema = z.enum(['ingest', 'read', 'admin', 'users:read']);
 
 const keySchema = z.object({
   key: z.string().min(16, 'keys must be at least 16 characters'),
   scopes: z.array(scopeSchema).min(1),
+  /** Shown by `GET /v1/keys`, so an operator can tell configured keys apart. */
+  name: z.string().min(1).max(64).optional(),
 });
 
 /**
@@ -16,15 +22,21 @@ export interface ProjectSchemas<
   Stream extends z.ZodType = z.ZodType,
   Rule extends z.ZodType = z.ZodType,
   Cap extends z.ZodType = z.ZodType,
+  Jwt extends z.ZodType = z.ZodType,
 > {
   stream: Stream;
   rule: Rule;
   cap: Cap;
+  /** How the project's users sign in with their identity provider's JWTs (`auth.jwt`). */
+  jwt: Jwt;
 }
 
-function projectSchema<S extends z.ZodType, R extends z.ZodType, C extends z.ZodType>(
-  schemas: ProjectSchemas<S, R, C>,
-) {
+function projectSchema<
+  S extends z.ZodType,
+  R extends z.ZodType,
+  C extends z.ZodType,
+  J extends z.ZodType,
+>(schemas: ProjectSchemas<S, R, C, J>) {
   return z.object({
     id: z
       .string()
@@ -36,6 +48,8 @@ function projectSchema<S extends z.ZodType, R extends z.ZodType, C extends z.Zod
     rules: z.array(schemas.rule).optional(),
     /** Frequency caps per user and category, applied by the notification router. */
     notifications: z.object({ caps: z.array(schemas.cap).default([]) }).prefault({}),
+    /** End users' credentials; strict, so a misspelt `jwt` is an error, not no JWTs. */
+    auth: z.strictObject({ jwt: schemas.jwt.optional() }).prefault({}),
   });
 }
 
@@ -82,6 +96,9 @@ const limitsSchema = z.object({
   userRequestsPerSecond: z.number().positive().default(20), // requests/s per user, refill
   userBurstRequests: z.number().int().min(1).default(100), // requests per user, bucket size
   badFramesBeforeClose: z.number().int().min(1).default(10), // consecutive frame errors
+  // Per client address (uWS's remote address: behind a proxy, the proxy's). 0: no limit.
+  connectionsPerIp: z.number().int().min(0).default(0), // open sockets, all endpoints together
+  upgradesPerIpPerSecond: z.number().min(0).default(0), // socket upgrades/s, refill; burst as many
 });
 
 const storageSchema = z.object({
@@ -109,6 +126,21 @@ const clusterSchema = z.object({
   redisDurability: z.enum(['check', 'assume-always', 'unsafe']).default('check'),
   /** Prefix of every key backline writes, so several deployments can share one Redis. */
   redisKeyPrefix: z.string().default('bl:'),
+  /** This node's name in logs, metrics and its storage consumer; unset: `<hostname>-<pid>-<random>`. */
+  nodeId: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,100}$/, 'node ids are [A-Za-z0-9._-], at most 100')
+    .optional(),
+  /**
+   * Without `clickhouseUrl`: `owner` on exactly one node (opens the embedded ClickHouse, stores
+   * the event log, answers the others' queries over Redis), `remote` on the others.
+   */
+  storageRole: z.enum(['owner', 'remote']).optional(),
+  /** Event log partitions: the same on every node (checked against Redis at start). */
+  partitions: z.number().int().min(1).max(1024).default(16),
+  maxLogEntries: z.number().int().min(1).default(1_000_000), // log entries, all partitions, before BACKPRESSURE
+  claimIdleMs: z.number().int().min(1000).default(60_000), // log entries a storage consumer holds this long are taken over
+  leaseTtlMs: z.number().int().min(1000).default(5000), // a dead node's partitions and timers move after this long
 });
 
 /** Dashboards on `/v1/live` that fall behind (see README, Live subscriptions). */
@@ -127,7 +159,7 @@ const settingsShape = {
   host: z.string().min(1).default('0.0.0.0'),
   dataDir: z.string().min(1).default('./data'),
   clickhouseUrl: z.url().optional(),
-  /** Reserved for cluster mode; validated now so a typo fails early. */
+  /** Set: cluster mode, the node joins the others through this Redis (see README, Cluster mode). */
   redisUrl: z.url({ protocol: /^rediss?$/ }).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   devKey: z.string().min(16).optional(),
@@ -190,6 +222,9 @@ const settingsShape = {
     .prefault({}),
   /** Signs user tokens for `/v1/user`; generated once into the data folder when unset. */
   userTokenSecret: z.string().min(32).optional(),
+  encryption: encryptionSchema.prefault({}),
+  tls: tlsSchema.prefault({}),
+  cors: corsSchema.prefault({}),
   /** Start even when uWebSockets.js fell back to its slow `ws` shim. */
   allowWsFallback: z.boolean().default(false),
   shutdownTimeoutMs: z.number().int().min(100).default(15_000),
@@ -207,12 +242,15 @@ const sectionsShape = {
  * The whole configuration, with each project's definitions checked by their owners' schemas.
  *
  * @example
- * const configSchema = createConfigSchema({ stream: streamSpecSchema, rule: ruleSpecSchema, cap: capSchema });
+ * const configSchema = createConfigSchema({ stream: streamSpecSchema, rule: ruleSpecSchema, cap: capSchema, jwt: jwtSettingsSchema });
  * configSchema.parse({}).limits.maxFrameBytes; // 1048576
  */
-export function createConfigSchema<S extends z.ZodType, R extends z.ZodType, C extends z.ZodType>(
-  schemas: ProjectSchemas<S, R, C>,
-) {
+export function createConfigSchema<
+  S extends z.ZodType,
+  R extends z.ZodType,
+  C extends z.ZodType,
+  J extends z.ZodType,
+>(schemas: ProjectSchemas<S, R, C, J>) {
   return z.object({
     ...settingsShape,
     projects: z.array(projectSchema(schemas)).default([]),
@@ -221,11 +259,13 @@ export function createConfigSchema<S extends z.ZodType, R extends z.ZodType, C e
 }
 
 export type Config<P extends ProjectSchemas = ProjectSchemas> = z.output<
-  ReturnType<typeof createConfigSchema<P['stream'], P['rule'], P['cap']>>
+  ReturnType<typeof createConfigSchema<P['stream'], P['rule'], P['cap'], P['jwt']>>
 >;
 export type Limits = Config['limits'];
 export type StorageSettings = Config['storage'];
 export type ClusterSettings = Config['cluster'];
+export type TlsSettings = Config['tls'];
+export type CorsSettings = Config['cors'];
 export type Scope = z.infer<typeof scopeSchema>;
 export type ProjectConfig<P extends ProjectSchemas = ProjectSchemas> =
   Config<P>['projects'][number];

@@ -1,4 +1,7 @@
-import WebSocket from 'ws';
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { rootCertificates, type PeerCertificate } from 'node:tls';
+import WebSocket, { type ClientOptions } from 'ws';
 import { createClient, type Client } from '../client/index.js';
 import type { Logger } from '../ops/logger.js';
 import type { Service } from '../ops/lifecycle.js';
@@ -11,6 +14,8 @@ export interface DemoDeps {
   origin: () => string;
   /** An ingest key of the project the demo feeds. */
   key: string;
+  /** The server's TLS certificate (PEM file), when it serves wss. */
+  serverCertFile?: string;
   log: Logger;
 }
 
@@ -59,7 +64,12 @@ export function createDemo(deps: DemoDeps, options = defaultDemoOptions): Servic
   return {
     name: 'demo',
     async start() {
-      client = createClient({ url: deps.origin(), key: deps.key, WebSocket, storage: null });
+      client = createClient({
+        url: deps.origin(),
+        key: deps.key,
+        WebSocket: deps.serverCertFile ? trustingOwnCert(deps.serverCertFile) : WebSocket,
+        storage: null,
+      });
       const fan = demoFan(Date.now());
       const tick = () => {
         const events = fan(Date.now());
@@ -86,5 +96,27 @@ export function createDemo(deps: DemoDeps, options = defaultDemoOptions): Servic
       clearTimeout(wait);
       client.close();
     },
+  };
+}
+
+/**
+ * `ws` for the server's own wss port on loopback: the certificate names the public host,
+ * not 127.0.0.1, so the host check is replaced by the certificate's own fingerprint; the
+ * chain is still verified (the public roots, or the certificate itself when self-signed).
+ */
+function trustingOwnCert(certFile: string) {
+  const pem = readFileSync(certFile, 'utf8');
+  const fingerprint = new X509Certificate(pem).fingerprint256;
+  // Node's tls.connect contract (an Error or nothing): ws passes its options on as they are,
+  // whatever its typings say.
+  const checkServerIdentity = (_host: string, cert: PeerCertificate) =>
+    cert.fingerprint256 === fingerprint ? undefined : new Error('not this server’s certificate');
+  return class extends WebSocket {
+    constructor(url: string) {
+      super(url, {
+        ca: [...rootCertificates, pem],
+        checkServerIdentity,
+      } as unknown as ClientOptions);
+    }
   };
 }

@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exampleStreams } from './example-streams.js';
 import { exampleRules } from './example-rules.js';
+import type { jwtSettingsSchema } from '../auth/jwt-settings.js';
 import type { Config, ProjectConfig } from '../config/schema.js';
 import type { capSchema } from '../notify/caps.js';
 import type { streamSpecSchema } from '../pipeline/stream-spec.js';
@@ -15,6 +16,7 @@ type DevProjectConfig = ProjectConfig<{
   stream: typeof streamSpecSchema;
   rule: typeof ruleSpecSchema;
   cap: typeof capSchema;
+  jwt: typeof jwtSettingsSchema;
 }>;
 
 export interface DevProject {
@@ -53,6 +55,7 @@ export function resolveDevProject(
       streams: exampleStreams,
       rules: exampleRules,
       notifications: { caps: [] },
+      auth: {},
     },
     source,
   };

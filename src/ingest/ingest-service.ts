@@ -1,11 +1,11 @@
 import type { Limits } from '../config/schema.js';
 import { BacklineError, type ErrorCode } from '../errors.js';
 import type { Metrics } from '../ops/metrics.js';
-import type { BatchWriter } from '../storage/batch-writer.js';
-import { toStreamEvent, type StreamEvent } from '../model/event.js';
 import type { EventRow } from '../model/event.js';
-import type { DedupWindow } from './dedup-window.js';
+import type { Acceptance, AcceptedListener, IngestCounts } from './acceptance.js';
 import { validateEvent } from './validate-event.js';
+
+export type { AcceptedListener, IngestCounts };
 
 export interface Rejection {
   i: number;
@@ -13,45 +13,55 @@ export interface Rejection {
   msg: string;
 }
 
-/** The counts an ack carries, and when the accepted events are durable. */
+/** What an ack carries: the rejections at once, the counts once the events are durable. */
 export interface IngestResult {
-  accepted: number;
-  duplicates: number;
   rejected: Rejection[];
-  /** Resolves when every accepted event is durable; rejects when that failed. */
-  durable: Promise<void>;
+  /**
+   * Resolves with `accepted` and `duplicates` once every accepted event is durable (in
+   * cluster mode the counts come from Redis, which de-duplicates across nodes); rejects
+   * STORAGE_FAILED or BACKPRESSURE when that failed.
+   */
+  durable: Promise<IngestCounts>;
 }
 
-/** Consumers of accepted events beside storage (the stream-processing pipeline). */
-export type AcceptedListener = (project: string, events: StreamEvent[]) => void;
+/** Called once a batch's counts are known and its events durable (per-project totals). */
+export type CountedListener = (project: string, counts: IngestCounts) => void;
 
 export interface IngestDeps {
-  writer: BatchWriter<EventRow>;
-  dedup: DedupWindow;
+  acceptance: Acceptance;
   metrics: Metrics;
   limits: Limits;
   now?: () => number;
 }
 
 /**
- * The transport-independent half of ingest: validate, de-duplicate, hand rows to storage.
- * Socket frames and HTTP batches both come through `accept`.
+ * The transport-independent half of ingest: validate, then hand the valid events to the
+ * acceptance backend (de-duplication and durability: this process's window and storage on a
+ * single node, the Redis event log in a cluster). Socket frames and HTTP batches both come
+ * through `accept`.
  *
  * @example
  * const result = ingest.accept('dev', frame.events);
- * await result.durable; // then send {t:'ack', seq, accepted, duplicates, rejected}
+ * const { accepted, duplicates } = await result.durable; // then send {t:'ack', seq, accepted, duplicates, rejected}
  */
 export function createIngest(deps: IngestDeps) {
-  const { writer, dedup, metrics, limits } = deps;
+  const { acceptance, metrics, limits } = deps;
   const now = deps.now ?? Date.now;
-  const listeners: AcceptedListener[] = [];
+  const counted: CountedListener[] = [];
   let closing = false;
+
+  const count = (project: string, counts: IngestCounts) => {
+    if (counts.accepted > 0) metrics.eventsAccepted.inc(counts.accepted);
+    if (counts.duplicates > 0) metrics.eventsDuplicate.inc(counts.duplicates);
+    for (const listener of counted) listener(project, counts);
+    return counts;
+  };
 
   return {
     /** Throws BACKPRESSURE or SHUTTING_DOWN when no batch may be accepted now. */
     checkOpen(): void {
       if (closing) throw new BacklineError('SHUTTING_DOWN');
-      const retryAfterMs = writer.pressure();
+      const retryAfterMs = acceptance.pressure();
       if (retryAfterMs !== undefined)
         throw new BacklineError('BACKPRESSURE', undefined, { retryAfterMs });
     },
@@ -60,38 +70,36 @@ export function createIngest(deps: IngestDeps) {
       this.checkOpen();
       const receivedAt = now();
       const rows: EventRow[] = [];
-      const events: StreamEvent[] = [];
+      const props: Array<Record<string, unknown>> = [];
       const rejected: Rejection[] = [];
-      let duplicates = 0;
       for (let i = 0; i < batch.length; i++) {
         const result = validateEvent(batch[i], project, receivedAt, limits);
         if (!result.ok) {
           rejected.push({ i, code: result.code, msg: result.msg });
           metrics.eventsRejected.inc({ code: result.code });
-        } else if (dedup.has(project, result.row.id)) {
-          duplicates += 1;
         } else {
-          dedup.add(project, result.row.id);
           rows.push(result.row);
-          if (listeners.length > 0) events.push(toStreamEvent(result.row, result.props));
+          props.push(result.props);
         }
       }
       metrics.eventsReceived.inc(batch.length);
-      if (rows.length > 0) metrics.eventsAccepted.inc(rows.length);
-      if (duplicates > 0) metrics.eventsDuplicate.inc(duplicates);
-
-      writer.enqueue(rows);
-      if (events.length > 0) for (const listener of listeners) listener(project, events);
-      // Waiting on the writer also covers duplicates whose first copy is still in flight.
-      const durable = writer.durable().catch((err: unknown) => {
-        for (const row of rows) dedup.forget(project, row.id);
-        throw new BacklineError('STORAGE_FAILED', undefined, { cause: err });
-      });
-      return { accepted: rows.length, duplicates, rejected, durable };
+      const durable = acceptance.accept(project, rows, props).then((c) => count(project, c));
+      return { rejected, durable };
     },
 
+    /**
+     * Single node: `listener` gets each batch's new events as they are accepted. A cluster
+     * node has no such listener (the partition owner feeds the pipeline and the rules).
+     */
     onAccepted(listener: AcceptedListener): void {
-      listeners.push(listener);
+      if (!acceptance.onAccepted)
+        throw new Error('accepted events reach no listener here: the event log feeds them');
+      acceptance.onAccepted(listener);
+    },
+
+    /** `listener` gets each batch's counts once they are durable, in either mode. */
+    onCounted(listener: CountedListener): void {
+      counted.push(listener);
     },
 
     /** Refuses new batches from now on (shutdown); what was accepted still becomes durable. */
@@ -99,7 +107,7 @@ export function createIngest(deps: IngestDeps) {
       closing = true;
     },
 
-    durable: () => writer.durable(),
+    durable: () => acceptance.durable(),
   };
 }
 

@@ -1,3 +1,5 @@
+import { createSealedRecords } from '../state/sealed-records.js';
+import { plainSealer, type Sealer } from '../state/sealer.js';
 import { part, sortableTime, type StateStore } from '../state/state-store.js';
 import type { Timers } from '../state/timers.js';
 import { channelNames, type Notification, type NotificationIntent } from './notification.js';
@@ -7,17 +9,19 @@ import { localMinutes } from './quiet-hours.js';
 /**
  * Digests: low-priority notifications are kept per user (`digest/<project>/<user>/…`) and a
  * timer at the end of the user's period (the next full hour, or local midnight) sends them
- * as one summary notification.
+ * as one summary notification. Template variables are sealed while they wait.
  */
 export function createDigests(
   state: StateStore,
   timers: Timers,
   send: (intent: NotificationIntent) => Promise<unknown>,
+  sealer: Sealer = plainSealer,
 ) {
+  const records = createSealedRecords<Notification>(state, sealer, ['variables']);
   timers.on('digest', async (timer) => {
     const { project, userId } = timer.payload as { project: string; userId: string };
     const prefix = `digest/${project}/${part(userId)}/`;
-    const entries = await state.list<Notification>(prefix);
+    const entries = await records.list(prefix);
     if (entries.length === 0) return;
     const items = entries.map(([, n]) => n);
     await send({
@@ -42,7 +46,7 @@ export function createDigests(
   return {
     async collect(notification: Notification, preferences: Preferences): Promise<void> {
       const { project, userId } = notification;
-      await state.put(
+      await records.put(
         `digest/${project}/${part(userId)}/${sortableTime(notification.ts)}-${notification.id}`,
         notification,
       );

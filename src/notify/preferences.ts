@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { createSealedRecords } from '../state/sealed-records.js';
+import { plainSealer, type Sealer } from '../state/sealer.js';
 import { part, type StateStore } from '../state/state-store.js';
 import { channelField, type ChannelName } from './notification.js';
 
@@ -41,17 +43,18 @@ export function channelEnabled(
   );
 }
 
-/** Preferences per user in the StateStore (`pref/<project>/<user>`). */
-export function createPreferences(state: StateStore) {
+/** Preferences per user in the StateStore (`pref/<project>/<user>`), the email address sealed. */
+export function createPreferences(state: StateStore, sealer: Sealer = plainSealer) {
   const keyOf = (project: string, userId: string) => `pref/${project}/${part(userId)}`;
+  const records = createSealedRecords<Preferences>(state, sealer, ['email']);
   return {
     async get(project: string, userId: string): Promise<Preferences> {
-      return (await state.get<Preferences>(keyOf(project, userId))) ?? defaultPreferences;
+      return (await records.get(keyOf(project, userId))) ?? defaultPreferences;
     },
     /** Validates and replaces; throws the zod error for the caller to report. */
     async put(project: string, userId: string, raw: unknown): Promise<Preferences> {
       const preferences = preferencesSchema.parse(raw);
-      await state.put(keyOf(project, userId), preferences);
+      await records.put(keyOf(project, userId), preferences);
       return preferences;
     },
   };

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Sealer } from '../state/sealer.js';
 import { part, sortableTime, type StateStore } from '../state/state-store.js';
 import type { Timers } from '../state/timers.js';
 import type { Caps } from './caps.js';
@@ -25,6 +26,8 @@ export interface RouterDeps {
   delivery: Delivery;
   decisions: DecisionLog;
   timers: Timers;
+  /** Seals the template variables of notifications waiting for a digest. */
+  sealer?: Sealer;
   now?: () => number;
 }
 
@@ -50,7 +53,12 @@ interface RouteFlags {
 export function createRouter(deps: RouterDeps) {
   const { state, preferences, caps, inbox, channels, delivery, decisions, timers } = deps;
   const now = deps.now ?? Date.now;
-  const digests = createDigests(state, timers, (intent) => route(intent, { resumed: true }));
+  const digests = createDigests(
+    state,
+    timers,
+    (intent) => route(intent, { resumed: true }),
+    deps.sealer,
+  );
 
   timers.on('deferred', async (timer) => {
     const { intent, id } = timer.payload as { intent: NotificationIntent; id: string };

@@ -235,6 +235,12 @@ export function createMetrics(registry: Registry = new Registry()) {
       labelNames: ['reason'],
       registers,
     }),
+    keySyncFailures: new Counter({
+      name: 'backline_auth_key_sync_failures_total',
+      help: 'API keys not brought up to date from the StateStore, by reason (reload: the periodic full read failed; announce: a key change heard on the bus could not be read).',
+      labelNames: ['reason'],
+      registers,
+    }),
     redisConnectionErrors: new Counter({
       name: 'backline_cluster_redis_connection_errors_total',
       help: 'Errors on connections to Redis, by reason (the socket error code, e.g. ECONNREFUSED).',
@@ -377,10 +383,27 @@ export function createMetrics(registry: Registry = new Registry()) {
       labelNames: ['kind', 'outcome'],
       registers,
     }),
+    clusterNodeInfo: new Gauge({
+      name: 'backline_cluster_node_info',
+      help: "Always 1 in cluster mode, labelled with this node's id (cluster.nodeId) and its storage (owner, remote, server): join on `node` to name a node.",
+      labelNames: ['node', 'storage'],
+      registers,
+    }),
     rateLimiterFailures: new Counter({
       name: 'backline_limits_rate_limiter_failures_total',
       help: 'Rate-limit checks that could not reach the shared limiter and let the request through, by reason (unavailable: Redis down; redis_error).',
       labelNames: ['reason'],
+      registers,
+    }),
+    unsealFailures: new Counter({
+      name: 'backline_state_unseal_failures_total',
+      help: 'Encrypted state records that could not be opened, by reason (no_key: none is set; unknown_key: its key id is not in the ring; bad_tag: another key under that id, or altered; malformed).',
+      labelNames: ['reason'],
+      registers,
+    }),
+    resealed: new Counter({
+      name: 'backline_state_resealed_total',
+      help: 'State records re-encrypted with the current key when read (plain, or sealed with an older key of the ring).',
       registers,
     }),
     eventLoopLag: new Gauge({

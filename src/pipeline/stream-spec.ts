@@ -19,6 +19,14 @@ const windowSpec = z.discriminatedUnion('kind', [
 ]);
 
 /**
+ * Who may read a stream's windows (live and over HTTP): `private`, project keys with `read`;
+ * `users`, also any signed-in user of the project (a JWT or a backline user token); `public`,
+ * anyone, with no credential (the project named by `?project=`).
+ */
+export const streamAccessLevels = ['private', 'users', 'public'] as const;
+export type StreamAccess = (typeof streamAccessLevels)[number];
+
+/**
  * A metric stream, declared in configuration or through the admin API.
  *
  * @example
@@ -49,6 +57,7 @@ export const streamSpecSchema = z
         z.object({ mode: z.literal('early'), everyMs: z.number().int().min(10).default(1000) }),
       ])
       .default({ mode: 'final' }),
+    access: z.enum(streamAccessLevels).default('private'),
   })
   .refine((s) => s.window.kind !== 'hopping' || s.window.slideMs <= s.window.sizeMs, {
     message: 'hopping windows need slideMs ≤ sizeMs',

@@ -8,7 +8,13 @@ export interface Credentials {
   credential: string | undefined;
   /** The `Authorization` header carried the key, so `?key=` is free for another meaning. */
   credentialInHeader: boolean;
+  /** The peer's address: whose budget a call without any credential takes from. */
+  remoteAddress: string;
 }
+
+/** The peer address uWS reports for a request or an upgrade, as text. */
+export const remoteAddressOf = (res: { getRemoteAddressAsText(): ArrayBuffer }): string =>
+  Buffer.from(res.getRemoteAddressAsText()).toString();
 
 /** The token of an `Authorization: Bearer <token>` header. */
 export function bearer(header: string): string | undefined {

@@ -11,8 +11,9 @@ import { BacklineError } from '../errors.js';
 import type { ClientMessage } from '../ingest/decode-frame.js';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
-import { bearer } from './credentials.js';
+import { bearer, remoteAddressOf } from './credentials.js';
 import { createReply } from './http/reply.js';
+import { routeTable } from './route-table.js';
 import {
   countDropped,
   payloadLimit,
@@ -23,6 +24,7 @@ import {
 } from './socket-errors.js';
 import type { RateLimiters } from './rate-limits.js';
 import type { SocketState, SocketWriter } from './socket-writer.js';
+import type { UpgradeGate } from './upgrade-gate.js';
 
 /** One handler per message type; `arrivedAt` is `performance.now()` when the frame came. */
 export type FrameHandler<S> = (ws: WebSocket<S>, msg: ClientMessage, arrivedAt: number) => void;
@@ -38,10 +40,12 @@ export interface SocketDefinition<S extends FrameErrorState> {
   /** Bytes uWS buffers for the socket before it drops a send: the slow-consumer bound. */
   maxBackpressure: number;
   /**
-   * The socket's initial state from its upgrade request, read synchronously (uWS frees `req`
-   * when `upgrade` returns); throws a BacklineError to refuse the upgrade with its status.
+   * The socket's initial state from its upgrade request and the peer's address; throws or
+   * rejects with a BacklineError to refuse the upgrade with its status. It may be asynchronous
+   * (a JWT whose keys are fetched) but must read `req` before its first `await`: uWS frees
+   * `req` when `upgrade` returns.
    */
-  authenticate(req: HttpRequest): S;
+  authenticate(req: HttpRequest, remoteAddress: string): S | Promise<S>;
   /** `switch (msg.t)`: a type without a handler is UNKNOWN_TYPE. */
   handlers: Readonly<Record<string, FrameHandler<S>>>;
   /** Answers a refused frame (see `createFrameErrors`). */
@@ -64,13 +68,15 @@ export interface SocketDeps {
   writer: SocketWriter;
   log: Logger;
   rateLimits: RateLimiters;
+  /** Per-address limits and the Origin check, before any upgrade is authenticated. */
+  gate?: UpgradeGate;
 }
 
 const noEcho = () => ({});
 
 /**
  * Registers a WebSocket endpoint from its definition, so every socket shares one skeleton:
- * upgrade (authenticate, or refuse with the error's status and no socket), open and close
+ * upgrade (the gate, authenticate, or refuse with the error's status and no socket), open and close
  * bookkeeping (`sockets`, the connection metrics, frames uWS dropped as too big), each
  * binary frame read and dispatched to the handler of its `t`, frame errors answered and
  * counted, and drain.
@@ -85,12 +91,13 @@ const noEcho = () => ({});
  */
 export function defineSocket<S extends FrameErrorState>(
   app: TemplatedApp,
-  deps: Pick<SocketDeps, 'metrics' | 'log'>,
+  deps: Pick<SocketDeps, 'metrics' | 'log' | 'gate'>,
   sockets: Set<WebSocket<SocketState>>,
   definition: SocketDefinition<S>,
 ): void {
   const { metrics } = deps;
   const { endpoint, transport } = definition;
+  routeTable(app).sockets.push({ endpoint, messages: Object.keys(definition.handlers) });
 
   app.ws<S>(endpoint, {
     maxPayloadLength: payloadLimit(definition.maxFrameBytes),
@@ -100,6 +107,7 @@ export function defineSocket<S extends FrameErrorState>(
     upgrade: upgradeWith(definition, deps),
 
     open(ws) {
+      deps.gate?.opened(ws);
       sockets.add(ws as WebSocket<SocketState>);
       definition.opened?.(ws);
       metrics.connections.inc({ endpoint });
@@ -117,35 +125,53 @@ export function defineSocket<S extends FrameErrorState>(
       countDropped(metrics, transport, code, message);
       definition.closed?.(ws);
       sockets.delete(ws as WebSocket<SocketState>);
+      deps.gate?.closed(ws);
       metrics.connections.dec({ endpoint });
     },
   });
 }
 
-/** uWS `upgrade`: the state `authenticate` makes, or its error answered with no socket. */
+/**
+ * uWS `upgrade`: the state `authenticate` makes, or its error answered with no socket. An
+ * asynchronous one follows uWS's UpgradeAsync example: the handshake headers are copied
+ * before `req` is freed, `onAborted` notes a client that left meanwhile (no upgrade then),
+ * and the late upgrade is corked.
+ */
 function upgradeWith<S extends FrameErrorState>(
   definition: SocketDefinition<S>,
-  deps: Pick<SocketDeps, 'metrics' | 'log'>,
+  deps: Pick<SocketDeps, 'metrics' | 'log' | 'gate'>,
 ) {
   const { metrics, log } = deps;
+  const refuse = (res: HttpResponse, err: unknown) => {
+    const { endpoint } = definition;
+    if (!(err instanceof BacklineError)) log.error({ err, endpoint }, 'upgrade failed');
+    const error = err instanceof BacklineError ? err : new BacklineError('INTERNAL');
+    // Answered like any HTTP request, counted apart.
+    const reply = createReply(res, log, () => metrics.upgradesRefused.inc({ code: error.code }));
+    reply.error(error);
+  };
   return (res: HttpResponse, req: HttpRequest, context: us_socket_context_t) => {
-    let state: S;
+    const key = req.getHeader('sec-websocket-key');
+    const protocol = req.getHeader('sec-websocket-protocol');
+    const extensions = req.getHeader('sec-websocket-extensions');
+    let state: S | Promise<S>;
     try {
-      state = definition.authenticate(req);
+      deps.gate?.admit(req, res);
+      state = definition.authenticate(req, remoteAddressOf(res));
     } catch (err) {
-      const { endpoint } = definition;
-      if (!(err instanceof BacklineError)) log.error({ err, endpoint }, 'upgrade failed');
-      const error = err instanceof BacklineError ? err : new BacklineError('INTERNAL');
-      // Answered like any HTTP request, counted apart.
-      const reply = createReply(res, log, () => metrics.upgradesRefused.inc({ code: error.code }));
-      return reply.error(error);
+      return refuse(res, err);
     }
-    res.upgrade(
-      state,
-      req.getHeader('sec-websocket-key'),
-      req.getHeader('sec-websocket-protocol'),
-      req.getHeader('sec-websocket-extensions'),
-      context,
+    if (!(state instanceof Promise))
+      return void res.upgrade(state, key, protocol, extensions, context);
+    let aborted = false;
+    res.onAborted(() => (aborted = true));
+    state.then(
+      (ready) => {
+        if (!aborted) res.cork(() => res.upgrade(ready, key, protocol, extensions, context));
+      },
+      (err: unknown) => {
+        if (!aborted) refuse(res, err);
+      },
     );
   };
 }

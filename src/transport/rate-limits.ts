@@ -13,7 +13,10 @@ export interface RateLimiters {
   keyEvents: RateLimiter;
   /** Requests per API key: read, admin and user routes over HTTP, live socket messages. */
   keyRequests: RateLimiter;
-  /** Requests per user: user routes called with the user's token, user socket messages. */
+  /**
+   * Requests per user: user routes called with the user's token, user socket messages; and
+   * per address for calls with no credential (public streams over HTTP).
+   */
   userRequests: RateLimiter;
 }
 
@@ -78,8 +81,12 @@ export async function takeEvents(
   });
 }
 
-/** Who a request counts against: an API key (by its id) or a user (`<project>/<userId>`). */
-export type Caller = { limit: 'key'; id: string } | { limit: 'user'; id: string };
+/**
+ * Who a request counts against: an API key (by its id), a user (`<project>/<userId>`), or,
+ * with no credential, the peer's address.
+ */
+export type Caller =
+  { limit: 'key'; id: string } | { limit: 'user'; id: string } | { limit: 'anonymous'; id: string };
 
 export const userCaller = (projectId: string, userId: string): Caller => ({
   limit: 'user',
@@ -94,10 +101,13 @@ export async function takeRequest(
 ): Promise<void> {
   const limiter =
     caller.limit === 'key' ? deps.rateLimits.keyRequests : deps.rateLimits.userRequests;
-  const { ok, retryAfterMs } = await limiter.take(caller.id, 1);
+  // `~` starts no project id, so an address never shares a bucket with a user.
+  const id = caller.limit === 'anonymous' ? `~anonymous/${caller.id}` : caller.id;
+  const { ok, retryAfterMs } = await limiter.take(id, 1);
   if (ok) return;
   deps.metrics.requestsRateLimited.inc({ limit: caller.limit, transport });
-  throw new BacklineError('RATE_LIMITED', `requests per second of this ${caller.limit} exceeded`, {
+  const whose = caller.limit === 'anonymous' ? 'address' : caller.limit;
+  throw new BacklineError('RATE_LIMITED', `requests per second of this ${whose} exceeded`, {
     retryAfterMs,
   });
 }

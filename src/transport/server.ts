@@ -1,8 +1,9 @@
 import type { TemplatedApp, WebSocket, us_listen_socket } from 'uWebSockets.js';
 import type { Authenticator } from '../auth/key-registry.js';
+import type { KeyStore } from '../auth/key-store.js';
 import type { Bus } from '../cluster/bus.js';
 import type { Presence } from '../cluster/presence.js';
-import type { Limits } from '../config/schema.js';
+import type { CorsSettings, Limits } from '../config/schema.js';
 import { closeCodes } from '../errors.js';
 import type { Ingest } from '../ingest/ingest-service.js';
 import type { Service } from '../ops/lifecycle.js';
@@ -21,8 +22,12 @@ import type { SendGridWebhook } from '../notify/channels/email/webhook.js';
 import type { RuleCatalog } from '../rules/rule-catalog.js';
 import type { StaticAssets } from '../static/dashboard-assets.js';
 import type { EventStore } from '../storage/event-store.js';
+import type { UserCheck } from './identity.js';
 import { registerHttpEvents } from './ingest/http-events.js';
+import { createCors } from './cors.js';
+import { registerHttpKeys } from './http/keys.js';
 import { registerHttpOps, type ReadinessCheck } from './http/ops.js';
+import { registerHttpPreflight } from './http/preflight.js';
 import { registerHttpOverview } from './http/overview.js';
 import { registerHttpStatic } from './http/static.js';
 import { registerHttpStats } from './http/stats.js';
@@ -39,6 +44,9 @@ import type { UserHub } from './user/user-hub.js';
 import { registerUserSocket } from './user/user-socket.js';
 import type { SocketState, SocketWriter } from './socket-writer.js';
 import type { RateLimiters } from './rate-limits.js';
+import { createUpgradeGate } from './upgrade-gate.js';
+import { closeRevokedSockets } from './revoked-keys.js';
+import { routeTable, type RouteTable } from './route-table.js';
 import type { Uws } from './uws.js';
 
 export interface ServerDeps {
@@ -51,7 +59,12 @@ export interface ServerDeps {
   catalog: StreamCatalog;
   ingest: Ingest;
   store: EventStore;
+  /** Project keys, configured and made through the API. */
   auth: Authenticator;
+  /** Made, listed and revoked through `/v1/keys`; a revoked key's sockets are closed. */
+  keys: Pick<KeyStore, 'create' | 'list' | 'revoke' | 'onRevoked'>;
+  /** End users' tokens: backline's own and the projects' JWTs. */
+  users: UserCheck;
   /** Budgets per API key and per user, shared by all their sockets and requests. */
   rateLimits: RateLimiters;
   metrics: Metrics;
@@ -65,7 +78,8 @@ export interface ServerDeps {
   bus: Bus;
   /** Joined and left by user sockets: who is online for the in-app channel. */
   presence: Presence;
-  tokens: UserTokens;
+  /** Issues backline user tokens (`POST /v1/users/:id/token`). */
+  tokens: Pick<UserTokens, 'issue'>;
   inbox: Inbox;
   preferences: PreferenceStore;
   decisions: DecisionLog;
@@ -86,11 +100,15 @@ export interface ServerOptions {
   limits: Limits;
   /** Body limits of `POST /v1/webhooks/sendgrid` (see `defaultWebhookLimits`). */
   webhooks?: Partial<WebhookLimits>;
+  /** Pages of other origins allowed to call the API and open sockets (none by default). */
+  cors?: CorsSettings;
 }
 
 export interface Server extends Service {
   /** The port listened on, once started. */
   readonly port: number;
+  /** Every route and socket message type registered, with who may call it. */
+  routes(): RouteTable;
 }
 
 /**
@@ -103,17 +121,22 @@ export function createServer(deps: ServerDeps, options: ServerOptions): Server {
   const { app, writer } = deps;
   const sockets = new Set<WebSocket<SocketState>>();
   const pending = new Set<Promise<unknown>>();
+  const cors = createCors(options.cors ?? { origins: [], maxAgeSeconds: 600 });
   const common = {
     auth: deps.auth,
+    users: deps.users,
     metrics,
     log,
     limits: options.limits,
     rateLimits: deps.rateLimits,
+    cors,
+    gate: createUpgradeGate({ cors, limits: options.limits }),
   };
 
   registerIngestSocket(app, { ...common, ingest, writer }, sockets);
   registerHttpEvents(app, { ...common, ingest, pending });
-  registerLiveSocket(app, { ...common, hub: deps.hub, catalog: deps.catalog, writer }, sockets);
+  const live = { hub: deps.hub, catalog: deps.catalog, bus: deps.bus, writer };
+  registerLiveSocket(app, { ...common, ...live }, sockets);
   const users = { tokens: deps.tokens, hub: deps.userHub, bus: deps.bus };
   registerUserSocket(
     app,
@@ -133,13 +156,14 @@ export function createServer(deps: ServerDeps, options: ServerOptions): Server {
     registerHttpWebhooks(app, { sendgrid: deps.sendgridWebhook, metrics, log }, options.webhooks);
   registerHttpPush(app, {
     ...common,
-    tokens: deps.tokens,
     subscriptions: deps.pushSubscriptions,
     endpoints: deps.pushEndpoints,
     vapid: deps.vapid,
   });
   registerHttpStats(app, { ...common, store: deps.store });
   registerHttpStreams(app, { ...common, catalog: deps.catalog });
+  registerHttpKeys(app, { ...common, keys: deps.keys });
+  deps.keys.onRevoked(closeRevokedSockets(sockets, writer));
   registerHttpOverview(app, {
     ...common,
     ingest,
@@ -147,6 +171,7 @@ export function createServer(deps: ServerDeps, options: ServerOptions): Server {
     decisions: deps.decisions,
   });
   registerHttpStatic(app, { assets: deps.assets, metrics, log });
+  registerHttpPreflight(app, { cors, metrics, log });
   registerHttpOps(app, { metrics, log, readiness: deps.readiness });
 
   let listenSocket: us_listen_socket | undefined;
@@ -157,6 +182,7 @@ export function createServer(deps: ServerDeps, options: ServerOptions): Server {
     get port() {
       return port;
     },
+    routes: () => routeTable(app),
 
     start() {
       return new Promise<void>((resolve, reject) => {
@@ -165,6 +191,7 @@ export function createServer(deps: ServerDeps, options: ServerOptions): Server {
           listenSocket = socket;
           port = uws.us_socket_local_port(socket as never);
           log.info({ host: options.host, port }, 'listening');
+          log.debug(routeTable(app), 'routes');
           resolve();
         });
       });

@@ -3,12 +3,11 @@ import { can, createKeyRegistry } from '../../src/auth/key-registry.js';
 import type { Scope } from '../../src/config/schema.js';
 
 const keyWith = (scopes: Scope[]) => `key-${scopes.join('-')}-0123456789abcdef`;
-const combos: Scope[][] = [['ingest'], ['read'], ['admin'], ['ingest', 'read']];
+const combos: Scope[][] = [['ingest'], ['read'], ['admin'], ['ingest', 'read'], ['users:read']];
 const auth = createKeyRegistry([
   {
     id: 'shop',
     keys: combos.map((scopes) => ({ key: keyWith(scopes), scopes })),
-    notifications: { caps: [] },
   },
 ]);
 const principal = (scopes: Scope[]) => auth.authenticate(keyWith(scopes))!;
@@ -18,6 +17,14 @@ describe('scopes', () => {
     expect(can(principal(['admin']), 'admin')).toBe(true);
     expect(can(principal(['admin']), 'read')).toBe(true);
     expect(can(principal(['admin']), 'ingest')).toBe(false);
+  });
+
+  it('lets admin read user data; read does not, users:read does and nothing else', () => {
+    expect(can(principal(['admin']), 'users:read')).toBe(true);
+    expect(can(principal(['read']), 'users:read')).toBe(false);
+    expect(can(principal(['users:read']), 'users:read')).toBe(true);
+    expect(can(principal(['users:read']), 'read')).toBe(false);
+    expect(can(principal(['users:read']), 'admin')).toBe(false);
   });
 
   it('gives read and ingest nothing beyond themselves', () => {
@@ -36,9 +43,9 @@ describe('key ids', () => {
     for (const [i, scopes] of combos.entries()) {
       expect(ids[i]).not.toContain(keyWith(scopes).slice(0, 8));
       expect(
-        createKeyRegistry([
-          { id: 'x', keys: [{ key: keyWith(scopes), scopes }], notifications: { caps: [] } },
-        ]).authenticate(keyWith(scopes))!.keyId,
+        createKeyRegistry([{ id: 'x', keys: [{ key: keyWith(scopes), scopes }] }]).authenticate(
+          keyWith(scopes),
+        )!.keyId,
       ).toBe(ids[i]);
     }
   });

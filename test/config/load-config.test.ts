@@ -73,9 +73,12 @@ describe('loadConfig', () => {
   });
 
   it('checks Redis durability in cluster mode unless told otherwise', () => {
-    expect(loadConfig({}).cluster).toEqual({ redisDurability: 'check', redisKeyPrefix: 'bl:' });
+    expect(loadConfig({}).cluster).toMatchObject({
+      redisDurability: 'check',
+      redisKeyPrefix: 'bl:',
+    });
     const file = fileWith({ cluster: { redisDurability: 'unsafe', redisKeyPrefix: 'x:' } });
-    expect(loadConfig({ BACKLINE_CONFIG: file }).cluster).toEqual({
+    expect(loadConfig({ BACKLINE_CONFIG: file }).cluster).toMatchObject({
       redisDurability: 'unsafe',
       redisKeyPrefix: 'x:',
     });
@@ -84,9 +87,107 @@ describe('loadConfig', () => {
       BACKLINE_REDIS_DURABILITY: 'assume-always',
       BACKLINE_REDIS_KEY_PREFIX: 'shop:',
     });
-    expect(config.cluster).toEqual({ redisDurability: 'assume-always', redisKeyPrefix: 'shop:' });
+    expect(config.cluster).toMatchObject({
+      redisDurability: 'assume-always',
+      redisKeyPrefix: 'shop:',
+    });
     expect(() => loadConfig({ BACKLINE_REDIS_DURABILITY: 'always' })).toThrow(
       /^\s*BACKLINE_REDIS_DURABILITY: /m,
+    );
+  });
+
+  it('reads the cluster settings, with defaults every node shares', () => {
+    expect(loadConfig({}).cluster).toEqual({
+      redisDurability: 'check',
+      redisKeyPrefix: 'bl:',
+      partitions: 16,
+      maxLogEntries: 1_000_000,
+      claimIdleMs: 60_000,
+      leaseTtlMs: 5000,
+    });
+    const file = fileWith({ cluster: { maxLogEntries: 500, claimIdleMs: 5000, leaseTtlMs: 2000 } });
+    const config = loadConfig({
+      BACKLINE_CONFIG: file,
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      BACKLINE_NODE_ID: 'backline-1',
+      BACKLINE_STORAGE_ROLE: 'owner',
+      BACKLINE_CLUSTER_PARTITIONS: '8',
+    });
+    expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
+    expect(config.cluster).toMatchObject({
+      nodeId: 'backline-1',
+      storageRole: 'owner',
+      partitions: 8,
+      maxLogEntries: 500,
+      claimIdleMs: 5000,
+      leaseTtlMs: 2000,
+    });
+  });
+
+  it.each([
+    [{ BACKLINE_STORAGE_ROLE: 'writer' }, /^\s*BACKLINE_STORAGE_ROLE: /m],
+    [{ BACKLINE_CLUSTER_PARTITIONS: '0' }, /^\s*BACKLINE_CLUSTER_PARTITIONS: /m],
+    [{ BACKLINE_CLUSTER_PARTITIONS: 'many' }, /^\s*BACKLINE_CLUSTER_PARTITIONS: /m],
+    [{ BACKLINE_NODE_ID: 'node one' }, /^\s*BACKLINE_NODE_ID: /m],
+  ])('names the cluster variable in %j', (env, pattern) => {
+    expect(() => loadConfig(env)).toThrow(pattern);
+  });
+
+  it('reads the encryption key or key ring, refusing bad keys without repeating them', () => {
+    const key = Buffer.alloc(32, 7).toString('base64');
+    expect(loadConfig({}).encryption).toEqual({});
+    expect(loadConfig({ BACKLINE_ENCRYPTION_KEY: key }).encryption.key).toBe(key);
+    const ring = loadConfig({ BACKLINE_ENCRYPTION_KEYS: `k2:${key}, k1:${key}` }).encryption;
+    expect(ring.keys).toEqual([`k2:${key}`, `k1:${key}`]);
+    const short = Buffer.alloc(16, 7).toString('base64');
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+      } catch (err) {
+        return (err as ConfigError).problems.join('\n');
+      }
+      throw new Error('accepted');
+    };
+    expect(problems({ BACKLINE_ENCRYPTION_KEY: short })).toMatch(
+      /^BACKLINE_ENCRYPTION_KEY: must be base64 of 32 bytes/m,
+    );
+    expect(problems({ BACKLINE_ENCRYPTION_KEY: short })).not.toContain(short);
+    expect(problems({ BACKLINE_ENCRYPTION_KEYS: `k1:${short}` })).toMatch(
+      /^BACKLINE_ENCRYPTION_KEYS: entries are `id:base64/m,
+    );
+    expect(problems({ BACKLINE_ENCRYPTION_KEYS: `k1:${key},k1:${key}` })).toMatch(
+      /^BACKLINE_ENCRYPTION_KEYS: key ids in the ring must differ/m,
+    );
+    expect(
+      problems({ BACKLINE_ENCRYPTION_KEY: key, BACKLINE_ENCRYPTION_KEYS: `k1:${key}` }),
+    ).toMatch(/^BACKLINE_ENCRYPTION_KEYS: set the key or the key ring, not both/m);
+  });
+
+  it('reads TLS files, CORS origins and per-address limits from the environment', () => {
+    const config = loadConfig({
+      TLS_CERT_FILE: '/etc/backline/cert.pem',
+      TLS_KEY_FILE: '/etc/backline/key.pem',
+      TLS_KEY_PASSPHRASE: 'secret',
+      BACKLINE_CORS_ORIGINS: 'https://app.example, http://localhost:3000,https://*.example.com',
+      BACKLINE_CONNECTIONS_PER_IP: '50',
+      BACKLINE_UPGRADES_PER_IP_PER_SECOND: '5',
+    });
+    expect(config.tls).toEqual({
+      certFile: '/etc/backline/cert.pem',
+      keyFile: '/etc/backline/key.pem',
+      keyPassphrase: 'secret',
+    });
+    expect(config.cors).toEqual({
+      origins: ['https://app.example', 'http://localhost:3000', 'https://*.example.com'],
+      maxAgeSeconds: 600,
+    });
+    expect(config.limits).toMatchObject({ connectionsPerIp: 50, upgradesPerIpPerSecond: 5 });
+    expect(loadConfig({}).limits).toMatchObject({ connectionsPerIp: 0, upgradesPerIpPerSecond: 0 });
+    expect(() => loadConfig({ TLS_CERT_FILE: '/etc/backline/cert.pem' })).toThrow(
+      /^\s*tls\.keyFile: set both the certificate and the key file/m,
+    );
+    expect(() => loadConfig({ BACKLINE_CORS_ORIGINS: 'https://app.example/path' })).toThrow(
+      /^\s*BACKLINE_CORS_ORIGINS: an origin/m,
     );
   });
 
@@ -127,6 +228,48 @@ describe('loadConfig', () => {
       streams: [],
       notifications: { caps: [] },
     });
+  });
+
+  it('checks a project’s user JWT settings with their owner’s schema; typos are errors', () => {
+    const project = {
+      id: 'shop',
+      keys: [{ key: 'k'.repeat(16), scopes: ['users:read'], name: 'app' }],
+    };
+    const jwt = {
+      jwksUrl: 'https://tenant.auth0.com/.well-known/jwks.json',
+      issuer: 'https://tenant.auth0.com/',
+    };
+    const loaded = loadConfig({
+      BACKLINE_CONFIG: fileWith({ projects: [{ ...project, auth: { jwt } }] }),
+    });
+    expect(loaded.projects[0]!.auth.jwt).toMatchObject({
+      ...jwt,
+      userIdClaim: 'sub',
+      algorithms: ['RS256', 'ES256', 'EdDSA'],
+    });
+    expect(loaded.projects[0]!.keys[0]).toEqual({
+      key: 'k'.repeat(16),
+      scopes: ['users:read'],
+      name: 'app',
+    });
+    expect(
+      loadConfig({ BACKLINE_CONFIG: fileWith({ projects: [project] }) }).projects[0]!.auth,
+    ).toEqual({});
+    const problems = (value: object) => {
+      try {
+        loadConfig({ BACKLINE_CONFIG: fileWith({ projects: [{ ...project, ...value }] }) });
+        return [];
+      } catch (err) {
+        return (err as ConfigError).problems;
+      }
+    };
+    expect(problems({ auth: { jwts: jwt } })).toEqual([
+      expect.stringMatching(/^projects\.0\.auth in .*Unrecognized key: "jwts"/),
+    ]);
+    expect(
+      problems({ auth: { jwt: { ...jwt, jwksUrl: 'http://tenant.auth0.com/jwks' } } }),
+    ).toEqual([expect.stringMatching(/^projects\.0\.auth\.jwt\.jwksUrl in .*https:/)]);
+    expect(problems({ auth: { jwt: { ...jwt, audiense: 'x' } } })).toHaveLength(1);
   });
 
   it('says when the file cannot be read or parsed', () => {

@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, poll, saveArtifact } from '../helpers/browser.js';
+import { cspViolations, launchChromium, poll, saveArtifact } from '../helpers/browser.js';
 import { removeDir, startServer, type ServerProcess } from '../helpers/server-process.js';
 import { connect, stats } from '../helpers/socket-client.js';
 
@@ -103,10 +103,29 @@ describe('dashboard in a real browser', () => {
     if (server) removeDir(server.dataDir);
   });
 
+  it('serves the page with a Content Security Policy and the other security headers', async () => {
+    const res = await fetch(`${server.url}/`);
+    expect(res.status).toBe(200);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    for (const directive of [
+      "default-src 'self'",
+      "connect-src 'self'",
+      "object-src 'none'",
+      "frame-ancestors 'none'",
+    ])
+      expect(csp).toContain(directive);
+    expect(csp).not.toMatch(/unsafe-inline|unsafe-eval/);
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    // The page's URL holds the key: no Referer may carry it elsewhere.
+    expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
+  });
+
   it('shows a stream picked from the key’s streams, live, in the table and the chart', async () => {
     const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
     const errors: string[] = [];
     page.on('pageerror', (err) => errors.push(err.message));
+    const violations = await cspViolations(page);
     await page.goto(`${server.url}/?key=${key}`);
 
     await poll(() => page.locator('#stream option').allTextContents()).toEqual([
@@ -168,6 +187,7 @@ describe('dashboard in a real browser', () => {
 
     await saveArtifact(page, 'dashboard.png');
     expect(errors).toEqual([]);
+    expect(violations).toEqual([]);
     await page.close();
   });
 
@@ -175,6 +195,7 @@ describe('dashboard in a real browser', () => {
     const page = await browser.newPage({ viewport: { width: 1200, height: 700 } });
     const errors: string[] = [];
     page.on('pageerror', (err) => errors.push(err.message));
+    const violations = await cspViolations(page);
     await page.goto(`${server.url}/?key=${key}`);
     expect(await page.inputValue('#user')).toBe('demo-fan');
     await page.fill('#user', 'fan-7');
@@ -213,6 +234,7 @@ describe('dashboard in a real browser', () => {
       unseen: 0,
     });
     expect(errors).toEqual([]);
+    expect(violations).toEqual([]);
     await page.close();
   });
 
@@ -240,6 +262,7 @@ describe('dashboard in demo mode', () => {
     async () => {
       const server = await startServer({ env: { BACKLINE_DEMO: '1' } });
       const page = await browser.newPage({ viewport: { width: 1200, height: readme ? 760 : 900 } });
+      const violations = await cspViolations(page);
       try {
         expect(server.output()).toContain(`dashboard: ${server.url}/?key=${server.key}`);
         // A short-window copy of votes_per_show, defined through the admin API, fills the chart fast.
@@ -323,6 +346,7 @@ describe('dashboard in demo mode', () => {
           /^song-\d+$/,
         );
         await shoot(page, 'dashboard-demo-topk.png', 'topk.png');
+        expect(violations).toEqual([]);
       } finally {
         await page.close();
         expect(await server.stop()).toBe(0);

@@ -147,6 +147,7 @@ describe('streams API', () => {
       ...salesBody,
       name: 'sales',
       source: { types: ['sale'], where: [] },
+      access: 'private',
     });
     expect(await names()).toEqual(['cfg_counts', 'cfg_doomed', 'sales']);
     expect((await api('GET', '/v1/streams/sales', readKey)).body).toEqual(put.body);

@@ -27,3 +27,21 @@ export function pageErrors(page: Page): string[] {
   page.on('pageerror', (err) => errors.push(err.message));
   return errors;
 }
+
+/**
+ * Content Security Policy violations the page reports, collected from the start (call before
+ * `goto`), to assert there were none: the browser's console errors and the document's
+ * `securitypolicyviolation` events (which also see reports the console may fold).
+ */
+export async function cspViolations(page: Page): Promise<string[]> {
+  const violations: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy/i.test(message.text()))
+      violations.push(message.text());
+  });
+  await page.addInitScript({
+    content: `document.addEventListener('securitypolicyviolation', (e) =>
+      console.error('Content Security Policy violation: ' + e.violatedDirective + ' ' + e.blockedURI));`,
+  });
+  return violations;
+}

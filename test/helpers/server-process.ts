@@ -96,13 +96,14 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
     child.once('exit', (code) => resolve(code)),
   );
 
-  const port = await new Promise<number>((resolve, reject) => {
+  // https with TLS files set: the origin's scheme tells.
+  const [scheme, port] = await new Promise<[string, number]>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 30_000);
     const check = () => {
-      const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(output);
+      const match = /listening on (https?):\/\/127\.0\.0\.1:(\d+)/.exec(output);
       if (match) {
         clearTimeout(timer);
-        resolve(Number(match[1]));
+        resolve([match[1]!, Number(match[2])]);
       }
     };
     child.stdout!.on('data', check);
@@ -115,8 +116,8 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
   return {
     child,
     port,
-    url: `http://127.0.0.1:${port}`,
-    wsUrl: `ws://127.0.0.1:${port}`,
+    url: `${scheme}://127.0.0.1:${port}`,
+    wsUrl: `${scheme.replace('http', 'ws')}://127.0.0.1:${port}`,
     key,
     dataDir,
     output: () => output,

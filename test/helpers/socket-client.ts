@@ -32,8 +32,10 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
 export async function connect(
   url: string,
   headers: Record<string, string> = {},
+  /** More of `ws`'s options: `ca` for a wss server's test certificate. */
+  options: WebSocket.ClientOptions = {},
 ): Promise<SocketClient> {
-  const ws = new WebSocket(url, { headers });
+  const ws = new WebSocket(url, { ...options, headers });
   const queue: Message[] = [];
   const waiters: Array<(message: Message) => void> = [];
   ws.on('message', (data: Buffer) => {

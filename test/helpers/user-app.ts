@@ -3,6 +3,7 @@ import { request } from 'node:http';
 import { pino } from 'pino';
 import type { WebSocket, us_listen_socket } from 'uWebSockets.js';
 import { createKeyRegistry } from '../../src/auth/key-registry.js';
+import { createUserAuthenticator } from '../../src/auth/user-authenticator.js';
 import { createUserTokens } from '../../src/auth/user-token.js';
 import { subscribeTo } from '../../src/cluster/bus-channels.js';
 import { createMemoryBus } from '../../src/cluster/memory-bus.js';
@@ -28,6 +29,7 @@ export const keys = {
   admin: 'admin-key-0123456789abcdef',
   read: 'read-key-0123456789abcdef',
   ingest: 'ingest-key-0123456789abcdef',
+  usersRead: 'users-read-key-0123456789abcdef',
 };
 
 /** Project `p1` with one key of each scope (`keys`), default limits. */
@@ -40,6 +42,7 @@ export const userAppConfig = () =>
           { key: keys.admin, scopes: ['admin'] },
           { key: keys.read, scopes: ['read'] },
           { key: keys.ingest, scopes: ['ingest'] },
+          { key: keys.usersRead, scopes: ['users:read'] },
         ],
       },
     ],
@@ -71,17 +74,23 @@ export async function startUserApp(options: AppOptions = {}) {
   const tokens = createUserTokens(randomBytes(32));
   const config = userAppConfig();
   const auth = createKeyRegistry(config.projects);
+  const users = createUserAuthenticator({
+    projects: config.projects.map((p) => ({ id: p.id, jwt: p.auth.jwt })),
+    legacyTokens: tokens,
+    metrics,
+  });
   const { limits } = config;
   const decisions = options.decisions ?? { query: async () => [] };
   const sockets = new Set<WebSocket<SocketState>>();
   const rateLimits = memoryRateLimits(limits);
   registerUserSocket(
     app,
-    { tokens, hub, bus, presence, inbox, metrics, writer, limits, log, rateLimits },
+    { users, hub, bus, presence, inbox, metrics, writer, limits, log, rateLimits },
     sockets,
   );
   registerHttpUsers(app, {
     auth,
+    users,
     tokens,
     hub,
     bus,

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/compose/config.js';
 import { createDedupWindow } from '../../src/ingest/dedup-window.js';
 import { createIngest } from '../../src/ingest/ingest-service.js';
+import { createLocalAcceptance } from '../../src/ingest/local-acceptance.js';
 import { createMetrics } from '../../src/ops/metrics.js';
 import { createBatchWriter } from '../../src/storage/batch-writer.js';
 import type { EventRow } from '../../src/model/event.js';
@@ -41,7 +42,8 @@ function setup(options: { maxBufferedRows?: number; fail?: boolean } = {}) {
     },
   );
   const dedup = createDedupWindow();
-  const ingest = createIngest({ writer, dedup, metrics: createMetrics(), limits });
+  const acceptance = createLocalAcceptance({ writer, dedup });
+  const ingest = createIngest({ acceptance, metrics: createMetrics(), limits });
   return { ingest, stored, open, dedup };
 }
 
@@ -65,13 +67,13 @@ describe('createIngest', () => {
     const { ingest, open } = setup();
     const first = ingest.accept('p', events(2, 'd'));
     const again = ingest.accept('p', events(2, 'd'));
-    expect(again).toMatchObject({ accepted: 0, duplicates: 2 });
     let settled = false;
     void again.durable.then(() => (settled = true));
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(settled).toBe(false);
     open();
-    await Promise.all([first.durable, again.durable]);
+    expect(await first.durable).toEqual({ accepted: 2, duplicates: 0 });
+    expect(await again.durable).toEqual({ accepted: 0, duplicates: 2 });
   });
 
   it('refuses with BACKPRESSURE and a retry hint while storage is behind', () => {

@@ -2,7 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { removeDir, tempDir } from '../helpers/server-process.js';
+import { eventually } from '../helpers/eventually.js';
+import { startHaproxy } from '../helpers/haproxy.js';
+import { scrape } from '../helpers/scrape.js';
+import { removeDir, startServer, tempDir } from '../helpers/server-process.js';
 
 // docker-compose.yml cannot be started here (no Docker engine), so what can be checked with
 // the real tools is: HAProxy accepts its configuration, and the file wires what the README
@@ -31,6 +34,22 @@ describe('docker-compose.yml', () => {
     // No stickiness: any replica serves any socket (cookies, stick tables, source hashing).
     expect(config).not.toMatch(/\b(cookie|stick|balance source|hash-type)\b/);
     for (const n of [1, 2, 3]) expect(config).toMatch(`server backline-${n} backline-${n}:8080`);
+  });
+
+  it('its health check finds a ready backline up, so HAProxy forwards to it', async () => {
+    const server = await startServer();
+    const proxy = await startHaproxy([server.port]); // the compose file's `backend replicas`
+    try {
+      // HAProxy takes a server for up until checks fail: judge it after they have run.
+      const checksRun = async () =>
+        (await scrape(server.url, 'backline_http_requests_total', { route: '/readyz' })) >= 3;
+      await eventually(checksRun, 30_000, 'three health checks');
+      expect((await fetch(`${proxy.url}/readyz`)).status).toBe(200);
+    } finally {
+      await proxy.stop();
+      await server.stop();
+      removeDir(server.dataDir);
+    }
   });
 
   it('joins every replica to Redis and one ClickHouse server, Redis fsyncing every write', () => {

@@ -24,7 +24,14 @@ describe('streamSpecSchema', () => {
       allowedLatenessMs: 60_000,
       idleTickMs: 1000,
       emit: { mode: 'final' },
+      access: 'private', // project keys with read only
     });
+  });
+
+  it('takes the three access levels and nothing else', () => {
+    for (const access of ['private', 'users', 'public'])
+      expect(streamSpecSchema.parse({ ...minimal, access }).access).toBe(access);
+    expect(streamSpecSchema.safeParse({ ...minimal, access: 'everyone' }).success).toBe(false);
   });
 
   it('defaults early emission to every second, quantiles to p50/p95/p99 and topK to 10', () => {

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { request } from 'node:http';
 import { pino } from 'pino';
 import type { WebSocket } from 'uWebSockets.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +9,7 @@ import { createMetrics } from '../../src/ops/metrics.js';
 import { defineSocket } from '../../src/transport/define-socket.js';
 import { createFrameErrors, type FrameErrorState } from '../../src/transport/socket-errors.js';
 import { createSocketWriter, type SocketState } from '../../src/transport/socket-writer.js';
+import { routeTable } from '../../src/transport/route-table.js';
 import { loadUws } from '../../src/transport/uws.js';
 import { listenOnLoopback } from '../helpers/loopback-app.js';
 import { connect, type SocketClient } from '../helpers/socket-client.js';
@@ -23,6 +26,8 @@ const writer = createSocketWriter({ app, metrics });
 const sockets = new Set<WebSocket<SocketState>>();
 const handled: string[] = [];
 let admission: Promise<void> = Promise.resolve();
+/** Answers of the asynchronous authenticate, by name: the test settles them. */
+const pendingUpgrades = new Map<string, (ok: boolean) => void>();
 let server: Awaited<ReturnType<typeof listenOnLoopback>>;
 let url: string;
 
@@ -38,7 +43,15 @@ beforeAll(async () => {
       const name = req.getQuery('name') ?? '';
       if (name === 'crash') throw new Error('a bug in authenticate');
       if (!name) throw new BacklineError('UNAUTHORIZED', 'a name is required');
-      return { closed: false, badFrames: 0, name };
+      if (!name.startsWith('later-')) return { closed: false, badFrames: 0, name };
+      // Read before the first await, as uWS frees `req` when `upgrade` returns.
+      return new Promise((resolve, reject) =>
+        pendingUpgrades.set(name, (ok) =>
+          ok
+            ? resolve({ closed: false, badFrames: 0, name })
+            : reject(new BacklineError('BAD_TOKEN', 'refused later')),
+        ),
+      );
     },
     handlers: {
       hello(ws, msg) {
@@ -75,6 +88,52 @@ describe('defineSocket', () => {
     expect((await upgradeRefusal(`${url}?name=crash`)).body.code).toBe('INTERNAL');
     const refused = (await metrics.upgradesRefused.get()).values.map((v) => v.labels.code);
     expect(refused).toEqual(expect.arrayContaining(['UNAUTHORIZED', 'INTERNAL']));
+  });
+
+  it('upgrades once an asynchronous authenticate resolves, or refuses with its error', async () => {
+    const opening = open('later-ada');
+    await expect.poll(() => pendingUpgrades.has('later-ada')).toBe(true);
+    pendingUpgrades.get('later-ada')!(true);
+    const client = await opening;
+    client.send({ t: 'hello', id: 'l' });
+    expect(await client.nextMessage()).toEqual({ t: 'hello', id: 'l', name: 'later-ada' });
+    client.close();
+
+    const refusal = upgradeRefusal(`${url}?name=later-bob`);
+    await expect.poll(() => pendingUpgrades.has('later-bob')).toBe(true);
+    pendingUpgrades.get('later-bob')!(false);
+    expect(await refusal).toEqual({
+      status: 401,
+      body: { code: 'BAD_TOKEN', msg: 'refused later' },
+    });
+  });
+
+  it('opens no socket for a client that left while authenticate was pending', async () => {
+    const openedCount = async () =>
+      (await metrics.connectionsOpened.get()).values.find((v) => v.labels.endpoint === '/v1/test')
+        ?.value ?? 0;
+    const before = await openedCount();
+    const req = request(`${server.origin}/v1/test?name=later-eve`, {
+      headers: {
+        connection: 'Upgrade',
+        upgrade: 'websocket',
+        'sec-websocket-version': '13',
+        'sec-websocket-key': randomBytes(16).toString('base64'),
+      },
+    });
+    req.on('error', () => undefined);
+    req.end();
+    await expect.poll(() => pendingUpgrades.has('later-eve')).toBe(true);
+    req.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    pendingUpgrades.get('later-eve')!(true);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await openedCount()).toBe(before);
+    expect(sockets.size).toBe(0);
+  });
+
+  it('records its endpoint and message types in the route table', () => {
+    expect(routeTable(app).sockets).toEqual([{ endpoint: '/v1/test', messages: ['hello', 'bad'] }]);
   });
 
   it('dispatches each frame to the handler of its type, with the state authenticate made', async () => {

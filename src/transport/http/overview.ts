@@ -41,8 +41,8 @@ export function registerHttpOverview(
   const { metrics, catalog } = deps;
   const since = Date.now();
   const accepted = new Map<string, number>();
-  deps.ingest.onAccepted((project, events) =>
-    accepted.set(project, (accepted.get(project) ?? 0) + events.length),
+  deps.ingest.onCounted((project, counts) =>
+    accepted.set(project, (accepted.get(project) ?? 0) + counts.accepted),
   );
   const readings: Reading[] = [];
   const notifications = cachedPerProject(opts.notificationsEveryMs, (project) =>

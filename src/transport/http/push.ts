@@ -1,5 +1,4 @@
 import type { TemplatedApp } from 'uWebSockets.js';
-import type { UserTokens } from '../../auth/user-token.js';
 import { BacklineError } from '../../errors.js';
 import {
   OutboundUrlRefused,
@@ -10,12 +9,14 @@ import {
   type PushSubscriptions,
 } from '../../notify/channels/web-push/push-subscriptions.js';
 import type { VapidKeys } from '../../notify/channels/web-push/vapid.js';
+import type { UserCheck } from '../identity.js';
 import { userAccess } from '../user/user-access.js';
 import { jsonMap } from './json-body.js';
 import { createOpenRoutes, createRoutes, type RouteDeps } from './route.js';
 
 export interface HttpPushDeps extends RouteDeps {
-  tokens: Pick<UserTokens, 'verify'>;
+  /** The user's own token (backline's or a JWT) may manage its subscriptions. */
+  users: UserCheck;
   subscriptions: Pick<PushSubscriptions, 'add' | 'remove'>;
   vapid: Pick<VapidKeys, 'publicKey'>;
   /** The outbound URL policy every endpoint must pass, DNS included, before it is stored. */
@@ -27,7 +28,7 @@ export interface HttpPushDeps extends RouteDeps {
  * browser's `PushSubscription` JSON (201 `{id}`; the same endpoint again refreshes it; one
  * the outbound URL policy refuses, e.g. on a private address, is 400 `BAD_SUBSCRIPTION`),
  * `DELETE` of the same path with `{endpoint}` (204, or 404 `NOT_FOUND`), both for the admin
- * key or the user's own token; and `GET /v1/push/vapid-public-key` (no key: the page needs
+ * key or the user's own token (a backline user token or a JWT); and `GET /v1/push/vapid-public-key` (no key: the page needs
  * it before any user signs in) for `pushManager.subscribe({applicationServerKey})`.
  */
 export function registerHttpPush(app: TemplatedApp, deps: HttpPushDeps): void {

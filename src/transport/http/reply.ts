@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { BacklineError, catalogue } from '../../errors.js';
 import type { Logger } from '../../ops/logger.js';
-import { bearer, type Credentials } from '../credentials.js';
+import { bearer, remoteAddressOf, type Credentials } from '../credentials.js';
 import { encode } from '../socket-writer.js';
 
 /** What a handler needs of a request, copied out at once: uWS frees `req` after the handler returns. */
@@ -12,7 +12,7 @@ export interface RequestInfo extends Credentials {
   wantsMsgpack: boolean;
 }
 
-export function readRequest(req: HttpRequest): RequestInfo {
+export function readRequest(req: HttpRequest, res: HttpResponse): RequestInfo {
   const query = new URLSearchParams(req.getQuery() ?? '');
   const accept = req.getHeader('accept');
   const fromHeader = bearer(req.getHeader('authorization'));
@@ -21,6 +21,7 @@ export function readRequest(req: HttpRequest): RequestInfo {
     query,
     credential: fromHeader ?? query.get('key') ?? undefined,
     credentialInHeader: fromHeader !== undefined,
+    remoteAddress: remoteAddressOf(res),
     contentType: req.getHeader('content-type'),
     wantsMsgpack: /application\/(x-|vnd\.)?msgpack/.test(accept),
   };
@@ -28,9 +29,15 @@ export function readRequest(req: HttpRequest): RequestInfo {
 
 /**
  * A response that remembers whether the client went away (uWS requires `onAborted` before
- * any async work) and corks late writes.
+ * any async work) and corks late writes. `headers` go on every answer (CORS).
  */
-export function createReply(res: HttpResponse, log: Logger, onStatus: (status: number) => void) {
+export function createReply(
+  res: HttpResponse,
+  log: Logger,
+  onStatus: (status: number) => void,
+  headers: Readonly<Record<string, string>> = {},
+) {
+  const always = headers;
   let done = false;
   let closeAfter = false;
   const abortListeners: Array<() => void> = [];
@@ -58,7 +65,8 @@ export function createReply(res: HttpResponse, log: Logger, onStatus: (status: n
       res.cork(() => {
         res.writeStatus(`${status} ${STATUS_CODES[status] ?? ''}`);
         res.writeHeader('content-type', contentType);
-        for (const [name, value] of Object.entries(headers)) res.writeHeader(name, value);
+        for (const [name, value] of Object.entries({ ...always, ...headers }))
+          res.writeHeader(name, value);
         res.end(body, closeAfter);
       });
     },

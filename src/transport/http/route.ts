@@ -4,8 +4,10 @@ import type { Scope } from '../../config/schema.js';
 import { BacklineError } from '../../errors.js';
 import type { Logger } from '../../ops/logger.js';
 import type { Metrics } from '../../ops/metrics.js';
+import type { Cors } from '../cors.js';
 import type { Credentials } from '../credentials.js';
 import { takeRequest, type Caller, type RateLimiters } from '../rate-limits.js';
+import { recordRoute } from '../route-table.js';
 import { createReply, readBody, readRequest, type Reply, type RequestInfo } from './reply.js';
 
 export const maxJsonBodyBytes = 64 * 1024;
@@ -15,18 +17,21 @@ export interface RouteDeps {
   metrics: Metrics;
   log: Logger;
   rateLimits: RateLimiters;
+  /** Pages of other origins allowed to call the routes (`cors.origins`). */
+  cors?: Cors;
 }
 
 /**
  * Who a route lets in, given the request's credentials, its raw `:param` and the route's
  * access level: what the handler learns of the caller, and whose budget the call takes.
- * Throws to refuse (UNAUTHORIZED, FORBIDDEN, BAD_TOKEN…).
+ * Throws or rejects to refuse (UNAUTHORIZED, FORBIDDEN, BAD_TOKEN…). Asynchronous when it
+ * verifies a user token (a JWKS may be fetched); it must read `credentials` only.
  */
 export type Access<L, C> = (
   credentials: Credentials,
   param: string,
   level: L,
-) => C & { caller: Caller };
+) => (C & { caller: Caller }) | Promise<C & { caller: Caller }>;
 
 /** The default: a project key holding the route's scope, or one of its scopes. */
 export type KeyScope = Scope | readonly Scope[];
@@ -79,8 +84,10 @@ export type Route<L, C> = (
  * THE way an HTTP route is registered: the caller is let in (a project key with the route's
  * scope by default), then one request is taken from the caller's budget (429 RATE_LIMITED
  * when spent), the body is attached before the handler returns (uWS gives it to no later
- * listener; a refused request's body is drained unread), and any error a handler throws or
- * rejects with becomes its catalogue answer. Never lets one request crash the process.
+ * listener; a body refused at once is drained unread, one refused by an asynchronous access
+ * is read up to `maxBodyBytes` and dropped), and any error a handler throws or rejects with
+ * becomes its catalogue answer. Never lets one request crash the process. Every route is
+ * recorded in the app's route table (route-table.ts) with its access level.
  *
  * @example
  * const route = createRoutes(app, { auth, metrics, log, rateLimits });
@@ -96,29 +103,34 @@ export function createRoutes<L = KeyScope, C = { principal: Principal }>(
   const { access, msgpack = false, takesRequest = true, failed, pending } = style;
   const maxBodyBytes = style.maxBodyBytes ?? maxJsonBodyBytes;
   return (method, pattern, level, handle) => {
+    recordRoute(app, method, pattern, level);
     app[method](pattern, (res: HttpResponse, req: HttpRequest) => {
       const arrivedAt = performance.now();
-      const info = readRequest(req);
+      const info = readRequest(req, res);
       const param = req.getParameter(0) ?? '';
-      const reply = createReply(res, log, (status) =>
-        metrics.httpRequests.inc({ route: pattern, status }),
+      const reply = createReply(
+        res,
+        log,
+        (status) => metrics.httpRequests.inc({ route: pattern, status }),
+        deps.cors?.headers(req.getHeader('origin'), req.getHeader('host')),
       );
       const fail = (err: unknown) => {
         failed?.(err);
         reply.error(err, msgpack && info.wantsMsgpack);
       };
-      let caller: C & { caller: Caller };
+      let granted: (C & { caller: Caller }) | Promise<C & { caller: Caller }>;
       try {
-        caller = access(info, param, level);
+        granted = access(info, param, level);
       } catch (err) {
         if (method !== 'get') res.onData(() => undefined);
         return fail(err);
       }
       const body = method === 'get' ? Promise.resolve(undefined) : readBody(res, maxBodyBytes);
-      const run = () =>
-        handle({ ...caller, reply, info, name: decodeParameter(param), body, arrivedAt });
-      const taken = takesRequest ? takeRequest(deps, 'http', caller.caller) : Promise.resolve();
-      const work: Promise<unknown> = taken.then(run).catch(fail);
+      const run = async (caller: C & { caller: Caller }) => {
+        if (takesRequest) await takeRequest(deps, 'http', caller.caller);
+        return handle({ ...caller, reply, info, name: decodeParameter(param), body, arrivedAt });
+      };
+      const work: Promise<unknown> = Promise.resolve(granted).then(run).catch(fail);
       if (!pending) return;
       const tracked = work.finally(() => pending.delete(tracked));
       pending.add(tracked);
@@ -140,18 +152,26 @@ function decodeParameter(raw: string): string {
  * the dashboard's files, the VAPID public key, and provider webhooks (signed, not keyed).
  * `handle` reads `req` synchronously (uWS frees it when the handler returns); what it throws
  * or rejects with is answered from the catalogue. `label` names the route in the count.
+ * With `deps.cors`, answers carry CORS headers (the VAPID key, which a page fetches).
  */
-export function createOpenRoutes(app: TemplatedApp, deps: { metrics: Metrics; log: Logger }) {
+export function createOpenRoutes(
+  app: TemplatedApp,
+  deps: { metrics: Metrics; log: Logger; cors?: Cors },
+) {
   const { metrics, log } = deps;
   return (
-    method: 'get' | 'post' | 'any',
+    method: 'get' | 'post' | 'options' | 'any',
     pattern: string,
     handle: (reply: Reply, req: HttpRequest, res: HttpResponse) => void | Promise<void>,
     label = pattern,
   ): void => {
+    recordRoute(app, method, pattern, 'open');
     app[method](pattern, (res: HttpResponse, req: HttpRequest) => {
-      const reply = createReply(res, log, (status) =>
-        metrics.httpRequests.inc({ route: label, status }),
+      const reply = createReply(
+        res,
+        log,
+        (status) => metrics.httpRequests.inc({ route: label, status }),
+        deps.cors?.headers(req.getHeader('origin'), req.getHeader('host')),
       );
       try {
         handle(reply, req, res)?.catch((err: unknown) => reply.error(err));

@@ -12,6 +12,7 @@ import {
   parseIds,
   type MarkAction,
 } from '../../notify/inbox-marks.js';
+import type { UserCheck } from '../identity.js';
 import { userAccess } from '../user/user-access.js';
 import type { UserHub } from '../user/user-hub.js';
 import { jsonMap } from './json-body.js';
@@ -22,7 +23,10 @@ export const defaultTokenTtlMs = 24 * hour;
 export const maxTokenTtlMs = 30 * 24 * hour;
 
 export interface HttpUsersDeps extends RouteDeps {
-  tokens: UserTokens;
+  /** Issues backline user tokens (`POST /v1/users/:id/token`). */
+  tokens: Pick<UserTokens, 'issue'>;
+  /** Verifies the user's own token: backline's or a JWT of the project's identity provider. */
+  users: UserCheck;
   hub: UserHub;
   /** Marks and counts go out to the user's sockets on every node. */
   bus: Bus;
@@ -32,11 +36,13 @@ export interface HttpUsersDeps extends RouteDeps {
 }
 
 /**
- * The user-facing API: `POST /v1/users/:id/token` (admin), `GET`/`PUT
- * /v1/users/:id/preferences` (admin key or the user's token), `GET /v1/users/:id/inbox`
- * (read key or the user's token), `POST /v1/users/:id/inbox/{read,seen,archive}` (admin key
- * or the user's token; the user's live sockets are told) and `GET /v1/users/:id/decisions`
- * (read key: why a notification was or was not sent). Each call takes one request from the
+ * The user-facing API: `POST /v1/users/:id/token` (admin), `GET /v1/users/:id/preferences`
+ * (`users:read` key or the user's token), `PUT` of it (admin key or the user's token), `GET
+ * /v1/users/:id/inbox` (`users:read` key or the user's token), `POST
+ * /v1/users/:id/inbox/{read,seen,archive}` (admin key or the user's token; the user's live
+ * sockets are told) and `GET /v1/users/:id/decisions` (`users:read` key or the user's token:
+ * why a notification was or was not sent). `admin` implies `users:read`; `read` does not.
+ * The user's token is a backline user token or a JWT. Each call takes one request from the
  * key's or the user's budget.
  */
 export function registerHttpUsers(app: TemplatedApp, deps: HttpUsersDeps): void {
@@ -51,7 +57,7 @@ export function registerHttpUsers(app: TemplatedApp, deps: HttpUsersDeps): void 
     reply.json(200, tokens.issue(project, userId, ttlMs as number), info.wantsMsgpack);
   });
 
-  route('get', '/v1/users/:id/preferences', 'self-or-admin', async (request) => {
+  route('get', '/v1/users/:id/preferences', 'self-or-users-read', async (request) => {
     const { reply, info, project, userId } = request;
     reply.json(200, await preferences.get(project, userId), info.wantsMsgpack);
   });
@@ -67,15 +73,20 @@ export function registerHttpUsers(app: TemplatedApp, deps: HttpUsersDeps): void 
     reply.json(200, await preferences.put(project, userId, parsed.data), info.wantsMsgpack);
   });
 
-  route('get', '/v1/users/:id/inbox', 'self-or-read', async ({ reply, info, project, userId }) => {
-    const { query } = info;
-    const limit = intParam(query, 'limit', 1, 500) ?? 50;
-    const before = optionalId(query.get('before') || undefined, 'before');
-    const archived = query.get('archived') === 'true' || query.get('archived') === '1';
-    const page = await inbox.list(project, userId, { limit, before, archived });
-    const counts = await inbox.counts(project, userId);
-    reply.json(200, { items: page.items, next: page.next ?? null, counts }, info.wantsMsgpack);
-  });
+  route(
+    'get',
+    '/v1/users/:id/inbox',
+    'self-or-users-read',
+    async ({ reply, info, project, userId }) => {
+      const { query } = info;
+      const limit = intParam(query, 'limit', 1, 500) ?? 50;
+      const before = optionalId(query.get('before') || undefined, 'before');
+      const archived = query.get('archived') === 'true' || query.get('archived') === '1';
+      const page = await inbox.list(project, userId, { limit, before, archived });
+      const counts = await inbox.counts(project, userId);
+      reply.json(200, { items: page.items, next: page.next ?? null, counts }, info.wantsMsgpack);
+    },
+  );
 
   for (const action of Object.keys(markActions) as MarkAction[]) {
     route('post', `/v1/users/:id/inbox/${action}`, 'self-or-admin', async (request) => {
@@ -86,18 +97,23 @@ export function registerHttpUsers(app: TemplatedApp, deps: HttpUsersDeps): void 
     });
   }
 
-  route('get', '/v1/users/:id/decisions', 'read', async ({ reply, info, project, userId }) => {
-    const { query } = info;
-    const text = (name: string) => query.get(name) || undefined;
-    const rows = await decisions.query(project, userId, {
-      notification: text('notification'),
-      rule: text('rule'),
-      dedupKey: text('dedupKey'),
-      category: text('category'),
-      limit: intParam(query, 'limit', 1, 1000),
-    });
-    reply.json(200, { userId, decisions: rows }, info.wantsMsgpack);
-  });
+  route(
+    'get',
+    '/v1/users/:id/decisions',
+    'self-or-users-read',
+    async ({ reply, info, project, userId }) => {
+      const { query } = info;
+      const text = (name: string) => query.get(name) || undefined;
+      const rows = await decisions.query(project, userId, {
+        notification: text('notification'),
+        rule: text('rule'),
+        dedupKey: text('dedupKey'),
+        category: text('category'),
+        limit: intParam(query, 'limit', 1, 1000),
+      });
+      reply.json(200, { userId, decisions: rows }, info.wantsMsgpack);
+    },
+  );
 }
 
 /** An optional integer query parameter within [min, max]. */

@@ -21,9 +21,8 @@ export function handleEvents(
   const seq = frame.seq!;
   takeEvents(ctx, 'ws', state.bucket, state.principal.keyId, frame.events.length)
     .then(() => {
-      const result = ingest.accept(state.principal.projectId, frame.events);
-      return result.durable.then(() => {
-        const { accepted, duplicates, rejected } = result;
+      const { rejected, durable } = ingest.accept(state.principal.projectId, frame.events);
+      return durable.then(({ accepted, duplicates }) => {
         writer.send(ws, { t: 'ack', seq, accepted, duplicates, rejected });
         metrics.ackSeconds.observe({ transport: 'ws' }, (performance.now() - arrivedAt) / 1000);
       });

@@ -1,6 +1,7 @@
 import type { TemplatedApp } from 'uWebSockets.js';
 import type { Authenticator } from '../../auth/key-registry.js';
 import type { Limits } from '../../config/schema.js';
+import type { Cors } from '../cors.js';
 import { BacklineError } from '../../errors.js';
 import { decodeBody, parseEventsFrame } from '../../ingest/decode-frame.js';
 import type { Ingest } from '../../ingest/ingest-service.js';
@@ -19,6 +20,8 @@ export interface HttpEventsDeps {
   rateLimits: RateLimiters;
   /** Requests whose answer is still owed; shutdown waits for them. */
   pending: Set<Promise<unknown>>;
+  /** Pages of other origins allowed to send events (`cors.origins`). */
+  cors?: Cors;
 }
 
 /**
@@ -65,9 +68,8 @@ export function registerHttpEvents(app: TemplatedApp, deps: HttpEventsDeps): voi
     );
     const { keyId } = principal;
     await takeEvents(deps, 'http', bucketOf(keyId), keyId, frame.events.length);
-    const result = ingest.accept(principal.projectId, frame.events);
-    await result.durable;
-    const { accepted, duplicates, rejected } = result;
+    const { rejected, durable } = ingest.accept(principal.projectId, frame.events);
+    const { accepted, duplicates } = await durable;
     const answer =
       frame.seq === undefined
         ? { accepted, duplicates, rejected }

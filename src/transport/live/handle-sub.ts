@@ -1,5 +1,6 @@
 import type { WebSocket } from 'uWebSockets.js';
 import { BacklineError } from '../../errors.js';
+import { checkStreamRead } from '../stream-access.js';
 import {
   defaultSnapshotWindows,
   maxSnapshotWindows,
@@ -11,7 +12,7 @@ import type { LiveSocketState } from './live-hub.js';
 /**
  * `{t:"sub", id, stream, key?, last?}`: answers `{t:"snapshot", id, windows}` with the last
  * windows, then every update comes as `{t:"window", id, w}`. Reusing an id replaces that
- * subscription.
+ * subscription. A stream the socket's viewer may not read is refused (see `checkStreamRead`).
  */
 export function handleSub(
   ctx: LiveSocketContext,
@@ -42,9 +43,8 @@ export function handleSub(
     );
   }
   const state = ws.getUserData();
-  const project = state.principal.projectId;
-  if (!ctx.catalog.has(project, stream))
-    throw new BacklineError('UNKNOWN_STREAM', `no stream ${JSON.stringify(stream).slice(0, 80)}`);
+  const project = state.viewer.projectId;
+  checkStreamRead(state.viewer, ctx.catalog.get(project, stream));
   if (!state.subs.has(String(id)) && state.subs.size >= maxSubscriptionsPerSocket) {
     throw new BacklineError(
       'TOO_MANY_SUBSCRIPTIONS',

@@ -1,12 +1,16 @@
 import type { WebSocket } from 'uWebSockets.js';
 import type { Authenticator } from '../../auth/key-registry.js';
+import type { Bus } from '../../cluster/bus.js';
 import type { WindowResult } from '../../model/window-result.js';
+import type { StreamAccess } from '../../pipeline/stream-spec.js';
 import type { LiveHub, LiveSocketState } from './live-hub.js';
 import type { SocketDeps } from '../define-socket.js';
+import type { UserCheck } from '../identity.js';
 
 /** What live subscriptions need of the pipeline, without knowing it. */
 export interface StreamCatalog {
-  has(project: string, stream: string): boolean;
+  /** The stream's definition as far as access goes; undefined when there is none. */
+  get(project: string, stream: string): { access: StreamAccess } | undefined;
   /** The `last` most recent windows (all keys, or one), open ones included, oldest first. */
   snapshot(project: string, stream: string, last: number, key?: string): WindowResult[];
 }
@@ -15,6 +19,10 @@ export interface LiveSocketDeps extends SocketDeps {
   hub: LiveHub;
   catalog: StreamCatalog;
   auth: Authenticator;
+  /** Users of a project (backline user tokens, JWTs) read its `users` and `public` streams. */
+  users: UserCheck;
+  /** Stream definitions change here: subscriptions a new `access` shuts out are ended. */
+  bus: Bus;
 }
 
 export type LiveSocketContext = LiveSocketDeps & {

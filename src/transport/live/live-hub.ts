@@ -54,7 +54,7 @@ export function createLiveHub(
   ): void {
     const state = ws.getUserData();
     unsubscribe(ws, String(id));
-    const audience = audienceOf(state.principal.projectId, stream, key);
+    const audience = audienceOf(state.viewer.projectId, stream, key);
     const sub: Subscription = { id, stream, key, audience, topic: `${audience}/${id}` };
     state.subs.set(String(id), sub);
     let ids = audiences.get(audience);

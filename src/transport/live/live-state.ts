@@ -1,7 +1,8 @@
 import type { WebSocket } from 'uWebSockets.js';
-import type { Principal } from '../../auth/key-registry.js';
+import type { TokenBucket } from '../../lib/token-bucket.js';
 import type { FeedCursor } from './live-feed.js';
 import type { SocketState } from '../socket-writer.js';
+import type { StreamViewer } from '../stream-access.js';
 
 /** One `sub` of a dashboard. */
 export interface Subscription {
@@ -17,7 +18,10 @@ export interface Subscription {
 
 /** What a `/v1/live` socket carries. */
 export interface LiveSocketState extends SocketState {
-  principal: Principal;
+  /** Whose streams it reads, and which (see stream-access.ts). */
+  viewer: StreamViewer;
+  /** A socket with no credential takes its messages from a bucket of its own. */
+  bucket: TokenBucket | undefined;
   subs: Map<string, Subscription>;
   /** Off the topics, reading the slow feeds until its socket drains (see slow-dashboards.ts). */
   behind: boolean;

@@ -1,15 +1,16 @@
-import { can, type Authenticator } from '../../auth/key-registry.js';
-import { looksLikeUserToken, type UserTokens } from '../../auth/user-token.js';
+import { can } from '../../auth/key-registry.js';
 import { BacklineError } from '../../errors.js';
 import type { Credentials } from '../credentials.js';
+import { identify, isServableUserId, type IdentityDeps } from '../identity.js';
 import { userCaller, type Caller } from '../rate-limits.js';
 
 /**
- * Who may call a `/v1/users/:id/…` route: `admin` and `read` are project keys with that
- * scope (`admin` implies `read`, as everywhere: see `can`); `self-…` also lets in the user's
- * own token.
+ * Who may call a `/v1/users/:id/…` route: `admin` is a project key with that scope;
+ * `self-or-admin` also lets in the user's own token; `self-or-users-read` lets in the user's
+ * own token or a key with `users:read` (which `admin` implies, `read` does not: a read key
+ * may sit in a page, and must not open every user's data).
  */
-export type UserAccess = 'admin' | 'read' | 'self-or-admin' | 'self-or-read';
+export type UserAccess = 'admin' | 'self-or-admin' | 'self-or-users-read';
 
 /** The project a user route acts in, and whose request budget the call takes from. */
 export interface UserRouteCaller {
@@ -18,44 +19,30 @@ export interface UserRouteCaller {
 }
 
 /**
- * Resolves the caller of a user route to the project it acts in, or throws. Project keys
- * come as `?key=` or `Authorization: Bearer`; user tokens as `?token=` or `Bearer`. A user
- * token grants access only to its own user (403 `FORBIDDEN` otherwise).
+ * Resolves the caller of a user route to the project it acts in, or throws. A user token (a
+ * backline token or a JWT of the project's identity provider) opens only its own user's
+ * routes (403 FORBIDDEN otherwise); a key acts in its own project only, where user ids are
+ * the project's.
  */
-export function authorizeUserRoute(
-  deps: { auth: Authenticator; tokens: Pick<UserTokens, 'verify'> },
+export async function authorizeUserRoute(
+  deps: IdentityDeps,
   info: Credentials,
   access: UserAccess,
   userId: string,
-): UserRouteCaller {
-  const tokenParam = info.query.get('token');
-  const principal = tokenParam === null ? deps.auth.authenticate(info.credential) : undefined;
-  if (principal) {
-    const scope = access === 'admin' || access === 'self-or-admin' ? 'admin' : 'read';
-    if (can(principal, scope))
-      return { project: principal.projectId, caller: { limit: 'key', id: principal.keyId } };
-    throw new BacklineError('FORBIDDEN');
+): Promise<UserRouteCaller> {
+  const who = await identify(deps, info);
+  if (who.kind === 'anonymous') throw new BacklineError('UNAUTHORIZED');
+  if (who.kind === 'key') {
+    const { principal } = who;
+    const scope = access === 'self-or-users-read' ? 'users:read' : 'admin';
+    if (!can(principal, scope)) throw new BacklineError('FORBIDDEN', `this key lacks ${scope}`);
+    return { project: principal.projectId, caller: { limit: 'key', id: principal.keyId } };
   }
-  const token = tokenParam ?? (info.credentialInHeader ? info.credential : undefined);
-  const user = deps.tokens.verify(token ?? undefined);
-  if (user) {
-    if (access.startsWith('self-') && user.userId === userId)
-      return { project: user.projectId, caller: userCaller(user.projectId, user.userId) };
+  const { user } = who;
+  if (access === 'admin' || user.userId !== userId)
     throw new BacklineError('FORBIDDEN', 'a user token gives access to its own user only');
-  }
-  if (!info.credential && !tokenParam) throw new BacklineError('UNAUTHORIZED');
-  throw new BacklineError(
-    tokenParam !== null || looksLikeUserToken(info.credential) ? 'BAD_TOKEN' : 'UNAUTHORIZED',
-  );
+  return { project: user.projectId, caller: userCaller(user.projectId, user.userId) };
 }
-
-/**
- * A user id backline serves: 1 to 128 characters without `/` or control characters. State
- * keys are `/`-separated (`inbox/<project>/<user>/…`), so a `/` would let one user's
- * prefix cover another's (`a` over `a/b`).
- */
-export const isServableUserId = (userId: string): boolean =>
-  userId.length > 0 && userId.length <= 128 && !/[/\p{Cc}]/u.test(userId);
 
 /** The `:id` of a user route, URL-decoded and servable. */
 export function parseUserId(raw: string): string {
@@ -75,8 +62,7 @@ export function parseUserId(raw: string): string {
  * `:id` parsed (400 BAD_QUERY), then the caller authorized for that user.
  */
 export const userAccess =
-  (deps: { auth: Authenticator; tokens: Pick<UserTokens, 'verify'> }) =>
-  (credentials: Credentials, param: string, access: UserAccess) => {
+  (deps: IdentityDeps) => async (credentials: Credentials, param: string, access: UserAccess) => {
     const userId = parseUserId(param);
-    return { userId, ...authorizeUserRoute(deps, credentials, access, userId) };
+    return { userId, ...(await authorizeUserRoute(deps, credentials, access, userId)) };
   };

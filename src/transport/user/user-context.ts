@@ -1,13 +1,14 @@
 import type { WebSocket } from 'uWebSockets.js';
-import type { UserTokens } from '../../auth/user-token.js';
 import type { Bus } from '../../cluster/bus.js';
 import type { Presence } from '../../cluster/presence.js';
 import type { Inbox } from '../../notify/inbox.js';
 import type { SocketDeps } from '../define-socket.js';
+import type { UserCheck } from '../identity.js';
 import type { UserHub, UserSocketState } from './user-hub.js';
 
 export interface UserSocketDeps extends SocketDeps {
-  tokens: Pick<UserTokens, 'verify'>;
+  /** Verifies the user's token: backline's own or a JWT of the project's identity provider. */
+  users: UserCheck;
   hub: UserHub;
   /** Marks and counts go out to the user's sockets on every node. */
   bus: Bus;

@@ -3,12 +3,12 @@ import { BacklineError } from '../../errors.js';
 import { maxIdLength } from '../../notify/inbox-marks.js';
 import { bearer } from '../credentials.js';
 import { defineSocket } from '../define-socket.js';
+import { verifyUser } from '../identity.js';
 import { takeRequest, userCaller } from '../rate-limits.js';
 import { createFrameErrors } from '../socket-errors.js';
 import type { SocketState } from '../socket-writer.js';
 import { handleMark } from './handle-mark.js';
 import { handleResume, resume } from './handle-resume.js';
-import { isServableUserId } from './user-access.js';
 import type { UserSocketContext, UserSocketDeps } from './user-context.js';
 import type { UserSocketState } from './user-hub.js';
 
@@ -16,8 +16,9 @@ type OpeningState = UserSocketState & { after: string | undefined };
 
 /**
  * `GET /v1/user`: an end user's in-app socket. The user token (`?token=` or
- * `Authorization: Bearer`) is checked before the upgrade: none gets 401 `UNAUTHORIZED`, a
- * bad or expired one 401 `BAD_TOKEN`. On open the socket gets what the inbox holds after
+ * `Authorization: Bearer`: a backline user token or a JWT of the project's identity provider)
+ * is checked before the upgrade: none gets 401 `UNAUTHORIZED`, a bad or expired one 401
+ * `BAD_TOKEN`, one whose identity provider cannot be reached 503 `AUTH_UNAVAILABLE`. On open the socket gets what the inbox holds after
  * `?after=<last id seen>` and `{t:"counts"}`; then live notifications, and answers to
  * `resume`, `read`, `seen` and `archive` frames, each taking one request from the user's
  * budget (`{t:"error", code:"RATE_LIMITED"}`).
@@ -27,33 +28,27 @@ export function registerUserSocket(
   deps: UserSocketDeps,
   sockets: Set<WebSocket<SocketState>>,
 ): void {
-  const { tokens, hub, presence, log } = deps;
+  const { users, hub, presence, log } = deps;
   const frameError = createFrameErrors(deps, 'user');
   const ctx: UserSocketContext = { ...deps, sendError: (ws, err) => frameError(ws, err) };
   let upgraded = 0;
   // The memory presence cannot fail; a shared one keeps and retries its own writes.
   const presenceFailed = (err: unknown) => log.warn({ err }, 'presence not updated');
 
-  function authenticate(req: HttpRequest): OpeningState {
+  /** Reads `req` at once, then verifies the token (a JWKS may be fetched). */
+  function authenticate(req: HttpRequest): Promise<OpeningState> {
     const query = new URLSearchParams(req.getQuery() ?? '');
     const token = query.get('token') || bearer(req.getHeader('authorization'));
-    if (!token) throw new BacklineError('UNAUTHORIZED', 'a user token is required');
-    const user = tokens.verify(token);
-    if (!user || !isServableUserId(user.userId)) throw new BacklineError('BAD_TOKEN');
     const after = query.get('after') || undefined;
-    if (after !== undefined && after.length > maxIdLength)
-      throw new BacklineError('BAD_QUERY', '`after` must be a notification id');
-    const { projectId, userId } = user;
-    return {
-      closed: false,
-      socketId: String((upgraded += 1)),
-      projectId,
-      userId,
-      badFrames: 0,
-      sent: new Set(),
-      held: undefined,
-      after,
-    };
+    return verifyUser(users, token).then(({ projectId, userId }) => {
+      if (after !== undefined && after.length > maxIdLength)
+        throw new BacklineError('BAD_QUERY', '`after` must be a notification id');
+      const state: OpeningState = {
+        ...{ closed: false, socketId: String((upgraded += 1)), projectId, userId, badFrames: 0 },
+        ...{ sent: new Set<string>(), held: undefined, after },
+      };
+      return state;
+    });
   }
 
   defineSocket<OpeningState>(app, deps, sockets, {

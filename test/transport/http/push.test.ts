@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKeyRegistry } from '../../../src/auth/key-registry.js';
+import { createUserAuthenticator } from '../../../src/auth/user-authenticator.js';
 import { createUserTokens } from '../../../src/auth/user-token.js';
 import { createWebPushChannel } from '../../../src/notify/channels/web-push/web-push.js';
 import { createPushSubscriptions } from '../../../src/notify/channels/web-push/push-subscriptions.js';
@@ -35,7 +36,7 @@ beforeAll(async () => {
   const rateLimits = memoryRateLimits(config.limits);
   registerHttpPush(app, {
     auth,
-    tokens,
+    users: createUserAuthenticator({ projects: [{ id: project }], legacyTokens: tokens }),
     subscriptions,
     vapid,
     endpoints: doubleEndpoints,

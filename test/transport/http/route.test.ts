@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BacklineError } from '../../../src/errors.js';
 import { createMetrics } from '../../../src/ops/metrics.js';
 import { createOpenRoutes, createRoutes, keyAccess } from '../../../src/transport/http/route.js';
+import { routeTable } from '../../../src/transport/route-table.js';
 import { loadUws } from '../../../src/transport/uws.js';
 import { listenOnLoopback } from '../../helpers/loopback-app.js';
 import { auth } from '../../helpers/key-auth.js';
@@ -15,10 +16,11 @@ const log = pino({ level: 'silent' });
 const pending = new Set<Promise<unknown>>();
 let release = () => {};
 let server: Awaited<ReturnType<typeof listenOnLoopback>>;
+const app = uws.App();
+let accessRuns = 0;
 
 /** Routes of every style on a real uWS app. */
 beforeAll(async () => {
-  const app = uws.App();
   const deps = { auth, metrics, log, rateLimits: memoryRateLimits() };
   const route = createRoutes(app, deps);
   route('get', '/stats', ['read', 'ingest'], ({ reply, principal }) =>
@@ -36,6 +38,18 @@ beforeAll(async () => {
   owed('post', '/slow', 'ingest', async ({ reply }) => {
     await new Promise<void>((resolve) => (release = resolve));
     reply.json(200, { done: true });
+  });
+  // An access that answers later, as one verifying a user's JWT does.
+  const later = createRoutes(app, deps, {
+    access: async (credentials, _param, level: 'later') => {
+      accessRuns += 1;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      if (credentials.credential !== 'letter') throw new BacklineError('BAD_TOKEN');
+      return { level, caller: { limit: 'user' as const, id: 'p/u' } };
+    },
+  });
+  later('post', '/later', 'later', async ({ reply, level, body }) => {
+    reply.json(200, { level, body: (await body)?.toString() });
   });
   const open = createOpenRoutes(app, deps);
   open('get', '/open', async () => {
@@ -93,6 +107,35 @@ describe('createRoutes', () => {
     release();
     expect(json((await answer).bytes)).toEqual({ done: true });
     await expect.poll(() => pending.size).toBe(0);
+  });
+});
+
+describe('an asynchronous access', () => {
+  it('lets the handler read the body once the caller is let in', async () => {
+    const res = await call('/later', { method: 'POST', key: 'letter', body: 'hello' });
+    expect(json(res.bytes)).toEqual({ level: 'later', body: 'hello' });
+  });
+
+  it('answers its refusal, the body dropped', async () => {
+    const res = await call('/later', { method: 'POST', key: 'forged', body: 'x'.repeat(1000) });
+    expect([res.status, json(res.bytes)]).toEqual([
+      401,
+      expect.objectContaining({ code: 'BAD_TOKEN' }),
+    ]);
+    expect(accessRuns).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('the route table', () => {
+  it('records every route with its method, pattern and access level, open ones as open', () => {
+    expect(routeTable(app).routes).toEqual([
+      { method: 'GET', pattern: '/stats', access: ['read', 'ingest'] },
+      { method: 'PUT', pattern: '/things/:name', access: 'admin' },
+      { method: 'POST', pattern: '/slow', access: 'ingest' },
+      { method: 'POST', pattern: '/later', access: 'later' },
+      { method: 'GET', pattern: '/open', access: 'open' },
+    ]);
+    expect(routeTable(uws.App()).routes).toEqual([]);
   });
 });
 

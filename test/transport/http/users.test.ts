@@ -45,6 +45,7 @@ async function call(
 
 const admin = { key: keys.admin };
 const read = { key: keys.read };
+const usersRead = { key: keys.usersRead };
 
 describe('POST /v1/users/:id/token', () => {
   it('issues a token for the user with an admin key, 24 h by default or ttlMs', async () => {
@@ -147,16 +148,21 @@ describe('/v1/users/:id/inbox', () => {
       archived: false,
     });
 
-    const second = await call('GET', `/v1/users/pager/inbox?limit=3&before=${newest[2]}`, read);
+    const second = await call(
+      'GET',
+      `/v1/users/pager/inbox?limit=3&before=${newest[2]}`,
+      usersRead,
+    );
     expect(itemIds(second.json)).toEqual(newest.slice(3, 6));
     const third = await call(
       'GET',
       `/v1/users/pager/inbox?limit=3&before=${second.json.next as string}`,
-      read,
+      admin,
     );
     expect(itemIds(third.json)).toEqual(newest.slice(6));
     expect(third.json.next).toBeNull();
-    expect((await call('GET', '/v1/users/pager/inbox?limit=0', read)).json.code).toBe('BAD_QUERY');
+    const badLimit = await call('GET', '/v1/users/pager/inbox?limit=0', usersRead);
+    expect(badLimit.json.code).toBe('BAD_QUERY');
   });
 
   it('archives over HTTP: hidden from the list and counts, told to the live sockets', async () => {
@@ -188,7 +194,7 @@ describe('/v1/users/:id/inbox', () => {
     expect(bad.json.code).toBe('BAD_FRAME');
   });
 
-  it("refuses a user token on another user's inbox (403), and keys without read", async () => {
+  it("refuses a user token on another user's inbox (403), and keys without users:read", async () => {
     await server.notify('private');
     const intruder = { token: server.tokenFor('intruder') };
     expect(await call('GET', '/v1/users/private/inbox', intruder)).toMatchObject({
@@ -198,13 +204,19 @@ describe('/v1/users/:id/inbox', () => {
     const marking = await call('POST', '/v1/users/private/inbox/read', intruder, { ids: ['x'] });
     expect(marking.status).toBe(403);
     expect((await call('GET', '/v1/users/private/inbox', { key: keys.ingest })).status).toBe(403);
-    expect((await call('GET', '/v1/users/private/inbox', read)).status).toBe(200);
+    // A read key may sit in a dashboard page: user data needs users:read (admin implies it).
+    expect(await call('GET', '/v1/users/private/inbox', read)).toMatchObject({
+      status: 403,
+      json: { code: 'FORBIDDEN' },
+    });
+    expect((await call('GET', '/v1/users/private/inbox', usersRead)).status).toBe(200);
+    expect((await call('GET', '/v1/users/private/inbox', admin)).status).toBe(200);
   });
 
   it("refuses user ids with a slash, which would reach into other users' keys", async () => {
     await server.notify('a/b');
     const token = { token: server.tokenFor('a') };
-    expect((await call('GET', '/v1/users/a%2Fb/inbox', read)).json.code).toBe('BAD_QUERY');
+    expect((await call('GET', '/v1/users/a%2Fb/inbox', usersRead)).json.code).toBe('BAD_QUERY');
     expect((await call('GET', '/v1/users/a/inbox', token)).json.items).toEqual([]);
     expect((await call('POST', '/v1/users/a%2Fb/token', admin)).status).toBe(400);
   });
@@ -234,7 +246,7 @@ describe('GET /v1/users/:id/decisions', () => {
     decisions.record(makeNotification('someone-else', 903), 'failed', 'offline', 'in_app');
     await decisions.durable();
 
-    const all = await call('GET', '/v1/users/why/decisions', read);
+    const all = await call('GET', '/v1/users/why/decisions', usersRead);
     expect(all.status).toBe(200);
     expect(all.json.userId).toBe('why');
     expect(all.json.decisions as Json[]).toHaveLength(3);
@@ -254,13 +266,21 @@ describe('GET /v1/users/:id/decisions', () => {
       dedup_key: 'show-9',
       category: 'shows',
     });
-    const byCategory = await call('GET', '/v1/users/why/decisions?category=news&limit=5', read);
+    const byCategory = await call(
+      'GET',
+      '/v1/users/why/decisions?category=news&limit=5',
+      usersRead,
+    );
     expect((byCategory.json.decisions as Json[]).map((d) => d.notification_id)).toEqual([sent.id]);
   });
 
-  it('is for project keys only', async () => {
-    const own = { token: server.tokenFor('why') };
-    expect((await call('GET', '/v1/users/why/decisions', own)).status).toBe(403);
+  it("is for users:read keys and the user's own token only", async () => {
+    const own = await call('GET', '/v1/users/why/decisions', { token: server.tokenFor('why') });
+    expect(own.status).toBe(200);
+    expect(own.json.decisions as Json[]).toHaveLength(3);
+    const other = { token: server.tokenFor('someone-else') };
+    expect((await call('GET', '/v1/users/why/decisions', other)).status).toBe(403);
+    expect((await call('GET', '/v1/users/why/decisions', read)).status).toBe(403);
     expect((await call('GET', '/v1/users/why/decisions', { key: keys.ingest })).status).toBe(403);
   });
 });

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../../src/compose/config.js';
 import { createDedupWindow } from '../../../src/ingest/dedup-window.js';
 import { createIngest } from '../../../src/ingest/ingest-service.js';
+import { createLocalAcceptance } from '../../../src/ingest/local-acceptance.js';
 import { createEmailChannel } from '../../../src/notify/channels/email/email.js';
 import type { DecisionRow } from '../../../src/model/decision.js';
 import { createDecisionLog, type DecisionLog } from '../../../src/notify/decision-log.js';
@@ -79,7 +80,8 @@ beforeAll(async () => {
     metrics,
   });
   const { limits } = configSchema.parse({});
-  ingest = createIngest({ writer: eventWriter, dedup: createDedupWindow(), metrics, limits });
+  const acceptance = createLocalAcceptance({ writer: eventWriter, dedup: createDedupWindow() });
+  ingest = createIngest({ acceptance, metrics, limits });
   const webhook = createSendGridWebhook({
     publicKey: signer.publicKey,
     ingestEvents: (project, events) => ingest.accept(project, events).durable,

@@ -8,6 +8,7 @@ import { createKeyRegistry } from '../../../src/auth/key-registry.js';
 import { configSchema } from '../../../src/compose/config.js';
 import { createDedupWindow } from '../../../src/ingest/dedup-window.js';
 import { createIngest } from '../../../src/ingest/ingest-service.js';
+import { createLocalAcceptance } from '../../../src/ingest/local-acceptance.js';
 import { createMetrics } from '../../../src/ops/metrics.js';
 import { createBatchWriter } from '../../../src/storage/batch-writer.js';
 import { openChdb } from '../../../src/storage/chdb-client.js';
@@ -50,8 +51,10 @@ beforeAll(async () => {
   );
   stopWriter = () => writer.stop();
   const ingest = createIngest({
-    writer,
-    dedup: createDedupWindow({ windowMs: 60_000, maxIds: 1000 }),
+    acceptance: createLocalAcceptance({
+      writer,
+      dedup: createDedupWindow({ windowMs: 60_000, maxIds: 1000 }),
+    }),
     metrics,
     limits: config.limits,
   });

@@ -210,7 +210,7 @@ describe('GET /v1/user on the LMDB state store', () => {
       client.close();
 
       const res = await fetch(
-        `${lmdb.url}/v1/users/fan/inbox?key=${keys.read}&limit=2&before=${sent[3]}`,
+        `${lmdb.url}/v1/users/fan/inbox?key=${keys.usersRead}&limit=2&before=${sent[3]}`,
       );
       const page = (await res.json()) as { items: Array<{ id: string }>; next: string };
       expect(page.items.map((item) => item.id)).toEqual([sent[2], sent[1]]);

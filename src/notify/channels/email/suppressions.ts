@@ -1,3 +1,5 @@
+import { createSealedRecords } from '../../../state/sealed-records.js';
+import { plainSealer, type Sealer } from '../../../state/sealer.js';
 import { part, type StateStore } from '../../../state/state-store.js';
 
 /** Provider events that stop email to a user. */
@@ -23,17 +25,23 @@ export interface Suppression {
 const aboutAddress = (reason: SuppressionReason) => reason === 'bounce' || reason === 'dropped';
 
 /**
- * Users whose email is disabled, in the StateStore (`emailsup/<project>/<user>`). A bounce or
- * drop disables the address that failed, so a user who puts a new address in their
- * preferences gets email again; a spam report or unsubscribe disables email for the user.
+ * Users whose email is disabled, in the StateStore (`emailsup/<project>/<user>`, the address
+ * sealed). A bounce or drop disables the address that failed, so a user who puts a new
+ * address in their preferences gets email again; a spam report or unsubscribe disables email
+ * for the user.
  *
  * @example
  * await suppressions.suppress('shop', 'u1', { reason: 'bounce', email: 'a@x.io', notificationId: 'n1', detail: '550' });
  * await suppressions.blocks('shop', 'u1', 'a@x.io'); // the suppression
  */
-export function createSuppressions(state: StateStore, now = Date.now) {
+export function createSuppressions(
+  state: StateStore,
+  now = Date.now,
+  sealer: Sealer = plainSealer,
+) {
   const keyOf = (project: string, userId: string) => `emailsup/${project}/${part(userId)}`;
-  const get = (project: string, userId: string) => state.get<Suppression>(keyOf(project, userId));
+  const records = createSealedRecords<Suppression>(state, sealer, ['email']);
+  const get = (project: string, userId: string) => records.get(keyOf(project, userId));
 
   return {
     get,
@@ -46,7 +54,7 @@ export function createSuppressions(state: StateStore, now = Date.now) {
       const email = aboutAddress(fields.reason) ? fields.email?.toLowerCase() : undefined;
       let recorded = false;
       // Atomic: a bounce recorded at the same time on another node must not replace a spam report.
-      await state.update<Suppression>(keyOf(project, userId), (existing) => {
+      await records.update(keyOf(project, userId), (existing) => {
         recorded = !existing || (existing.email !== undefined && existing.email !== email);
         return recorded ? { ...fields, email, ts: now() } : existing;
       });

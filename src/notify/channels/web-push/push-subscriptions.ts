@@ -1,6 +1,8 @@
 import { ECDH, createHash } from 'node:crypto';
 import { z } from 'zod';
 import { BacklineError } from '../../../errors.js';
+import { createSealedRecords } from '../../../state/sealed-records.js';
+import { plainSealer, type Sealer } from '../../../state/sealer.js';
 import { part, type StateStore } from '../../../state/state-store.js';
 import { isLoopbackHost } from './outbound-url.js';
 
@@ -83,7 +85,8 @@ export const subscriptionId = (endpoint: string): string =>
  * Each user's web push subscriptions, in the StateStore under
  * `push/<project>/<user>/<id>`. An endpoint belongs to one browser profile, so it belongs
  * to one user at a time: subscribing it for another user (a shared device after a logout)
- * moves it, and the previous user's notifications stop reaching that browser.
+ * moves it, and the previous user's notifications stop reaching that browser. The endpoint
+ * and the keys are sealed when an encryption key is set.
  *
  * @example
  * const subscriptions = createPushSubscriptions(state);
@@ -94,13 +97,15 @@ export function createPushSubscriptions(
   state: StateStore,
   options: Partial<typeof defaultPushSubscriptionOptions> = {},
   now: () => number = Date.now,
+  sealer: Sealer = plainSealer,
 ) {
   const opts = { ...defaultPushSubscriptionOptions, ...options };
+  const records = createSealedRecords<StoredPushSubscription>(state, sealer, ['endpoint', 'keys']);
   const userPrefix = (project: string, userId: string) => `push/${project}/${part(userId)}/`;
   const ownerKey = (project: string, id: string) => `push-owner/${project}/${id}`;
 
   async function list(project: string, userId: string): Promise<StoredPushSubscription[]> {
-    const rows = await state.list<StoredPushSubscription>(userPrefix(project, userId));
+    const rows = await records.list(userPrefix(project, userId));
     return rows.map(([, subscription]) => subscription);
   }
 
@@ -144,7 +149,7 @@ export function createPushSubscriptions(
       // Entry first, then an atomic swap of the owner: of users adding one endpoint at once
       // (on several nodes), each removes the entry of the owner it replaced, so only the
       // last owner keeps one.
-      await state.put(`${userPrefix(project, userId)}${id}`, stored);
+      await records.put(`${userPrefix(project, userId)}${id}`, stored);
       let previousOwner: string | undefined;
       await state.update<string>(ownerKey(project, id), (owner) => {
         previousOwner = owner;
