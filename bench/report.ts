@@ -61,6 +61,14 @@ export function renderMarkdown(report: BenchReport): string {
 
 function renderResult(result: ScenarioResult): string[] {
   const head = [`### ${result.scenario}${result.ok ? '' : ' (FAILED)'}`, ''];
+  const load = result.loadAverage
+    ? [
+        `Load average (1 min, this run's processes included) while it ran: start ` +
+          `${result.loadAverage.start}, mean ${result.loadAverage.mean}, max ` +
+          `${result.loadAverage.max}, end ${result.loadAverage.end}.`,
+        '',
+      ]
+    : [];
   const failure = result.failure ? ['```', result.failure, '```', ''] : [];
   const rows = result.table.map(([label, value]) => `| ${label} | ${value} |`);
   const notes = (result.notes ?? []).flatMap((note) => [note, '']);
@@ -70,6 +78,7 @@ function renderResult(result: ScenarioResult): string[] {
   return [
     ...head,
     ...failure,
+    ...load,
     ...notes,
     ...(rows.length ? ['| figure | value |', '|---|---|', ...rows] : []),
     ...commands,

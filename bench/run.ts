@@ -21,6 +21,7 @@ import { notificationChannels } from './notification-channels.js';
 import { notificationRules } from './notification-rules.js';
 import { peerComparison } from './peer-comparison.js';
 import { pipelineThroughput } from './pipeline-throughput.js';
+import { watchLoadAverage } from './load-average.js';
 import { describeMachine } from './machine.js';
 import { OptionsError, parseOptions, usage, type BenchOptions } from './options.js';
 import { renderMarkdown, writeReport } from './report.js';
@@ -83,7 +84,9 @@ async function main(): Promise<void> {
   const results: ScenarioResult[] = [];
   for (const scenario of selected) {
     console.log(`running ${scenario.name} …`);
-    results.push(await scenario.run(options, results));
+    const load = watchLoadAverage();
+    const result = await scenario.run(options, results);
+    results.push({ ...result, loadAverage: load.stop() });
   }
   clearTimeout(watchdog);
 
