@@ -36,7 +36,7 @@ module.exports = {
       name: 'inner-layers-do-not-know-transport',
       severity: 'error',
       from: {
-        path: '^src/(ingest|pipeline|storage|rules|notify|config|ops|state|cluster|limits|model|lib|auth|demo)/',
+        path: '^src/(ingest|pipeline|storage|rules|notify|config|ops|state|cluster|limits|model|lib|auth|demo|privacy)/',
       },
       to: { path: '^src/transport/' },
     },

@@ -96,8 +96,8 @@ function caseRows(c: CaseFigures, none: CaseFigures): ScenarioResult['table'] {
         `(${ratio(c.mainThreadMicrosPerEvent, none.mainThreadMicrosPerEvent)})`,
     ],
     [
-      `${c.label}: ack latency p50 / p99`,
-      `${ms(c.load.latencyMs.p50Ms)} / ${ms(c.load.latencyMs.p99Ms)}`,
+      `${c.label}: ack latency p50 / p99; warm-up (until every socket had an ack)`,
+      `${ms(c.load.latencyMs.p50Ms)} / ${ms(c.load.latencyMs.p99Ms)}; ${c.load.warmupSeconds} s`,
     ],
   ];
   if (c.streams > 0) rows.push([`${c.label}: open windows at the end`, count(c.openWindows)]);

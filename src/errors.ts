@@ -48,6 +48,12 @@ export const catalogue = {
   BAD_TEMPLATE: { status: 400, message: 'email template or layout is invalid' },
   UNKNOWN_TEMPLATE: { status: 404, message: 'no such email template in this project' },
 
+  // Privacy (`DELETE /v1/users/:id`).
+  ERASE_INCOMPLETE: {
+    status: 503,
+    message: 'the erase stopped part way; it resumes on its own, call again to wait for it',
+  },
+
   // Event-level rejections: reported in `rejected[]` with the event's index.
   EVENT_NOT_A_MAP: { status: 400, message: 'event must be a map' },
   MISSING_FIELD: { status: 400, message: 'a required field is missing' },

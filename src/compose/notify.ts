@@ -149,7 +149,7 @@ async function composeEmail(
     start: async () => undefined,
     stop: async () => provider?.close?.(),
   };
-  return { templates, channel, webhook, service };
+  return { templates, channel, webhook, service, suppressions };
 }
 
 /** SendGrid, SMTP, or both with failover; none when neither is configured. */

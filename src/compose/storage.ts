@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { AuditRow } from '../model/audit-entry.js';
 import type { DecisionRow } from '../model/decision.js';
 import type { EventRow } from '../model/event.js';
 import type { Logger } from '../ops/logger.js';
@@ -12,6 +13,8 @@ import {
 } from '../storage/batch-writer.js';
 import { insertInto } from '../storage/clickhouse.js';
 import { createDecisionStore, decisionsTable } from '../storage/decision-store.js';
+import { auditTable, createAuditStore } from '../storage/audit-store.js';
+import { createUserData } from '../storage/user-data.js';
 import { createEventStore, eventsTable } from '../storage/event-store.js';
 import { createRollupStore } from '../storage/rollup-store.js';
 import { createSegmentQuery } from '../storage/segment-query.js';
@@ -73,6 +76,12 @@ export function composeStorage(
       { flushIntervalMs: 200, retryUnstored: true },
     ),
     decisionStore: createDecisionStore(storage.ch),
+    auditWriter: writerFor<AuditRow>(auditTable, insertInto<AuditRow>(storage.ch, auditTable), {
+      flushIntervalMs: 200,
+      retryUnstored: true,
+    }),
+    auditLog: createAuditStore(storage.ch),
+    userData: createUserData(storage.ch),
     segments: createSegmentQuery(storage.ch),
     rollups: createRollupStore(storage.ch),
     state,

@@ -21,6 +21,7 @@ import { loadUws, type Uws } from '../transport/uws.js';
 import type { Auth } from './auth.js';
 import type { AppConfig } from './config.js';
 import type { Notify } from './notify.js';
+import type { Privacy } from './privacy.js';
 import type { Stored } from './storage.js';
 
 /** uWebSockets.js, or its `ws` fallback when the settings allow it (with a warning). */
@@ -70,6 +71,7 @@ export function composeServer(
     catalog: StreamCatalog;
     ruleCatalog: RuleCatalog;
     notify: Notify;
+    privacy: Privacy;
     bus: Bus;
     presence: Presence;
     /** Makes the per-key and per-user limiters; default in memory (a cluster passes Redis ones). */
@@ -117,6 +119,10 @@ export function composeServer(
       vapid: notify.push.vapid,
       templates: notify.email.templates,
       ...(webhook ? { sendgridWebhook: webhook } : {}),
+      audit: deps.privacy.audit,
+      auditLog: deps.privacy.auditLog,
+      erasure: deps.privacy.erasure,
+      exportUser: deps.privacy.exportUser,
     },
     {
       host: config.host,

@@ -230,12 +230,19 @@ const settingsShape = {
   shutdownTimeoutMs: z.number().int().min(100).default(15_000),
 };
 
+/** GDPR erasure (see README, Privacy). */
+const privacySchema = z.object({
+  eraseFlushTimeoutMs: z.number().int().min(100).default(30_000), // wait for rows accepted before an erase to be durable
+  eraseStepPauseMs: z.number().int().min(0).default(0), // pause after each erase step: only for tests that interrupt one
+});
+
 /** After `projects`, where they always stood: problems are reported in this order. */
 const sectionsShape = {
   limits: limitsSchema.prefault({}),
   storage: storageSchema.prefault({}),
   cluster: clusterSchema.prefault({}),
   live: liveSchema.prefault({}),
+  privacy: privacySchema.prefault({}),
 };
 
 /**

@@ -406,6 +406,29 @@ export function createMetrics(registry: Registry = new Registry()) {
       help: 'State records re-encrypted with the current key when read (plain, or sealed with an older key of the ring).',
       registers,
     }),
+    auditEntries: new Counter({
+      name: 'backline_audit_entries_total',
+      help: 'Audited requests written to the audit log (admin writes, erasures, exports).',
+      registers,
+    }),
+    erasures: new Counter({
+      name: 'backline_privacy_erasures_total',
+      help: 'User erasures by outcome (done; failed: a step failed, retried until done; resumed: found unfinished at start).',
+      labelNames: ['outcome'],
+      registers,
+    }),
+    erasedRows: new Counter({
+      name: 'backline_privacy_erased_total',
+      help: 'Rows, state keys and spooled rows removed by user erasures, by store (events, decisions, windows, state, spool).',
+      labelNames: ['store'],
+      registers,
+    }),
+    exportedItems: new Counter({
+      name: 'backline_privacy_exported_items_total',
+      help: 'Items written to user data exports, by kind (event, inbox, decision, …).',
+      labelNames: ['kind'],
+      registers,
+    }),
     eventLoopLag: new Gauge({
       name: 'backline_ops_event_loop_lag_seconds',
       help: 'Event-loop delay since the last scrape, by statistic (p50, p99, max).',

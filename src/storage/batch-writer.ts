@@ -37,6 +37,11 @@ export interface BatchWriter<Row> extends Service {
   durable(): Promise<void>;
   /** When producers should wait before sending more: a retry delay in ms, else undefined. */
   pressure(): number | undefined;
+  /**
+   * Rewrites the rows waiting in the spool through `map` (undefined drops a row), between
+   * replays: an erase reaches rows ClickHouse has not taken yet. Answers the rows changed.
+   */
+  rewriteSpooled(map: (row: Row) => Row | undefined): Promise<number>;
 }
 
 interface Batch<Row> {
@@ -197,6 +202,14 @@ export function createBatchWriter<Row>(
     durable() {
       // Batches settle in order, so the newest one settling means every older one has.
       return (open ?? newest)?.done ?? Promise.resolve();
+    },
+
+    rewriteSpooled(map) {
+      return replay.exclusive(async () => {
+        const changed = await spool.rewrite(map);
+        replay.setGauges();
+        return changed;
+      });
     },
 
     pressure() {

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import { backoffMs } from '../lib/backoff.js';
+import { createSerialQueue } from '../lib/serial-queue.js';
 import type { Spool } from './spool.js';
 
 export interface SpoolReplayDeps<Row> {
@@ -39,25 +40,43 @@ export function createSpoolReplay<Row>(deps: SpoolReplayDeps<Row>, opts: SpoolRe
     metrics.spoolBytes.set(bytes);
   };
 
+  // One replay step or one rewrite at a time: a batch read before a rewrite must not be
+  // inserted after it.
+  const turns = createSerialQueue();
+  const inTurn = <T>(task: () => Promise<T>) => turns.push('spool', task);
+
+  type Step = 'empty' | 'replayed' | { err: unknown; file: string };
+
+  /** Inserts the oldest batch and removes its file. */
+  async function replayOldest(): Promise<Step> {
+    const batch = await spool.oldest();
+    if (!batch) return 'empty';
+    try {
+      await deps.insert(batch.rows, batch.token, opts.insertTimeoutMs);
+      await spool.remove(batch.file);
+      setGauges();
+      return 'replayed';
+    } catch (err) {
+      return { err, file: batch.file };
+    }
+  }
+
   /** Inserts spooled batches oldest first; retries with backoff unless `once`. */
   async function run(once: boolean): Promise<void> {
     let failures = 0;
     while (!stopping.signal.aborted) {
-      const batch = await spool.oldest();
-      if (!batch) return;
-      try {
-        await deps.insert(batch.rows, batch.token, opts.insertTimeoutMs);
-        await spool.remove(batch.file);
-        setGauges();
+      const step = await inTurn(replayOldest);
+      if (step === 'empty') return;
+      if (step === 'replayed') {
         failures = 0;
-      } catch (err) {
-        failures += 1;
-        metrics.insertFailures.inc({ table, reason: `replay_${failureReason(err)}` });
-        const delay = backoffMs(failures, opts.retryBaseMs, opts.retryMaxMs);
-        log.warn({ err, table, file: batch.file, retryInMs: delay }, 'spool replay failed');
-        if (once) return;
-        await sleep(delay, undefined, { signal: stopping.signal }).catch(() => undefined);
+        continue;
       }
+      failures += 1;
+      metrics.insertFailures.inc({ table, reason: `replay_${failureReason(step.err)}` });
+      const delay = backoffMs(failures, opts.retryBaseMs, opts.retryMaxMs);
+      log.warn({ err: step.err, table, file: step.file, retryInMs: delay }, 'spool replay failed');
+      if (once) return;
+      await sleep(delay, undefined, { signal: stopping.signal }).catch(() => undefined);
     }
   }
 
@@ -71,6 +90,8 @@ export function createSpoolReplay<Row>(deps: SpoolReplayDeps<Row>, opts: SpoolRe
     },
     /** One pass that stops at the first failure. */
     once: () => run(true),
+    /** Runs `task` (a rewrite of the spool) between replay steps, never during one. */
+    exclusive: <T>(task: () => Promise<T>): Promise<T> => inTurn(task),
     async stop(): Promise<void> {
       stopping.abort();
       await running;

@@ -34,6 +34,11 @@ export function openSpool<Row>(dir: string) {
   }
   let sequence = 0;
 
+  async function remove(file: string): Promise<void> {
+    await unlink(join(dir, file));
+    files.delete(file);
+  }
+
   const totals = () => {
     let rows = 0;
     let bytes = 0;
@@ -79,10 +84,39 @@ export function openSpool<Row>(dir: string) {
       return { file: name, token: parseName(name)!.token, rows };
     },
 
-    async remove(file: string): Promise<void> {
-      await unlink(join(dir, file));
-      files.delete(file);
+    /**
+     * Rewrites every batch through `map` (undefined drops a row): for an erase, so that rows
+     * of an erased user still waiting here never reach ClickHouse. A file is replaced whole
+     * (written, fsynced, renamed over the old one) and keeps its name and token (the row
+     * count in the name, read only for the spool gauges after a restart, stays the original);
+     * one left empty is removed. Answers the rows dropped or changed. The caller keeps replays
+     * out meanwhile (see SpoolReplay.exclusive).
+     */
+    async rewrite(map: (row: Row) => Row | undefined): Promise<number> {
+      let changed = 0;
+      for (const name of [...files.keys()].sort()) {
+        const text = await readFile(join(dir, name), 'utf8');
+        const lines = text.length === 0 ? [] : text.split('\n');
+        const kept: string[] = [];
+        for (const line of lines) {
+          const row = JSON.parse(line) as Row;
+          const next = map(row);
+          if (next !== row) changed += 1;
+          if (next !== undefined) kept.push(next === row ? line : JSON.stringify(next));
+        }
+        if (kept.length === lines.length && kept.every((line, i) => line === lines[i])) continue;
+        if (kept.length === 0) {
+          await remove(name);
+          continue;
+        }
+        const body = Buffer.from(kept.join('\n'));
+        await replaceFile(dir, name, body);
+        files.set(name, { rows: kept.length, bytes: body.length });
+      }
+      return changed;
     },
+
+    remove,
   };
 }
 
@@ -91,6 +125,20 @@ export type Spool<Row> = ReturnType<typeof openSpool<Row>>;
 function parseName(name: string): { rows: number; token: string } | undefined {
   const match = /^\d+-(\d+)-([\w-]+)\.ndjson$/.exec(name);
   return match ? { rows: Number(match[1]), token: match[2]! } : undefined;
+}
+
+/** Replaces `name` with `body` atomically: a crash leaves the old file or the new one. */
+async function replaceFile(dir: string, name: string, body: Buffer): Promise<void> {
+  const tmp = join(dir, `${name}.tmp`);
+  const handle = await open(tmp, 'w');
+  try {
+    await handle.writeFile(body);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(tmp, join(dir, name));
+  await syncDir(dir);
 }
 
 /** A rename is durable only once its directory is fsynced. */

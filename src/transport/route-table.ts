@@ -5,6 +5,8 @@ export interface RouteEntry {
   method: 'GET' | 'PUT' | 'POST' | 'DELETE' | 'OPTIONS' | 'ANY';
   pattern: string;
   access: string | readonly string[];
+  /** An admin write: every call let in with an admin key writes an audit row. */
+  audited?: boolean;
 }
 
 /** One WebSocket endpoint and the message types it handles. */
@@ -49,7 +51,8 @@ export function recordRoute(
   method: keyof typeof methods,
   pattern: string,
   access: unknown,
+  audited = false,
 ): void {
   const level = Array.isArray(access) ? access.map(String) : String(access);
-  routeTable(app).routes.push({ method: methods[method], pattern, access: level });
+  routeTable(app).routes.push({ method: methods[method], pattern, access: level, audited });
 }

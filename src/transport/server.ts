@@ -20,6 +20,10 @@ import type { VapidKeys } from '../notify/channels/web-push/vapid.js';
 import type { EmailTemplates } from '../notify/channels/email/templates.js';
 import type { SendGridWebhook } from '../notify/channels/email/webhook.js';
 import type { RuleCatalog } from '../rules/rule-catalog.js';
+import type { AuditTrail } from '../privacy/audit-trail.js';
+import type { UserErasure } from '../privacy/user-erasure.js';
+import type { UserExport } from '../privacy/user-export.js';
+import type { AuditStore } from '../storage/audit-store.js';
 import type { StaticAssets } from '../static/dashboard-assets.js';
 import type { EventStore } from '../storage/event-store.js';
 import type { UserCheck } from './identity.js';
@@ -40,6 +44,8 @@ import { registerHttpWebhooks, type WebhookLimits } from './http/webhooks.js';
 import { registerHttpRules } from './http/rules.js';
 import { registerHttpTemplates } from './http/templates.js';
 import { registerHttpUsers } from './http/users.js';
+import { registerHttpAudit } from './http/audit.js';
+import { registerHttpPrivacy } from './http/privacy.js';
 import type { UserHub } from './user/user-hub.js';
 import { registerUserSocket } from './user/user-socket.js';
 import type { SocketState, SocketWriter } from './socket-writer.js';
@@ -92,6 +98,12 @@ export interface ServerDeps {
   templates: EmailTemplates;
   /** Present when SendGrid's event webhook public key is configured. */
   sendgridWebhook?: SendGridWebhook;
+  /** Every admin write, erase and export is recorded here; `GET /v1/audit` reads `auditLog`. */
+  audit: Pick<AuditTrail, 'record'>;
+  auditLog: Pick<AuditStore, 'between'>;
+  /** GDPR: `DELETE /v1/users/:id` and `GET /v1/users/:id/export`. */
+  erasure: Pick<UserErasure, 'erase'>;
+  exportUser(project: string, userId: string): Promise<UserExport>;
 }
 
 export interface ServerOptions {
@@ -107,7 +119,7 @@ export interface ServerOptions {
 export interface Server extends Service {
   /** The port listened on, once started. */
   readonly port: number;
-  /** Every route and socket message type registered, with who may call it. */
+  /** Every route and socket message type registered, with who may call it and what is audited. */
   routes(): RouteTable;
 }
 
@@ -131,6 +143,7 @@ export function createServer(deps: ServerDeps, options: ServerOptions): Server {
     rateLimits: deps.rateLimits,
     cors,
     gate: createUpgradeGate({ cors, limits: options.limits }),
+    audit: deps.audit,
   };
 
   registerIngestSocket(app, { ...common, ingest, writer }, sockets);
@@ -160,6 +173,12 @@ export function createServer(deps: ServerDeps, options: ServerOptions): Server {
     endpoints: deps.pushEndpoints,
     vapid: deps.vapid,
   });
+  registerHttpPrivacy(app, {
+    ...common,
+    erasure: deps.erasure,
+    exportUser: deps.exportUser,
+  });
+  registerHttpAudit(app, { ...common, auditLog: deps.auditLog });
   registerHttpStats(app, { ...common, store: deps.store });
   registerHttpStreams(app, { ...common, catalog: deps.catalog });
   registerHttpKeys(app, { ...common, keys: deps.keys });

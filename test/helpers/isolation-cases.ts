@@ -135,6 +135,7 @@ export function routeCases(ids: { notification: string; key: string; endpoint: s
 
     'POST /v1/keys': { path: '/v1/keys', body: { name: 'k', scopes: ['read'] }, own: otherKey },
     'GET /v1/keys': { path: '/v1/keys', own: otherKey },
+    'GET /v1/audit': { path: '/v1/audit', own: otherKey },
     'DELETE /v1/keys/:id': { path: `/v1/keys/${ids.key}`, own: [] },
 
     'POST /v1/users/:id/token': { path: `${user}/token`, body: {}, own: otherKey },
@@ -149,6 +150,8 @@ export function routeCases(ids: { notification: string; key: string; endpoint: s
       own: otherProject,
     },
     'GET /v1/users/:id/decisions': { path: `${user}/decisions`, own: otherProject },
+    'DELETE /v1/users/:id': { path: user, own: otherKey },
+    'GET /v1/users/:id/export': { path: `${user}/export`, own: otherProject },
     'POST /v1/users/:id/push-subscriptions': {
       path: `${user}/push-subscriptions`,
       body: { endpoint: ids.endpoint, keys: { p256dh: 'x', auth: 'x' } },

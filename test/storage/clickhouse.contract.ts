@@ -38,6 +38,7 @@ export function clickHouseContract(name: string, open: () => Promise<ClickHouse>
         '001_events',
         '002_stream_windows',
         '003_notification_decisions',
+        '004_audit_log',
       ]);
       expect(await migrate(ch)).toEqual([]);
       await applyRetention(ch, 30);

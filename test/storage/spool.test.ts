@@ -30,3 +30,30 @@ it('reports no partial files when there were none', () => {
   mkdirSync(dir);
   expect(openSpool(dir).partialsRemoved).toBe(0);
 });
+
+it('rewrites batches in place: rows dropped or changed, emptied files removed, tokens kept', async () => {
+  const dir = tempDir();
+  const spool = openSpool<{ user: string; n: number }>(dir);
+  await spool.write('events-boot-1', [
+    { user: 'gone', n: 1 },
+    { user: 'kept', n: 2 },
+  ]);
+  await spool.write('events-boot-2', [{ user: 'gone', n: 3 }]);
+  await spool.write('events-boot-3', [{ user: 'kept', n: 4 }]);
+  const changed = await spool.rewrite((row) =>
+    row.user === 'gone' ? undefined : row.n === 4 ? { ...row, n: 40 } : row,
+  );
+  expect(changed).toBe(3);
+  expect(spool.totals()).toMatchObject({ files: 2, rows: 2 });
+  expect(readdirSync(dir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+  // What a restart reads back: the rewritten rows under their original tokens.
+  const reopened = openSpool<{ user: string; n: number }>(dir);
+  const first = await reopened.oldest();
+  expect(first).toMatchObject({ token: 'events-boot-1', rows: [{ user: 'kept', n: 2 }] });
+  await reopened.remove(first!.file);
+  expect(await reopened.oldest()).toMatchObject({
+    token: 'events-boot-3',
+    rows: [{ user: 'kept', n: 40 }],
+  });
+  expect(await reopened.rewrite((row) => row)).toBe(0);
+});

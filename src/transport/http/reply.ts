@@ -10,6 +10,8 @@ export interface RequestInfo extends Credentials {
   url: string;
   contentType: string;
   wantsMsgpack: boolean;
+  /** The client's `X-Request-Id` ('' when none): audited requests keep it. */
+  requestId: string;
 }
 
 export function readRequest(req: HttpRequest, res: HttpResponse): RequestInfo {
@@ -24,6 +26,7 @@ export function readRequest(req: HttpRequest, res: HttpResponse): RequestInfo {
     remoteAddress: remoteAddressOf(res),
     contentType: req.getHeader('content-type'),
     wantsMsgpack: /application\/(x-|vnd\.)?msgpack/.test(accept),
+    requestId: req.getHeader('x-request-id'),
   };
 }
 
@@ -37,12 +40,15 @@ export function createReply(
   onStatus: (status: number) => void,
   headers: Readonly<Record<string, string>> = {},
 ) {
-  const always = headers;
   let done = false;
+  let gone = false;
   let closeAfter = false;
   const abortListeners: Array<() => void> = [];
+  // Sent with whatever the answer is (CORS, the request's id).
+  const always: Record<string, string> = { ...headers };
   res.onAborted(() => {
     done = true;
+    gone = true;
     for (const listener of abortListeners) listener();
   });
   const reply = {
@@ -69,6 +75,60 @@ export function createReply(
           res.writeHeader(name, value);
         res.end(body, closeAfter);
       });
+    },
+    /** Adds a header to the answer, whichever it turns out to be. */
+    header(name: string, value: string) {
+      always[name] = value;
+    },
+    /**
+     * Starts an answer of unknown length (chunked). `write` resolves once uWS took the chunk;
+     * when the socket's buffer is full it waits for it to drain (`onWritable`), so a slow
+     * reader slows the producer instead of filling memory. It answers false once the client
+     * went away; `end` finishes the answer, `cut` drops it unfinished (a failure part way).
+     */
+    stream(status: number, contentType: string, headers: Record<string, string> = {}) {
+      const started = !done;
+      done = true;
+      let drained: (() => void) | undefined;
+      const wake = () => {
+        const waiting = drained;
+        drained = undefined;
+        waiting?.();
+      };
+      if (started) {
+        onStatus(status);
+        abortListeners.push(wake);
+        res.onWritable(() => {
+          wake();
+          return true;
+        });
+        res.cork(() => {
+          res.writeStatus(`${status} ${STATUS_CODES[status] ?? ''}`);
+          res.writeHeader('content-type', contentType);
+          for (const [name, value] of Object.entries({ ...always, ...headers }))
+            res.writeHeader(name, value);
+        });
+      }
+      return {
+        async write(chunk: string): Promise<boolean> {
+          if (gone || !started) return false;
+          let accepted = true;
+          res.cork(() => (accepted = res.write(chunk)));
+          if (!accepted && !gone) await new Promise<void>((resolve) => (drained = resolve));
+          return !gone;
+        },
+        end() {
+          if (gone || !started) return;
+          gone = true;
+          res.cork(() => res.end());
+        },
+        /** Drops the connection without the last chunk: the client sees the answer is cut short. */
+        cut() {
+          if (gone || !started) return;
+          gone = true;
+          res.close();
+        },
+      };
     },
     json(status: number, body: unknown, msgpack = false) {
       if (msgpack) reply.send(status, 'application/msgpack', encode(body as object));

@@ -2,6 +2,7 @@ import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { can, type Authenticator, type Principal } from '../../auth/key-registry.js';
 import type { Scope } from '../../config/schema.js';
 import { BacklineError } from '../../errors.js';
+import { requestIdOf, type AuditNote, type AuditTrail } from '../../privacy/audit-trail.js';
 import type { Logger } from '../../ops/logger.js';
 import type { Metrics } from '../../ops/metrics.js';
 import type { Cors } from '../cors.js';
@@ -19,6 +20,18 @@ export interface RouteDeps {
   rateLimits: RateLimiters;
   /** Pages of other origins allowed to call the routes (`cors.origins`). */
   cors?: Cors;
+  /** Where admin writes (and requests whose handler asks) are audited; the server always sets it. */
+  audit?: Pick<AuditTrail, 'record'>;
+}
+
+/** What an access tells the audit of a caller it let in. */
+export interface AuditSubject {
+  /** The project the request acts in. */
+  project: string;
+  /** `key:<key id>` or `user:<pseudonym>`: never a key, never a user id. */
+  actor: string;
+  /** What the request acts on when not its `:param` (a user's pseudonym). */
+  target?: string;
 }
 
 /**
@@ -31,7 +44,10 @@ export type Access<L, C> = (
   credentials: Credentials,
   param: string,
   level: L,
-) => (C & { caller: Caller }) | Promise<C & { caller: Caller }>;
+) => Granted<C> | Promise<Granted<C>>;
+
+/** What an access grants: the handler's context, whose budget the call takes, and who it is. */
+export type Granted<C> = C & { caller: Caller; subject: AuditSubject };
 
 /** The default: a project key holding the route's scope, or one of its scopes. */
 export type KeyScope = Scope | readonly Scope[];
@@ -43,7 +59,8 @@ export const keyAccess =
     if (!principal) throw new BacklineError('UNAUTHORIZED');
     const scopes: readonly Scope[] = typeof level === 'string' ? [level] : level;
     if (!scopes.some((scope) => can(principal, scope))) throw new BacklineError('FORBIDDEN');
-    return { principal, caller: { limit: 'key', id: principal.keyId } };
+    const subject = { project: principal.projectId, actor: `key:${principal.keyId}` };
+    return { principal, caller: { limit: 'key', id: principal.keyId }, subject };
   };
 
 /** How a group of routes lets callers in and answers them. */
@@ -70,9 +87,17 @@ export type RouteContext<C> = C & {
   body: Promise<Buffer | undefined>;
   /** `performance.now()` when the request came. */
   arrivedAt: number;
+  /** What the audit row of this request says: the target and the definition before and after. */
+  audit: AuditNote;
 };
 
 type Method = 'get' | 'put' | 'post' | 'del';
+
+/** A route level that names the admin scope (`admin`, `self-or-admin`, `['admin', …]`). */
+export const namesAdmin = (level: unknown): boolean =>
+  (Array.isArray(level) ? level : [level]).some(
+    (name) => typeof name === 'string' && name.includes('admin'),
+  );
 export type Route<L, C> = (
   method: Method,
   pattern: string,
@@ -87,7 +112,10 @@ export type Route<L, C> = (
  * listener; a body refused at once is drained unread, one refused by an asynchronous access
  * is read up to `maxBodyBytes` and dropped), and any error a handler throws or rejects with
  * becomes its catalogue answer. Never lets one request crash the process. Every route is
- * recorded in the app's route table (route-table.ts) with its access level.
+ * recorded in the app's route table (route-table.ts) with its access level. Every admin
+ * write (a non-GET route whose level names `admin`, called with an admin key) is audited
+ * once answered, with what the handler put in `audit`; so is any request whose handler sets
+ * `audit.always`. Every answer carries an `X-Request-Id`.
  *
  * @example
  * const route = createRoutes(app, { auth, metrics, log, rateLimits });
@@ -103,22 +131,30 @@ export function createRoutes<L = KeyScope, C = { principal: Principal }>(
   const { access, msgpack = false, takesRequest = true, failed, pending } = style;
   const maxBodyBytes = style.maxBodyBytes ?? maxJsonBodyBytes;
   return (method, pattern, level, handle) => {
-    recordRoute(app, method, pattern, level);
+    const adminWrite = method !== 'get' && namesAdmin(level);
+    recordRoute(app, method, pattern, level, adminWrite);
+    const route = { method, pattern, adminWrite };
     app[method](pattern, (res: HttpResponse, req: HttpRequest) => {
       const arrivedAt = performance.now();
       const info = readRequest(req, res);
       const param = req.getParameter(0) ?? '';
+      let status = 0;
       const reply = createReply(
         res,
         log,
-        (status) => metrics.httpRequests.inc({ route: pattern, status }),
+        (answered) => {
+          status = answered;
+          metrics.httpRequests.inc({ route: pattern, status: answered });
+        },
         deps.cors?.headers(req.getHeader('origin'), req.getHeader('host')),
       );
+      const requestId = requestIdOf(info.requestId);
+      reply.header('x-request-id', requestId);
       const fail = (err: unknown) => {
         failed?.(err);
         reply.error(err, msgpack && info.wantsMsgpack);
       };
-      let granted: (C & { caller: Caller }) | Promise<C & { caller: Caller }>;
+      let granted: Granted<C> | Promise<Granted<C>>;
       try {
         granted = access(info, param, level);
       } catch (err) {
@@ -126,16 +162,51 @@ export function createRoutes<L = KeyScope, C = { principal: Principal }>(
         return fail(err);
       }
       const body = method === 'get' ? Promise.resolve(undefined) : readBody(res, maxBodyBytes);
-      const run = async (caller: C & { caller: Caller }) => {
+      const audit: AuditNote = {};
+      let admitted: Granted<C> | undefined;
+      const run = async (caller: Granted<C>) => {
+        admitted = caller;
         if (takesRequest) await takeRequest(deps, 'http', caller.caller);
-        return handle({ ...caller, reply, info, name: decodeParameter(param), body, arrivedAt });
+        const context = { ...caller, reply, info, name: decodeParameter(param), body };
+        return handle({ ...context, arrivedAt, audit });
       };
-      const work: Promise<unknown> = Promise.resolve(granted).then(run).catch(fail);
+      // Audited once answered, refusals after admission (429, a handler's error) included.
+      const answered = () =>
+        admitted &&
+        recordAudit(deps.audit, route, { ...admitted, param, status, requestId, note: audit });
+      const work: Promise<unknown> = Promise.resolve(granted)
+        .then(run)
+        .catch(fail)
+        .finally(answered);
       if (!pending) return;
       const tracked = work.finally(() => pending.delete(tracked));
       pending.add(tracked);
     });
   };
+}
+
+/**
+ * Audits an answered request when it was an admin write by an admin key, or its handler
+ * asked for it. The target is what the access or the handler named, else the `:param`.
+ */
+function recordAudit(
+  audit: RouteDeps['audit'],
+  route: { method: Method; pattern: string; adminWrite: boolean },
+  answered: { subject: AuditSubject; caller: Caller; param: string; status: number } & {
+    requestId: string;
+    note: AuditNote;
+  },
+): void {
+  const { subject, caller, param, status, requestId, note } = answered;
+  if (!note.always && !(route.adminWrite && caller.limit === 'key')) return;
+  const action = `${route.method === 'del' ? 'DELETE' : route.method.toUpperCase()} ${route.pattern}`;
+  let target = subject.target ?? param;
+  try {
+    target = subject.target ?? decodeURIComponent(param);
+  } catch {
+    // A `:param` that is not valid URL encoding is named as it came.
+  }
+  audit?.record({ ...subject, action, target, status, requestId, note });
 }
 
 function decodeParameter(raw: string): string {

@@ -29,11 +29,14 @@ export function registerHttpRules(
     reply.json(200, spec);
   });
 
-  route('put', '/v1/rules/:name', 'admin', async ({ reply, principal, name, body }) => {
-    reply.json(200, await catalog.define(principal.projectId, name, await jsonBody(body)));
+  route('put', '/v1/rules/:name', 'admin', async ({ reply, principal, name, body, audit }) => {
+    audit.before = catalog.get(principal.projectId, name);
+    audit.after = await catalog.define(principal.projectId, name, await jsonBody(body));
+    reply.json(200, audit.after);
   });
 
-  route('del', '/v1/rules/:name', 'admin', async ({ reply, principal, name }) => {
+  route('del', '/v1/rules/:name', 'admin', async ({ reply, principal, name, audit }) => {
+    audit.before = catalog.get(principal.projectId, name);
     if (!(await catalog.remove(principal.projectId, name))) throw new BacklineError('UNKNOWN_RULE');
     reply.send(204, 'application/json', '');
   });

@@ -6,7 +6,7 @@ import type { UserCheck } from '../identity.js';
 import { checkStreamRead, streamViewer, type StreamViewer } from '../stream-access.js';
 import type { RequestInfo } from './reply.js';
 import { jsonBody } from './json-body.js';
-import { createRoutes, type RouteDeps } from './route.js';
+import { createRoutes, type Granted, type RouteDeps } from './route.js';
 import { parseTimeRange } from './time-range.js';
 
 const hour = 3600_000;
@@ -33,7 +33,7 @@ const streamReaders =
     credentials: Credentials,
     param: string,
     _level: 'stream-readers',
-  ): Promise<{ viewer: StreamViewer; caller: StreamViewer['caller'] }> => {
+  ): Promise<Granted<{ viewer: StreamViewer }>> => {
     const viewer = await streamViewer(deps, credentials);
     let name: string;
     try {
@@ -42,7 +42,9 @@ const streamReaders =
       throw new BacklineError('BAD_QUERY', 'the path is not valid URL encoding');
     }
     checkStreamRead(viewer, deps.catalog.get(viewer.projectId, name));
-    return { viewer, caller: viewer.caller };
+    // Reads are audited only when asked; a user is never named here (no pseudonym needed).
+    const actor = viewer.kind === 'key' ? `key:${viewer.caller.id}` : viewer.kind;
+    return { viewer, caller: viewer.caller, subject: { project: viewer.projectId, actor } };
   };
 
 /**
@@ -86,11 +88,14 @@ export function registerHttpStreams(app: TemplatedApp, deps: HttpStreamsDeps): v
     reply.json(200, { stream: name, from, to, bucket, rows });
   });
 
-  route('put', '/v1/streams/:name', 'admin', async ({ reply, principal, name, body }) => {
-    reply.json(200, await catalog.define(principal.projectId, name, await jsonBody(body)));
+  route('put', '/v1/streams/:name', 'admin', async ({ reply, principal, name, body, audit }) => {
+    audit.before = catalog.get(principal.projectId, name);
+    audit.after = await catalog.define(principal.projectId, name, await jsonBody(body));
+    reply.json(200, audit.after);
   });
 
-  route('del', '/v1/streams/:name', 'admin', async ({ reply, principal, name }) => {
+  route('del', '/v1/streams/:name', 'admin', async ({ reply, principal, name, audit }) => {
+    audit.before = catalog.get(principal.projectId, name);
     if (!(await catalog.remove(principal.projectId, name)))
       throw new BacklineError('UNKNOWN_STREAM');
     reply.send(204, 'application/json', '');

@@ -52,29 +52,37 @@ export function registerHttpTemplates(app: TemplatedApp, deps: HttpTemplatesDeps
     reply.json(200, { name, locales: found });
   });
 
-  route('put', '/v1/templates/:name', 'admin', async ({ reply, principal, name, info, body }) => {
+  route('put', '/v1/templates/:name', 'admin', async (request) => {
+    const { reply, principal, name, info, body, audit } = request;
     const locale = checked('locale', () =>
       localeSchema.parse(info.query.get('locale') ?? defaultLocale),
     );
     checked('name', () => templateIdSchema.parse(name));
+    audit.target = `${name}/${locale}`;
+    audit.before = await templates.get(principal.projectId, name, locale);
     const raw = await jsonBody(body);
-    const template = checked('', () => templates.put(principal.projectId, name, locale, raw));
-    reply.json(200, { name, locale, ...(await template) });
+    const template = await checked('', () => templates.put(principal.projectId, name, locale, raw));
+    audit.after = template;
+    reply.json(200, { name, locale, ...template });
   });
 
-  route('del', '/v1/templates/:name', 'admin', async ({ reply, principal, name, info }) => {
+  route('del', '/v1/templates/:name', 'admin', async ({ reply, principal, name, info, audit }) => {
     const raw = info.query.get('locale');
     if (raw === null) throw new BacklineError('BAD_QUERY', 'locale: required');
     const locale = checked('locale', () => localeSchema.parse(raw));
-    if (!(await templates.get(principal.projectId, name, locale)))
-      throw new BacklineError('UNKNOWN_TEMPLATE');
+    audit.target = `${name}/${locale}`;
+    audit.before = await templates.get(principal.projectId, name, locale);
+    if (!audit.before) throw new BacklineError('UNKNOWN_TEMPLATE');
     await templates.remove(principal.projectId, name, locale);
     reply.send(204, 'application/json', '');
   });
 
-  route('put', '/v1/templates-layout', 'admin', async ({ reply, principal, body }) => {
+  route('put', '/v1/templates-layout', 'admin', async ({ reply, principal, body, audit }) => {
+    audit.target = 'layout';
+    audit.before = await templates.getLayout(principal.projectId);
     const raw = await jsonBody(body);
-    reply.json(200, await checked('', () => templates.putLayout(principal.projectId, raw)));
+    audit.after = await checked('', () => templates.putLayout(principal.projectId, raw));
+    reply.json(200, audit.after);
   });
 }
 

@@ -63,14 +63,16 @@ export function registerHttpUsers(app: TemplatedApp, deps: HttpUsersDeps): void 
   });
 
   route('put', '/v1/users/:id/preferences', 'self-or-admin', async (request) => {
-    const { reply, info, project, userId } = request;
+    const { reply, info, project, userId, audit } = request;
     const parsed = preferencesSchema.safeParse(await jsonMap(request.body));
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       const field = issue.path.map(String).join('.') || '(body)';
       throw new BacklineError('BAD_PREFERENCES', `${field}: ${issue.message}`);
     }
-    reply.json(200, await preferences.put(project, userId, parsed.data), info.wantsMsgpack);
+    audit.before = await preferences.get(project, userId);
+    audit.after = await preferences.put(project, userId, parsed.data);
+    reply.json(200, audit.after, info.wantsMsgpack);
   });
 
   route(

@@ -1,5 +1,6 @@
 import { can } from '../../auth/key-registry.js';
 import { BacklineError } from '../../errors.js';
+import { userPseudonym } from '../../privacy/pseudonym.js';
 import type { Credentials } from '../credentials.js';
 import { identify, isServableUserId, type IdentityDeps } from '../identity.js';
 import { userCaller, type Caller } from '../rate-limits.js';
@@ -12,10 +13,12 @@ import { userCaller, type Caller } from '../rate-limits.js';
  */
 export type UserAccess = 'admin' | 'self-or-admin' | 'self-or-users-read';
 
-/** The project a user route acts in, and whose request budget the call takes from. */
+/** The project a user route acts in, whose request budget the call takes from, and who it is. */
 export interface UserRouteCaller {
   project: string;
   caller: Caller;
+  /** `key:<key id>` or `user:<pseudonym>`, as the audit names callers. */
+  actor: string;
 }
 
 /**
@@ -36,12 +39,17 @@ export async function authorizeUserRoute(
     const { principal } = who;
     const scope = access === 'self-or-users-read' ? 'users:read' : 'admin';
     if (!can(principal, scope)) throw new BacklineError('FORBIDDEN', `this key lacks ${scope}`);
-    return { project: principal.projectId, caller: { limit: 'key', id: principal.keyId } };
+    const caller: Caller = { limit: 'key', id: principal.keyId };
+    return { project: principal.projectId, caller, actor: `key:${principal.keyId}` };
   }
   const { user } = who;
   if (access === 'admin' || user.userId !== userId)
     throw new BacklineError('FORBIDDEN', 'a user token gives access to its own user only');
-  return { project: user.projectId, caller: userCaller(user.projectId, user.userId) };
+  return {
+    project: user.projectId,
+    caller: userCaller(user.projectId, user.userId),
+    actor: `user:${userPseudonym(user.projectId, user.userId)}`,
+  };
 }
 
 /** The `:id` of a user route, URL-decoded and servable. */
@@ -64,5 +72,8 @@ export function parseUserId(raw: string): string {
 export const userAccess =
   (deps: IdentityDeps) => async (credentials: Credentials, param: string, access: UserAccess) => {
     const userId = parseUserId(param);
-    return { userId, ...(await authorizeUserRoute(deps, credentials, access, userId)) };
+    const { actor, ...caller } = await authorizeUserRoute(deps, credentials, access, userId);
+    // The audit names the user by pseudonym: its rows outlive an erase of the user.
+    const target = userPseudonym(caller.project, userId);
+    return { userId, ...caller, subject: { project: caller.project, actor, target } };
   };

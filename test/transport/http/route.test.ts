@@ -45,7 +45,8 @@ beforeAll(async () => {
       accessRuns += 1;
       await new Promise((resolve) => setTimeout(resolve, 20));
       if (credentials.credential !== 'letter') throw new BacklineError('BAD_TOKEN');
-      return { level, caller: { limit: 'user' as const, id: 'p/u' } };
+      const subject = { project: 'p', actor: 'user' };
+      return { level, caller: { limit: 'user' as const, id: 'p/u' }, subject };
     },
   });
   later('post', '/later', 'later', async ({ reply, level, body }) => {
@@ -127,13 +128,13 @@ describe('an asynchronous access', () => {
 });
 
 describe('the route table', () => {
-  it('records every route with its method, pattern and access level, open ones as open', () => {
+  it('records every route with its method, pattern, access level and audit, open ones as open', () => {
     expect(routeTable(app).routes).toEqual([
-      { method: 'GET', pattern: '/stats', access: ['read', 'ingest'] },
-      { method: 'PUT', pattern: '/things/:name', access: 'admin' },
-      { method: 'POST', pattern: '/slow', access: 'ingest' },
-      { method: 'POST', pattern: '/later', access: 'later' },
-      { method: 'GET', pattern: '/open', access: 'open' },
+      { method: 'GET', pattern: '/stats', access: ['read', 'ingest'], audited: false },
+      { method: 'PUT', pattern: '/things/:name', access: 'admin', audited: true },
+      { method: 'POST', pattern: '/slow', access: 'ingest', audited: false },
+      { method: 'POST', pattern: '/later', access: 'later', audited: false },
+      { method: 'GET', pattern: '/open', access: 'open', audited: false },
     ]);
     expect(routeTable(uws.App()).routes).toEqual([]);
   });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createSealedRecords } from '../../../state/sealed-records.js';
 import { plainSealer, type Sealer } from '../../../state/sealer.js';
 import { part, type StateStore } from '../../../state/state-store.js';
@@ -21,14 +22,17 @@ export interface Suppression {
   ts: number;
 }
 
+/** What an erased user's suppression keeps, under a hash of the address (see `forget`). */
+type ErasedSuppression = Pick<Suppression, 'reason' | 'ts'>;
+
 /** A bounce or drop is about an address; a spam report or unsubscribe is the user's wish. */
 const aboutAddress = (reason: SuppressionReason) => reason === 'bounce' || reason === 'dropped';
 
 /**
  * Users whose email is disabled, in the StateStore (`emailsup/<project>/<user>`, the address
- * sealed). A bounce or drop disables the address that failed, so a user who puts a new
- * address in their preferences gets email again; a spam report or unsubscribe disables email
- * for the user.
+ * sealed; after the user is erased, `emailsup-hash/<project>/<sha256 of the address>`). A
+ * bounce or drop disables the address that failed, so a user who puts a new address in their
+ * preferences gets email again; a spam report or unsubscribe disables email for the user.
  *
  * @example
  * await suppressions.suppress('shop', 'u1', { reason: 'bounce', email: 'a@x.io', notificationId: 'n1', detail: '550' });
@@ -42,6 +46,9 @@ export function createSuppressions(
   const keyOf = (project: string, userId: string) => `emailsup/${project}/${part(userId)}`;
   const records = createSealedRecords<Suppression>(state, sealer, ['email']);
   const get = (project: string, userId: string) => records.get(keyOf(project, userId));
+  // What an erased user's suppression leaves: the reason under a hash of the address.
+  const hashKeyOf = (project: string, email: string) =>
+    `emailsup-hash/${project}/${createHash('sha256').update(email.toLowerCase()).digest('hex')}`;
 
   return {
     get,
@@ -63,8 +70,22 @@ export function createSuppressions(
     /** The suppression that stops email to `email` for this user, if any. */
     async blocks(project: string, userId: string, email: string): Promise<Suppression | undefined> {
       const found = await get(project, userId);
-      if (!found) return undefined;
-      return found.email === undefined || found.email === email.toLowerCase() ? found : undefined;
+      if (found && (found.email === undefined || found.email === email.toLowerCase())) return found;
+      const erased = await state.get<ErasedSuppression>(hashKeyOf(project, email));
+      return erased && { ...erased, email: undefined, notificationId: '', detail: '' };
+    },
+    /**
+     * For an erased user: drops the user's suppression and keeps only its reason under a
+     * SHA-256 of `email` (the address that bounced, else the user's address), so the address
+     * stays suppressed for whoever uses it next without any record naming it or the user.
+     */
+    async forget(project: string, userId: string, email: string | undefined): Promise<void> {
+      const found = await get(project, userId);
+      if (!found) return;
+      const address = found.email ?? email;
+      if (address)
+        await state.put(hashKeyOf(project, address), { reason: found.reason, ts: found.ts });
+      await state.del(keyOf(project, userId));
     },
     /** Enables email again (the user asked for it, or support cleared the bounce). */
     async lift(project: string, userId: string): Promise<void> {
