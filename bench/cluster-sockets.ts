@@ -76,6 +76,7 @@ async function runClusterSockets(options: BenchOptions): Promise<ScenarioResult>
       connectMs: fleet.connectMs,
       heldAfterSeconds: hold.seconds,
       stillOpen: hold.open,
+      closedAfterOpening: hold.closed,
       heldPerNode: held,
       heldByNodes: held.reduce((a, b) => a + b, 0),
       errors: mergeCounts([fleet.errors, hold.errors]),
@@ -125,6 +126,8 @@ type Figures = {
   heldAfterSeconds: number;
   /** Sockets the load workers still had open after holding them. */
   stillOpen: number;
+  /** The others the workers had opened, by close code (1006: dropped without a close frame). */
+  closedAfterOpening: Record<string, number>;
   /** Each node's `backline_transport_connections`. */
   heldPerNode: number[];
   heldByNodes: number;
@@ -174,6 +177,7 @@ function table(f: Figures): ScenarioResult['table'] {
     ['held per node', f.heldPerNode.map(count).join(' / ')],
     ['sockets asked for, set by', f.bound],
     ['open at the load workers', count(f.stillOpen)],
+    ['opened, then closed (at the load workers, by close code)', byCode(f.closedAfterOpening)],
     ['time to open all', `${(f.connectMs / 1000).toFixed(2)} s`],
     ['errors at the load workers', byCode(f.errors)],
     [

@@ -78,7 +78,7 @@ export async function holdIdle(fleet: Fleet, options: BenchOptions) {
     measureMs: seconds * 1000,
     drainTimeoutMs: 0,
   });
-  return { seconds, open: result.openSockets, errors: result.errors };
+  return { seconds, open: result.openSockets, closed: result.closedSockets, errors: result.errors };
 }
 
 function table(f: {

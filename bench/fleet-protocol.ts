@@ -92,6 +92,8 @@ export type WorkerReport =
       cpuSeconds: number;
       /** Of all the worker's sockets (idle ones too), those still open after the drain. */
       openSockets: number;
+      /** The others, by close code (`closed_1006`) or reason: who ended them, and how. */
+      closedSockets: Record<string, number>;
     }
   | { t: 'subscribed'; subscribed: number; errors: Record<string, number> }
   | {
