@@ -1,10 +1,17 @@
 import { describeCluster, startCluster, type Cluster } from './cluster-nodes.js';
 import { holdIdle } from './connection-capacity.js';
 import { sleep } from './deadline.js';
+import {
+  rssPerSocket,
+  socketsBound,
+  socketsTable,
+  socketsVerdict,
+  type SocketsFigures,
+} from './cluster-sockets-figures.js';
 import { mergeCounts } from './fleet-result.js';
 import { openFleet, type Fleet } from './load-fleet.js';
-import { byCode, count, mebibytes } from './number-format.js';
-import { clusterSocketsGoal, maxSocketsPerNode, type BenchOptions } from './options.js';
+import { maxSocketsPerNode, type BenchOptions } from './options.js';
+import { watchCpu, type CpuWindow } from './process-cpu.js';
 import { failedResult, type Scenario, type ScenarioResult } from './scenario.js';
 import { byLabel, scrapeMetrics, sumOf } from './server-metrics.js';
 import { workerCommand } from './worker-process.js';
@@ -22,6 +29,8 @@ const addressesPerWorker = 2;
 const handshakesPerNode = 100;
 const closedMetric = 'backline_transport_closed_by_server_total';
 const refusedMetric = 'backline_transport_upgrades_refused_total';
+// The node's event-loop delay since its last scrape (src/ops/metrics.ts).
+const loopDelayMetric = 'backline_ops_event_loop_lag_seconds{stat="max"}';
 
 /**
  * Issue #10, item 9: idle ingest sockets held across the `--cluster` nodes at once (goal:
@@ -35,9 +44,7 @@ export const clusterSockets: Scenario = { name, loads: 8, run: runClusterSockets
 
 async function runClusterSockets(options: BenchOptions): Promise<ScenarioResult> {
   const nodes = options.cluster;
-  const sockets = options.clusterSockets;
-  const workers = Math.max(options.workers, Math.ceil(sockets / maxSocketsPerNode));
-  const handshakes = Math.ceil((handshakesPerNode * nodes) / workers);
+  const workers = Math.max(options.workers, Math.ceil(options.clusterSockets / maxSocketsPerNode));
   const commands = [
     ...describeCluster(nodes),
     `${workers} × ${workerCommand}, ${addressesPerWorker} loopback source addresses each`,
@@ -48,10 +55,32 @@ async function runClusterSockets(options: BenchOptions): Promise<ScenarioResult>
   } catch (err) {
     return failedResult(name, err, commands);
   }
+  try {
+    const figures = await measure(cluster, workers, options);
+    const verdict = socketsVerdict(figures, cluster);
+    return { scenario: name, ...verdict, figures, table: socketsTable(figures), commands };
+  } catch (err) {
+    return failedResult(name, err, commands);
+  } finally {
+    await cluster.stop();
+  }
+}
+
+/** Opens the sockets over the nodes, holds them idle, and reads what each side holds. */
+async function measure(cluster: Cluster, workers: number, options: BenchOptions) {
+  const { cluster: nodes, clusterSockets: sockets } = options;
+  const handshakes = Math.ceil((handshakesPerNode * nodes) / workers);
+  const processes = [
+    ...cluster.nodes.map((node, i) => ({ name: `node ${i + 1}`, pid: node.pid })),
+    { name: 'redis-server', pid: cluster.redis.pid },
+  ];
+  await sleep(settleMs);
+  const rssBefore = cluster.nodes.map((node) => node.rssBytes() ?? 0);
+  // A scrape resets each node's event-loop delay, so the next one covers the open and hold.
+  await Promise.all(cluster.nodes.map((node) => scrapeMetrics(node.port)));
+  let watch = watchCpu(processes);
   let fleet: Fleet | undefined;
   try {
-    await sleep(settleMs);
-    const rssBefore = cluster.nodes.map((node) => node.rssBytes() ?? 0);
     fleet = await openFleet({
       transport: 'ws',
       url: cluster.nodes.map((_, i) => cluster.socketUrl(i, '/v1/ingest')),
@@ -60,13 +89,15 @@ async function runClusterSockets(options: BenchOptions): Promise<ScenarioResult>
       connectTimeoutMs: 30_000,
       addressesPerWorker,
       handshakesPerWorker: handshakes,
+      onOpening: () => (watch = watchCpu(processes)),
     });
+    const cpu = openingCpu(watch.read(), fleet);
     const hold = await holdIdle(fleet, options);
     const scraped = await Promise.all(cluster.nodes.map((node) => scrapeMetrics(node.port)));
     const held = scraped.map((series) => sumOf(series, 'backline_transport_connections'));
     const rssWith = cluster.nodes.map((node) => node.rssBytes() ?? 0);
     const redis = await cluster.joinedRedis();
-    const figures: Figures = {
+    return {
       nodes,
       requested: sockets,
       workers,
@@ -74,6 +105,11 @@ async function runClusterSockets(options: BenchOptions): Promise<ScenarioResult>
       handshakesInFlight: handshakes * workers,
       opened: fleet.opened,
       connectMs: fleet.connectMs,
+      cpuWhileOpening: cpu,
+      loopDelayMaxMs: {
+        nodes: scraped.map((series) => Math.round((series.get(loopDelayMetric) ?? 0) * 1000)),
+        workers: fleet.opening.loopDelayMaxMs,
+      },
       heldAfterSeconds: hold.seconds,
       stillOpen: hold.open,
       closedAfterOpening: hold.closed,
@@ -83,113 +119,24 @@ async function runClusterSockets(options: BenchOptions): Promise<ScenarioResult>
       closedByServer: mergeCounts(scraped.map((series) => byLabel(series, closedMetric, 'reason'))),
       upgradesRefused: mergeCounts(scraped.map((series) => byLabel(series, refusedMetric, 'code'))),
       rssPerNodeBytes: rssWith,
-      rssPerSocketBytes: perSocket(rssBefore, rssWith, held),
+      rssPerSocketBytes: rssPerSocket(rssBefore, rssWith, held),
       redisRssBytes: cluster.redis.rssBytes(),
       clusterMode: redis.joined,
       redisKeys: redis.keys,
-      bound: bound(nodes, sockets),
-    };
-    return {
-      scenario: name,
-      ...verdict(figures, cluster),
-      figures,
-      table: table(figures),
-      commands,
-    };
-  } catch (err) {
-    return failedResult(name, err, commands);
+      bound: socketsBound(nodes, sockets),
+    } satisfies SocketsFigures;
   } finally {
     await fleet?.close();
-    await cluster.stop();
   }
 }
 
-/**
- * RSS the nodes gained per socket they hold, over all nodes; undefined when they gained
- * nothing, as when a node gave back more start-up memory than the sockets took.
- */
-function perSocket(before: number[], after: number[], held: number[]): number | undefined {
-  const sockets = held.reduce((a, b) => a + b, 0);
-  const gained = after.reduce((a, b) => a + b, 0) - before.reduce((a, b) => a + b, 0);
-  return sockets > 0 && gained > 0 ? Math.round(gained / sockets) : undefined;
-}
-
-type Figures = {
-  nodes: number;
-  requested: number;
-  workers: number;
-  sourceAddresses: number;
-  /** At most, over all workers. */
-  handshakesInFlight: number;
-  opened: number;
-  connectMs: number;
-  heldAfterSeconds: number;
-  /** Sockets the load workers still had open after holding them. */
-  stillOpen: number;
-  /** The others the workers had opened, by close code (1006: dropped without a close frame). */
-  closedAfterOpening: Record<string, number>;
-  /** Each node's `backline_transport_connections`. */
-  heldPerNode: number[];
-  heldByNodes: number;
-  errors: Record<string, number>;
-  /** Over every node, from its /metrics: sockets it closed by reason, upgrades it refused. */
-  closedByServer: Record<string, number>;
-  upgradesRefused: Record<string, number>;
-  rssPerNodeBytes: number[];
-  rssPerSocketBytes: number | undefined;
-  redisRssBytes: number | undefined;
-  clusterMode: boolean;
-  redisKeys: number;
-  /** Why fewer sockets than the goal were asked for, if they were. */
-  bound: string;
-};
-
-/** What set the number of sockets: the goal, `--cluster-sockets`, or the nodes' open files. */
-function bound(nodes: number, sockets: number): string {
-  if (sockets >= clusterSocketsGoal) return `the goal, ${count(clusterSocketsGoal)}`;
-  if (sockets < nodes * maxSocketsPerNode) return `asked for ${count(sockets)}`;
-  const needed = Math.ceil(clusterSocketsGoal / maxSocketsPerNode);
-  return (
-    `open files: a process may hold 20,000 (hard limit), so ${nodes} nodes hold at most ` +
-    `${count(maxSocketsPerNode)} sockets each; ${count(clusterSocketsGoal)} needs --cluster ${needed}`
-  );
-}
-
-function verdict(f: Figures, cluster: Cluster) {
-  const dead = cluster.nodes.flatMap((node, i) => (node.alive() ? [] : [`node ${i + 1}`]));
-  if (dead.length > 0) return { ok: false, failure: `${dead.join(', ')} died during the run` };
-  const errors = Object.values(f.errors).reduce((a, b) => a + b, 0);
-  const lost = f.requested - Math.min(f.stillOpen, f.heldByNodes);
-  if (lost === 0 && errors === 0) return { ok: true };
-  return { ok: false, failure: `${count(lost)} sockets not held, ${count(errors)} errors` };
-}
-
-function table(f: Figures): ScenarioResult['table'] {
-  const perSocket = f.rssPerSocketBytes === undefined ? 'n/a' : `${count(f.rssPerSocketBytes)} B`;
-  return [
-    [
-      'sockets requested',
-      `${count(f.requested)} over ${f.nodes} nodes, from ${f.workers} worker processes on ` +
-        `${f.sourceAddresses} source addresses, at most ${count(f.handshakesInFlight)} ` +
-        'handshakes in flight',
-    ],
-    [`**sockets held by the nodes after ${f.heldAfterSeconds} s**`, count(f.heldByNodes)],
-    ['held per node', f.heldPerNode.map(count).join(' / ')],
-    ['sockets asked for, set by', f.bound],
-    ['open at the load workers', count(f.stillOpen)],
-    ['opened, then closed (at the load workers, by close code)', byCode(f.closedAfterOpening)],
-    ['time to open all', `${(f.connectMs / 1000).toFixed(2)} s`],
-    ['errors at the load workers', byCode(f.errors)],
-    [
-      'closed by the nodes / upgrades refused',
-      `${byCode(f.closedByServer)} / ${byCode(f.upgradesRefused)}`,
-    ],
-    ['RSS per node', f.rssPerNodeBytes.map(mebibytes).join(' / ')],
-    ['node RSS per socket held', perSocket],
-    ['redis-server RSS', mebibytes(f.redisRssBytes)],
-    [
-      'cluster mode (the nodes wrote to Redis)',
-      f.clusterMode ? `yes, ${count(f.redisKeys)} keys` : 'no: they ran as single nodes',
-    ],
-  ];
+/** The nodes' and redis-server's CPU over the open, with the workers' own time beside them. */
+function openingCpu(window: CpuWindow, fleet: Fleet): CpuWindow {
+  const seconds = fleet.connectMs / 1000;
+  const percent = seconds > 0 ? Math.round((fleet.opening.cpuSeconds / seconds) * 1000) / 10 : 0;
+  const workers = fleet.opening.loopDelayMaxMs.length;
+  return {
+    ...window,
+    processes: [...window.processes, { name: `load workers (${workers})`, percent }],
+  };
 }

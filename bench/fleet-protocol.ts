@@ -80,7 +80,15 @@ export interface RunCounts {
 
 export type WorkerReport =
   | { t: 'ready' }
-  | { t: 'opened'; opened: number; errors: Record<string, number> }
+  | {
+      t: 'opened';
+      opened: number;
+      errors: Record<string, number>;
+      /** The worker's CPU time while it opened its sockets. */
+      cpuSeconds: number;
+      /** Its event loop's longest stall meanwhile: a starved worker answers handshakes late. */
+      loopDelayMaxMs: number;
+    }
   | {
       t: 'ran';
       counts: RunCounts;

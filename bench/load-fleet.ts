@@ -26,6 +26,8 @@ export interface FleetOptions {
    * timeout is reset.
    */
   handshakesPerWorker?: number;
+  /** Called once every worker has started, as the opening begins (to start a CPU window). */
+  onOpening?: () => void;
 }
 
 export interface FleetRun {
@@ -45,6 +47,8 @@ export interface Fleet {
   /** From the first `open` sent to the last worker's report that its sockets are open. */
   readonly connectMs: number;
   readonly errors: Record<string, number>;
+  /** CPU time all workers spent opening, and each worker's longest event-loop stall meanwhile. */
+  readonly opening: { cpuSeconds: number; loopDelayMaxMs: number[] };
   run(run: FleetRun): Promise<FleetRunResult>;
   /** Sends `cmd` to every worker; resolves with each worker's report of type `expect`. */
   askAll<T extends WorkerReport['t']>(
@@ -85,6 +89,7 @@ export async function openFleet(options: FleetOptions): Promise<Fleet> {
   const shares = split(options.sockets, workers.length);
   try {
     await withTimeout(Promise.all(workers.map((worker) => worker.ready)), readyTimeoutMs);
+    options.onOpening?.();
     const started = performance.now();
     const reports = await Promise.all(
       workers.map((worker, w) => {
@@ -96,10 +101,15 @@ export async function openFleet(options: FleetOptions): Promise<Fleet> {
     const errors = mergeCounts(reports.map((report) => report.errors));
     const opened = reports.reduce((sum, report) => sum + report.opened, 0);
     const opens = reports.map((report) => report.opened);
+    const opening = {
+      cpuSeconds: reports.reduce((sum, report) => sum + report.cpuSeconds, 0),
+      loopDelayMaxMs: reports.map((report) => report.loopDelayMaxMs),
+    };
     return {
       opened,
       connectMs,
       errors,
+      opening,
       run: (run) => runFleet(workers, opens, run),
       askAll: (cmd, expect, timeoutMs) =>
         Promise.all(workers.map((worker) => worker.ask(cmd, expect, timeoutMs))),
