@@ -22,11 +22,12 @@ const settleMs = 1000;
 // Per load worker: two addresses of 28,232 ports each leave most ports free whatever
 // TIME_WAIT earlier runs left on them.
 const addressesPerWorker = 2;
-// Handshakes in progress per node, over all workers. uWS drops an HTTP request not answered
-// within 10 s of its accept, which a starved node reaches with a long queue: 800 in flight
-// over 3 nodes lost 539 of 58,500 handshakes to ECONNRESET at load average 17 on the shared
-// machine; 54,000 opened without one at load average 8.
-const handshakesPerNode = 100;
+// Handshakes in progress per node, over all workers. uWS drops an upgrade whose request has
+// not arrived 10 s after its accept, and a load worker starved on the shared cores writes its
+// requests late: with 100 per node over 6 nodes, the workers' event loops stalled up to
+// 8.7 s and 219 of 100,000 handshakes were reset (load average 17). One worker opening
+// 16,000 took 1.25 ms of CPU per handshake with 30 in flight, 2 ms with 100.
+const handshakesPerNode = 40;
 const closedMetric = 'backline_transport_closed_by_server_total';
 const refusedMetric = 'backline_transport_upgrades_refused_total';
 // The node's event-loop delay since its last scrape (src/ops/metrics.ts).
@@ -47,7 +48,8 @@ async function runClusterSockets(options: BenchOptions): Promise<ScenarioResult>
   const workers = Math.max(options.workers, Math.ceil(options.clusterSockets / maxSocketsPerNode));
   const commands = [
     ...describeCluster(nodes),
-    `${workers} × ${workerCommand}, ${addressesPerWorker} loopback source addresses each`,
+    `${workers} × ${workerCommand}, ${addressesPerWorker} loopback source addresses each, ` +
+      'sockets of bench/idle-ws-client.ts',
   ];
   let cluster: Cluster;
   try {
@@ -82,7 +84,7 @@ async function measure(cluster: Cluster, workers: number, options: BenchOptions)
   let fleet: Fleet | undefined;
   try {
     fleet = await openFleet({
-      transport: 'ws',
+      transport: 'idle-ws',
       url: cluster.nodes.map((_, i) => cluster.socketUrl(i, '/v1/ingest')),
       sockets,
       workers,

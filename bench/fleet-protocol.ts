@@ -5,7 +5,8 @@
  * number of `deliveries` (live role), then `close`, and merges the reports.
  */
 
-export type Transport = 'ws' | 'socket.io';
+/** `idle-ws`: bench/idle-ws-client.ts, a lighter WebSocket client for sockets held by the ten thousand. */
+export type Transport = 'ws' | 'idle-ws' | 'socket.io';
 
 export interface OpenCommand {
   t: 'open';

@@ -1,9 +1,14 @@
 import type { OpenCommand } from './fleet-protocol.js';
+import { openIdleWsClient } from './idle-ws-client.js';
 import type { ClientOptions, IngestClient } from './ingest-client.js';
 import { openWsClient } from './ingest-client.js';
 import { openSocketIoClient } from './socketio-client.js';
 
-const openers = { ws: openWsClient, 'socket.io': openSocketIoClient } as const;
+const openers = {
+  ws: openWsClient,
+  'idle-ws': openIdleWsClient,
+  'socket.io': openSocketIoClient,
+} as const;
 
 /**
  * Opens a worker's share of sockets with at most `handshakesInFlight` handshakes at once,
