@@ -14,5 +14,11 @@ export interface Bus {
   publish(channel: string, message: unknown): void;
   /** Calls `handler` with each message published on `channel` from now on; returns `off`. */
   subscribe(channel: string, handler: (message: unknown) => void): () => void;
+  /**
+   * Calls `listener` each time the bus is subscribed again after its connection dropped,
+   * with when it dropped (epoch ms): what was published from then on did not reach this
+   * node. Absent where nothing can be missed (the in-process bus). Returns `off`.
+   */
+  onResubscribed?(listener: (droppedAt: number) => void): () => void;
   close(): Promise<void>;
 }

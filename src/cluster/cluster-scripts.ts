@@ -74,3 +74,15 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
 end
 return 0`);
+
+/**
+ * KEYS: [registry key]. ARGV: node id, TTL ms. Sets the node's entry to expire TTL from now on
+ * Redis's clock (so node clocks do not matter), drops expired entries (nodes that died), and
+ * returns the ids of the live nodes.
+ */
+export const registryBeatScript = script(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+return redis.call('ZRANGE', KEYS[1], 0, -1)`);

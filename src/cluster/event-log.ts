@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { ReplyError, type Redis } from 'ioredis';
 import { BacklineError } from '../errors.js';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
@@ -28,8 +28,10 @@ export interface EventLog {
    * Appends one frame's rows of one project. Resolves once the entry is in Redis (fsynced
    * with appendfsync always) with the indices of the rows that were duplicates of ids already
    * appended, by any node, within the de-dup window (they are not stored again). Rejects
-   * BACKPRESSURE while Redis is down (nothing was sent), STORAGE_FAILED when the command
-   * failed (the entry may or may not be there: a resend is answered with duplicates).
+   * BACKPRESSURE (with `retryAfterMs`) while Redis is down, also when the connection drops
+   * with the append in flight or the reply does not come in time, STORAGE_FAILED when Redis
+   * answered with an error; in both cases after sending, the entry may or may not be there:
+   * a resend is answered with duplicates.
    */
   append(
     project: string,
@@ -73,16 +75,18 @@ export function createRedisEventLog(
   const dedupPrefix = (project: string) => `${redis.options.keyPrefix ?? ''}dedup:${project}:`;
   const sampler = createLogSampler(redis, opts, deps);
   const appends = deps.metrics?.logAppends;
+  const unavailable = (cause?: unknown) => {
+    appends?.inc({ outcome: 'unavailable' });
+    return new BacklineError('BACKPRESSURE', 'Redis is unavailable', {
+      retryAfterMs: opts.retryAfterMs,
+      ...(cause === undefined ? {} : { cause }),
+    });
+  };
 
   return {
     async append(project, rows, props) {
       if (rows.length === 0) return { duplicates: [] };
-      if (redis.status !== 'ready') {
-        appends?.inc({ outcome: 'unavailable' });
-        throw new BacklineError('BACKPRESSURE', 'Redis is unavailable', {
-          retryAfterMs: opts.retryAfterMs,
-        });
-      }
+      if (redis.status !== 'ready') throw unavailable();
       const key = logKey(partitionOf(project, opts.partitions));
       const args = [dedupPrefix(project), opts.dedupWindowMs, project, encodeRows(rows, props)];
       let reply: [Buffer | null, number[]];
@@ -90,6 +94,11 @@ export function createRedisEventLog(
         const ids = rows.map((row) => row.id);
         reply = (await runScript(redis, appendScript, [key], [...args, ...ids])) as typeof reply;
       } catch (err) {
+        // Only an error reply means the script failed. Anything else is Redis unavailable
+        // (the connection dropped with the append in flight or just before it: a crash is
+        // noticed only then; or no reply in time), the same answer as above. Whether the
+        // entry landed is unknown; a resend is answered with duplicates if it did.
+        if (!(err instanceof ReplyError)) throw unavailable(err);
         appends?.inc({ outcome: 'failed' });
         deps.log?.warn({ err, project }, 'event log append failed');
         throw new BacklineError('STORAGE_FAILED', 'event log append failed', { cause: err });

@@ -21,6 +21,14 @@ export function createMemoryLeases(deps: LeaseDeps = {}): Leases {
       events.acquired();
     },
     holds: (name) => held.has(name),
+    /** The only competitor takes it straight back: `lost`, then `acquired` again. */
+    async release(name) {
+      const events = held.get(name);
+      if (!events || closed) return;
+      events.lost();
+      events.acquired();
+      await events.settled();
+    },
     async close() {
       closed = true;
       const all = [...held.values()];

@@ -17,8 +17,10 @@ const packr = new Packr({ useRecords: false });
  * one duplicate connection subscribes, since a subscribed connection can run nothing else.
  * Every node receives its own publishes through Redis, so all nodes see one order per
  * publisher. While Redis is down, publishes are counted lost and dropped (fire and forget,
- * like pub/sub itself); subscriptions are renewed on every (re)connect. The connection is
- * the caller's: `close` leaves it open.
+ * like pub/sub itself); subscriptions are renewed on every (re)connect, after which
+ * `onResubscribed` listeners hear when the connection had dropped, so they can make up from
+ * durable state for what this node missed. The connection is the caller's: `close` leaves
+ * it open.
  *
  * @example
  * const bus = createRedisBus(redis, { log, metrics, connectionErrors: metrics.redisConnectionErrors });
@@ -31,19 +33,36 @@ export function createRedisBus(redis: Redis, deps: RedisBusDeps = {}): Bus {
   // while Redis was down would be missed, so the bus renews all of its own on 'ready'.
   const subscriber = redis.duplicate({ autoResubscribe: false });
   const lost = (reason: string) => deps.metrics?.busMessagesLost.inc({ reason });
-  const send = (command: 'subscribe' | 'unsubscribe', channels: string[]) => {
-    if (subscriber.status !== 'ready' || channels.length === 0) return;
-    // A failure here means the connection dropped: the next 'ready' subscribes again.
-    subscriber[command](...channels.map((c) => prefix + c)).catch((err: unknown) =>
-      deps.log?.debug({ err, channels }, `bus ${command} failed`),
-    );
+  /** Resolves true once Redis confirmed (nothing to send counts as done), false if it failed. */
+  const send = async (command: 'subscribe' | 'unsubscribe', channels: string[]) => {
+    if (subscriber.status !== 'ready') return false;
+    if (channels.length === 0) return true;
+    try {
+      await subscriber[command](...channels.map((c) => prefix + c));
+      return true;
+    } catch (err) {
+      // The connection dropped: the next 'ready' subscribes again.
+      deps.log?.debug({ err, channels }, `bus ${command} failed`);
+      return false;
+    }
   };
+  const resubscribed = new Set<(droppedAt: number) => void>();
+  let droppedAt: number | undefined; // the first drop not yet made up for by a resubscription
   let closed = false;
 
   subscriber.on('error', (err: NodeJS.ErrnoException) =>
     deps.connectionErrors?.inc({ reason: err.code ?? 'other' }),
   );
-  subscriber.on('ready', () => send('subscribe', handlers.channels()));
+  subscriber.on('close', () => (droppedAt ??= Date.now()));
+  subscriber.on('ready', () => {
+    void send('subscribe', handlers.channels()).then((subscribed) => {
+      const since = droppedAt;
+      // Told once the subscriptions hold again: a message published later is received.
+      if (!subscribed || since === undefined || closed) return;
+      droppedAt = undefined;
+      for (const listener of resubscribed) listener(since);
+    });
+  });
   subscriber.on('messageBuffer', (name: Buffer, payload: Buffer) => {
     let message: unknown;
     try {
@@ -72,16 +91,21 @@ export function createRedisBus(redis: Redis, deps: RedisBusDeps = {}): Bus {
       redis.publish(prefix + channel, payload).catch(() => lost('publish_failed'));
     },
     subscribe(channel, handler) {
-      if (handlers.add(channel, handler)) send('subscribe', [channel]);
+      if (handlers.add(channel, handler)) void send('subscribe', [channel]);
       let subscribed = true;
       return () => {
-        if (subscribed && handlers.remove(channel, handler)) send('unsubscribe', [channel]);
+        if (subscribed && handlers.remove(channel, handler)) void send('unsubscribe', [channel]);
         subscribed = false;
       };
+    },
+    onResubscribed(listener) {
+      resubscribed.add(listener);
+      return () => void resubscribed.delete(listener);
     },
     async close() {
       closed = true;
       handlers.clear();
+      resubscribed.clear();
       await subscriber.quit().catch(() => subscriber.disconnect());
     },
   };

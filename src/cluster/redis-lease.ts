@@ -7,7 +7,7 @@ import {
   runScript,
 } from './cluster-scripts.js';
 import { createLeaseEvents, type LeaseDeps } from './lease-events.js';
-import type { LeaseHandlers } from './leases.js';
+import type { HoldOptions, LeaseHandlers } from './leases.js';
 
 /** The key of lease `name`, holding its holder's node id (without the key prefix). */
 export const leaseKey = (name: string) => `lease:${name}`;
@@ -30,7 +30,7 @@ export function createRedisLease(
   redis: Redis,
   name: string,
   handlers: LeaseHandlers,
-  opts: RedisLeaseOptions,
+  opts: RedisLeaseOptions & HoldOptions,
   deps: LeaseDeps,
 ) {
   const key = leaseKey(name);
@@ -41,16 +41,20 @@ export function createRedisLease(
   let deadline = 0; // performance.now() ms: monotonic, unlike Date.now()
   let epoch = 0; // bumped on every loss, so a reply to an older request changes nothing
   let closed = false;
+  // While a handover runs: no attempt, or the acquire script (which renews this node's own
+  // key) would take the lease back between the `lost` handler and the delete.
+  let releasing = false;
   let next: NodeJS.Timeout | undefined;
   let expiry: NodeJS.Timeout | undefined;
 
-  const release = () => runScript(redis, leaseReleaseScript, [key], [opts.nodeId]);
+  const deleteOwn = () => runScript(redis, leaseReleaseScript, [key], [opts.nodeId]);
 
   function lose(reason: string): void {
     held = false;
     epoch++;
     clearTimeout(expiry);
-    deps.log?.warn({ lease: name, reason }, 'lease lost');
+    const planned = reason === 'released' || reason === 'closing';
+    deps.log?.[planned ? 'info' : 'warn']({ lease: name, reason }, 'lease lost');
     events.lost();
   }
 
@@ -62,10 +66,11 @@ export function createRedisLease(
   }
 
   async function attempt(): Promise<void> {
+    if (releasing || opts.compete?.() === false) return;
     const sentAt = performance.now();
     const won = (await runScript(redis, leaseAcquireScript, [key], args)) === 1;
     if (!won) return;
-    if (closed) return void (await release());
+    if (closed) return void (await deleteOwn());
     // Too late to use: a later attempt takes it back, since the key is still this node's.
     if (sentAt + opts.ttlMs - opts.safetyMarginMs <= performance.now()) return;
     held = true;
@@ -98,6 +103,18 @@ export function createRedisLease(
   void tick();
   return {
     holds: () => held && performance.now() < deadline,
+    /** Hands the lease over: `lost` has returned before the delete; competing goes on. */
+    async release(): Promise<void> {
+      if (!held || closed) return;
+      releasing = true;
+      try {
+        lose('released');
+        await events.settled();
+        await deleteOwn();
+      } finally {
+        releasing = false;
+      }
+    },
     /** Stops competing; a held lease is lost (its handler has returned) and then released. */
     async close(): Promise<void> {
       closed = true;
@@ -105,7 +122,7 @@ export function createRedisLease(
       const wasHeld = held;
       if (held) lose('closing');
       await events.settled();
-      if (wasHeld) await release();
+      if (wasHeld) await deleteOwn();
     },
   };
 }

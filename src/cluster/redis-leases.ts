@@ -36,12 +36,13 @@ export function createRedisLeases(
   const leases = new Map<string, RedisLease>();
   let closed = false;
   return {
-    hold(name, handlers) {
+    hold(name, handlers, holdOptions = {}) {
       if (leases.has(name)) throw new Error(`lease ${name} is already held`);
       if (closed) return;
-      leases.set(name, createRedisLease(redis, name, handlers, opts, deps));
+      leases.set(name, createRedisLease(redis, name, handlers, { ...opts, ...holdOptions }, deps));
     },
     holds: (name) => leases.get(name)?.holds() ?? false,
+    release: async (name) => leases.get(name)?.release(),
     async close() {
       closed = true;
       const all = [...leases.values()];

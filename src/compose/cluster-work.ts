@@ -1,3 +1,4 @@
+import { createPartitionBalancer } from '../cluster/compute/partition-balancer.js';
 import { createPartitionOwner, type PartitionOwner } from '../cluster/compute/partition-owner.js';
 import { createDefinitionSync } from '../cluster/definition-sync.js';
 import { createTimersLease } from '../cluster/timers-lease.js';
@@ -32,6 +33,7 @@ interface WorkDeps {
  * storage group on every node with CLICKHOUSE_URL, on the owner node without it, which also
  * answers the remote nodes' queries). `compute`: definition changes from the bus, and the
  * partitions whose lease this node wins (their streams and event rules, fed from the log).
+ * The balancer keeps each node at its fair share of the partitions (partition-balancer.ts).
  * `timers`: the persistent timers, run by the holder of the `timers` lease.
  *
  * @example
@@ -65,10 +67,17 @@ export function composeClusterWork(config: AppConfig, deps: WorkDeps) {
     metrics,
     log,
   });
+  const { partitions, leaseTtlMs } = config.cluster;
+  const balancer = createPartitionBalancer(
+    { redis: node.redis, leases: node.leases, nodeId: node.instanceId, metrics, log },
+    // Sampled as often as the leases are tried; a partition free for a TTL goes to anyone.
+    { partitions, ttlMs: leaseTtlMs, everyMs: leaseTtlMs / 3, graceMs: leaseTtlMs },
+  );
   const owner = createPartitionOwner(
     {
       redis: node.redis,
       leases: node.leases,
+      compete: balancer.compete,
       nodeId: node.instanceId,
       projects: () => deps.projects.map((p) => p.id),
       pipeline,
@@ -79,7 +88,7 @@ export function composeClusterWork(config: AppConfig, deps: WorkDeps) {
       metrics,
       log,
     },
-    { partitions: config.cluster.partitions },
+    { partitions },
   );
   const leases: Service = {
     name: 'leases',
@@ -88,7 +97,7 @@ export function composeClusterWork(config: AppConfig, deps: WorkDeps) {
   };
   return {
     storage: storageWork(config, deps, owner),
-    compute: [sync, leases, owner],
+    compute: [sync, leases, balancer, owner],
     timers: createTimersLease({ leases: node.leases, timers: stored.timers }),
   };
 }

@@ -31,6 +31,9 @@ export interface RouterDeps {
   now?: () => number;
 }
 
+/** A de-duplication key's value: `pending` from its claim until the route finished. */
+type DedupClaim = { pending: string } | { done: string } | string;
+
 interface RouteFlags {
   id?: string;
   /** Re-routing after quiet hours or as a digest: the earlier checks already passed. */
@@ -39,8 +42,9 @@ interface RouteFlags {
 
 /**
  * Smart delivery: decides for one user whether, when and through which channel a
- * notification goes, and records every decision with its reason. In order: at most once
- * per de-duplication key; then (unless `critical`) the user's preferences for the
+ * notification goes, and records every decision with its reason. In order: once per
+ * de-duplication key (a route that stopped after claiming the key is finished by the next
+ * route of that key, so a firing run again after a crash neither repeats nor loses it); then (unless `critical`) the user's preferences for the
  * category, frequency caps, quiet hours (deferred to the minute they end, not dropped) and
  * digests (low priority, when the user wants them); then the channel: in-app when the user
  * holds a live socket, else web push when subscribed, else email — `critical` goes to every
@@ -67,17 +71,37 @@ export function createRouter(deps: RouterDeps) {
 
   async function route(intent: NotificationIntent, flags: RouteFlags = {}): Promise<Notification> {
     const notification: Notification = { ...intent, id: flags.id ?? newId(now()), ts: now() };
+    if (flags.resumed || intent.dedupKey === undefined) return decide(intent, notification, flags);
+    const { project, userId } = notification;
+    const key = `dedup/${project}/${part(userId)}/${part(intent.dedupKey)}`;
+    const claim = await claimKey(key, notification.id);
+    if (claim.done)
+      return suppress(notification, `duplicate: key ${intent.dedupKey} already notified`);
+    // A claim left pending: the route that made it stopped (a crash, Redis gone) before it
+    // finished, and its firing runs again; this route finishes it under its id. (One still
+    // running on another node is finished twice: sockets drop a second copy of an id.)
+    const routed = await decide(intent, { ...notification, id: claim.id }, flags);
+    await state.put(key, { done: routed.id });
+    return routed;
+  }
+
+  /** Claims a de-duplication key: `done` when a route of it finished, else the id to route under. */
+  async function claimKey(key: string, id: string): Promise<{ done: boolean; id: string }> {
+    if (await state.putIfAbsent(key, { pending: id })) return { done: false, id };
+    const earlier = await state.get<DedupClaim>(key);
+    // A plain id is a claim made before claims were finished: it counts as done.
+    if (earlier !== null && typeof earlier === 'object' && 'pending' in earlier)
+      return { done: false, id: earlier.pending };
+    return { done: true, id };
+  }
+
+  async function decide(
+    intent: NotificationIntent,
+    notification: Notification,
+    flags: RouteFlags,
+  ): Promise<Notification> {
     const { project, userId } = notification;
     const critical = intent.priority === 'critical';
-
-    if (!flags.resumed && intent.dedupKey !== undefined) {
-      const fresh = await state.putIfAbsent(
-        `dedup/${project}/${part(userId)}/${part(intent.dedupKey)}`,
-        notification.id,
-      );
-      if (!fresh)
-        return suppress(notification, `duplicate: key ${intent.dedupKey} already notified`);
-    }
 
     const prefs = await preferences.get(project, userId);
     let wanted = intent.channels;

@@ -342,6 +342,16 @@ export function createMetrics(registry: Registry = new Registry()) {
       help: 'Event log partitions whose streams and rules this node runs now (holds partition:<p>).',
       registers,
     }),
+    liveNodes: new Gauge({
+      name: 'backline_cluster_live_nodes',
+      help: 'Nodes in the cluster registry (beating within the lease TTL), as last sampled by the partition balancer.',
+      registers,
+    }),
+    partitionHandovers: new Counter({
+      name: 'backline_cluster_partition_handovers_total',
+      help: 'Partitions this node handed over to bring a node under its fair share up (released after its cursor was committed).',
+      registers,
+    }),
     computeEntries: new Counter({
       name: 'backline_cluster_compute_entries_total',
       help: 'Event log entries the partition owner consumed, by path (fed: to the streams and the rules; rules_only: the takeover rebuild had fed the streams already).',
@@ -373,7 +383,7 @@ export function createMetrics(registry: Registry = new Registry()) {
     }),
     computeFailures: new Counter({
       name: 'backline_cluster_compute_failures_total',
-      help: "Partition owner failures, by reason (redis_error: a log read or cursor write failed, retried; rebuild_failed: a takeover could not read its events, retried; bad_entry: an entry that does not decode, skipped; cursor_refused: the lease was no longer this node's).",
+      help: "Partition owner failures, by reason (redis_error: a log read or cursor write failed, retried; rebuild_failed: a takeover could not read its events, retried; bad_entry: an entry that does not decode, skipped; cursor_refused: the lease was no longer this node's; balance_failed: the partition balancer could not sample the nodes and leases, retried).",
       labelNames: ['reason'],
       registers,
     }),

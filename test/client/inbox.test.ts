@@ -47,9 +47,23 @@ async function userToken(server: ServerProcess, userId: string): Promise<string>
   return ((await res.json()) as { token: string }).token;
 }
 
-async function inboxOf(server: ServerProcess, userId: string) {
-  const res = await fetch(`${server.url}/v1/users/${userId}/inbox?limit=500&key=${key}`);
-  return (await res.json()) as { items: Array<{ id: string; title: string }>; counts: InboxCounts };
+interface InboxPage {
+  items: Array<{ id: string; title: string }>;
+  counts: InboxCounts;
+  next?: string | null;
+}
+
+/** The user's whole inbox, page after page (a slow machine fires more than one page). */
+async function inboxOf(server: ServerProcess, userId: string): Promise<InboxPage> {
+  const url = `${server.url}/v1/users/${userId}/inbox?limit=500&key=${key}`;
+  const first = (await (await fetch(url)).json()) as InboxPage;
+  const items = [...first.items];
+  for (let next = first.next; next;) {
+    const page = (await (await fetch(`${url}&before=${next}`)).json()) as InboxPage;
+    items.push(...page.items);
+    next = page.next;
+  }
+  return { items, counts: first.counts };
 }
 
 /** A user's side: what `onNotification`, `onCounts` and `onMarked` were called with. */

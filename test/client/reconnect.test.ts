@@ -40,6 +40,8 @@ describe('client across a server crash', () => {
       storage: null,
       batch: { maxDelayMs: 20 },
       backoff: { baseMs: 50, maxMs: 500 },
+      // Room for a slow restart at 1,000 events/s: this test is about loss, not the cap.
+      maxQueuedEvents: 200_000,
     });
     let windows = 0;
     client.subscribe('ticks', undefined, () => windows++);
@@ -92,5 +94,5 @@ describe('client across a server crash', () => {
       client.close();
       removeDir(dataDir);
     }
-  });
+  }, 240_000);
 });

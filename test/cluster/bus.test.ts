@@ -38,6 +38,12 @@ async function subscribers(redis: Redis, name: string): Promise<number> {
   return Number(reply[1]);
 }
 
+/** Connections Redis holds now. */
+async function clientCounts(): Promise<{ connected: number }> {
+  const info = (await admin.info('clients')) as string;
+  return { connected: Number(/^connected_clients:(\d+)/m.exec(info)![1]) };
+}
+
 async function openRedisNode(prefix: string, url = server.url): Promise<Node & { redis: Redis }> {
   const metrics = createMetrics(new Registry());
   const redis = await openRedis(url, {
@@ -168,6 +174,39 @@ describe('Redis bus', () => {
     await eventually(() => seen.length === 4, 10_000, 'b’s message on both nodes');
     expect(seen.slice(0, 2).sort()).toEqual(['a got from a', 'b got from a']);
     expect(seen.slice(2).sort()).toEqual(['a got from b', 'b got from b']);
+  });
+
+  it('tells onResubscribed listeners when its dropped subscriber connection subscribes again, and from when it missed', async () => {
+    const prefix = `t-${randomUUID()}:`;
+    const [node, publisher] = await Promise.all([openRedisNode(prefix), openRedisNode(prefix)]);
+    const seen: unknown[] = [];
+    const drops: number[] = [];
+    node.bus.subscribe('g', (m) => seen.push(m));
+    node.bus.onResubscribed!((droppedAt) => drops.push(droppedAt));
+    await node.listening('g');
+    // Only this node's subscriber: no new connection may join until Redis lets it.
+    const { connected } = await clientCounts();
+    await admin.call('CONFIG', 'SET', 'maxclients', String(connected - 1));
+    const before = Date.now();
+    try {
+      // The one pub/sub connection: the publisher subscribed to nothing.
+      expect(Number(await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub'))).toBe(1);
+      await eventually(
+        async () => (await subscribers(admin, `${prefix}bus:g`)) === 0,
+        10_000,
+        'drop',
+      );
+      publisher.bus.publish('g', 'missed');
+      await new Promise((resolve) => setTimeout(resolve, 300)); // reconnects refused meanwhile
+      expect(drops).toEqual([]);
+    } finally {
+      await admin.call('CONFIG', 'SET', 'maxclients', '10000');
+    }
+    await eventually(() => drops.length === 1, 10_000, 'the resubscription');
+    expect(drops[0]).toBeGreaterThanOrEqual(before);
+    publisher.bus.publish('g', 'after');
+    await eventually(() => seen.includes('after'), 10_000, 'a message after it');
+    expect(seen).toEqual(['after']);
   });
 
   it('counts a message that does not decode as lost and delivers the next', async () => {

@@ -265,6 +265,40 @@ describe('Redis event log', () => {
     expect(await appendsBy(metrics)).toEqual({ unavailable: 1 });
   });
 
+  it('answers BACKPRESSURE, not STORAGE_FAILED, for an append in flight when Redis goes away', async () => {
+    const own = await startRedisServer();
+    cleanups.push(() => own.stop());
+    const { eventLog, metrics } = await openNode('t:', { retryAfterMs: 750 }, own.url);
+    const admin = await connect('t:', own.url);
+    // Redis holds the append unanswered, then dies: the command was sent with Redis up.
+    await admin.call('CLIENT', 'PAUSE', '30000', 'ALL');
+    const appended = eventLog.append('p1', [row('a')], [{}]).catch((err: unknown) => err);
+    await own.kill();
+    expect(await appended).toMatchObject({ code: 'BACKPRESSURE', retryAfterMs: 750 });
+    expect(await appendsBy(metrics)).toEqual({ unavailable: 1 });
+  });
+
+  it('answers BACKPRESSURE for an append sent on a connection that dropped before the client noticed', async () => {
+    const { redis, eventLog, metrics } = await openNode('t:', { retryAfterMs: 750 });
+    // The socket is gone; ioredis hears of it on 'close', after the append has been refused.
+    redis.stream.destroy();
+    expect(redis.status).toBe('ready');
+    await expect(eventLog.append('p1', [row('a')], [{}])).rejects.toMatchObject({
+      code: 'BACKPRESSURE',
+      retryAfterMs: 750,
+    });
+    expect(await appendsBy(metrics)).toEqual({ unavailable: 1 });
+  });
+
+  it('answers STORAGE_FAILED when Redis answers the append with an error', async () => {
+    const { redis, eventLog, metrics } = await openNode('wrongtype:', { partitions: 1 });
+    await redis.set(logKey(0), 'not a stream'); // XADD then fails with WRONGTYPE
+    await expect(eventLog.append('p1', [row('a')], [{}])).rejects.toMatchObject({
+      code: 'STORAGE_FAILED',
+    });
+    expect(await appendsBy(metrics)).toEqual({ failed: 1 });
+  });
+
   it('reports pressure once the sampled log is longer than maxLogEntries', async () => {
     const prefix = `t-${randomUUID()}:`;
     const { eventLog, metrics } = await openNode(prefix, { maxLogEntries: 5, sampleEveryMs: 0 });

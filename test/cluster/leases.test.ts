@@ -106,6 +106,25 @@ describe.each(implementations)('Leases: %s', (_name, open) => {
     expect(log).toEqual(['acquired:start', 'acquired:end', 'lost']);
   });
 
+  it('release: lost runs and returns, then the lease is competed for again', async () => {
+    const leases = await open();
+    const log: string[] = [];
+    leases.hold('handed', {
+      acquired: () => void log.push('acquired'),
+      lost: async () => {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        log.push('lost');
+      },
+    });
+    await eventually(() => leases.holds('handed'), 10_000, 'the lease');
+    await leases.release('handed');
+    expect(log.slice(0, 2)).toEqual(['acquired', 'lost']);
+    // The only competitor: it takes the lease again.
+    await eventually(() => log.length === 3, 10_000, 'the lease again');
+    expect(log).toEqual(['acquired', 'lost', 'acquired']);
+    await leases.release('not-held'); // nothing to hand over
+  });
+
   it('refuses to hold one name twice', async () => {
     const leases = await open();
     leases.hold('once', recordTo([], 'me'));
@@ -146,6 +165,33 @@ describe('Redis leases', () => {
     expect(await b.redis.get('lease:w')).not.toBe(a.nodeId);
     await eventually(() => b.leases.holds('w'), 10_000, 'b to take over');
     expect(log).toEqual(['a:acquired', 'a:lost', 'b:acquired']);
+  });
+
+  it('release hands over to a competitor: deleted only after lost returned, not taken back while compete says no', async () => {
+    const prefix = `t-${randomUUID()}:`;
+    const [a, b] = await Promise.all([openNode(prefix), openNode(prefix)]);
+    const log: string[] = [];
+    let aWants = true;
+    a.leases.hold(
+      'w',
+      {
+        acquired: () => void log.push('a:acquired'),
+        lost: async () => {
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          // The lease is still a's while its work stops (the owner commits its cursor here).
+          log.push(`a:lost while ${await b.redis.get('lease:w')}`);
+        },
+      },
+      { compete: () => aWants },
+    );
+    await eventually(() => a.leases.holds('w'), 10_000, 'a to hold');
+    b.leases.hold('w', recordTo(log, 'b'));
+    aWants = false;
+    await a.leases.release('w');
+    await eventually(() => b.leases.holds('w'), 10_000, 'b to take it');
+    await new Promise((resolve) => setTimeout(resolve, 2 * timing.ttlMs));
+    expect(log).toEqual(['a:acquired', `a:lost while ${a.nodeId}`, 'b:acquired']);
+    expect(a.leases.holds('w')).toBe(false);
   });
 
   it('loses the lease at once when its value changed under it', async () => {

@@ -83,5 +83,5 @@ describe('encryption at rest over the real server', () => {
       // The server carries on: other users' requests are answered.
       expect((await call(server, 'GET', '/v1/users/u2/preferences')).status).toBe(200);
     });
-  });
+  }, 240_000);
 });

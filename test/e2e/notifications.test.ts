@@ -290,5 +290,5 @@ describe('schedule rule across a restart', () => {
     expect((await inbox(third, 'carol')).map((n) => n.title)).toEqual(['Show x9 starts now']);
     await third.stop();
     removeDir(dataDir);
-  });
+  }, 240_000);
 });

@@ -1,82 +1,21 @@
 import { Session } from 'chdb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateEvents, seeded, type GeneratedEvent } from '../helpers/event-generator.js';
+import {
+  accuracyScenario,
+  accuracyStreams,
+  accuracyWindows,
+  framesOf,
+} from '../helpers/accuracy-scenario.js';
+import type { GeneratedEvent } from '../helpers/event-generator.js';
 import { connect, type Message, type SocketClient } from '../helpers/socket-client.js';
 import { removeDir, startServer, type ServerProcess } from '../helpers/server-process.js';
+import { nearQuantile, oracleWindows } from '../helpers/window-oracle.js';
 
 // Event time: 20 bursts of 200 ms, 500 ms apart, from t0 (two minutes ago, aligned).
 const t0 = Math.floor((Date.now() - 120_000) / 10_000) * 10_000;
-const outOfOrderMs = 1500;
-const allowedLatenessMs = 4000;
 const key = 'accuracy_key_0123456789abcdef';
-const aggregates = [
-  { name: 'n', fn: 'count' },
-  { name: 'total', fn: 'sum', field: 'props.v' },
-  { name: 'lo', fn: 'min', field: 'props.v' },
-  { name: 'hi', fn: 'max', field: 'props.v' },
-  { name: 'mean', fn: 'avg', field: 'props.v' },
-  { name: 'users', fn: 'uniq', field: 'userId' },
-  { name: 'q', fn: 'quantiles', field: 'props.v', q: [0.5, 0.9] },
-];
-const common = {
-  source: { types: ['acc'] },
-  groupBy: ['props.g'],
-  aggregates,
-  outOfOrderMs,
-  allowedLatenessMs,
-  idleTickMs: 600_000,
-};
-const streams = {
-  acc_tumbling: { window: { kind: 'tumbling', sizeMs: 1000 } },
-  acc_hopping: { window: { kind: 'hopping', sizeMs: 2000, slideMs: 500 } },
-  acc_session: { window: { kind: 'session', gapMs: 300 } },
-};
-
-const { arrival } = generateEvents({
-  seed: 7,
-  t0,
-  events: 3000,
-  bursts: 20,
-  burstEveryMs: 500,
-  burstSpanMs: 200,
-  groups: 4,
-  users: 200,
-  shuffleMs: 1000,
-});
-const random = seeded(99);
-// Resent copies of events already taken (a client retrying frames whose ack it missed).
-const duplicates = arrival.slice(0, 2000).filter(() => random() < 0.05);
-// Late but within the lateness: inside burst 16 (its windows have closed), between the first
-// and last event of the same group there, so session windows keep their start.
-const lateWithin: GeneratedEvent[] = Array.from({ length: 30 }, (_, i) => {
-  const g = `g${i % 4}`;
-  const times = arrival
-    .filter((e) => e.props.g === g && e.ts >= t0 + 8000 && e.ts < t0 + 8200)
-    .map((e) => e.ts);
-  const [lo, hi] = [Math.min(...times), Math.max(...times)];
-  return {
-    id: `late-${i}`,
-    type: 'acc',
-    ts: lo + Math.floor(random() * (hi - lo)),
-    userId: `u${i}`,
-    props: { g, v: 2000 + i },
-  };
-});
-const tooLate: GeneratedEvent[] = Array.from({ length: 20 }, (_, i) => ({
-  id: `toolate-${i}`,
-  type: 'acc',
-  ts: t0 + 50 + i,
-  userId: 'late-user',
-  props: { g: 'g0', v: 5000 },
-}));
-// Events of their own group that move the watermark: past burst 19, then past every lateness.
-const pusher = (id: string, ts: number): GeneratedEvent => ({
-  id,
-  type: 'acc',
-  ts,
-  userId: 'p',
-  props: { g: 'flush', v: 0 },
-});
+const streams = accuracyWindows;
+const { arrival, duplicates, lateWithin, tooLate, push1, push2, counted } = accuracyScenario(t0);
 
 type Result = {
   start: number;
@@ -102,7 +41,7 @@ beforeAll(async () => {
         {
           id: 'acc',
           keys: [{ key, scopes: ['ingest', 'read'] }],
-          streams: Object.entries(streams).map(([name, spec]) => ({ name, ...common, ...spec })),
+          streams: accuracyStreams,
         },
       ],
     },
@@ -118,16 +57,16 @@ beforeAll(async () => {
   const ingest = await connect(`${server.wsUrl}/v1/ingest?key=${key}`);
   let seq = 0;
   const send = async (events: GeneratedEvent[]) => {
-    for (let i = 0; i < events.length; i += 100) {
-      ingest.send({ t: 'events', seq: ++seq, events: events.slice(i, i + 100) });
+    for (const frame of framesOf(events)) {
+      ingest.send({ t: 'events', seq: ++seq, events: frame });
       expect(await ingest.nextMessage()).toMatchObject({ t: 'ack', seq });
     }
   };
   await send(arrival.slice(0, 2000));
   await send([...duplicates, ...arrival.slice(2000)]);
-  await send([pusher('push-1', t0 + 10_000 + outOfOrderMs + 1)]);
+  await send([push1]);
   await send([...lateWithin, ...tooLate]);
-  await send([pusher('push-2', t0 + 10_000 + outOfOrderMs + allowedLatenessMs + 2000 + 1)]);
+  await send([push2]);
   ingest.close();
 
   // Collect window messages until the stream is quiet for a second.
@@ -243,14 +182,8 @@ function sqlWindows(
     });
 }
 
-/** DDSketch is within 1% of the value at the quantile's rank; ranks may differ by one. */
 function expectQuantile(estimate: number, values: number[], q: number): void {
-  const rank = q * (values.length - 1);
-  const near = values.slice(Math.max(0, Math.floor(rank) - 1), Math.ceil(rank) + 2);
-  expect(
-    near.some((x) => Math.abs(estimate - x) <= 0.01 * Math.abs(x) + 1e-9),
-    `${estimate} vs ${near}`,
-  ).toBe(true);
+  expect(nearQuantile(estimate, values, q), `${estimate} vs ${values.length} values`).toBe(true);
 }
 
 describe.each(Object.keys(streams) as Array<keyof typeof streams>)('%s', (stream) => {
@@ -274,6 +207,21 @@ describe.each(Object.keys(streams) as Array<keyof typeof streams>)('%s', (stream
       expectQuantile(q.p50!, sql.vs, 0.5);
       expectQuantile(q.p90!, sql.vs, 0.9);
     });
+  });
+
+  // The cluster test (cluster-oracle.test.ts) checks its windows against this oracle.
+  it('has SQL over the raw events agree with the JS oracle over the events sent', () => {
+    const oracle = oracleWindows(counted, accuracyWindows[stream]);
+    const exact = ({ key: k, start, end, values, vs }: Result & { vs: number[] }) => ({
+      key: k,
+      start,
+      end,
+      vs,
+      values: { ...values, mean: Number((values.mean as number).toFixed(9)) },
+    });
+    expect(expected.get(stream)!.map(exact)).toEqual(
+      oracle.map((w) => exact({ ...w, rev: 0, values: w.values })),
+    );
   });
 
   it('re-emitted windows for late events and counted both kinds of late', () => {

@@ -7,7 +7,10 @@ import { startRedisServer, type RedisServer } from './redis-server.js';
 export interface ClusterOptions {
   /** Nodes to run (default 3): node 1 owns the embedded ClickHouse, the others are remote. */
   nodes?: number;
-  /** The order the nodes start in, one after another (default 1, 2, …): the first takes every lease. */
+  /**
+   * The order the nodes start in, one after another (default 1, 2, …): the first takes every
+   * lease, then hands partitions over as the others join (fair shares, partition-balancer.ts).
+   */
   order?: readonly number[];
   /** Every node's BACKLINE_CONFIG (projects, limits, `cluster` settings). */
   config?: object;
@@ -31,6 +34,8 @@ export interface TestCluster {
   restart(n: number): Promise<ServerProcess>;
   /** The node whose process holds lease `name` now (`partition:3`, `timers`), if any. */
   holderOf(name: string): Promise<number | undefined>;
+  /** How many of the `partitions` partition leases each node holds now (index n − 1). */
+  partitionsHeld(partitions?: number): Promise<number[]>;
   /** Stops the proxy, every node and redis-server, and removes the folders. */
   stop(): Promise<void>;
 }
@@ -94,19 +99,28 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
       await nodes[n - 1]!.stop();
       return (nodes[n - 1] = await start(n));
     },
-    holderOf: (name) => leaseHolder(redis.port, name, size),
+    holderOf: async (name) => (await leaseHolders(redis.port, [name], size))[0],
+    async partitionsHeld(partitions = 16) {
+      const names = Array.from({ length: partitions }, (_, p) => `partition:${p}`);
+      const held = Array.from({ length: size }, () => 0);
+      for (const n of await leaseHolders(redis.port, names, size))
+        if (n !== undefined) held[n - 1]! += 1;
+      return held;
+    },
     stop,
   };
 }
 
-/** Reads `bl:lease:<name>`: the holder's instance id, `node-<n>-<random>`. */
-async function leaseHolder(port: number, name: string, size: number) {
+/** Reads `bl:lease:<name>` of each name: its holder's instance id is `node-<n>-<random>`. */
+async function leaseHolders(port: number, names: readonly string[], size: number) {
   const client = new Redis(port, '127.0.0.1', { lazyConnect: true });
   try {
     await client.connect();
-    const holder = await client.get(`bl:lease:${name}`);
-    for (let n = 1; n <= size; n++) if (holder?.startsWith(`node-${n}-`)) return n;
-    return undefined;
+    const holders = await client.mget(names.map((name) => `bl:lease:${name}`));
+    return holders.map((holder) => {
+      for (let n = 1; n <= size; n++) if (holder?.startsWith(`node-${n}-`)) return n;
+      return undefined;
+    });
   } finally {
     client.disconnect();
   }

@@ -98,7 +98,8 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
 
   // https with TLS files set: the origin's scheme tells.
   const [scheme, port] = await new Promise<[string, number]>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 30_000);
+    // Generous: a 2-core machine running the suite's other files may take this long.
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 90_000);
     const check = () => {
       const match = /listening on (https?):\/\/127\.0\.0\.1:(\d+)/.exec(output);
       if (match) {

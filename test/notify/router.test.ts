@@ -13,6 +13,7 @@ import { createPreferences } from '../../src/notify/preferences.js';
 import { quietUntil } from '../../src/notify/quiet-hours.js';
 import { createRouter } from '../../src/notify/router.js';
 import { createMemoryStateStore } from '../../src/state/memory-state-store.js';
+import type { StateStore } from '../../src/state/state-store.js';
 import { createTimers } from '../../src/state/timers.js';
 import { openDecisionLog } from '../helpers/decision-log.js';
 import { connect, type SocketClient } from '../helpers/socket-client.js';
@@ -38,8 +39,9 @@ let clock = Date.parse('2026-11-25T12:00:30Z');
 let caps: Cap[] = [];
 let setup: ReturnType<typeof build>;
 
-function build() {
-  const state = createMemoryStateStore();
+/** `wrap` stands between the router's parts and their state (to fail a write, as Redis gone does). */
+function build(wrap: (state: StateStore) => StateStore = (state) => state) {
+  const state = wrap(createMemoryStateStore());
   const timers = createTimers(state, log);
   const channels = new Map<ChannelName, Channel>([['in_app', app.inApp]]);
   const delivery = createDelivery({ channels, timers, decisions, log });
@@ -124,6 +126,28 @@ describe('router', () => {
     expect((await setup.inbox.list(project, user)).items).toHaveLength(1);
     expect(await why(first.id)).toEqual(['sent::inbox_only']);
     expect(await why(second.id)).toEqual(['suppressed::duplicate']);
+  });
+
+  it('finishes, once, a notification whose route stopped after its de-duplication claim', async () => {
+    let failures = 1;
+    setup = build((state) => ({
+      ...state,
+      async put(key, value) {
+        if (key.startsWith('inbox/') && failures-- > 0) throw new Error('connection lost');
+        return state.put(key, value);
+      },
+    }));
+    const socket = await online();
+    const key = { dedupKey: 'show-7' };
+    await expect(setup.router.route(intent(key))).rejects.toThrow('connection lost');
+    const again = await setup.router.route(intent(key)); // the firing run again after the crash
+    expect(await socket.nextMessage()).toMatchObject({ t: 'notification', n: { id: again.id } });
+    const third = await setup.router.route(intent(key));
+    expect((await setup.inbox.list(project, user)).items.map((item) => item.id)).toEqual([
+      again.id,
+    ]);
+    expect(await why(third.id)).toEqual(['suppressed::duplicate']);
+    await socket.expectNoMessage(200);
   });
 
   it('suppresses the (N+1)th of a capped category within the period', async () => {

@@ -50,9 +50,13 @@ export function createCursorCommitter(deps: CursorCommitterDeps, everyMs: number
     },
     /** The last id committed by this committer. */
     committed: () => written,
-    /** Stops the timer and writes what is done by now. */
+    /**
+     * Stops the timer, waits for the work handed in so far, and writes the cursor after it: a
+     * node handing its partition over leaves the next owner nothing to run again.
+     */
     async close(): Promise<void> {
       clearInterval(timer);
+      await chain;
       await writing;
       await flush();
     },

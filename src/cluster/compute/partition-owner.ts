@@ -49,6 +49,8 @@ export interface PartitionOwnerDeps {
   /** A new connection for one partition's blocking reads; default `redis.duplicate()`. */
   openReader?: () => Redis;
   leases: Leases;
+  /** Whether to try for a free partition now (the balancer's fair share); default always. */
+  compete?(partition: number): boolean;
   /** The node id the leases were opened with: the cursor is written only under its lease. */
   nodeId: string;
   /** The projects this node runs; a partition's are those `partitionOf` maps to it. */
@@ -197,11 +199,13 @@ export function createPartitionOwner(
   const service: Service = {
     name: 'partition-owner',
     async start() {
+      const { compete } = deps;
       for (let p = 0; p < opts.partitions; p++)
-        deps.leases.hold(partitionLease(p), {
-          acquired: () => acquired(p),
-          lost: () => lost(p),
-        });
+        deps.leases.hold(
+          partitionLease(p),
+          { acquired: () => acquired(p), lost: () => lost(p) },
+          compete ? { compete: () => compete(p) } : {},
+        );
     },
     /** Stops consuming; the leases are given up when the caller closes them. */
     async stop() {

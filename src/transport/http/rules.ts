@@ -1,8 +1,9 @@
 import type { TemplatedApp } from 'uWebSockets.js';
-import { BacklineError } from '../../errors.js';
 import type { RuleCatalog } from '../../rules/rule-catalog.js';
-import { jsonBody } from './json-body.js';
+import { registerDefinitionRoutes } from './definitions.js';
 import { createRoutes, type RouteDeps } from './route.js';
+
+const names = { kind: 'rules', unknown: 'UNKNOWN_RULE' } as const;
 
 /**
  * Notification rules over HTTP: `GET /v1/rules` and `GET /v1/rules/:name` (read),
@@ -16,28 +17,5 @@ export function registerHttpRules(
   app: TemplatedApp,
   deps: RouteDeps & { catalog: RuleCatalog },
 ): void {
-  const { catalog } = deps;
-  const route = createRoutes(app, deps);
-
-  route('get', '/v1/rules', 'read', ({ reply, principal }) => {
-    reply.json(200, { rules: catalog.list(principal.projectId) });
-  });
-
-  route('get', '/v1/rules/:name', 'read', ({ reply, principal, name }) => {
-    const spec = catalog.get(principal.projectId, name);
-    if (!spec) throw new BacklineError('UNKNOWN_RULE');
-    reply.json(200, spec);
-  });
-
-  route('put', '/v1/rules/:name', 'admin', async ({ reply, principal, name, body, audit }) => {
-    audit.before = catalog.get(principal.projectId, name);
-    audit.after = await catalog.define(principal.projectId, name, await jsonBody(body));
-    reply.json(200, audit.after);
-  });
-
-  route('del', '/v1/rules/:name', 'admin', async ({ reply, principal, name, audit }) => {
-    audit.before = catalog.get(principal.projectId, name);
-    if (!(await catalog.remove(principal.projectId, name))) throw new BacklineError('UNKNOWN_RULE');
-    reply.send(204, 'application/json', '');
-  });
+  registerDefinitionRoutes(createRoutes(app, deps), names, deps.catalog);
 }

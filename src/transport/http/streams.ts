@@ -5,7 +5,7 @@ import type { Credentials } from '../credentials.js';
 import type { UserCheck } from '../identity.js';
 import { checkStreamRead, streamViewer, type StreamViewer } from '../stream-access.js';
 import type { RequestInfo } from './reply.js';
-import { jsonBody } from './json-body.js';
+import { registerDefinitionRoutes } from './definitions.js';
 import { createRoutes, type Granted, type RouteDeps } from './route.js';
 import { parseTimeRange } from './time-range.js';
 
@@ -60,15 +60,7 @@ export function registerHttpStreams(app: TemplatedApp, deps: HttpStreamsDeps): v
   const route = createRoutes(app, deps);
   const dataRoute = createRoutes(app, deps, { access: streamReaders(deps) });
 
-  route('get', '/v1/streams', 'read', ({ reply, principal }) => {
-    reply.json(200, { streams: catalog.list(principal.projectId) });
-  });
-
-  route('get', '/v1/streams/:name', 'read', ({ reply, principal, name }) => {
-    const spec = catalog.get(principal.projectId, name);
-    if (!spec) throw new BacklineError('UNKNOWN_STREAM');
-    reply.json(200, spec);
-  });
+  registerDefinitionRoutes(route, { kind: 'streams', unknown: 'UNKNOWN_STREAM' }, catalog);
 
   dataRoute('get', '/v1/streams/:name/windows', 'stream-readers', async (request) => {
     const { reply, viewer, info, name } = request;
@@ -86,18 +78,5 @@ export function registerHttpStreams(app: TemplatedApp, deps: HttpStreamsDeps): v
     }
     const rows = await catalog.rollup(viewer.projectId, name, from, to, bucket, groupKeyOf(info));
     reply.json(200, { stream: name, from, to, bucket, rows });
-  });
-
-  route('put', '/v1/streams/:name', 'admin', async ({ reply, principal, name, body, audit }) => {
-    audit.before = catalog.get(principal.projectId, name);
-    audit.after = await catalog.define(principal.projectId, name, await jsonBody(body));
-    reply.json(200, audit.after);
-  });
-
-  route('del', '/v1/streams/:name', 'admin', async ({ reply, principal, name, audit }) => {
-    audit.before = catalog.get(principal.projectId, name);
-    if (!(await catalog.remove(principal.projectId, name)))
-      throw new BacklineError('UNKNOWN_STREAM');
-    reply.send(204, 'application/json', '');
   });
 }

@@ -101,6 +101,11 @@ export function createUserHub(
      */
     serial: <T>(project: string, userId: string, task: () => Promise<T>): Promise<T> =>
       tasks.push(keyOf(project, userId), task),
+    /** Every open socket on this node. */
+    *sockets(): Iterable<UserSocket> {
+      for (const sockets of byUser.values())
+        for (const ws of sockets) if (!ws.getUserData().closed) yield ws;
+    },
     opened(ws: UserSocket): void {
       const { projectId, userId } = ws.getUserData();
       const key = keyOf(projectId, userId);

@@ -8,7 +8,7 @@ import { takeRequest, userCaller } from '../rate-limits.js';
 import { createFrameErrors } from '../socket-errors.js';
 import type { SocketState } from '../socket-writer.js';
 import { handleMark } from './handle-mark.js';
-import { handleResume, resume } from './handle-resume.js';
+import { handleResume, resume, resumeAfterBusDrops } from './handle-resume.js';
 import type { UserSocketContext, UserSocketDeps } from './user-context.js';
 import type { UserSocketState } from './user-hub.js';
 
@@ -50,6 +50,8 @@ export function registerUserSocket(
       return state;
     });
   }
+
+  resumeAfterBusDrops(ctx);
 
   defineSocket<OpeningState>(app, deps, sockets, {
     endpoint: '/v1/user',

@@ -7,6 +7,7 @@ import {
   readCursor,
   retainFrom,
 } from '../../../src/cluster/compute/partition-cursor.js';
+import { createCursorCommitter } from '../../../src/cluster/compute/cursor-committer.js';
 import { openRedis, type Redis } from '../../../src/cluster/redis-connection.js';
 import { leaseKey } from '../../../src/cluster/redis-lease.js';
 import { startRedisServer, type RedisServer } from '../../helpers/redis-server.js';
@@ -42,6 +43,20 @@ it('keeps the whole log for trimming until an owner committed a cursor, then wha
   await redis.set(leaseKey(partitionLease(3)), 'node-a');
   await commitCursor(redis, 3, 'node-a', '1700000000000-4');
   expect(await retainFrom(redis, 3)).toBe('1700000000000-5');
+});
+
+it('commits on close the work still running when the partition is handed over', async () => {
+  await redis.set(leaseKey(partitionLease(5)), 'node-a');
+  const failures: string[] = [];
+  const committer = createCursorCommitter(
+    { redis, nodeId: 'node-a', partition: 5, onFailure: (reason) => failures.push(reason) },
+    60_000, // no timed write: only close() writes
+  );
+  committer.after('7-0', Promise.resolve());
+  committer.after('9-0', new Promise((resolve) => setTimeout(resolve, 200))); // rule work
+  await committer.close();
+  expect(await readCursor(redis, 5)).toBe('9-0');
+  expect(failures).toEqual([]);
 });
 
 it('orders entry ids by time, then sequence, as numbers', () => {
