@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sleep } from './deadline.js';
 import { redisCommand, startRedis, type RedisProcess } from './redis-process.js';
 import {
   defaultServerOptions,
@@ -31,7 +32,14 @@ export interface Cluster {
 }
 
 // The partitions of the event log: CLUSTER.md's default, named so the report shows it.
-const partitions = 16;
+export const partitions = 16;
+/** The Redis key of the lease whose holder runs partition `p` (`cluster.redisKeyPrefix` bl:). */
+export const partitionLeaseKey = (p: number) => `bl:lease:partition:${p}`;
+// The balancer samples every second and hands a partition over on two samples alike; a free
+// partition waits 5 s (src/cluster/compute/partition-balancer.ts). Leases unchanged this
+// long over a fair spread are taken as settled.
+const settledForMs = 3000;
+const settleTimeoutMs = 60_000;
 // Nodes starting at once after the owner: each loads tsx and the server, which on two
 // shared cores takes seconds; all at once would crowd the start timeout.
 const startsAtOnce = 2;
@@ -98,6 +106,7 @@ export async function startCluster(count: number, settings: ServerSettings = {})
       const failed = started.find((result) => result.status === 'rejected');
       if (failed) throw failed.reason;
     }
+    await awaitBalanced(redis, nodes.length);
   } catch (err) {
     await stop();
     throw err;
@@ -115,4 +124,36 @@ export async function startCluster(count: number, settings: ServerSettings = {})
     stopNodes,
     stop,
   };
+}
+
+/**
+ * Waits until every partition lease is held, spread fairly over the `count` nodes, and
+ * unchanged for `settledForMs`: a node that joins takes partitions over from the earlier ones,
+ * and a hand-over (cursor commit, rebuild) inside a measured window would be timed as load.
+ */
+async function awaitBalanced(redis: RedisProcess, count: number): Promise<void> {
+  const keys = Array.from({ length: partitions }, (_, p) => partitionLeaseKey(p));
+  const deadline = performance.now() + settleTimeoutMs;
+  let last = '';
+  let since = performance.now();
+  for (;;) {
+    const holders = await redis.mget(keys);
+    const shares = [...countBy(holders).values()];
+    const fair =
+      holders.every((holder) => holder !== null) &&
+      shares.length === count &&
+      Math.max(...shares) - Math.min(...shares) <= 1;
+    const seen = holders.join();
+    if (seen !== last) [last, since] = [seen, performance.now()];
+    if (fair && performance.now() - since >= settledForMs) return;
+    if (performance.now() > deadline)
+      throw new Error(`partition leases not settled over ${count} nodes: ${seen}`);
+    await sleep(500);
+  }
+}
+
+function countBy(values: Array<string | null>): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const value of values) if (value !== null) counts.set(value, (counts.get(value) ?? 0) + 1);
+  return counts;
 }

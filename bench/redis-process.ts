@@ -26,6 +26,8 @@ export interface RedisProcess {
   inspect(): Promise<{ keys: number; usedMemoryBytes: number }>;
   /** The string at `key` (the full key, prefix included), null when there is none. */
   get(key: string): Promise<string | null>;
+  /** The strings at `keys`, in order, null for each missing one. */
+  mget(keys: string[]): Promise<Array<string | null>>;
   /** SIGTERM by its PID (SIGKILL after `stopTimeoutMs`), then the folder is removed. */
   stop(): Promise<void>;
 }
@@ -107,6 +109,7 @@ export async function startRedis(options = defaultRedisOptions): Promise<RedisPr
     rssBytes: () => readRssBytes(pid),
     inspect: () => withRedis(url, inspectRedis),
     get: (key) => withRedis(url, (redis) => redis.get(key)),
+    mget: (keys) => withRedis(url, (redis) => redis.mget(keys)),
     stop,
   };
 }
