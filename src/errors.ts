@@ -63,6 +63,16 @@ export const catalogue = {
   PROPS_TOO_LARGE: { status: 400, message: 'props exceed limits.maxPropsBytes' },
   TS_OUT_OF_RANGE: { status: 400, message: 'ts is too far in the past or future' },
 
+  // Analytics (`/v1/analytics/…`, `/v1/cohorts`, `/v1/export/events`).
+  BAD_COHORT: { status: 400, message: 'cohort definition is invalid' },
+  UNKNOWN_COHORT: { status: 404, message: 'no such cohort in this project' },
+  EXPORT_BUSY: { status: 503, message: 'too many exports running, retry after retryAfterMs' },
+  EXPORT_UNAVAILABLE: { status: 503, message: 'this node cannot stream exports' },
+  BAD_JOB: { status: 400, message: 'warehouse job definition is invalid' },
+  UNKNOWN_JOB: { status: 404, message: 'no such warehouse job in this project' },
+  JOB_RUNNING: { status: 409, message: 'the job is running; ask again once it is done' },
+  JOB_NO_ROWS: { status: 404, message: 'the job has no completed run yet' },
+
   // HTTP surface.
   NOT_FOUND: { status: 404, message: 'no such route' },
   BAD_SIGNATURE: { status: 401, message: 'webhook signature is missing, invalid or stale' },

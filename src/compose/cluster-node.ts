@@ -18,6 +18,7 @@ import type { z } from 'zod';
 import type { ErrorCode } from '../errors.js';
 import { createRedisStateStore } from '../state/redis-state-store.js';
 import type { StateStore } from '../state/state-store.js';
+import { cohortSpecSchema } from '../analytics/cohort-spec.js';
 import { openStateDefinitions } from '../state/state-definitions.js';
 import type { AppConfig } from './config.js';
 
@@ -99,6 +100,7 @@ async function openDefinitions(state: StateStore, log: Logger) {
   return {
     streams: await open('stream', streamSpecSchema, 'BAD_STREAM'),
     rules: await open('rule', ruleSpecSchema, 'BAD_RULE'),
+    cohorts: await open('cohort', cohortSpecSchema, 'BAD_COHORT'),
   };
 }
 

@@ -8,6 +8,7 @@ import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { Lifecycle, Service } from '../ops/lifecycle.js';
 import type { DevProject } from '../demo/dev-project.js';
+import { composeAnalytics } from './analytics.js';
 import { composeAuth } from './auth.js';
 import { composeCluster } from './cluster.js';
 import type { ClusterNode } from './cluster-node.js';
@@ -54,12 +55,14 @@ export async function composeNode(config: AppConfig, deps: NodeDeps) {
   const inApp = { bus, presence };
   const notify = await composeNotify(config, { stored, ingest, inApp, dev, ...base });
   const route = notify.router.route;
+  const analytics = composeAnalytics(config, { stored, node, ingest, metrics, log });
   const { rules, ruleCatalog } = composeRules(config, {
     stored,
     ingest,
     node,
     route,
     bus,
+    cohorts: analytics.cohortAudience,
     ...base,
   });
   const { pipeline, catalog, cache, rollups, restored } = composePipeline(config, {
@@ -74,6 +77,7 @@ export async function composeNode(config: AppConfig, deps: NodeDeps) {
   const privacy = composePrivacy(config, { stored, notify, catalog, ...base });
   const server = composeServer(config, {
     ...{ uws, sockets, auth, stored, ingest, catalog, ruleCatalog, notify, privacy, bus },
+    analytics,
     presence,
     ...(node ? { rateLimiter: node.rateLimiter } : {}),
     readiness: {
@@ -89,6 +93,7 @@ export async function composeNode(config: AppConfig, deps: NodeDeps) {
     ...[stored.decisionWriter, stored.auditWriter, ...rollups, stored.windowWriter],
     ...[...ingestServices, pipeline, ...restored, rules, ...work.compute],
     ...[notify.email.service, work.timers, privacy.erasure, sockets.hub, auth.keys, server],
+    analytics.apis.jobs,
   ];
   return { server, stored, services };
 }

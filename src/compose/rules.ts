@@ -4,6 +4,7 @@ import type { Ingest } from '../ingest/ingest-service.js';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import { createRuleCatalog } from '../rules/rule-catalog.js';
+import type { CohortAudience } from '../rules/audience.js';
 import { createRulesService, type Route } from '../rules/rules-service.js';
 import type { ClusterNode } from './cluster-node.js';
 import type { AppConfig } from './config.js';
@@ -21,6 +22,7 @@ export function composeRules(
     node: ClusterNode | undefined;
     route: Route;
     bus: Bus;
+    cohorts?: CohortAudience;
     projects: AppConfig['projects'];
     metrics: Metrics;
     log: Logger;
@@ -31,6 +33,7 @@ export function composeRules(
     state: stored.state,
     timers: stored.timers,
     segments: stored.segments,
+    ...(deps.cohorts ? { cohorts: deps.cohorts } : {}),
     route: deps.route,
     metrics,
     log,

@@ -20,6 +20,7 @@ import { createUserHub } from '../transport/user/user-hub.js';
 import { loadUws, type Uws } from '../transport/uws.js';
 import type { Auth } from './auth.js';
 import type { AppConfig } from './config.js';
+import type { ComposedAnalytics } from './analytics.js';
 import type { Notify } from './notify.js';
 import type { Privacy } from './privacy.js';
 import type { Stored } from './storage.js';
@@ -71,6 +72,7 @@ export function composeServer(
     catalog: StreamCatalog;
     ruleCatalog: RuleCatalog;
     notify: Notify;
+    analytics: ComposedAnalytics;
     privacy: Privacy;
     bus: Bus;
     presence: Presence;
@@ -119,6 +121,7 @@ export function composeServer(
       vapid: notify.push.vapid,
       templates: notify.email.templates,
       ...(webhook ? { sendgridWebhook: webhook } : {}),
+      analytics: deps.analytics.apis,
       audit: deps.privacy.audit,
       auditLog: deps.privacy.auditLog,
       erasure: deps.privacy.erasure,

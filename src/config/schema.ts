@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { analyticsSchema } from './analytics-schema.js';
 import { corsSchema, encryptionSchema, tlsSchema } from './security-schema.js';
 
 /**
@@ -242,6 +243,7 @@ const sectionsShape = {
   storage: storageSchema.prefault({}),
   cluster: clusterSchema.prefault({}),
   live: liveSchema.prefault({}),
+  analytics: analyticsSchema.prefault({}),
   privacy: privacySchema.prefault({}),
 };
 

@@ -6,8 +6,12 @@ export interface IngestCounts {
   duplicates: number;
 }
 
-/** Consumers of accepted events on this node (single node: the pipeline and the rules). */
-export type AcceptedListener = (project: string, events: StreamEvent[]) => void;
+/**
+ * Consumers of accepted events on this node (single node: the pipeline, the rules, trending).
+ * `receivedAt` is the batch's receive time as stored in `received_at`: a consumer that also
+ * reads stored events splits the two by it.
+ */
+export type AcceptedListener = (project: string, events: StreamEvent[], receivedAt: number) => void;
 
 /**
  * Where ingest hands a batch's valid events: de-duplication and durability. Single node: the

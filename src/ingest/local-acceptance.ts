@@ -31,7 +31,8 @@ export function createLocalAcceptance(deps: {
         if (listeners.length > 0) events.push(toStreamEvent(row, props[i]!));
       });
       writer.enqueue(fresh);
-      if (events.length > 0) for (const listener of listeners) listener(project, events);
+      if (events.length > 0)
+        for (const listener of listeners) listener(project, events, fresh[0]!.received_at);
       const counts = { accepted: fresh.length, duplicates };
       // Waiting on the writer also covers duplicates whose first copy is still in flight.
       return writer.durable().then(

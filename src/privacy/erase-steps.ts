@@ -12,7 +12,13 @@ type Writer<Row> = Pick<BatchWriter<Row>, 'durable' | 'rewriteSpooled'>;
 export interface EraseStepDeps {
   data: Pick<
     UserData,
-    'anonymousIds' | 'notificationIds' | 'eraseEvents' | 'eraseDecisions' | 'eraseWindows'
+    | 'anonymousIds'
+    | 'notificationIds'
+    | 'eraseEvents'
+    | 'eraseIdentities'
+    | 'eraseWarehouse'
+    | 'eraseDecisions'
+    | 'eraseWindows'
   >;
   userState: UserStateDeps;
   /** The writers whose rows may still be in memory or in a spool. */
@@ -67,6 +73,8 @@ export function eraseSteps(deps: EraseStepDeps): EraseStep[] {
       },
     },
     { name: 'events', run: (user) => data.eraseEvents(user) },
+    { name: 'identities', run: (user) => data.eraseIdentities(user) },
+    { name: 'warehouse', run: (user) => data.eraseWarehouse(user) },
     { name: 'decisions', run: (user) => data.eraseDecisions(user) },
     { name: 'windows', run: (user) => data.eraseWindows(user, deps.rollupTables(user.project)) },
     {

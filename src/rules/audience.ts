@@ -19,6 +19,19 @@ export interface SegmentQuery {
   ): Promise<string[]>;
 }
 
+/**
+ * What cohort audiences need (src/analytics/cohort-audience.ts): one page of a saved cohort's
+ * known users as of `nowMs`, in byte order after `page.after`; rejects for an unknown cohort.
+ */
+export interface CohortAudience {
+  users(
+    project: string,
+    cohort: string,
+    nowMs: number,
+    page: { after: string; limit: number },
+  ): Promise<string[]>;
+}
+
 /** String values (and strings in `in` lists) may name the firing's context: `{{props.showId}}`. */
 const renderCondition = (condition: Condition, context: Context): Condition => {
   const { value } = condition;
@@ -32,12 +45,13 @@ const renderCondition = (condition: Condition, context: Context): Condition => {
 };
 
 export const defaultAudienceOptions = {
-  segmentPageSize: 10_000, // users per ClickHouse page of a segment
+  segmentPageSize: 10_000, // users per ClickHouse page of a segment or cohort
 };
 
 /**
  * Who a firing notifies: the triggering event's user, the followers of an entity named by
- * the event (or the window's key), a fixed list, or a segment query on ClickHouse. Users
+ * the event (or the window's key), a fixed list, a segment query on ClickHouse, or a saved
+ * cohort's users. Users
  * come one by one, in pages from the stores, so a large audience is never held whole.
  *
  * @example
@@ -45,25 +59,43 @@ export const defaultAudienceOptions = {
  * for await (const userId of audience.users(firing)) await route(toIntent(firing, userId));
  */
 export function createAudience(
-  deps: { follows: FollowGraph; segments: SegmentQuery; now?: () => number },
+  deps: {
+    follows: FollowGraph;
+    segments: SegmentQuery;
+    /** Absent: cohort audiences fail (counted as audience failures). */
+    cohorts?: CohortAudience;
+    now?: () => number;
+  },
   options: Partial<typeof defaultAudienceOptions> = {},
 ) {
   const { follows, segments } = deps;
   const opts = { ...defaultAudienceOptions, ...options };
   const now = deps.now ?? Date.now;
 
-  async function* segment(firing: Firing, audience: AudienceOf<'segment'>) {
-    const at = now(); // one time for every page, so pages cover the same span
-    const where = audience.where.map((condition) => renderCondition(condition, firing.context));
-    const filled = { ...audience, where };
+  /** Every page of users `fetch` gives, at one time for every page so they cover the same span. */
+  async function* paged(
+    fetch: (at: number, page: { after: string; limit: number }) => Promise<string[]>,
+  ) {
+    const at = now();
     let after = '';
     for (;;) {
-      const page = { after, limit: opts.segmentPageSize };
-      const users = await segments.users(firing.project, filled, at, page);
+      const users = await fetch(at, { after, limit: opts.segmentPageSize });
       yield* users;
       if (users.length < opts.segmentPageSize) return;
       after = users[users.length - 1]!;
     }
+  }
+
+  function segment(firing: Firing, audience: AudienceOf<'segment'>) {
+    const where = audience.where.map((condition) => renderCondition(condition, firing.context));
+    const filled = { ...audience, where };
+    return paged((at, page) => segments.users(firing.project, filled, at, page));
+  }
+
+  function cohort(firing: Firing, audience: AudienceOf<'cohort'>) {
+    const { cohorts } = deps;
+    if (!cohorts) throw new Error('cohort audiences need the analytics store');
+    return paged((at, page) => cohorts.users(firing.project, audience.cohort, at, page));
   }
 
   return {
@@ -83,6 +115,9 @@ export function createAudience(
         }
         case 'segment':
           yield* segment(firing, audience);
+          return;
+        case 'cohort':
+          yield* cohort(firing, audience);
           return;
       }
     },

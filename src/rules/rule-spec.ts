@@ -57,6 +57,11 @@ const audience = z.discriminatedUnion('kind', [
     where, // string values may hold {{path}} placeholders over the firing's context
     sinceMs: z.number().int().min(1),
   }),
+  // A saved cohort's known users (`/v1/cohorts/:name`), evaluated when the rule fires.
+  z.object({
+    kind: z.literal('cohort'),
+    cohort: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'a cohort name'),
+  }),
 ]);
 
 const notification = z.object({

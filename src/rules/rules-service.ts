@@ -5,7 +5,7 @@ import type { StreamEvent } from '../model/event.js';
 import type { WindowResult } from '../model/window-result.js';
 import type { StateStore } from '../state/state-store.js';
 import type { Timers } from '../state/timers.js';
-import { createAudience, type SegmentQuery } from './audience.js';
+import { createAudience, type CohortAudience, type SegmentQuery } from './audience.js';
 import { CountedFailure, createFire, type Route } from './fire.js';
 import { ruleStatePrefix } from './firing.js';
 import { createFollowGraph } from './follow-graph.js';
@@ -31,6 +31,8 @@ export function createRulesService(
     state: StateStore;
     timers: Timers;
     segments: SegmentQuery;
+    /** Saved cohorts as audiences; absent, a cohort audience fails when its rule fires. */
+    cohorts?: CohortAudience;
     route: Route;
     metrics?: Metrics;
     log: Logger;
@@ -55,7 +57,11 @@ export function createRulesService(
     options,
   );
   const follows = createFollowGraph(state);
-  const audience = createAudience({ follows, segments });
+  const audience = createAudience({
+    follows,
+    segments,
+    ...(deps.cohorts ? { cohorts: deps.cohorts } : {}),
+  });
   const fire = createFire({ audience, route, metrics, fail });
 
   const nothing = Promise.resolve();

@@ -5,8 +5,8 @@
  */
 export interface ClickHouse {
   readonly kind: 'embedded' | 'server';
-  /** A statement with no result (DDL, ALTER). */
-  exec(sql: string): Promise<void>;
+  /** A statement with no result (DDL, ALTER, INSERT … SELECT), with bound `{name:Type}` params. */
+  exec(sql: string, params?: Record<string, unknown>): Promise<void>;
   /** A SELECT; rows come back as objects (UInt64 and larger as strings or numbers). */
   query<T = Record<string, unknown>>(sql: string, params?: Record<string, unknown>): Promise<T[]>;
   /**
@@ -14,8 +14,22 @@ export interface ClickHouse {
    * stored once (`insert_deduplication_token`), which makes spool replays idempotent.
    */
   insert(table: string, rows: readonly object[], options?: InsertOptions): Promise<void>;
+  /**
+   * A SELECT's output in a file format, chunk by chunk as the engine produces it, so a large
+   * result is never held whole (exports). `sql` ends without FORMAT or SETTINGS: each backend
+   * adds its own. Stopping the iteration ends the query where the backend can. Absent where
+   * results cannot be streamed (a node that reaches ClickHouse through another).
+   */
+  stream?(
+    sql: string,
+    params: Record<string, unknown>,
+    format: StreamFormat,
+  ): AsyncIterable<Uint8Array>;
   close(): Promise<void>;
 }
+
+/** Output formats a stream may ask for. */
+export type StreamFormat = 'CSVWithNames' | 'Parquet';
 
 export interface InsertOptions {
   dedupToken?: string;

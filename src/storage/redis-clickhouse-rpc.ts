@@ -14,7 +14,7 @@ export const replyChannel = (node: string) => `ch:reply:${node}`;
 /** A request as it travels in `ch:rpc`; `deadline` is epoch ms (node clocks kept by NTP). */
 export type RpcRequest = { id: string; node: string; deadline: number } & (
   | { op: 'query'; sql: string; params?: Record<string, unknown> }
-  | { op: 'exec'; sql: string }
+  | { op: 'exec'; sql: string; params?: Record<string, unknown> }
   | { op: 'insert'; table: string; rows: object[]; options?: InsertOptions }
 );
 

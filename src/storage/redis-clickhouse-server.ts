@@ -55,7 +55,7 @@ export function serveClickHouse(
     try {
       if (request.op === 'query')
         return { id: request.id, ok: true, rows: await ch.query(request.sql, request.params) };
-      if (request.op === 'exec') await ch.exec(request.sql);
+      if (request.op === 'exec') await ch.exec(request.sql, request.params);
       else await ch.insert(request.table, request.rows, request.options);
       return { id: request.id, ok: true };
     } catch (err) {

@@ -155,8 +155,8 @@ export function createRemoteClickHouse(
 
   return {
     kind: 'server',
-    async exec(sql) {
-      await request({ op: 'exec', sql }, opts.timeoutMs);
+    async exec(sql, params) {
+      await request({ op: 'exec', sql, ...(params ? { params } : {}) }, opts.timeoutMs);
     },
     async query<T>(sql: string, params?: Record<string, unknown>) {
       return (await request(

@@ -12,8 +12,8 @@ export function openClickHouseServer(url: string): ClickHouse {
   });
   return {
     kind: 'server',
-    async exec(sql) {
-      await client.command({ query: sql });
+    async exec(sql, params) {
+      await client.command({ query: sql, ...(params ? { query_params: params } : {}) });
     },
     async query<T>(sql: string, params?: Record<string, unknown>) {
       const result = await client.query({
@@ -35,6 +35,22 @@ export function openClickHouseServer(url: string): ClickHouse {
           ? { clickhouse_settings: { insert_deduplication_token: options.dedupToken } }
           : {}),
       });
+    },
+    async *stream(sql, params, format) {
+      const abort = new AbortController();
+      const result = await client.exec({
+        // Row groups of 65,536 rows: the server holds one before writing it (default 1M).
+        query: `${sql} FORMAT ${format} SETTINGS output_format_parquet_row_group_size = 65536`,
+        query_params: params,
+        abort_signal: abort.signal,
+      });
+      try {
+        for await (const chunk of result.stream as AsyncIterable<Buffer>) yield chunk;
+      } finally {
+        // A consumer that stopped early: end the request, so the server cancels the query.
+        abort.abort();
+        result.stream.destroy();
+      }
     },
     async close() {
       await client.close();

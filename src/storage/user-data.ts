@@ -9,6 +9,8 @@ import {
   userEventsWhere,
   type UserIds,
 } from './user-rows.js';
+import { eraseUserIdentities } from './user-identities.js';
+import { eraseUserWarehouse } from './user-warehouse.js';
 import { eraseUserWindows } from './user-windows.js';
 
 export const defaultUserDataOptions = {
@@ -122,6 +124,10 @@ export function createUserData(
 
     eraseEvents: (user: UserIds) => deleteWhere(ch, eventsTable, userEventsWhere(user)),
     eraseDecisions: (user: UserIds) => deleteWhere(ch, decisionsTable, userDecisionsWhere(user)),
+    /** The user's identity merges (after the events: the merges are taken again from the rest). */
+    eraseIdentities: (user: UserIds) => eraseUserIdentities(ch, user),
+    /** The user's rows in the warehouse jobs' tables. */
+    eraseWarehouse: (user: UserIds) => eraseUserWarehouse(ch, user),
     /** Stored windows and the rollup `tables` of the user's project; answers rows deleted or rewritten. */
     eraseWindows: (user: UserIds, rollupTables: readonly string[]) =>
       eraseUserWindows(ch, user, rollupTables),

@@ -6,7 +6,8 @@ import type { WindowRow } from './window-store.js';
 
 /**
  * One user as erase and export find their rows: the user id, and the anonymous ids seen on
- * events that carry it (there is no identity merge table; those events are the merge).
+ * events that carry it (those events are the merges; the `identities` table only keeps them
+ * for the analytics queries, see user-identities.ts).
  */
 export interface UserIds {
   project: string;

@@ -26,6 +26,7 @@ import type { UserExport } from '../privacy/user-export.js';
 import type { AuditStore } from '../storage/audit-store.js';
 import type { StaticAssets } from '../static/dashboard-assets.js';
 import type { EventStore } from '../storage/event-store.js';
+import { registerHttpAnalyticsApis, type AnalyticsApis } from './http/analytics-routes.js';
 import type { UserCheck } from './identity.js';
 import { registerHttpEvents } from './ingest/http-events.js';
 import { createCors } from './cors.js';
@@ -98,6 +99,8 @@ export interface ServerDeps {
   templates: EmailTemplates;
   /** Present when SendGrid's event webhook public key is configured. */
   sendgridWebhook?: SendGridWebhook;
+  /** Product analytics (`/v1/analytics/…`), saved cohorts, raw exports and the rest. */
+  analytics: AnalyticsApis;
   /** Every admin write, erase and export is recorded here; `GET /v1/audit` reads `auditLog`. */
   audit: Pick<AuditTrail, 'record'>;
   auditLog: Pick<AuditStore, 'between'>;
@@ -181,6 +184,7 @@ export function createServer(deps: ServerDeps, options: ServerOptions): Server {
   registerHttpAudit(app, { ...common, auditLog: deps.auditLog });
   registerHttpStats(app, { ...common, store: deps.store });
   registerHttpStreams(app, { ...common, catalog: deps.catalog });
+  registerHttpAnalyticsApis(app, { ...common, apis: deps.analytics });
   registerHttpKeys(app, { ...common, keys: deps.keys });
   deps.keys.onRevoked(closeRevokedSockets(sockets, writer));
   registerHttpOverview(app, {

@@ -1,3 +1,5 @@
+import { analyticsCases } from './isolation-cases-analytics.js';
+
 /**
  * What the isolation suite (test/e2e/isolation.test.ts) sends to every route and socket
  * message of the server, aimed at the victim project's data, with credentials of another
@@ -19,6 +21,12 @@ export const victim = {
   /** Open to the victim project's users: still never to another project. */
   usersStream: 'users_stream_a',
   keyName: 'victim-key-name',
+  cohort: 'secret_cohort_a',
+  job: 'secret_job_a',
+  /** The job's description: nobody else sends it, so a listing that shows it leaked. */
+  jobNote: 'VICTIM-JOB-NOTE-4b1a',
+  /** A visitor who never logged in: analytics name it (breakdowns, members, exports). */
+  visitor: 'victim-visitor-8d2e',
 };
 
 /** The callers that must not reach the victim's data. */
@@ -162,6 +170,7 @@ export function routeCases(ids: { notification: string; key: string; endpoint: s
       body: { endpoint: ids.endpoint },
       own: otherProject,
     },
+    ...analyticsCases(victim, otherKey),
   };
   return cases;
 }

@@ -112,8 +112,15 @@ export async function seedVictim({ api, json }: Caller, push: PushService) {
   const events = [
     { id: 's1', type: 'user.signup', ts: Date.now(), userId: victim.user, props: { name: 'V' } },
     { id: 'v1', type: 'vote', ts: Date.now(), userId: victim.user },
+    {
+      id: 'v2',
+      type: 'vote',
+      ts: Date.now(),
+      anonymousId: victim.visitor,
+      props: { by: victim.visitor },
+    },
   ];
-  expect(await json('POST', '/v1/events', victimAdmin, { events })).toMatchObject({ accepted: 2 });
+  expect(await json('POST', '/v1/events', victimAdmin, { events })).toMatchObject({ accepted: 3 });
   const inbox = `/v1/users/${victim.user}/inbox`;
   const items = async () => (await json('GET', inbox, victimAdmin)).items as Array<{ id: string }>;
   await eventually(async () => (await items()).length === 1, 10_000, 'the victim’s notification');
@@ -129,6 +136,9 @@ export async function seedVictim({ api, json }: Caller, push: PushService) {
     name: victim.keyName,
     scopes: ['read'],
   });
+  const cohort = { conditions: [{ kind: 'performed', types: ['vote'] }] };
+  expect((await api('PUT', `/v1/cohorts/${victim.cohort}`, victimAdmin, cohort)).status).toBe(200);
+  await seedJob({ api, json });
   const ids = {
     notification: (await items())[0]!.id,
     key: made.id as string,
@@ -144,6 +154,7 @@ export async function victimState({ api }: Caller): Promise<string> {
     ...['/v1/streams', '/v1/rules', '/v1/templates', `/v1/templates/${victim.template}`],
     ...['/v1/keys', '/v1/events/stats', `${user}/inbox?archived=true`, `${user}/preferences`],
     ...[`${user}/decisions`, `/v1/streams/${victim.privateStream}/windows`],
+    ...['/v1/cohorts', `/v1/cohorts/${victim.cohort}/members`, '/v1/jobs'],
   ];
   const reads = await Promise.all(
     paths.map(async (path) => {
@@ -196,4 +207,15 @@ export async function attackerCredentials(
     otherUserJwt: await signUser(otherUser),
     otherUserToken: await issue(victimAdmin, otherUser),
   };
+}
+
+/** The victim's warehouse job, run once: its rows name the victim's persons. */
+async function seedJob({ api, json }: Caller) {
+  const job = `/v1/jobs/${victim.job}`;
+  const spec = { kind: 'daily_users', days: 2, description: victim.jobNote };
+  expect((await api('PUT', job, victimAdmin, spec)).status).toBe(200);
+  expect((await api('POST', `${job}/run`, victimAdmin)).status).toBe(202);
+  const ran = async () =>
+    Boolean(((await json('GET', job, victimAdmin)).status as { lastSuccess: unknown }).lastSuccess);
+  await eventually(ran, 20_000, 'the victim’s job to run');
 }

@@ -16,7 +16,8 @@ const textual =
 /**
  * Every place in a stopped server's ClickHouse database (the `DATA_DIR/clickhouse` folder)
  * holding one of `needles`: each String column (plain, nullable, low-cardinality, arrays) of
- * every table in `system.tables`, and the lists kept by topK aggregate states (rollups).
+ * every table in `system.tables`, the lists kept by topK aggregate states (rollups) and the
+ * users kept by argMin states (identity merges).
  * Opens the folder itself, so the server must have exited.
  */
 export async function clickhouseTraces(dataDir: string, needles: readonly string[]) {
@@ -34,7 +35,7 @@ export async function clickhouseTraces(dataDir: string, needles: readonly string
       for (const column of columns) {
         const text = textual.test(column.type)
           ? `toString(\`${column.name}\`)`
-          : column.type.startsWith('AggregateFunction(topK')
+          : /^AggregateFunction\((topK|argMin)/.test(column.type)
             ? `toString(finalizeAggregation(\`${column.name}\`))`
             : undefined;
         if (!text) continue;

@@ -102,7 +102,7 @@ it('answers ERASE_INCOMPLETE when a step fails, keeps the journal and retries un
   const [[, journal]] = (await state.list<{ done: string[] }>('erase/')) as [
     [string, { done: string[] }],
   ];
-  expect(journal.done).toEqual(['flush', 'spool', 'events']);
+  expect(journal.done).toEqual(['flush', 'spool', 'events', 'identities', 'warehouse']);
   // Asked again while it waits to retry: the caller waits for the next attempt.
   expect(await erasure.erase('p1', 'retried')).toMatchObject({ events: 1, decisions: 0 });
   expect(await eventsOf('retried')).toBe(0);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ClickHouse } from '../../src/storage/clickhouse.js';
+import type { ClickHouse, StreamFormat } from '../../src/storage/clickhouse.js';
 import { createEventStore } from '../../src/storage/event-store.js';
 import type { EventRow } from '../../src/model/event.js';
 import { applyRetention, migrate } from '../../src/storage/migrate.js';
@@ -22,8 +22,15 @@ export function row(id: string, overrides: Partial<EventRow> = {}): EventRow {
   };
 }
 
-/** One suite for every ClickHouse backend (Hono's `common.case.test.ts` pattern). */
-export function clickHouseContract(name: string, open: () => Promise<ClickHouse>): void {
+/**
+ * One suite for every ClickHouse backend (Hono's `common.case.test.ts` pattern). `streams:
+ * false` for a backend that cannot stream results (a node reaching ClickHouse through another).
+ */
+export function clickHouseContract(
+  name: string,
+  open: () => Promise<ClickHouse>,
+  { streams = true } = {},
+): void {
   describe(`ClickHouse contract: ${name}`, () => {
     let ch: ClickHouse;
     beforeAll(async () => {
@@ -39,6 +46,8 @@ export function clickHouseContract(name: string, open: () => Promise<ClickHouse>
         '002_stream_windows',
         '003_notification_decisions',
         '004_audit_log',
+        '005_identities',
+        '006_warehouse',
       ]);
       expect(await migrate(ch)).toEqual([]);
       await applyRetention(ch, 30);
@@ -123,5 +132,46 @@ export function clickHouseContract(name: string, open: () => Promise<ClickHouse>
       ]);
       expect(await store.recentIds(t, 1)).toEqual([['p2', 'r2']]);
     });
+
+    it('runs a statement with bound parameters (INSERT … SELECT)', async () => {
+      await ch.exec(
+        'CREATE TABLE IF NOT EXISTS exec_params (n UInt64, tag String) ENGINE = Memory',
+      );
+      await ch.exec(
+        'INSERT INTO exec_params SELECT number, {tag:String} FROM numbers({rows:UInt64})',
+        { tag: "it's", rows: 5 },
+      );
+      expect(await ch.query('SELECT sum(n) AS s, any(tag) AS tag FROM exec_params')).toEqual([
+        { s: expect.anything(), tag: "it's" },
+      ]);
+      const [row] = await ch.query<{ s: number | string }>('SELECT sum(n) AS s FROM exec_params');
+      expect(Number(row!.s)).toBe(10);
+      await ch.exec('DROP TABLE exec_params');
+    });
+
+    it.runIf(!streams)('says it cannot stream (exports answer EXPORT_UNAVAILABLE)', () => {
+      expect(ch.stream).toBeUndefined();
+    });
+
+    it.runIf(streams)(
+      'streams a result as one CSV and one Parquet file, with bound parameters',
+      async () => {
+        const sql = 'SELECT number AS n FROM numbers({rows:UInt64}) ORDER BY n';
+        const read = async (format: StreamFormat) => {
+          const parts: Buffer[] = [];
+          for await (const chunk of ch.stream!(sql, { rows: 20_000 }, format))
+            parts.push(Buffer.from(chunk));
+          return Buffer.concat(parts);
+        };
+        const csv = (await read('CSVWithNames')).toString().trimEnd().split('\n');
+        expect(csv).toEqual(['"n"', ...Array.from({ length: 20_000 }, (_, i) => String(i))]);
+        const parquet = await read('Parquet');
+        expect(parquet.subarray(0, 4).toString()).toBe('PAR1');
+        expect(parquet.subarray(-4).toString()).toBe('PAR1');
+        // One footer: the length before the closing magic points back into this file.
+        expect(parquet.readUInt32LE(parquet.length - 8)).toBeLessThan(parquet.length);
+        expect(parquet.indexOf('PAR1', 4)).toBe(parquet.length - 4);
+      },
+    );
   });
 }

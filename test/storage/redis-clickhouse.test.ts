@@ -42,23 +42,27 @@ const counts = async (counter: Metrics['rpcRequests']) =>
   );
 
 // The whole ClickHouse contract, run from a node without chdb through an owner that has it.
-clickHouseContract('remote over Redis', async () => {
-  const prefix = `c-${randomUUID()}:`;
-  const [ownerRedis, nodeRedis] = await Promise.all([connect(prefix), connect(prefix)]);
-  const chdb = newChdb();
-  const rpc = serveClickHouse(ownerRedis, chdb);
-  await rpc.start();
-  const remote = createRemoteClickHouse(nodeRedis, { node: 'node-b' });
-  return {
-    ...remote,
-    async close() {
-      await remote.close();
-      await rpc.stop();
-      await chdb.close();
-      await Promise.all([quit(ownerRedis), quit(nodeRedis)]);
-    },
-  };
-});
+clickHouseContract(
+  'remote over Redis',
+  async () => {
+    const prefix = `c-${randomUUID()}:`;
+    const [ownerRedis, nodeRedis] = await Promise.all([connect(prefix), connect(prefix)]);
+    const chdb = newChdb();
+    const rpc = serveClickHouse(ownerRedis, chdb);
+    await rpc.start();
+    const remote = createRemoteClickHouse(nodeRedis, { node: 'node-b' });
+    return {
+      ...remote,
+      async close() {
+        await remote.close();
+        await rpc.stop();
+        await chdb.close();
+        await Promise.all([quit(ownerRedis), quit(nodeRedis)]);
+      },
+    };
+  },
+  { streams: false },
+);
 
 describe('remote ClickHouse over Redis', () => {
   let chdb: ClickHouse;

@@ -4,6 +4,7 @@ import { BacklineError, catalogue } from '../../errors.js';
 import type { Logger } from '../../ops/logger.js';
 import { bearer, remoteAddressOf, type Credentials } from '../credentials.js';
 import { encode } from '../socket-writer.js';
+import { streamBody } from './stream-body.js';
 
 /** What a handler needs of a request, copied out at once: uWS frees `req` after the handler returns. */
 export interface RequestInfo extends Credentials {
@@ -74,6 +75,29 @@ export function createReply(
         for (const [name, value] of Object.entries({ ...always, ...headers }))
           res.writeHeader(name, value);
         res.end(body, closeAfter);
+      });
+    },
+    /**
+     * Answers with a body pulled from `chunks` (binary: Parquet), with back-pressure
+     * (stream-body.ts). Rejects when the source fails before its first chunk (answer the
+     * error then); resolves with how the stream ended otherwise.
+     */
+    pipe(
+      status: number,
+      contentType: string,
+      chunks: AsyncIterable<Uint8Array>,
+      headers: Record<string, string> = {},
+    ) {
+      const head = { status, contentType, headers: { ...always, ...headers } };
+      return streamBody(res, head, chunks, {
+        aborted: () => gone,
+        onAborted: reply.onAborted,
+        begin(code) {
+          if (done) return false;
+          done = true;
+          onStatus(code);
+          return true;
+        },
       });
     },
     /** Adds a header to the answer, whichever it turns out to be. */

@@ -1,0 +1,75 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { createAnalytics } from '../analytics/analytics-service.js';
+import { createCohortAudience } from '../analytics/cohort-audience.js';
+import { createCohortCatalog } from '../analytics/cohort-catalog.js';
+import { createEngagement } from '../analytics/engagement-service.js';
+import { createTrending } from '../analytics/trending-service.js';
+import { createWarehouseJobs } from '../analytics/warehouse-jobs.js';
+import type { Ingest } from '../ingest/ingest-service.js';
+import type { Logger } from '../ops/logger.js';
+import type { Metrics } from '../ops/metrics.js';
+import { createAnalyticsQueries } from '../storage/analytics/analytics-queries.js';
+import type { AnalyticsApis } from '../transport/http/analytics-routes.js';
+import type { ClusterNode } from './cluster-node.js';
+import type { AppConfig } from './config.js';
+import type { Stored } from './storage.js';
+
+/**
+ * Product analytics on the events in ClickHouse: the queries, saved cohorts (kept in
+ * `<dataDir>/cohorts.json`, or the cluster's shared definitions on a cluster node), the APIs,
+ * cohorts as rule audiences, trending values followed live from ingest, and the warehouse
+ * jobs (a service: their scheduler).
+ */
+export function composeAnalytics(
+  config: AppConfig,
+  deps: {
+    stored: Stored;
+    node: ClusterNode | undefined;
+    ingest: Ingest;
+    metrics: Metrics;
+    log: Logger;
+  },
+) {
+  const { metrics, node } = deps;
+  const queries = createAnalyticsQueries(deps.stored.storage.ch);
+  const cohorts = createCohortCatalog(
+    deps.node
+      ? { saved: deps.node.definitions.cohorts }
+      : { file: join(config.dataDir, 'cohorts.json') },
+  );
+  const settings = config.analytics;
+  const apis: AnalyticsApis = {
+    analytics: createAnalytics({ queries, cohorts, metrics }),
+    cohorts,
+    exports: queries.exports,
+    engagement: createEngagement({ queries, cohorts, metrics, settings: settings.engagement }),
+    // A cluster node sees only its own share of the events: it answers from storage.
+    trending: createTrending({
+      queries,
+      cohorts,
+      metrics,
+      settings: settings.trending,
+      ...(deps.node ? {} : { ingest: deps.ingest }),
+    }),
+    // Jobs run on the nodes with ClickHouse at hand, at most once at a time (state claims).
+    jobs: createWarehouseJobs({
+      state: deps.stored.state,
+      warehouse: queries.warehouse,
+      settings: settings.jobs,
+      engagement: settings.engagement,
+      instance: node?.instanceId ?? `single-${randomBytes(4).toString('hex')}`,
+      exclusive: !node,
+      runsJobs: node?.storage !== 'remote',
+      metrics,
+      log: deps.log,
+    }),
+  };
+  return {
+    queries,
+    apis,
+    cohortAudience: createCohortAudience({ cohorts, members: queries.cohorts }),
+  };
+}
+
+export type ComposedAnalytics = ReturnType<typeof composeAnalytics>;

@@ -1,0 +1,78 @@
+import { z } from 'zod';
+
+// The analytics settings (README: Analytics). Each API takes the same names as query
+// parameters to override them per request.
+
+const day = 24 * 3600_000;
+
+/**
+ * The engagement score's formula: score = 100 · (wR·R + wF·F + wB·B) / (wR + wF + wB), with
+ * recency R = 2^(−(at − last event) / halfLifeMs), frequency F = min(1, active days in the
+ * window / frequencyTarget) and breadth B = min(1, distinct event types in the window /
+ * breadthTarget).
+ */
+export const engagementSchema = z.object({
+  windowMs: z
+    .number()
+    .int()
+    .min(3600_000)
+    .max(366 * day)
+    .default(30 * day), // events counted: [at − this, at)
+  halfLifeMs: z
+    .number()
+    .int()
+    .min(60_000)
+    .default(7 * day), // recency halves every this long since the last event
+  frequencyTarget: z.number().int().min(1).max(366).default(10), // active UTC days for F = 1
+  breadthTarget: z.number().int().min(1).max(1000).default(5), // distinct event types for B = 1
+  weights: z
+    .object({
+      recency: z.number().min(0).default(1),
+      frequency: z.number().min(0).default(1),
+      breadth: z.number().min(0).default(1),
+    })
+    .refine((w) => w.recency + w.frequency + w.breadth > 0, 'at least one weight is above 0')
+    .prefault({}),
+});
+
+/**
+ * Trending entities: a time-decayed score per value of a field, kept live in memory from the
+ * accepted events (README: Trending).
+ */
+export const trendingSchema = z
+  .object({
+    periodMs: z
+      .number()
+      .int()
+      .min(60_000)
+      .max(30 * day)
+      .default(day), // the current period; the previous one is as long
+    halfLifeMs: z
+      .number()
+      .int()
+      .min(60_000)
+      .default(6 * 3600_000), // an event's weight halves every this long
+    bucketMs: z.number().int().min(1000).max(3600_000).default(60_000), // time resolution of the live sums
+    maxTrackers: z.number().int().min(1).max(1000).default(50), // fields tracked live at once, per node
+    idleMs: z.number().int().min(60_000).default(3600_000), // a tracker nobody asked this long is dropped
+    maxValues: z.number().int().min(100).default(100_000), // values kept per tracker; new ones past it are dropped, counted
+  })
+  .refine((t) => t.periodMs % t.bucketMs === 0, {
+    message: 'periodMs must be a whole number of bucketMs',
+    path: ['periodMs'],
+  });
+
+/** Warehouse jobs (README: Warehouse jobs). */
+export const jobsSchema = z.object({
+  checkEveryMs: z.number().int().min(100).default(10_000), // how often due jobs are looked for
+});
+
+export const analyticsSchema = z.object({
+  engagement: engagementSchema.prefault({}),
+  trending: trendingSchema.prefault({}),
+  jobs: jobsSchema.prefault({}),
+});
+
+export type EngagementSettings = z.output<typeof engagementSchema>;
+export type TrendingSettings = z.output<typeof trendingSchema>;
+export type JobsSettings = z.output<typeof jobsSchema>;

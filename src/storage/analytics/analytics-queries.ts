@@ -1,0 +1,34 @@
+import type { ClickHouse } from '../clickhouse.js';
+import { createCohortQuery } from './cohort-sql.js';
+import { createEngagementQuery } from './engagement-sql.js';
+import { createEventExport } from './event-export.js';
+import { createFunnelQuery } from './funnel-sql.js';
+import { createRetentionQuery } from './retention-sql.js';
+import { createStickinessQuery } from './stickiness-sql.js';
+import { createTrendingQuery } from './trending-sql.js';
+import { createTrendsQuery } from './trends-sql.js';
+import { createWarehouseQuery } from './warehouse-sql.js';
+
+/**
+ * Every analytics query on one ClickHouse, for the composition root to hand to
+ * src/analytics and the rules' cohort audience.
+ *
+ * @example
+ * const queries = createAnalyticsQueries(storage.ch);
+ * await queries.trends.rows({ scope: { project: 'dev', fromMs, toMs }, interval: 'day', measure: 'count', limit: 10 });
+ */
+export function createAnalyticsQueries(ch: ClickHouse) {
+  return {
+    trends: createTrendsQuery(ch),
+    funnels: createFunnelQuery(ch),
+    retention: createRetentionQuery(ch),
+    cohorts: createCohortQuery(ch),
+    exports: createEventExport(ch),
+    engagement: createEngagementQuery(ch),
+    stickiness: createStickinessQuery(ch),
+    trending: createTrendingQuery(ch),
+    warehouse: createWarehouseQuery(ch),
+  };
+}
+
+export type AnalyticsQueries = ReturnType<typeof createAnalyticsQueries>;

@@ -1,0 +1,35 @@
+/**
+ * The bound parameters of one analytics query. Every value that comes from a caller (project,
+ * times, event types, prop path keys, condition literals) goes in as a ClickHouse
+ * `{name:Type}` placeholder bound by the engine; only names generated here and fixed SQL are
+ * spliced into the text.
+ *
+ * @example
+ * const p = createSqlParams({ project: 'dev' });
+ * const sql = `SELECT count() FROM events WHERE project = {project:String} AND type = ${p.bind('song.play', 'String')}`;
+ * await ch.query(sql, p.values);
+ */
+export interface SqlParams {
+  /** A placeholder for `value` as `type` (a ClickHouse type this code names, never caller text). */
+  bind(value: unknown, type: string): string;
+  /** Everything bound so far, by placeholder name. */
+  readonly values: Record<string, unknown>;
+}
+
+export function createSqlParams(fixed: Record<string, unknown> = {}): SqlParams {
+  const values: Record<string, unknown> = { ...fixed };
+  let next = 0;
+  return {
+    values,
+    bind(value, type) {
+      const name = `p${next++}`;
+      values[name] = value;
+      return `{${name}:${type}}`;
+    },
+  };
+}
+
+/** Epoch ms as a DateTime64(3) placeholder's expression. */
+export function msParam(p: SqlParams, ms: number): string {
+  return `fromUnixTimestamp64Milli(${p.bind(Math.floor(ms), 'Int64')})`;
+}

@@ -1,0 +1,38 @@
+import type { TemplatedApp } from 'uWebSockets.js';
+import type { Analytics } from '../../analytics/analytics-service.js';
+import type { CohortCatalog } from '../../analytics/cohort-catalog.js';
+import type { Engagement } from '../../analytics/engagement-service.js';
+import type { Trending } from '../../analytics/trending-service.js';
+import type { WarehouseJobs } from '../../analytics/warehouse-jobs.js';
+import type { EventExport } from '../../storage/analytics/event-export.js';
+import { registerHttpCohorts } from './analytics-cohorts.js';
+import { registerHttpEngagement } from './analytics-engagement.js';
+import { registerHttpExport } from './analytics-export.js';
+import { registerHttpJobs } from './analytics-jobs.js';
+import { registerHttpAnalytics } from './analytics-queries.js';
+import { registerHttpTrending } from './analytics-trending.js';
+import type { RouteDeps } from './route.js';
+
+/** Everything the product analytics routes answer from. */
+export interface AnalyticsApis {
+  analytics: Analytics;
+  cohorts: CohortCatalog;
+  exports: EventExport;
+  engagement: Engagement;
+  trending: Trending;
+  jobs: WarehouseJobs;
+}
+
+/** The product analytics routes: queries, cohorts, engagement, exports, trending, jobs. */
+export function registerHttpAnalyticsApis(
+  app: TemplatedApp,
+  deps: RouteDeps & { apis: AnalyticsApis },
+): void {
+  const { apis, ...common } = deps;
+  registerHttpAnalytics(app, { ...common, analytics: apis.analytics });
+  registerHttpCohorts(app, { ...common, cohorts: apis.cohorts, analytics: apis.analytics });
+  registerHttpEngagement(app, { ...common, engagement: apis.engagement });
+  registerHttpExport(app, { ...common, exports: apis.exports, jobs: apis.jobs });
+  registerHttpJobs(app, { ...common, jobs: apis.jobs });
+  registerHttpTrending(app, { ...common, trending: apis.trending });
+}
