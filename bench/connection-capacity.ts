@@ -68,7 +68,7 @@ async function runConnectionCapacity(options: BenchOptions): Promise<ScenarioRes
 }
 
 /** An idle run: nothing is sent, and the report says how many sockets are still open. */
-async function holdIdle(fleet: Fleet, options: BenchOptions) {
+export async function holdIdle(fleet: Fleet, options: BenchOptions) {
   const seconds = Math.min(5, options.measureSeconds);
   const result = await fleet.run({
     mode: { kind: 'window', inflight: 1 },
@@ -78,7 +78,7 @@ async function holdIdle(fleet: Fleet, options: BenchOptions) {
     measureMs: seconds * 1000,
     drainTimeoutMs: 0,
   });
-  return { seconds, open: result.openSockets, errors: result.errors };
+  return { seconds, open: result.openSockets, closed: result.closedSockets, errors: result.errors };
 }
 
 function table(f: {

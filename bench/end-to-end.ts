@@ -27,7 +27,7 @@ const drainMs = 5000;
  * first update of window key `<marker>` is the first update that includes that frame. A
  * day-long window closes during no run (barring midnight UTC).
  */
-const e2eStream = {
+export const e2eStream = {
   name: 'e2e',
   source: { types: ['e2e'] },
   groupBy: ['props.frame'],
@@ -35,7 +35,7 @@ const e2eStream = {
   aggregates: [{ name: 'events', fn: 'count' }],
   emit: { mode: 'early', everyMs },
 };
-const settings = { project: { streams: [e2eStream] } };
+export const e2eSettings = { project: { streams: [e2eStream] } };
 
 interface FrameTimes {
   sentAt: number;
@@ -54,23 +54,33 @@ export const endToEnd: Scenario = { name, run: runEndToEnd };
 
 async function runEndToEnd(options: BenchOptions): Promise<ScenarioResult> {
   const commands = [
-    describeServer(settings),
+    describeServer(e2eSettings),
     'producer and dashboard: sockets in the runner (bench/event-sender.ts, /v1/live)',
   ];
-  return withServer(name, settings, commands, async (server) => {
-    const figures = await measureEndToEnd(server, options);
-    return { ...verdict(figures, server), figures, table: table(figures), notes: notes() };
+  return withServer(name, e2eSettings, commands, async (server) => {
+    const origin = `ws://127.0.0.1:${server.port}`;
+    const urls = {
+      ingest: `${origin}/v1/ingest?key=${server.key}`,
+      live: `${origin}/v1/live?key=${server.key}`,
+    };
+    const figures = await measureEndToEnd(urls, options);
+    return { ...verdict(figures, server), figures, table: endToEndTable(figures), notes: notes() };
   });
 }
 
-/** Subscribes the dashboard, sends for the warm-up and the measured time, awaits the last. */
-async function measureEndToEnd(server: ServerProcess, options: BenchOptions) {
-  const origin = `ws://127.0.0.1:${server.port}`;
+/**
+ * Subscribes the dashboard at `urls.live`, sends to `urls.ingest` for the warm-up and the
+ * measured time, awaits the last (one server, or two nodes of a cluster).
+ */
+export async function measureEndToEnd(
+  urls: { ingest: string; live: string },
+  options: BenchOptions,
+) {
   const frames = new Map<string, FrameTimes>();
-  const dashboard = await openDashboard(`${origin}/v1/live?key=${server.key}`, frames);
+  const dashboard = await openDashboard(urls.live, frames);
   let sender: EventSender | undefined;
   try {
-    sender = await openEventSender(`${origin}/v1/ingest?key=${server.key}`);
+    sender = await openEventSender(urls.ingest);
     const errors: Record<string, number> = {};
     const warmupFrames = Math.round(options.warmupSeconds * framesPerSecond);
     const total = warmupFrames + Math.round(options.measureSeconds * framesPerSecond);
@@ -167,11 +177,17 @@ function summarize(measured: FrameTimes[], errors: Record<string, number>) {
   };
 }
 
-type Figures = ReturnType<typeof summarize>;
+export type EndToEndFigures = ReturnType<typeof summarize>;
+type Figures = EndToEndFigures;
 
 function verdict(f: Figures, server: ServerProcess) {
   if (!server.alive())
     return { ok: false, failure: `server died during the run:\n${server.logTail().join('\n')}` };
+  return framesVerdict(f);
+}
+
+/** Every measured frame acknowledged and shown on the dashboard, or a failure saying how many. */
+export function framesVerdict(f: Figures): { ok: boolean; failure?: string } {
   if (f.frames === 0 || f.acked < f.frames || f.updated < f.frames) {
     const failure = `of ${count(f.frames)} frames, ${count(f.acked)} acknowledged and ${count(f.updated)} shown`;
     return { ok: false, failure };
@@ -179,11 +195,14 @@ function verdict(f: Figures, server: ServerProcess) {
   return { ok: true };
 }
 
-function table(f: Figures): ScenarioResult['table'] {
-  const trio = (l: { p50Ms: number; p99Ms: number; maxMs: number }) =>
-    `${ms(l.p50Ms)} / ${ms(l.p99Ms)} / ${ms(l.maxMs)}`;
+export function endToEndTable(f: Figures): ScenarioResult['table'] {
+  // No samples (nothing shown on the dashboard): no latency, rather than 0 or NaN.
+  const trio = (l: { p50Ms: number; p99Ms: number; maxMs: number }, samples: number) =>
+    samples === 0 ? 'n/a' : `${ms(l.p50Ms)} / ${ms(l.p99Ms)} / ${ms(l.maxMs)}`;
   const signed = (d: SignedSummary) =>
-    [d.minMs, d.p50Ms, d.p99Ms, d.maxMs].map((v) => (v < 0 ? `−${ms(-v)}` : ms(v))).join(' / ');
+    [d.minMs, d.p50Ms, d.p99Ms, d.maxMs]
+      .map((v) => (!Number.isFinite(v) ? 'n/a' : v < 0 ? `−${ms(-v)}` : ms(v)))
+      .join(' / ');
   const share = (n: number) => `${((n / Math.max(1, f.frames)) * 100).toFixed(1)} %`;
   return [
     ['load', `${count(f.eventsPerSecond)} events/s in frames of ${f.eventsPerFrame}, one socket`],
@@ -191,9 +210,12 @@ function table(f: Figures): ScenarioResult['table'] {
       'frames measured / acknowledged / shown on the dashboard',
       `${count(f.frames)} / ${count(f.acked)} / ${count(f.updated)}`,
     ],
-    ['**send → dashboard update** p50 / p99 / max', trio(f.sendToUpdateMs)],
-    ['send → ack p50 / p99 / max', trio(f.sendToAckMs)],
-    ['update − ack (signed) min / p50 / p99 / max', signed(f.updateMinusAckMs)],
+    ['**send → dashboard update** p50 / p99 / max', trio(f.sendToUpdateMs, f.updated)],
+    ['send → ack p50 / p99 / max', trio(f.sendToAckMs, f.acked)],
+    [
+      'ack → dashboard update (update − ack, signed) min / p50 / p99 / max',
+      signed(f.updateMinusAckMs),
+    ],
     [
       'frames on the dashboard before their ack',
       `${count(f.updateBeforeAck)} (${share(f.updateBeforeAck)})`,

@@ -5,17 +5,19 @@
  * number of `deliveries` (live role), then `close`, and merges the reports.
  */
 
-export type Transport = 'ws' | 'socket.io';
+/** `idle-ws`: bench/idle-ws-client.ts, a lighter WebSocket client for sockets held by the ten thousand. */
+export type Transport = 'ws' | 'idle-ws' | 'socket.io';
 
 export interface OpenCommand {
   t: 'open';
   transport: Transport;
-  url: string;
+  /** Socket i of the whole fleet goes to `urls[i % urls.length]` (the nodes of a cluster). */
+  urls: string[];
   sockets: number;
   /** Index of this worker's first socket in the whole fleet; keeps event ids unique. */
   firstIndex: number;
-  /** Loopback source address of this worker's sockets. */
-  localAddress: string;
+  /** Loopback source addresses of this worker's sockets, taken in turn. */
+  localAddresses: string[];
   connectTimeoutMs: number;
   /** Handshakes a worker has in progress at once, so the server's accept queue never overflows. */
   handshakesInFlight: number;
@@ -79,7 +81,15 @@ export interface RunCounts {
 
 export type WorkerReport =
   | { t: 'ready' }
-  | { t: 'opened'; opened: number; errors: Record<string, number> }
+  | {
+      t: 'opened';
+      opened: number;
+      errors: Record<string, number>;
+      /** The worker's CPU time while it opened its sockets. */
+      cpuSeconds: number;
+      /** Its event loop's longest stall meanwhile: a starved worker answers handshakes late. */
+      loopDelayMaxMs: number;
+    }
   | {
       t: 'ran';
       counts: RunCounts;
@@ -91,6 +101,8 @@ export type WorkerReport =
       cpuSeconds: number;
       /** Of all the worker's sockets (idle ones too), those still open after the drain. */
       openSockets: number;
+      /** The others, by close code (`closed_1006`) or reason: who ended them, and how. */
+      closedSockets: Record<string, number>;
     }
   | { t: 'subscribed'; subscribed: number; errors: Record<string, number> }
   | {

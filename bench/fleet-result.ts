@@ -17,6 +17,8 @@ export interface FleetRunResult {
   generatorCpuPercent: number;
   /** Sockets of the fleet (idle ones too) still open after the run. */
   openSockets: number;
+  /** The fleet's other sockets, by close code: see `WorkerReport` `ran`. */
+  closedSockets: Record<string, number>;
 }
 
 type RanReport = Extract<WorkerReport, { t: 'ran' }>;
@@ -40,6 +42,7 @@ export function mergeReports(reports: RanReport[], measuredSeconds: number): Fle
     errors: mergeCounts(reports.map((report) => report.errors)),
     generatorCpuPercent: Math.round((cpuSeconds / measuredSeconds) * 1000) / 10,
     openSockets: reports.reduce((sum, report) => sum + report.openSockets, 0),
+    closedSockets: mergeCounts(reports.map((report) => report.closedSockets)),
   };
 }
 

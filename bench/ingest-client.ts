@@ -7,6 +7,8 @@ export interface IngestClient {
   /** Sets (replacing any earlier one) who gets every server message, decoded. */
   onMessage(handler: MessageHandler): void;
   isOpen(): boolean;
+  /** Once closed: the WebSocket close code (1006: the connection dropped) or the reason. */
+  closeCode(): string | undefined;
   readonly closed: Promise<void>;
   close(): void;
   terminate(): void;
@@ -31,7 +33,13 @@ export function openWsClient(options: ClientOptions): Promise<IngestClient> {
   });
   // 'error' is always followed by 'close'; a listener keeps it from crashing the worker.
   ws.on('error', () => undefined);
-  const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
+  let closeCode: string | undefined;
+  const closed = new Promise<void>((resolve) =>
+    ws.once('close', (code) => {
+      closeCode = String(code);
+      resolve();
+    }),
+  );
   // One listener for the socket's life; each run of the worker swaps in its own handler.
   let handler: MessageHandler = () => undefined;
   ws.on('message', (data: RawData) => handler(decode(data)));
@@ -48,6 +56,7 @@ export function openWsClient(options: ClientOptions): Promise<IngestClient> {
           handler = next;
         },
         isOpen: () => ws.readyState === WebSocket.OPEN,
+        closeCode: () => closeCode,
         closed,
         close: () => ws.close(1000, 'bench done'),
         terminate: () => ws.terminate(),

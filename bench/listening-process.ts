@@ -16,6 +16,8 @@ export interface ListeningProcess {
   logTail(): string[];
   /** SIGTERM, then SIGKILL after `stopTimeoutMs`; then `cleanUp`. Returns how it ended. */
   stop(): Promise<string>;
+  /** SIGKILL at once (a crash, `kill -9` by its PID); then `cleanUp`. Returns how it ended. */
+  kill(): Promise<string>;
 }
 
 export interface ListeningSpec {
@@ -63,14 +65,15 @@ export async function startListening(spec: ListeningSpec): Promise<ListeningProc
   };
   process.once('exit', onExit);
 
-  const stop = async () => {
-    if (alive(child)) signal(child, 'SIGTERM');
-    if (!(await settlesWithin(exited, spec.stopTimeoutMs))) signal(child, 'SIGKILL');
+  const end = async (first: NodeJS.Signals, graceMs: number) => {
+    if (alive(child)) signal(child, first);
+    if (!(await settlesWithin(exited, graceMs))) signal(child, 'SIGKILL');
     const ended = (await settlesWithin(exited, 5000)) ? await exited : 'alive after SIGKILL';
     process.removeListener('exit', onExit);
     spec.cleanUp?.();
     return ended;
   };
+  const stop = () => end('SIGTERM', spec.stopTimeoutMs);
   const first = Promise.race([port, exited]);
   const announced = await settlesWithin(first, spec.startTimeoutMs);
   const ready = announced ? await first : `no port announced in ${spec.startTimeoutMs} ms`;
@@ -87,6 +90,7 @@ export async function startListening(spec: ListeningSpec): Promise<ListeningProc
     cpuSeconds: () => readCpuSeconds(pid),
     logTail: () => [...tail],
     stop,
+    kill: () => end('SIGKILL', 0),
   };
 }
 

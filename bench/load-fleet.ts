@@ -13,10 +13,21 @@ import { forkWorker, type WorkerProcess } from './worker-process.js';
 
 export interface FleetOptions {
   transport: Transport;
-  url: string;
+  /** Several URLs (the nodes of a cluster) share the sockets round robin. */
+  url: string | readonly string[];
   sockets: number;
   workers: number;
   connectTimeoutMs: number;
+  /** Loopback source addresses per worker (1 if absent), each good for ~28k sockets. */
+  addressesPerWorker?: number;
+  /**
+   * Handshakes in progress per worker (`handshakesPerWorker` if absent). Many workers at once
+   * should take fewer each: an upgrade waiting in a busy server longer than uWS's 10 s HTTP
+   * timeout is reset.
+   */
+  handshakesPerWorker?: number;
+  /** Called once every worker has started, as the opening begins (to start a CPU window). */
+  onOpening?: () => void;
 }
 
 export interface FleetRun {
@@ -36,6 +47,8 @@ export interface Fleet {
   /** From the first `open` sent to the last worker's report that its sockets are open. */
   readonly connectMs: number;
   readonly errors: Record<string, number>;
+  /** CPU time all workers spent opening, and each worker's longest event-loop stall meanwhile. */
+  readonly opening: { cpuSeconds: number; loopDelayMaxMs: number[] };
   run(run: FleetRun): Promise<FleetRunResult>;
   /** Sends `cmd` to every worker; resolves with each worker's report of type `expect`. */
   askAll<T extends WorkerReport['t']>(
@@ -51,14 +64,19 @@ export interface Fleet {
 const handshakesPerWorker = 200;
 // Slack on every wait for a worker, above the time its own bounds allow.
 const slackMs = 15_000;
+// Workers load tsx and their code at once, on cores the servers may be busy on: several
+// seconds each when many start together on a loaded machine.
+const readyTimeoutMs = 60_000;
 // Nothing a worker is asked to do takes longer; it exits by itself after this.
 const workerLifetimeMs = 15 * 60_000;
 
 /**
  * Forks `workers` load processes and opens `sockets` ingest sockets spread over them. Worker
- * w binds its sockets to source address 127.0.0.(2+w): a worker holds fewer sockets than a
- * process may open files (20,000), and one address has 28,232 ephemeral ports, so no worker
- * runs out of ports whatever earlier scenarios left in TIME_WAIT.
+ * w binds its sockets to source addresses of its own from 127.0.0.2 up (`addressesPerWorker`
+ * each): a worker holds fewer sockets than a process may open files (20,000), and one address
+ * has 28,232 ephemeral ports whatever the destination (the port is taken at bind time, before
+ * the connect names it), so no worker runs out of ports whatever earlier scenarios left in
+ * TIME_WAIT.
  *
  * @example
  * const fleet = await openFleet({ transport: 'ws', url, sockets: 10_000, workers: 4,
@@ -70,7 +88,8 @@ export async function openFleet(options: FleetOptions): Promise<Fleet> {
   const workers = Array.from({ length: options.workers }, () => forkWorker());
   const shares = split(options.sockets, workers.length);
   try {
-    await withTimeout(Promise.all(workers.map((worker) => worker.ready)), slackMs);
+    await withTimeout(Promise.all(workers.map((worker) => worker.ready)), readyTimeoutMs);
+    options.onOpening?.();
     const started = performance.now();
     const reports = await Promise.all(
       workers.map((worker, w) => {
@@ -82,10 +101,15 @@ export async function openFleet(options: FleetOptions): Promise<Fleet> {
     const errors = mergeCounts(reports.map((report) => report.errors));
     const opened = reports.reduce((sum, report) => sum + report.opened, 0);
     const opens = reports.map((report) => report.opened);
+    const opening = {
+      cpuSeconds: reports.reduce((sum, report) => sum + report.cpuSeconds, 0),
+      loopDelayMaxMs: reports.map((report) => report.loopDelayMaxMs),
+    };
     return {
       opened,
       connectMs,
       errors,
+      opening,
       run: (run) => runFleet(workers, opens, run),
       askAll: (cmd, expect, timeoutMs) =>
         Promise.all(workers.map((worker) => worker.ask(cmd, expect, timeoutMs))),
@@ -102,21 +126,22 @@ export async function openFleet(options: FleetOptions): Promise<Fleet> {
 }
 
 function openCommand(options: FleetOptions, shares: number[], w: number): OpenCommand {
+  const perWorker = options.addressesPerWorker ?? 1;
   return {
     t: 'open',
     transport: options.transport,
-    url: options.url,
+    urls: typeof options.url === 'string' ? [options.url] : [...options.url],
     sockets: shares[w]!,
     firstIndex: shares.slice(0, w).reduce((a, b) => a + b, 0),
-    localAddress: `127.0.0.${2 + w}`,
+    localAddresses: Array.from({ length: perWorker }, (_, j) => `127.0.0.${2 + w * perWorker + j}`),
     connectTimeoutMs: options.connectTimeoutMs,
-    handshakesInFlight: handshakesPerWorker,
+    handshakesInFlight: options.handshakesPerWorker ?? handshakesPerWorker,
     lifetimeMs: workerLifetimeMs,
   };
 }
 
 function openTimeoutMs(options: FleetOptions, sockets: number): number {
-  const rounds = Math.ceil(sockets / handshakesPerWorker);
+  const rounds = Math.ceil(sockets / (options.handshakesPerWorker ?? handshakesPerWorker));
   return rounds * options.connectTimeoutMs + slackMs;
 }
 

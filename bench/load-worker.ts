@@ -5,6 +5,7 @@
  * `fleet-protocol.ts`. It exits when told, when the runner goes away, or when its lifetime
  * runs out, whichever comes first.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { FleetCommand, WorkerReport } from './fleet-protocol.js';
 import type { IngestClient } from './ingest-client.js';
 import { createLiveWatch } from './live-watch.js';
@@ -28,9 +29,20 @@ async function handle(cmd: FleetCommand): Promise<void> {
     case 'open': {
       setTimeout(() => process.exit(4), cmd.lifetimeMs);
       firstIndex = cmd.firstIndex;
+      const cpuAtStart = process.cpuUsage();
+      const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+      loopDelay.enable();
       const opened = await openClients(cmd);
+      loopDelay.disable();
+      const cpu = process.cpuUsage(cpuAtStart);
       clients = opened.clients;
-      return report({ t: 'opened', opened: clients.length, errors: opened.errors });
+      return report({
+        t: 'opened',
+        opened: clients.length,
+        errors: opened.errors,
+        cpuSeconds: (cpu.user + cpu.system) / 1e6,
+        loopDelayMaxMs: Math.round(loopDelay.max / 1e6),
+      });
     }
     case 'run':
       return report(await driveSockets(clients, firstIndex, cmd));

@@ -49,8 +49,11 @@ export function renderMarkdown(report: BenchReport): string {
       `; load average ${m.loadAverage} at the start`,
     `${o.warmupSeconds} s warm-up + ${o.measureSeconds} s measured per load; closed loop: ` +
       `${o.connections} connections, ${o.eventsPerFrame} events/frame, ${o.inflight} frames in flight; ` +
-      `fleet: ${o.sockets} sockets over ${o.workers} worker processes, ${o.rate} frames/s × ` +
-      `${o.batch} events each; peers: ${o.peerSockets} idle sockets`,
+      (o.cluster > 0
+        ? `cluster: ${o.cluster} nodes and one redis-server (appendfsync always) on this machine, ` +
+          `${o.clusterSockets} sockets across them`
+        : `fleet: ${o.sockets} sockets over ${o.workers} worker processes, ${o.rate} frames/s × ` +
+          `${o.batch} events each; peers: ${o.peerSockets} idle sockets`),
   ];
   for (const result of report.results) lines.push('', ...renderResult(result));
   return `${lines.join('\n')}\n`;
@@ -58,6 +61,14 @@ export function renderMarkdown(report: BenchReport): string {
 
 function renderResult(result: ScenarioResult): string[] {
   const head = [`### ${result.scenario}${result.ok ? '' : ' (FAILED)'}`, ''];
+  const load = result.loadAverage
+    ? [
+        `Load average (1 min, this run's processes included) while it ran: start ` +
+          `${result.loadAverage.start}, mean ${result.loadAverage.mean}, max ` +
+          `${result.loadAverage.max}, end ${result.loadAverage.end}.`,
+        '',
+      ]
+    : [];
   const failure = result.failure ? ['```', result.failure, '```', ''] : [];
   const rows = result.table.map(([label, value]) => `| ${label} | ${value} |`);
   const notes = (result.notes ?? []).flatMap((note) => [note, '']);
@@ -67,6 +78,7 @@ function renderResult(result: ScenarioResult): string[] {
   return [
     ...head,
     ...failure,
+    ...load,
     ...notes,
     ...(rows.length ? ['| figure | value |', '|---|---|', ...rows] : []),
     ...commands,

@@ -47,7 +47,12 @@ export function createRunTally(window: MeasuredWindow) {
     error(code: string): void {
       errors[code] = (errors[code] ?? 0) + 1;
     },
-    report(end: { unacked: number; cpuSeconds: number; openSockets: number }): WorkerReport {
+    report(end: {
+      unacked: number;
+      cpuSeconds: number;
+      openSockets: number;
+      closedSockets: Record<string, number>;
+    }): WorkerReport {
       const { unacked, ...rest } = end;
       return {
         t: 'ran',

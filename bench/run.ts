@@ -2,9 +2,14 @@
  * `npm run bench [-- --quick] [--only a,b] [--sockets N] …` (options.ts has every flag):
  * runs every scenario in turn against fresh servers, prints a Markdown summary and keeps
  * JSON + Markdown under bench/results. Exits 1 if a scenario failed or measured nothing.
+ * `--cluster N` runs the cluster scenarios instead (N nodes and a redis-server).
  */
 import { chdbQueryBlocking } from './chdb-query-blocking.js';
 import { chdbSessionMemory } from './chdb-session-memory.js';
+import { clusterEndToEnd } from './cluster-end-to-end.js';
+import { clusterIngest } from './cluster-ingest.js';
+import { clusterNodeKill } from './cluster-node-kill.js';
+import { clusterSockets } from './cluster-sockets.js';
 import { codec } from './codec.js';
 import { connectionCapacity } from './connection-capacity.js';
 import { dashboardFanout } from './dashboard-fanout.js';
@@ -16,6 +21,7 @@ import { notificationChannels } from './notification-channels.js';
 import { notificationRules } from './notification-rules.js';
 import { peerComparison } from './peer-comparison.js';
 import { pipelineThroughput } from './pipeline-throughput.js';
+import { watchLoadAverage } from './load-average.js';
 import { describeMachine } from './machine.js';
 import { OptionsError, parseOptions, usage, type BenchOptions } from './options.js';
 import { renderMarkdown, writeReport } from './report.js';
@@ -44,6 +50,17 @@ const scenarios: Scenario[] = [
   chdbQueryBlocking, // event-loop stall of chdb's sync query() against queryAsync()
 ];
 
+/**
+ * Run by `--cluster N` and only then (issue #10, item 9): each starts its own redis-server and
+ * nodes on this machine, so none belongs in the single-node suite or the CI smoke run.
+ */
+const clusterScenarios: Scenario[] = [
+  clusterSockets, // sockets held across the N nodes
+  clusterIngest, // acked events/s of 1, 2 and 3 nodes, and what bounds each
+  clusterEndToEnd, // send on node 1 → dashboard update on node 2
+  clusterNodeKill, // kill -9 of a node under steady load: acked events lost and doubled
+];
+
 // Server start, connects, drain and shutdown on top of each load's measured time; past this
 // the run is stuck.
 const overheadPerScenarioMs = 120_000;
@@ -54,7 +71,7 @@ async function main(): Promise<void> {
   let selected: Scenario[];
   try {
     options = parseOptions(args);
-    selected = selectScenarios(options.only);
+    selected = selectScenarios(options);
   } catch (err) {
     if (!(err instanceof OptionsError)) throw err;
     console.error(`${err.message}\n${usage}`);
@@ -67,7 +84,9 @@ async function main(): Promise<void> {
   const results: ScenarioResult[] = [];
   for (const scenario of selected) {
     console.log(`running ${scenario.name} …`);
-    results.push(await scenario.run(options, results));
+    const load = watchLoadAverage();
+    const result = await scenario.run(options, results);
+    results.push({ ...result, loadAverage: load.stop() });
   }
   clearTimeout(watchdog);
 
@@ -89,14 +108,17 @@ function armWatchdog(options: BenchOptions, selected: Scenario[]): NodeJS.Timeou
   return timer.unref();
 }
 
-function selectScenarios(only: string[]): Scenario[] {
-  const known = scenarios.map((scenario) => scenario.name);
+function selectScenarios({ only, cluster }: BenchOptions): Scenario[] {
+  const pool = cluster > 0 ? clusterScenarios : scenarios;
+  const known = pool.map((scenario) => scenario.name);
   const unknown = only.filter((name) => !known.includes(name));
-  if (unknown.length > 0)
+  if (unknown.length > 0) {
+    const hint = cluster > 0 ? 'with --cluster' : 'without --cluster';
     throw new OptionsError(
-      `unknown scenario ${unknown.join(', ')}; scenarios: ${known.join(', ')}`,
+      `unknown scenario ${unknown.join(', ')}; scenarios ${hint}: ${known.join(', ')}`,
     );
-  return only.length === 0 ? scenarios : scenarios.filter((s) => only.includes(s.name));
+  }
+  return only.length === 0 ? pool : pool.filter((s) => only.includes(s.name));
 }
 
 function commandLine(args: string[]): string {
@@ -106,6 +128,9 @@ function commandLine(args: string[]): string {
   return `tsx bench/run.ts${tail ? ` ${tail}` : ''}`;
 }
 
+// Every process a scenario starts (a cluster's nodes, its redis-server, load workers) adds
+// an exit hook that ends it with the runner; a cluster run holds more than Node's default 10.
+process.setMaxListeners(100);
 // Ctrl-C: exit through the exit hooks, which stop the server and remove its data folder.
 process.once('SIGINT', () => process.exit(130));
 process.once('SIGTERM', () => process.exit(143));

@@ -1,3 +1,4 @@
+import type { LoadAverageSummary } from './load-average.js';
 import type { BenchOptions } from './options.js';
 
 /**
@@ -16,6 +17,8 @@ export interface ScenarioResult {
   commands?: string[];
   /** What a reader needs to read the figures right: what differs between compared servers. */
   notes?: string[];
+  /** The machine's 1-minute load average while it ran; set by the runner. */
+  loadAverage?: LoadAverageSummary;
 }
 
 export interface Scenario {

@@ -28,3 +28,22 @@ export function sumOf(series: Map<string, number>, metric: string): number {
     if (key === metric || key.startsWith(`${metric}{`)) sum += value;
   return sum;
 }
+
+/**
+ * A metric's series by one label's value, summed over its other labels:
+ * `byLabel(series, 'backline_transport_closed_by_server_total', 'reason')` → `{ slow: 3 }`.
+ */
+export function byLabel(
+  series: Map<string, number>,
+  metric: string,
+  label: string,
+): Record<string, number> {
+  const counts: Record<string, number> = {};
+  const value = new RegExp(`[{,]${label}="([^"]*)"`);
+  for (const [key, n] of series) {
+    if (!key.startsWith(`${metric}{`) || n === 0) continue;
+    const name = value.exec(key)?.[1] ?? '';
+    counts[name] = (counts[name] ?? 0) + n;
+  }
+  return counts;
+}

@@ -28,8 +28,19 @@ export interface ServerSettings {
 export const benchProjectId = 'bench';
 
 export interface ServerProcess extends ListeningProcess {
-  /** The ingest key, random per start. */
+  /** The ingest key, random per start unless `NodeStart.key` named it. */
   readonly key: string;
+  readonly dataDir: string;
+}
+
+/** How one node of several differs from a lone server (bench/cluster-nodes.ts). */
+export interface NodeStart {
+  /** The project key; one shared by every node of a cluster. Random when absent. */
+  key?: string;
+  /** Set on top of `serverEnv`: a cluster node's REDIS_URL, BACKLINE_NODE_ID, … */
+  env?: Record<string, string>;
+  /** A folder the caller made and removes, so it can read what was stored after the stop. */
+  dataDir?: string;
 }
 
 export const defaultServerOptions = {
@@ -47,8 +58,11 @@ const inheritedSettings =
  * The command line as a reader would type it, with the config file's content inline; a
  * project's long lists of streams or rules are shown by their count and first entry.
  */
-export function describeServer(settings: ServerSettings = {}): string {
-  const env = Object.entries(serverEnv).map(([name, value]) => `${name}=${value}`);
+export function describeServer(
+  settings: ServerSettings = {},
+  nodeEnv: Record<string, string> = {},
+): string {
+  const env = Object.entries({ ...serverEnv, ...nodeEnv }).map(([name, v]) => `${name}=${v}`);
   if (hasSettings(settings)) {
     const summaries: string[] = [];
     const shown = JSON.stringify(configFile(settings, '<key>'), (name, value: unknown) => {
@@ -76,10 +90,11 @@ export function describeServer(settings: ServerSettings = {}): string {
 export async function startServer(
   settings: ServerSettings = {},
   options = defaultServerOptions,
+  node: NodeStart = {},
 ): Promise<ServerProcess> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'backline-bench-'));
-  const key = `bench_${randomBytes(24).toString('base64url')}`;
-  const env = environment(dataDir, key);
+  const dataDir = node.dataDir ?? mkdtempSync(join(tmpdir(), 'backline-bench-'));
+  const key = node.key ?? `bench_${randomBytes(24).toString('base64url')}`;
+  const env = { ...environment(dataDir, key), ...node.env };
   if (hasSettings(settings)) {
     env.BACKLINE_CONFIG = join(dataDir, 'bench-config.json');
     writeFileSync(env.BACKLINE_CONFIG, JSON.stringify(configFile(settings, key)));
@@ -90,10 +105,12 @@ export async function startServer(
     env,
     listening,
     secret: key,
-    cleanUp: () => rmSync(dataDir, { recursive: true, force: true }),
+    cleanUp: () => {
+      if (!node.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
     ...options,
   });
-  return { ...server, key };
+  return { ...server, key, dataDir };
 }
 
 function configFile(settings: ServerSettings, key: string): object {

@@ -71,7 +71,18 @@ export async function driveSockets(
     unacked: sockets.reduce((sum, s) => sum + s.sentAt.size, 0),
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
     openSockets: clients.filter((client) => client.isOpen()).length,
+    closedSockets: closedByCode(clients),
   });
+}
+
+function closedByCode(clients: readonly IngestClient[]): Record<string, number> {
+  const closed: Record<string, number> = {};
+  for (const client of clients) {
+    if (client.isOpen()) continue;
+    const code = `closed_${client.closeCode() ?? 'closing'}`;
+    closed[code] = (closed[code] ?? 0) + 1;
+  }
+  return closed;
 }
 
 function createRun(cmd: RunCommand, tally: RunTally): Run {

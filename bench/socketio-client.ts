@@ -21,7 +21,13 @@ export function openSocketIoClient(options: ClientOptions): Promise<IngestClient
     localAddress: options.localAddress,
   };
   const socket = io(options.url, settings);
-  const closed = new Promise<void>((resolve) => socket.once('disconnect', () => resolve()));
+  let closeCode: string | undefined;
+  const closed = new Promise<void>((resolve) =>
+    socket.once('disconnect', (reason) => {
+      closeCode = reason;
+      resolve();
+    }),
+  );
   let handler: MessageHandler = () => undefined;
   socket.on('ack', (payload: Uint8Array) => handler(decode(Buffer.from(payload))));
   return new Promise<IngestClient>((resolve, reject) => {
@@ -36,6 +42,7 @@ export function openSocketIoClient(options: ClientOptions): Promise<IngestClient
           handler = next;
         },
         isOpen: () => socket.connected,
+        closeCode: () => closeCode,
         closed,
         close: () => socket.close(),
         terminate: () => socket.close(),
