@@ -78,7 +78,9 @@ export function registerLiveSocket(
       unsub: (ws, msg) => handleUnsub(ctx, ws, msg),
     },
     frameError,
-    echo: (msg) => (msg.id === undefined ? {} : { id: msg.id }),
+    // Only an id of the allowed types comes back: anything else (a map nested 3,000 deep) may
+    // not encode again, and an encoder's throw here would end the process.
+    echo: (msg) => (typeof msg.id === 'string' || typeof msg.id === 'number' ? { id: msg.id } : {}),
     admit,
     opened: (ws) => {
       live.add(ws);

@@ -1,0 +1,48 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, type SocketClient } from '../helpers/socket-client.js';
+import { removeDir, startServer, type ServerProcess } from '../helpers/server-process.js';
+
+/**
+ * Frames the `fuzz` bench scenario (bench/fuzz.ts) found to hurt the real server, each sent
+ * once more here: the sender gets its error code, and the server keeps answering others.
+ */
+let server: ServerProcess;
+const clients: SocketClient[] = [];
+
+beforeAll(async () => {
+  server = await startServer();
+});
+afterAll(async () => {
+  for (const client of clients) client.close();
+  await server?.stop();
+  if (server) removeDir(server.dataDir);
+});
+
+async function open(path: string): Promise<SocketClient> {
+  const client = await connect(`${server.wsUrl}${path}?key=${server.key}`);
+  clients.push(client);
+  return client;
+}
+
+// `{t:"x", id:[[[…1]]]}` nested `depth` deep, written by hand: msgpackr reads 3,000 levels
+// but cannot write them back (its encoder recurses deeper per level than its decoder).
+function deepIdFrame(depth: number): Buffer {
+  const head = Buffer.from([0x82, 0xa1, 0x74, 0xa1, 0x78, 0xa2, 0x69, 0x64]);
+  return Buffer.concat([head, Buffer.alloc(depth, 0x91), Buffer.from([0x01])]);
+}
+
+describe('live socket', () => {
+  it('answers a message whose `id` cannot be sent back without repeating it', async () => {
+    const hostile = await open('/v1/live');
+    hostile.sendRaw(deepIdFrame(3000));
+    const error = await hostile.nextMessage();
+    expect(error).toMatchObject({ t: 'error', code: 'UNKNOWN_TYPE' });
+    expect(error).not.toHaveProperty('id');
+
+    hostile.send({ t: 'unsub', id: 'after' });
+    expect(await hostile.nextMessage()).toEqual({ t: 'unsubscribed', id: 'after' });
+    const other = await open('/v1/live');
+    other.send({ t: 'unsub', id: 7 });
+    expect(await other.nextMessage()).toEqual({ t: 'unsubscribed', id: 7 });
+  });
+});
