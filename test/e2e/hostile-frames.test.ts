@@ -1,3 +1,4 @@
+import { Packr } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type SocketClient } from '../helpers/socket-client.js';
 import { removeDir, startServer, type ServerProcess } from '../helpers/server-process.js';
@@ -44,5 +45,21 @@ describe('live socket', () => {
     const other = await open('/v1/live');
     other.send({ t: 'unsub', id: 7 });
     expect(await other.nextMessage()).toEqual({ t: 'unsubscribed', id: 7 });
+  });
+});
+
+describe('ingest socket', () => {
+  it('refuses props of shared references before walking them (BAD_MSGPACK)', async () => {
+    // 1000^4 array slots in 24 KB: validating them would hold the event loop for hours.
+    let level: unknown = 1;
+    for (let i = 0; i < 4; i++) level = Array.from({ length: 1000 }, () => level);
+    const event = { id: 'dag', type: 'fuzz', ts: Date.now(), props: { d: level } };
+    const packr = new Packr({ structuredClone: true, useRecords: false });
+    const ingest = await open('/v1/ingest');
+    ingest.sendRaw(packr.pack({ t: 'events', seq: 1, events: [event] }));
+    expect(await ingest.nextMessage()).toMatchObject({ t: 'error', code: 'BAD_MSGPACK' });
+
+    ingest.send({ t: 'events', seq: 2, events: [{ ...event, props: { d: 1 } }] });
+    expect(await ingest.nextMessage()).toMatchObject({ t: 'ack', seq: 2, accepted: 1 });
   });
 });
