@@ -9,6 +9,7 @@ import { codec } from './codec.js';
 import { connectionCapacity } from './connection-capacity.js';
 import { dashboardFanout } from './dashboard-fanout.js';
 import { endToEnd } from './end-to-end.js';
+import { fuzz } from './fuzz.js';
 import { ingestUnderLoad } from './ingest-under-load.js';
 import { ingestHttp } from './ingest-http.js';
 import { ingestWs } from './ingest-ws.js';
@@ -42,6 +43,7 @@ const scenarios: Scenario[] = [
   codec, // decoding msgpackr records against plain maps and JSON, why clients send records
   chdbSessionMemory, // RSS of an embedded ClickHouse before any data
   chdbQueryBlocking, // event-loop stall of chdb's sync query() against queryAsync()
+  fuzz, // a million hostile inputs on every socket and route, mixed with valid events
 ];
 
 // Server start, connects, drain and shutdown on top of each load's measured time; past this

@@ -1,0 +1,275 @@
+/**
+ * The HTTP lanes of a fuzz worker: requests to the routes of the server's own route table
+ * with hostile path parameters, queries, credentials, methods and bodies, and now and then a
+ * valid events batch (`POST /v1/events`) that the run checks in storage afterwards.
+ */
+import { Agent, request } from 'node:http';
+import { unpack } from 'msgpackr';
+import { hostileKey } from './fuzz-credentials.js';
+import { fuzzNames, hostileBody, usualBody } from './fuzz-http-bodies.js';
+import type { Target, WorkerContext } from './fuzz-lanes.js';
+import { bump, sample } from './fuzz-tally.js';
+
+export interface Route {
+  method: string;
+  pattern: string;
+}
+
+/** Routes the fuzzer leaves alone: the runner reads them to judge the run. */
+export const untouchedRoutes = ['/metrics', '/healthz'];
+
+interface HttpInput {
+  input?: string;
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body?: Buffer;
+  validSeq?: number;
+}
+
+const paramValues = [
+  '..%2F..%2Fetc%2Fpasswd',
+  '%2e%2e%2f%2e%2e',
+  '..',
+  '%00',
+  '%zz',
+  '%',
+  '%c0%ae%c0%ae',
+  '%ED%A0%80',
+  'a'.repeat(2000),
+  '__proto__',
+  'constructor',
+  '%F0%9F%92%A9',
+  'fz%0d%0aX-Injected:1',
+  "fz'%3B--",
+  '%2F',
+  'fuzz_private',
+  'fuzz_other_private',
+];
+const queryNames = [
+  'from',
+  'to',
+  'limit',
+  'before',
+  'archived',
+  'key',
+  'groupKey',
+  'bucket',
+  'locale',
+  'notification',
+  'rule',
+  'dedupKey',
+  'category',
+  'project',
+  'token',
+  'after',
+];
+const queryValues = [
+  '',
+  '-1',
+  '0',
+  'NaN',
+  '1e309',
+  '99999999999999999999',
+  '10413791999999',
+  '10413792000000',
+  '2299-12-31T23:59:59.999Z',
+  '1969-12-31T23:59:59.999Z',
+  'yesterday',
+  '%zz',
+  '%00',
+  'a'.repeat(5000),
+  '[object%20Object]',
+  'hour',
+  'all',
+  'fuzz_other',
+  'true',
+  '__proto__',
+];
+
+function param(ctx: WorkerContext, name: string): string {
+  const { random } = ctx;
+  if (name === 'id' && random.chance(0.4)) return `fuzz-user-${random.int(1000)}`;
+  if (name === 'name' && random.chance(0.4)) return random.pick(fuzzNames);
+  return random.pick(paramValues);
+}
+
+function credentials(ctx: WorkerContext, headers: Record<string, string>): string {
+  const { random, creds } = ctx;
+  const [kind, value] = random.weighted<[string, string]>([
+    [8, ['key', creds.key]],
+    [3, ['none', '']],
+    [3, ['key', creds.otherKey]],
+    [2, ['token', ctx.laneJwts[random.int(ctx.laneJwts.length)]!]],
+    [1, ['token', random.pick(creds.userTokens)]],
+    [3, ['key', hostileKey(random, creds)]],
+  ]);
+  if (kind === 'none') return '';
+  if (random.chance(0.5)) {
+    headers.authorization = `Bearer ${value}`;
+    return '';
+  }
+  return `${kind}=${encodeURIComponent(value)}`;
+}
+
+function hostileRequest(ctx: WorkerContext, routes: Route[]): HttpInput {
+  const { random } = ctx;
+  const route = random.pick(routes);
+  const headers: Record<string, string> = {};
+  let kind = 'params';
+  let path = route.pattern.replace(/:(\w+)/g, (_, name: string) => param(ctx, name));
+  path = path.replace('*', () =>
+    random.pick(['app.js', '../../package.json', '%2e%2e/%2e%2e/etc/passwd', 'x/'.repeat(500)]),
+  );
+  const query = [credentials(ctx, headers)];
+  if (random.chance(0.5)) {
+    kind = 'query';
+    for (let i = random.int(4); i >= 0; i--)
+      query.push(`${random.pick(queryNames)}=${random.pick(queryValues)}`);
+  }
+  let method = route.method === 'ANY' ? random.pick(['GET', 'POST', 'PATCH']) : route.method;
+  if (random.chance(0.05)) {
+    kind = 'method';
+    method = random.pick(['PATCH', 'TRACE', 'PUT', 'DELETE', 'POST', 'GET']);
+  }
+  let body: Buffer | undefined;
+  if (method !== 'GET' && method !== 'TRACE') {
+    const hostile = random.chance(0.85) ? hostileBody(route.pattern, random) : undefined;
+    body = hostile?.bytes ?? usualBody(route.pattern, random);
+    if (hostile) kind = hostile.kind;
+    const contentType = hostile ? hostile.contentType : 'application/json';
+    if (contentType !== undefined) headers['content-type'] = contentType;
+    // Node frames a DELETE body with nothing unless told its length: the server would read it
+    // as the next request on the connection.
+    headers['content-length'] = String(body.length);
+  }
+  const qs = query.filter(Boolean).join('&');
+  return { input: `http:${kind}`, method, path: qs ? `${path}?${qs}` : path, headers, body };
+}
+
+function validRequest(ctx: WorkerContext): HttpInput {
+  const { seq, json } = ctx.valid.body();
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${ctx.creds.key}` };
+  return { method: 'POST', path: '/v1/events', headers, body: Buffer.from(json), validSeq: seq };
+}
+
+interface Answer {
+  status?: number;
+  code?: string;
+  body?: Record<string, unknown>;
+  error?: string;
+  /** The client library would not send it (a header or path it refuses): a fuzzer bug. */
+  unsendable?: boolean;
+}
+
+/** One request's answer: its status and the catalogue code of its body, or why none came. */
+function send(ctx: WorkerContext, agent: Agent, input: HttpInput): Promise<Answer> {
+  return new Promise<Answer>((resolve) => {
+    const options = { host: '127.0.0.1', port: ctx.port, agent, timeout: 60_000 };
+    const { method, path, headers } = input;
+    let req: ReturnType<typeof request>;
+    try {
+      req = request({ ...options, method, path, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', () => resolve({ status: res.statusCode, error: 'body cut' }));
+        res.on('end', () => {
+          const body = readBody(Buffer.concat(chunks), String(res.headers['content-type']));
+          const code = typeof body?.code === 'string' ? body.code : undefined;
+          resolve({ status: res.statusCode, code, body });
+        });
+      });
+    } catch (err) {
+      return resolve({ error: (err as NodeJS.ErrnoException).code, unsendable: true });
+    }
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', (err: NodeJS.ErrnoException) => resolve({ error: err.code ?? err.message }));
+    req.end(input.body);
+  });
+}
+
+function readBody(bytes: Buffer, contentType: string): Record<string, unknown> | undefined {
+  try {
+    if (contentType.includes('json'))
+      return JSON.parse(bytes.toString()) as Record<string, unknown>;
+    if (contentType.includes('msgpack')) return unpack(bytes) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
+
+/** `concurrency` request loops until the HTTP inputs are spent and every valid batch answered. */
+export async function runHttpLanes(
+  ctx: WorkerContext,
+  routes: Route[],
+  concurrency: number,
+): Promise<void> {
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const target: Target = 'http';
+  const targets = routes.filter((route) => !untouchedRoutes.includes(route.pattern));
+  const loop = async () => {
+    while (ctx.budgets[target] > 0 && Date.now() < ctx.deadline) {
+      const input = ctx.random.chance(0.08) ? validRequest(ctx) : hostileRequest(ctx, targets);
+      const answer = await send(ctx, agent, input);
+      if (answer.unsendable) {
+        bump(ctx.tally.clientErrors, `http:unsendable ${answer.error}`);
+        if (input.validSeq !== undefined) ctx.valid.refused(input.validSeq, 'unsendable');
+        continue;
+      }
+      if (input.input) {
+        ctx.budgets[target] -= 1;
+        bump(ctx.tally.inputs, input.input);
+      }
+      record(ctx, input, answer);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, loop));
+  agent.destroy();
+}
+
+function record(
+  ctx: WorkerContext,
+  input: HttpInput,
+  answer: Awaited<ReturnType<typeof send>>,
+): void {
+  if (answer.error || answer.code === 'INTERNAL')
+    console.log(
+      'DBG',
+      answer.error ?? answer.code,
+      input.input,
+      input.method,
+      input.path.slice(0, 120),
+      JSON.stringify(input.headers).slice(0, 120),
+      input.body?.length,
+      input.body?.subarray(0, 80).toString(),
+    );
+  const { tally, valid } = ctx;
+  if (answer.error || answer.code === 'INTERNAL')
+    sample(tally, `http ${answer.error ?? answer.code}`, describe(input));
+  if (answer.error || answer.status === undefined) {
+    bump(tally.clientErrors, `http:${answer.error}`);
+    if (input.validSeq !== undefined) valid.lost(input.validSeq);
+    return;
+  }
+  bump(tally.httpStatus, String(answer.status));
+  if (answer.code) bump(tally.httpCodes, answer.code);
+  const body = answer.body;
+  const rejected = Array.isArray(body?.rejected)
+    ? (body.rejected as Array<{ code?: unknown }>)
+    : [];
+  if (answer.status === 200 && input.path.startsWith('/v1/events'))
+    for (const r of rejected) bump(tally.eventRejects, String(r.code));
+  if (input.validSeq === undefined) return;
+  if (answer.status === 200)
+    valid.acked(input.validSeq, Number(body?.accepted), Number(body?.duplicates), rejected.length);
+  else valid.refused(input.validSeq, answer.code ?? String(answer.status));
+}
+
+/** A request as a reader would retry it: method, path, credentials' kind, body's head. */
+function describe(input: HttpInput): string {
+  const body = input.body
+    ? ` ${JSON.stringify(input.body.subarray(0, 120).toString('latin1'))}`
+    : '';
+  return `${input.method} ${input.path.slice(0, 160)} ${JSON.stringify(input.headers['content-type'] ?? '')}${body}`;
+}
