@@ -83,6 +83,14 @@ export function accountFor(
   after: Map<string, number>,
   untouched: string[],
 ): AccountingCheck[] {
+  // Upgrades the fuzzer gave up on: the server may still have answered (and counted) them.
+  const upgradesAbandoned = Object.entries(tally.clientErrors)
+    .filter(([key]) => key.includes('timed out'))
+    .reduce((sum, [, n]) => sum + n, 0);
+  // Raw requests left unanswered after the idle wait: a late answer may still have come.
+  const rawLeft = Object.entries(tally.raw)
+    .filter(([key]) => key.endsWith('no answer, idle'))
+    .reduce((sum, [, n]) => sum + n, 0);
   const httpResets = Object.entries(under(tally.clientErrors, 'http:')).reduce(
     (sum, [, n]) => sum + n,
     0,
@@ -108,6 +116,7 @@ export function accountFor(
       'upgrades refused, by code',
       upgradesSeen,
       delta(before, after, 'backline_transport_upgrades_refused_total', (l) => l('code')),
+      upgradesAbandoned,
     ),
     check(
       'HTTP answers, by status',
@@ -115,7 +124,7 @@ export function accountFor(
       delta(before, after, 'backline_http_requests_total', (l) =>
         untouched.includes(l('route')) ? undefined : l('status'),
       ),
-      httpResets,
+      httpResets + rawLeft,
     ),
     check(
       'events rejected, by code',

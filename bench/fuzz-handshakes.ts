@@ -104,7 +104,7 @@ export async function runHandshakes(
       const ws = new WebSocket(url, {
         headers,
         perMessageDeflate: false,
-        handshakeTimeout: 10_000,
+        handshakeTimeout: 30_000,
       });
       const outcome = await refusal(ws);
       // uWS closes a connection whose request head is over its size limit (a 100 KB token)

@@ -127,7 +127,7 @@ export interface RawOutcome {
 }
 
 // An exchange ends once the server has been silent this long after its last bytes (ms).
-const idleMs = 1500;
+const idleMs = 3000;
 
 export function exchange(port: number, bytes: Buffer): Promise<RawOutcome> {
   return new Promise((resolve) => {

@@ -17,6 +17,8 @@ export const rssBoundBytes = 1536 * 2 ** 20;
 export interface FuzzOutcome extends FleetResult {
   target: number;
   seconds: number;
+  /** CPU time of every server thread (chdb's too) over the run. */
+  serverCpuSeconds: number;
   watched: WatchResult;
   healthzAtEnd: number;
   alive: boolean;
@@ -36,7 +38,7 @@ export function fuzzVerdict(
   if (!o.alive) why.push(`the server died:\n${logTail.join('\n')}`);
   else if (o.healthzAtEnd !== 200) why.push(`/healthz answered ${o.healthzAtEnd} at the end`);
   if (o.watched.healthzFailures > 0)
-    why.push(`${o.watched.healthzFailures} /healthz checks failed or took over 5 s`);
+    why.push(`${o.watched.healthzFailures} /healthz checks failed or took over 30 s`);
   const unanswered = total(o.tally.unanswered);
   if (unanswered > 0)
     why.push(`${unanswered} socket frames never answered: ${byCode(o.tally.unanswered)}`);
@@ -89,6 +91,10 @@ export function fuzzTable(o: FuzzOutcome): ScenarioResult['table'] {
       `  ${t}`,
       `${count(total(tally.inputs, `${t}:`))}: ${byCode(under(tally.inputs, `${t}:`))}`,
     ]),
+    [
+      'server CPU (all threads)',
+      `${o.serverCpuSeconds.toFixed(1)} s, ${((o.serverCpuSeconds * 1000) / Math.max(sent, 1)).toFixed(2)} ms per input`,
+    ],
     ['server crashes', o.alive ? '0' : '1 (died)'],
     ['/healthz at the end', String(o.healthzAtEnd)],
     [

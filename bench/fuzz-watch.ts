@@ -18,7 +18,8 @@ export interface WatchResult {
 export const defaultWatchOptions = {
   rssEveryMs: 250, // /proc/<pid>/status
   healthzEveryMs: 500,
-  healthzTimeoutMs: 5000, // a stall this long is a hang to report
+  // On a loaded 2-core machine a busy server answers in seconds; one this late has hung.
+  healthzTimeoutMs: 30_000,
 };
 
 /**

@@ -62,7 +62,7 @@ async function run(config: WorkerConfig): Promise<void> {
     budgets: { ...config.budgets },
     limits: config.limits,
     laneJwts,
-    laneOptions: { window: 1024, stallMs: 60_000, connectTimeoutMs: 10_000 },
+    laneOptions: { window: 256, stallMs: 60_000, connectTimeoutMs: 30_000 },
     deadline: Date.now() + config.durationMs,
   };
   const tokens = await hostileTokens(config.creds);
