@@ -4,7 +4,8 @@
  * the server closes the socket (as it must after a run of bad frames or an oversized one).
  */
 import type { FuzzCredentials } from './fuzz-credentials.js';
-import { ingestFrame, type Frame, type FrameLimits } from './fuzz-frames.js';
+import type { Frame, FrameLimits } from './fuzz-frames.js';
+import { ingestFrame } from './fuzz-ingest-frames.js';
 import { liveFrame, liveProbe, userFrame, userProbe, type LiveStreams } from './fuzz-messages.js';
 import type { Random } from './fuzz-random.js';
 import {

@@ -3,6 +3,7 @@
  * the fuzzer can say what no encoder would: headers that lie about their length, nesting
  * past any decoder's stack, msgpackr's own extension types, invalid UTF-8, `__proto__` keys.
  */
+import { Packr } from 'msgpackr';
 import type { Random } from './fuzz-random.js';
 
 export type Bytes = Buffer;
@@ -176,10 +177,33 @@ export function extremeNumber(random: Random): Bytes {
   ]);
 }
 
+const cloner = new Packr({ structuredClone: true, useRecords: false });
+
+/**
+ * msgpackr's structured-clone references (ext 0x69, 0x70) making `depth` levels of arrays that
+ * each hold `fanOut` references to the level below: fanOut^depth values once read, in a few
+ * KB; or a cycle.
+ */
+export function sharedReferences(random: Random): Bytes {
+  if (random.chance(0.2)) {
+    const cycle: unknown[] = [];
+    cycle.push(cycle);
+    return cloner.pack(cycle);
+  }
+  let level: unknown = 1;
+  const fanOut = random.pick([2, 50, 500]);
+  for (let i = 0; i < 4; i++) level = Array.from({ length: fanOut }, () => level);
+  return cloner.pack(level);
+}
+
+/** msgpackr's bigint extension holding an integer of `bytes` bytes (a 1 MiB one: 2.5M digits). */
+export const hugeBigint = (bytes: number): Bytes => ext(0x42, Buffer.alloc(bytes, 0x7f));
+
 /** One hostile value of any kind, at most about `maxBytes` long. */
 export function hostileValue(random: Random, maxBytes = 4096): Bytes {
   return random.weighted<() => Bytes>([
     [3, () => hostileExt(random)],
+    [1, () => sharedReferences(random)],
     [3, () => extremeNumber(random)],
     [2, () => pollution(random)],
     [2, () => str(random.pick(invalidUtf8))],

@@ -1,7 +1,6 @@
-import type { AccountingCheck } from './fuzz-accounting.js';
 import type { FleetResult } from './fuzz-fleet.js';
 import type { Route } from './fuzz-http.js';
-import type { StoredCheck } from './fuzz-stored.js';
+import type { ReadBack } from './fuzz-readback.js';
 import { total, under, type Counts } from './fuzz-tally.js';
 import type { WatchResult } from './fuzz-watch.js';
 import type { WorkerConfig } from './fuzz-worker.js';
@@ -14,17 +13,12 @@ import type { ScenarioResult } from './scenario.js';
  */
 export const rssBoundBytes = 1536 * 2 ** 20;
 
-export interface FuzzOutcome extends FleetResult {
+export interface FuzzOutcome extends FleetResult, ReadBack {
   target: number;
   seconds: number;
   /** CPU time of every server thread (chdb's too) over the run. */
   serverCpuSeconds: number;
   watched: WatchResult;
-  healthzAtEnd: number;
-  alive: boolean;
-  accounting: AccountingCheck[];
-  stored: StoredCheck | undefined;
-  pollution: string[];
 }
 
 const targets = ['ingest', 'live', 'user', 'http', 'handshake', 'raw-http'];
@@ -39,6 +33,7 @@ export function fuzzVerdict(
   else if (o.healthzAtEnd !== 200) why.push(`/healthz answered ${o.healthzAtEnd} at the end`);
   if (o.watched.healthzFailures > 0)
     why.push(`${o.watched.healthzFailures} /healthz checks failed or took over 30 s`);
+  for (const step of o.unread) why.push(`after the run, no answer to ${step}`);
   const unanswered = total(o.tally.unanswered);
   if (unanswered > 0)
     why.push(`${unanswered} socket frames never answered: ${byCode(o.tally.unanswered)}`);

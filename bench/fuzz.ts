@@ -6,11 +6,9 @@
  * or its /metrics do not account for what the fuzzer was answered.
  */
 import { randomBytes } from 'node:crypto';
-import { accountFor } from './fuzz-accounting.js';
 import { fuzzWorkerCommand, runFuzzFleet } from './fuzz-fleet.js';
 import { untouchedRoutes } from './fuzz-http.js';
 import type { Target } from './fuzz-lanes.js';
-import { pollutionCanary } from './fuzz-msgpack.js';
 import { createRandom } from './fuzz-random.js';
 import { fuzzFigures, fuzzTable, fuzzVerdict, rssBoundBytes } from './fuzz-report.js';
 import {
@@ -18,10 +16,9 @@ import {
   fuzzStreams,
   issueTokens,
   otherProject,
-  pollutionSeen,
   routeTableFrom,
 } from './fuzz-server.js';
-import { checkStored } from './fuzz-stored.js';
+import { readBack } from './fuzz-readback.js';
 import { watchServer } from './fuzz-watch.js';
 import type { WorkerConfig } from './fuzz-worker.js';
 import type { BenchOptions } from './options.js';
@@ -48,7 +45,15 @@ const shares: Record<Target, number> = {
 };
 const lanes = { ingest: 6, live: 3, user: 3, http: 8, handshake: 4 };
 
-export const fuzz: Scenario = { name, loads: 8, run: runFuzz };
+// The inputs' deadline: a full run takes minutes on an idle 2-core machine, far longer on a
+// busy one; past it the run fails as short of its inputs.
+const durationMs = (options: BenchOptions) => (options.quick ? 90_000 : 45 * 60_000);
+
+export const fuzz: Scenario = {
+  name,
+  maxMs: (options) => durationMs(options) + 5 * 60_000, // start, read-back, stop
+  run: runFuzz,
+};
 
 async function runFuzz(options: BenchOptions): Promise<ScenarioResult> {
   const inputs = options.quick ? 10_000 : 1_000_000;
@@ -79,7 +84,7 @@ async function runFuzz(options: BenchOptions): Promise<ScenarioResult> {
       otherKey,
       lines,
       commands,
-      quick: options.quick,
+      durationMs: durationMs(options),
     });
   } catch (err) {
     return failedResult(name, err, commands);
@@ -94,7 +99,7 @@ interface Run {
   otherKey: string;
   lines: string[];
   commands: string[];
-  quick: boolean;
+  durationMs: number;
 }
 
 async function fuzzServer(server: ServerProcess, run: Run): Promise<ScenarioResult> {
@@ -136,7 +141,7 @@ async function fuzzServer(server: ServerProcess, run: Run): Promise<ScenarioResu
         live: { maxFrameBytes: 64 * 1024, dropBytes: 256 * 1024 },
         user: { maxFrameBytes: 64 * 1024, dropBytes: 256 * 1024 },
       },
-      durationMs: run.quick ? 90_000 : 900_000,
+      durationMs: run.durationMs,
     });
   }
   const before = await scrapeMetrics(server.port);
@@ -154,26 +159,14 @@ async function fuzzServer(server: ServerProcess, run: Run): Promise<ScenarioResu
   const seconds = (performance.now() - startedAt) / 1000;
   const serverCpuSeconds = (server.cpuSeconds() ?? cpuAtStart) - cpuAtStart;
   const watched = await watch.stop();
-  const healthzAtEnd = await fetch(`http://127.0.0.1:${server.port}/healthz`, {
-    signal: AbortSignal.timeout(10_000),
-  })
-    .then((res) => res.status)
-    .catch(() => 0);
-  const alive = server.alive() && !watched.died;
-  const after = alive ? await scrapeMetrics(server.port) : before;
-  const accounting = alive ? accountFor(fleet.tally, before, after, untouchedRoutes) : [];
-  const stored = alive ? await checkStored(server, runId, fleet.valid) : undefined;
-  const pollution = alive ? await pollutionSeen(server, pollutionCanary) : [];
+  const after = await readBack(server, fleet, before, runId);
   const outcome = {
     ...fleet,
+    ...after,
+    alive: after.alive && !watched.died,
     seconds,
     serverCpuSeconds,
     watched,
-    healthzAtEnd,
-    alive,
-    accounting,
-    stored,
-    pollution,
     target: run.inputs,
   };
   return {

@@ -82,7 +82,10 @@ async function main(): Promise<void> {
 function armWatchdog(options: BenchOptions, selected: Scenario[]): NodeJS.Timeout {
   const loadMs = (options.warmupSeconds + options.measureSeconds) * 1000;
   const limitMs = selected
-    .map((scenario) => (scenario.loads ?? 1) * (loadMs + overheadPerScenarioMs))
+    .map(
+      (scenario) =>
+        scenario.maxMs?.(options) ?? (scenario.loads ?? 1) * (loadMs + overheadPerScenarioMs),
+    )
     .reduce((a, b) => a + b, 0);
   const timer = setTimeout(() => {
     console.error(`bench still running after ${limitMs} ms; giving up`);

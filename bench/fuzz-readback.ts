@@ -1,6 +1,57 @@
-import { storedIds, storedOfType } from './fuzz-server.js';
+import { accountFor, type AccountingCheck } from './fuzz-accounting.js';
+import type { FleetResult } from './fuzz-fleet.js';
+import { untouchedRoutes } from './fuzz-http.js';
+import { pollutionCanary } from './fuzz-msgpack.js';
+import { pollutionSeen, storedIds, storedOfType } from './fuzz-server.js';
 import type { ValidReport } from './fuzz-valid.js';
+import { scrapeMetrics } from './server-metrics.js';
 import type { ServerProcess } from './server-process.js';
+
+export interface ReadBack {
+  healthzAtEnd: number;
+  alive: boolean;
+  accounting: AccountingCheck[];
+  stored: StoredCheck | undefined;
+  pollution: string[];
+  /** Steps that could not be done: a server that does not answer after the run has hung. */
+  unread: string[];
+}
+
+/**
+ * What the server says after the run: /healthz, the /metrics deltas against the fuzzer's
+ * tally, every valid event read back, answers searched for a polluted prototype. A step
+ * that fails is named in `unread` (and fails the run) instead of ending the scenario.
+ */
+export async function readBack(
+  server: ServerProcess,
+  fleet: FleetResult,
+  before: Map<string, number>,
+  runId: string,
+): Promise<ReadBack> {
+  const unread: string[] = [];
+  const step = async <T>(what: string, run: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await run();
+    } catch (err) {
+      unread.push(`${what}: ${err instanceof Error ? err.message : String(err)}`);
+      return undefined;
+    }
+  };
+  const healthz = () =>
+    fetch(`http://127.0.0.1:${server.port}/healthz`, { signal: AbortSignal.timeout(30_000) });
+  const healthzAtEnd = (await step('/healthz', async () => (await healthz()).status)) ?? 0;
+  const alive = server.alive();
+  if (!alive)
+    return { healthzAtEnd, alive, accounting: [], stored: undefined, pollution: [], unread };
+  const after = await step('/metrics', () => scrapeMetrics(server.port));
+  const accounting = after ? accountFor(fleet.tally, before, after, untouchedRoutes) : [];
+  const stored = await step('valid events read back', () =>
+    checkStored(server, runId, fleet.valid),
+  );
+  const pollution =
+    (await step('pollution check', () => pollutionSeen(server, pollutionCanary))) ?? [];
+  return { healthzAtEnd, alive, accounting, stored, pollution, unread };
+}
 
 export interface StoredCheck {
   /** Distinct valid events acknowledged (accepted, or a duplicate of an accepted one). */
