@@ -126,13 +126,13 @@ function findRoutes(lines: string[]): Route[] | undefined {
 
 const api = (server: ServerProcess, path: string, init: RequestInit = {}) =>
   fetch(`http://127.0.0.1:${server.port}${path}`, {
+    signal: AbortSignal.timeout(60_000),
     ...init,
     headers: {
       authorization: `Bearer ${server.key}`,
       'content-type': 'application/json',
       ...init.headers,
     },
-    signal: AbortSignal.timeout(60_000),
   });
 
 /** A backline user token per user, issued by the server (`POST /v1/users/:id/token`). */
@@ -154,15 +154,26 @@ export async function storedIds(
   server: ServerProcess,
   userId: string,
 ): Promise<Map<string, number>> {
-  const res = await api(server, `/v1/users/${encodeURIComponent(userId)}/export`);
-  if (!res.ok) throw new Error(`export of ${userId}: ${res.status} ${await res.text()}`);
+  // Hundreds of thousands of events after a full run: read as it streams, with time for it.
+  const path = `/v1/users/${encodeURIComponent(userId)}/export`;
+  const res = await api(server, path, { signal: AbortSignal.timeout(20 * 60_000) });
+  if (!res.ok || !res.body)
+    throw new Error(`export of ${userId}: ${res.status} ${await res.text()}`);
   const counts = new Map<string, number>();
-  for (const line of (await res.text()).split('\n')) {
-    if (!line) continue;
+  const count = (line: string) => {
+    if (!line) return;
     const entry = JSON.parse(line) as { kind: string; item?: { id?: string } };
     if (entry.kind === 'event' && entry.item?.id)
       counts.set(entry.item.id, (counts.get(entry.item.id) ?? 0) + 1);
+  };
+  const decoder = new TextDecoder();
+  let rest = '';
+  for await (const chunk of res.body) {
+    const lines = (rest + decoder.decode(chunk, { stream: true })).split('\n');
+    rest = lines.pop()!;
+    lines.forEach(count);
   }
+  count(rest + decoder.decode());
   return counts;
 }
 

@@ -87,82 +87,118 @@ function drive(
   tally: Tally,
   options: LaneOptions,
   early: RawData[],
-) {
-  const { transport } = profile;
-  const valid = new Set<number>();
-  let owed = 0;
-  let finished = false; // the profile has no more frames
-  let stopped = false; // the server is about to close the socket
-  let closingByUs = false;
-  let held: Outgoing | undefined;
-  let lastAnswer = 'none';
-  let stall: NodeJS.Timeout | undefined;
-  return new Promise<'closed' | 'done'>((resolve) => {
-    let waitingSince = performance.now();
-    const armStall = () => {
-      clearTimeout(stall);
-      stall = setTimeout(() => {
-        const last = `${owed} owed after ${options.stallMs} ms; last answer ${lastAnswer}`;
-        sample(tally, `${transport} unanswered`, last);
-        bump(tally.unanswered, transport, owed);
-        owed = 0;
-        closingByUs = true;
-        ws.terminate();
-      }, options.stallMs);
-    };
-    const fill = () => {
-      while (!finished && !stopped && ws.readyState === WebSocket.OPEN && owed < options.window) {
-        const out = held ?? profile.next();
-        held = undefined;
-        if (!out) {
-          finished = true;
-          break;
-        }
-        if (out.drainFirst && owed > 0) {
-          held = out;
-          break;
-        }
-        if (out.input) bump(tally.inputs, out.input);
-        if (out.validSeq !== undefined) valid.add(out.validSeq);
-        ws.send(out.data, { binary: out.binary });
-        if (owed === 0) waitingSince = performance.now();
-        if (out.drops) bump(tally.dropping, transport);
-        else owed += 1;
-        stopped ||= Boolean(out.drops || out.closes);
-      }
-      if (owed > 0) armStall();
-      else clearTimeout(stall);
-      if (finished && owed === 0 && ws.readyState === WebSocket.OPEN) {
-        closingByUs = true;
-        ws.close(1000, 'done');
-      }
-    };
-    const onMessage = (data: RawData) => {
-      const msg = decode(data);
-      if (!msg) return bump(tally.clientErrors, `${transport}:undecodable answer`);
-      const key = msg.t === 'error' ? String(msg.code) : String(msg.t);
-      const waited = Math.round(performance.now() - waitingSince);
-      tally.longestWaitMs[transport] = Math.max(tally.longestWaitMs[transport] ?? 0, waited);
-      waitingSince = performance.now();
-      lastAnswer = key;
-      bump(tally.answers, `${transport}:${key}`);
-      if (key === 'INTERNAL') sample(tally, `${transport} INTERNAL`, String(msg.msg));
-      if (typeof msg.seq === 'number') valid.delete(msg.seq);
-      owed = Math.max(0, owed - profile.answered(msg));
-      fill();
-    };
-    ws.on('message', onMessage);
+): Promise<'closed' | 'done'> {
+  return new Promise((resolve) => {
+    const socket = new DrivenSocket(ws, profile, tally, options);
+    ws.on('message', (data: RawData) => socket.answer(data));
     ws.on('error', () => undefined); // always followed by 'close'
-    ws.once('close', (code) => {
-      clearTimeout(stall);
-      if (!closingByUs) bump(tally.closes, `${transport}:${code}`);
-      if (owed > 0) bump(tally.lost, transport, owed);
-      profile.closed?.([...valid]);
-      resolve(finished ? 'done' : 'closed');
-    });
-    for (const data of early) onMessage(data);
-    fill();
+    ws.once('close', (code) => resolve(socket.closed(code)));
+    for (const data of early) socket.answer(data);
+    socket.fill();
   });
+}
+
+/** One open socket of a lane: what it owes, what it sent, and how it ends. */
+class DrivenSocket {
+  private readonly transport: string;
+  /** Valid batches sent and not yet answered. */
+  private readonly valid = new Set<number>();
+  private owed = 0;
+  private finished = false; // the profile has no more frames
+  private stopped = false; // the server is about to close the socket
+  private closingByUs = false;
+  private held: Outgoing | undefined;
+  private lastAnswer = 'none';
+  private waitingSince = performance.now();
+  private stall: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly profile: SocketProfile,
+    private readonly tally: Tally,
+    private readonly options: LaneOptions,
+  ) {
+    this.transport = profile.transport;
+  }
+
+  /** Sends until `window` frames are owed, the profile runs out, or a frame must wait. */
+  fill(): void {
+    const { ws, options } = this;
+    while (
+      !this.finished &&
+      !this.stopped &&
+      ws.readyState === WebSocket.OPEN &&
+      this.owed < options.window
+    ) {
+      const out = this.held ?? this.profile.next();
+      this.held = undefined;
+      if (!out) this.finished = true;
+      else if (out.drainFirst && this.owed > 0) this.held = out;
+      else {
+        this.send(out);
+        continue;
+      }
+      break;
+    }
+    if (this.owed > 0) this.armStall();
+    else clearTimeout(this.stall);
+    if (this.finished && this.owed === 0 && ws.readyState === WebSocket.OPEN) {
+      this.closingByUs = true;
+      ws.close(1000, 'done');
+    }
+  }
+
+  private send(out: Outgoing): void {
+    const { tally, transport } = this;
+    if (out.input) bump(tally.inputs, out.input);
+    if (out.validSeq !== undefined) this.valid.add(out.validSeq);
+    this.ws.send(out.data, { binary: out.binary });
+    if (this.owed === 0) this.waitingSince = performance.now();
+    if (out.drops) bump(tally.dropping, transport);
+    else this.owed += 1;
+    this.stopped ||= Boolean(out.drops || out.closes);
+  }
+
+  /** A message from the server: counted, and the frames it settles no longer owed. */
+  answer(data: RawData): void {
+    const { tally, transport } = this;
+    const msg = decode(data);
+    if (!msg) return bump(tally.clientErrors, `${transport}:undecodable answer`);
+    const key = msg.t === 'error' ? String(msg.code) : String(msg.t);
+    const waited = Math.round(performance.now() - this.waitingSince);
+    tally.longestWaitMs[transport] = Math.max(tally.longestWaitMs[transport] ?? 0, waited);
+    this.waitingSince = performance.now();
+    this.lastAnswer = key;
+    bump(tally.answers, `${transport}:${key}`);
+    if (key === 'INTERNAL') sample(tally, `${transport} INTERNAL`, String(msg.msg));
+    if (typeof msg.seq === 'number') this.valid.delete(msg.seq);
+    this.owed = Math.max(0, this.owed - this.profile.answered(msg));
+    this.fill();
+  }
+
+  /** Frames still owed after `stallMs` of silence: counted unanswered, and the socket cut. */
+  private armStall(): void {
+    clearTimeout(this.stall);
+    this.stall = setTimeout(() => {
+      const { tally, transport, owed } = this;
+      const last = `${owed} owed after ${this.options.stallMs} ms; last answer ${this.lastAnswer}`;
+      sample(tally, `${transport} unanswered`, last);
+      bump(tally.unanswered, transport, owed);
+      this.owed = 0;
+      this.closingByUs = true;
+      this.ws.terminate();
+    }, this.options.stallMs);
+  }
+
+  closed(code: number): 'closed' | 'done' {
+    const { tally, transport } = this;
+    clearTimeout(this.stall);
+    // A 1008 crossing our own close (a closing run that ended the lane's inputs) is the server's.
+    if (!this.closingByUs || code === 1008) bump(tally.closes, `${transport}:${code}`);
+    if (this.owed > 0) bump(tally.lost, transport, this.owed);
+    this.profile.closed?.([...this.valid]);
+    return this.finished ? 'done' : 'closed';
+  }
 }
 
 function decode(data: RawData): Record<string, unknown> | undefined {

@@ -93,6 +93,37 @@ async function runFuzz(options: BenchOptions): Promise<ScenarioResult> {
   }
 }
 
+/** One worker's share of the inputs, its seed, and the credentials it needs. */
+async function workerConfig(
+  server: ServerProcess,
+  run: Run,
+  of: Pick<WorkerConfig, 'worker' | 'runId' | 'routes'>,
+): Promise<WorkerConfig> {
+  const { worker, runId } = of;
+  const users = Array.from({ length: lanes.user }, (_, l) => `fuzz-user-${runId}-w${worker}-t${l}`);
+  const share = ([target, part]: [string, number]) => [
+    target,
+    Math.ceil((run.inputs * part) / workers),
+  ];
+  return {
+    ...of,
+    ...{ seed: createRandom().seed, port: server.port, streams: fuzzStreams, lanes },
+    budgets: Object.fromEntries(Object.entries(shares).map(share)) as Record<Target, number>,
+    creds: {
+      ...{ project: benchProjectId, key: server.key, otherKey: run.otherKey, otherProject },
+      ...{ jwt: run.jwt, userTokens: await issueTokens(server, users) },
+    },
+    // The server's: limits.maxFrameBytes and the live and user sockets' 64 KiB, each dropped
+    // by uWS past payloadLimit (src/transport/socket-errors.ts).
+    limits: {
+      ingest: { maxFrameBytes: 1024 * 1024, dropBytes: 4 * 1024 * 1024 },
+      live: { maxFrameBytes: 64 * 1024, dropBytes: 256 * 1024 },
+      user: { maxFrameBytes: 64 * 1024, dropBytes: 256 * 1024 },
+    },
+    durationMs: run.durationMs,
+  };
+}
+
 interface Run {
   inputs: number;
   jwt: WorkerConfig['creds']['jwt'];
@@ -106,44 +137,8 @@ async function fuzzServer(server: ServerProcess, run: Run): Promise<ScenarioResu
   const routes = await routeTableFrom(run.lines);
   const runId = randomBytes(3).toString('hex');
   const configs: WorkerConfig[] = [];
-  for (let worker = 0; worker < workers; worker++) {
-    const users = Array.from(
-      { length: lanes.user },
-      (_, lane) => `fuzz-user-${runId}-w${worker}-t${lane}`,
-    );
-    const budgets = Object.fromEntries(
-      Object.entries(shares).map(([target, share]) => [
-        target,
-        Math.ceil((run.inputs * share) / workers),
-      ]),
-    ) as Record<Target, number>;
-    configs.push({
-      ...{
-        worker,
-        runId,
-        seed: createRandom().seed,
-        port: server.port,
-        routes,
-        streams: fuzzStreams,
-        budgets,
-        lanes,
-      },
-      creds: {
-        project: benchProjectId,
-        key: server.key,
-        otherKey: run.otherKey,
-        otherProject,
-        jwt: run.jwt,
-        userTokens: await issueTokens(server, users),
-      },
-      limits: {
-        ingest: { maxFrameBytes: 1024 * 1024, dropBytes: 4 * 1024 * 1024 },
-        live: { maxFrameBytes: 64 * 1024, dropBytes: 256 * 1024 },
-        user: { maxFrameBytes: 64 * 1024, dropBytes: 256 * 1024 },
-      },
-      durationMs: run.durationMs,
-    });
-  }
+  for (let worker = 0; worker < workers; worker++)
+    configs.push(await workerConfig(server, run, { worker, runId, routes }));
   const before = await scrapeMetrics(server.port);
   const watch = watchServer(server);
   const cpuAtStart = server.cpuSeconds() ?? 0;
