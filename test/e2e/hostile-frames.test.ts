@@ -48,6 +48,40 @@ describe('live socket', () => {
   });
 });
 
+describe('live socket, a stream closed to its subscribers', () => {
+  const api = (method: string, path: string, body?: object) =>
+    fetch(`${server.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${server.key}`, 'content-type': 'application/json' },
+      body: body && JSON.stringify(body),
+    });
+  const spec = (access: string) => ({
+    access,
+    source: { types: ['vote'] },
+    window: { kind: 'tumbling', sizeMs: 60_000 },
+    aggregates: [{ name: 'votes', fn: 'count' }],
+  });
+
+  it('ends every subscription it shuts out and keeps the socket: the client sent nothing bad', async () => {
+    expect((await api('PUT', '/v1/streams/fans', spec('users'))).status).toBe(200);
+    const { token } = (await (await api('POST', '/v1/users/fan/token')).json()) as {
+      token: string;
+    };
+    const fan = await connect(`${server.wsUrl}/v1/live?token=${token}`);
+    clients.push(fan);
+    const ids = Array.from({ length: 12 }, (_, i) => `s${i}`);
+    for (const id of ids) {
+      fan.send({ t: 'sub', id, stream: 'fans' });
+      expect(await fan.nextMessage()).toMatchObject({ t: 'snapshot', id });
+    }
+    expect((await api('PUT', '/v1/streams/fans', spec('private'))).status).toBe(200);
+    for (const id of ids) expect(await fan.nextMessage()).toMatchObject({ code: 'FORBIDDEN', id });
+
+    fan.send({ t: 'unsub', id: 'after' });
+    expect(await fan.nextMessage()).toEqual({ t: 'unsubscribed', id: 'after' });
+  });
+});
+
 describe('ingest socket', () => {
   it('refuses props of shared references before walking them (BAD_MSGPACK)', async () => {
     // 1000^4 array slots in 24 KB: validating them would hold the event loop for hours.

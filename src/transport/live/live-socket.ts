@@ -43,7 +43,10 @@ export function registerLiveSocket(
   const frameError = createFrameErrors(deps, 'live');
   const ctx: LiveSocketContext = {
     ...deps,
-    sendError: (ws, err, id) => frameError(ws, err, id === undefined ? {} : { id }),
+    endSubscription(ws, err, id) {
+      metrics.liveSubscriptionsEnded.inc({ code: err.code });
+      deps.writer.send(ws, { t: 'error', code: err.code, msg: err.message, id });
+    },
   };
   const live = new Set<WebSocket<LiveSocketState>>();
   endUnreadableOnChange(deps.bus, ctx, live);
