@@ -98,6 +98,9 @@ export function accountFor(
   const socketErrors = delta(before, after, 'backline_ingest_frame_errors_total', (l) =>
     l('transport') === 'http' ? undefined : `${l('transport')}:${l('code')}`,
   );
+  // A live subscription a stream's new access ended: an error the server sent unasked.
+  const ended = delta(before, after, 'backline_live_subscriptions_ended_total', (l) => l('code'));
+  for (const [code, n] of Object.entries(ended)) bump(socketErrors, `live:${code}`, n);
   const upgradesSeen: Counts = {};
   for (const [code, n] of Object.entries(tally.upgrades))
     if (isCode(code)) bump(upgradesSeen, code, n);

@@ -23,6 +23,9 @@ function template(pattern: string, random: Random): Record<string, unknown> {
     };
   if (at(/\/streams\//))
     return {
+      // Redefining the scenario's own streams flips who may read them: live subscribers shut
+      // out get their subscriptions ended (the access-change path, under load).
+      access: random.pick(['private', 'users', 'public']),
       source: { types: ['fuzz.hostile'], where: [{ field: 'props.a', op: 'eq', value: 1 }] },
       groupBy: ['props.g'],
       window: { kind: 'tumbling', sizeMs: 60_000 },

@@ -37,6 +37,8 @@ const paramValues = [
   "fz'%3B--",
   '%2F',
   'fuzz_private',
+  'fuzz_users',
+  'fuzz_public',
   'fuzz_other_private',
 ];
 const queryNames = [

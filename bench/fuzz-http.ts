@@ -100,17 +100,6 @@ function record(
   input: HttpInput,
   answer: Awaited<ReturnType<typeof send>>,
 ): void {
-  if (answer.error || answer.code === 'INTERNAL')
-    console.log(
-      'DBG',
-      answer.error ?? answer.code,
-      input.input,
-      input.method,
-      input.path.slice(0, 120),
-      JSON.stringify(input.headers).slice(0, 120),
-      input.body?.length,
-      input.body?.subarray(0, 80).toString(),
-    );
   const { tally, valid } = ctx;
   if (answer.error || answer.code === 'INTERNAL')
     sample(tally, `http ${answer.error ?? answer.code}`, describe(input));

@@ -109,6 +109,7 @@ class DrivenSocket {
   private closingByUs = false;
   private held: Outgoing | undefined;
   private lastAnswer = 'none';
+  private readonly recent: string[] = [];
   private waitingSince = performance.now();
   private stall: NodeJS.Timeout | undefined;
 
@@ -169,6 +170,8 @@ class DrivenSocket {
     tally.longestWaitMs[transport] = Math.max(tally.longestWaitMs[transport] ?? 0, waited);
     this.waitingSince = performance.now();
     this.lastAnswer = key;
+    this.recent.push(key);
+    if (this.recent.length > 12) this.recent.shift();
     bump(tally.answers, `${transport}:${key}`);
     if (key === 'INTERNAL') sample(tally, `${transport} INTERNAL`, String(msg.msg));
     if (typeof msg.seq === 'number') this.valid.delete(msg.seq);
@@ -195,6 +198,9 @@ class DrivenSocket {
     clearTimeout(this.stall);
     // A 1008 crossing our own close (a closing run that ended the lane's inputs) is the server's.
     if (!this.closingByUs || code === 1008) bump(tally.closes, `${transport}:${code}`);
+    // Closed for bad frames outside a closing run: the answers that led there, to look into.
+    if (code === 1008 && !this.stopped)
+      sample(tally, `${transport} 1008 outside a closing run`, this.recent.join(','));
     if (this.owed > 0) bump(tally.lost, transport, this.owed);
     this.profile.closed?.([...this.valid]);
     return this.finished ? 'done' : 'closed';
