@@ -25,6 +25,8 @@ export interface StreamNames {
   users: string[];
   public: string[];
   other: string[];
+  /** Readable by every caller of the project and never redefined by the HTTP fuzzing. */
+  stable: string[];
 }
 
 export interface WorkerContext {
@@ -146,6 +148,7 @@ export function ingestProfile(ctx: WorkerContext): SocketProfile {
       return 1;
     },
     closed: (seqs) => seqs.forEach((seq) => valid.lost(seq)),
+    unsent: (out) => void (out.input && (ctx.budgets.ingest += 1)),
   };
 }
 
@@ -154,23 +157,36 @@ export function liveProfile(ctx: WorkerContext, lane: number): SocketProfile {
   const { random, creds, streams: s } = ctx;
   const base = `ws://127.0.0.1:${ctx.port}/v1/live`;
   const turn = interleave(random);
+  const probe = s.stable;
   const as = random.weighted<[string, LiveStreams]>([
-    [3, [`?key=${creds.key}`, { own: [...s.private, ...s.users, ...s.public], other: s.other }]],
+    [
+      3,
+      [
+        `?key=${creds.key}`,
+        { own: [...s.private, ...s.users, ...s.public], other: s.other, probe },
+      ],
+    ],
     [
       2,
       [
         `?token=${ctx.laneJwts[lane]}`,
-        { own: [...s.users, ...s.public], other: [...s.private, ...s.other] },
+        { own: [...s.users, ...s.public], other: [...s.private, ...s.other], probe },
       ],
     ],
     [
       1,
       [
         `?project=${creds.project}`,
-        { own: s.public, other: [...s.private, ...s.users, ...s.other] },
+        { own: s.public, other: [...s.private, ...s.users, ...s.other], probe },
       ],
     ],
-    [1, [`?key=${creds.otherKey}`, { own: s.other, other: [...s.private, ...s.public] }]],
+    [
+      1,
+      [
+        `?key=${creds.otherKey}`,
+        { own: s.other, other: [...s.private, ...s.public], probe: s.other },
+      ],
+    ],
   ]);
   return {
     transport: 'live',
@@ -184,6 +200,7 @@ export function liveProfile(ctx: WorkerContext, lane: number): SocketProfile {
         () => ({ data: liveProbe(random, as[1], `p${random.int(10)}`), binary: true }),
       ),
     answered: (msg) => (['error', 'snapshot', 'unsubscribed'].includes(String(msg.t)) ? 1 : 0),
+    unsent: () => void (ctx.budgets.live += 1),
   };
 }
 
@@ -213,5 +230,6 @@ export function userProfile(ctx: WorkerContext, lane: number): SocketProfile {
       opened = true;
       return 0;
     },
+    unsent: () => void (ctx.budgets.user += 1),
   };
 }

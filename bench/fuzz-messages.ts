@@ -16,12 +16,14 @@ export interface LiveStreams {
   own: string[];
   /** Streams of another project: never readable from this one. */
   other: string[];
+  /** What the valid `sub` between hostile runs asks for: always readable, never redefined. */
+  probe: string[];
 }
 
 /** A `sub` or `unsub` the server answers with exactly one `snapshot`, `unsubscribed` or error. */
 export function liveProbe(random: Random, streams: LiveStreams, id: string): Buffer {
   if (random.chance(0.3)) return packr.pack({ t: 'unsub', id });
-  return packr.pack({ t: 'sub', id, stream: random.pick(streams.own), last: random.int(20) });
+  return packr.pack({ t: 'sub', id, stream: random.pick(streams.probe), last: random.int(20) });
 }
 
 const streamNames = (r: Random, streams: LiveStreams) =>

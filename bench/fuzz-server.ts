@@ -30,8 +30,9 @@ const stream = (name: string, access: string, types: string[]) => ({
 export const fuzzStreams: StreamNames = {
   private: ['fuzz_private'],
   users: ['fuzz_users'],
-  public: ['fuzz_public'],
+  public: ['fuzz_public', 'fuzz_live'],
   other: ['fuzz_other_private', 'fuzz_other_public'],
+  stable: ['fuzz_live'],
 };
 
 /** Every event of both types with `props.notify` notifies its user in-app, its props rendered. */
@@ -78,6 +79,7 @@ export function fuzzSettings(): {
         stream('fuzz_private', 'private', types),
         stream('fuzz_users', 'users', types),
         stream('fuzz_public', 'public', types),
+        stream('fuzz_live', 'public', types), // no fuzz input names it: the live probes' own
       ],
       rules: [notifyRule],
       auth: { jwt: { secret: jwt.secret, issuer: jwt.issuer, audience: jwt.audience } },

@@ -29,6 +29,8 @@ export interface SocketProfile {
   answered(msg: Record<string, unknown>): number;
   /** The valid batches sent on this connection and not yet answered, when it closes. */
   closed?(validSeqs: number[]): void;
+  /** A frame the profile gave and the connection closed before sending (it waited to drain). */
+  unsent?(out: Outgoing): void;
 }
 
 export interface LaneOptions {
@@ -110,6 +112,7 @@ class DrivenSocket {
   private held: Outgoing | undefined;
   private lastAnswer = 'none';
   private readonly recent: string[] = [];
+  private dropSent = false;
   private waitingSince = performance.now();
   private stall: NodeJS.Timeout | undefined;
 
@@ -150,12 +153,12 @@ class DrivenSocket {
   }
 
   private send(out: Outgoing): void {
-    const { tally, transport } = this;
+    const { tally } = this;
     if (out.input) bump(tally.inputs, out.input);
     if (out.validSeq !== undefined) this.valid.add(out.validSeq);
     this.ws.send(out.data, { binary: out.binary });
     if (this.owed === 0) this.waitingSince = performance.now();
-    if (out.drops) bump(tally.dropping, transport);
+    if (out.drops) this.dropSent = true;
     else this.owed += 1;
     this.stopped ||= Boolean(out.drops || out.closes);
   }
@@ -202,6 +205,10 @@ class DrivenSocket {
     if (code === 1008 && !this.stopped)
       sample(tally, `${transport} 1008 outside a closing run`, this.recent.join(','));
     if (this.owed > 0) bump(tally.lost, transport, this.owed);
+    // An oversized frame drops the connection (1006); closed first for another reason, the
+    // server never read it.
+    if (this.dropSent) bump(code === 1006 ? tally.dropping : tally.lost, transport);
+    if (this.held) this.profile.unsent?.(this.held);
     this.profile.closed?.([...this.valid]);
     return this.finished ? 'done' : 'closed';
   }
