@@ -114,12 +114,7 @@ export function fuzzTable(o: FuzzOutcome): ScenarioResult['table'] {
       'longest wait for an owed answer',
       byCode(tally.longestWaitMs).replace(/(\d)( |$)/g, '$1 ms$2'),
     ],
-    ...o.accounting.map((c): [string, string] => [
-      `/metrics: ${c.name}`,
-      c.ok
-        ? `accounted (${count(total(c.counted))})`
-        : `OFF: ${c.differences.map(([k, a, b]) => `${k} ${a}/${b}`).join(', ')}`,
-    ]),
+    ...o.accounting.map((c): [string, string] => [`/metrics: ${c.name}`, accounted(c)]),
   ];
   if (s)
     rows.push(
@@ -145,6 +140,14 @@ export function fuzzTable(o: FuzzOutcome): ScenarioResult['table'] {
     ],
   );
   return rows;
+}
+
+/** Exact, within the answers the fuzzer gave up on, or off: seen / counted per label. */
+function accounted(check: FuzzOutcome['accounting'][number]): string {
+  const off = check.differences.map(([key, seen, counted]) => `${key} ${seen}/${counted}`);
+  if (off.length === 0) return `accounted exactly (${count(total(check.counted))})`;
+  const within = `within ${check.tolerance} answers the fuzzer did not wait for`;
+  return check.ok ? `accounted ${within}: ${off.join(', ')}` : `OFF: ${off.join(', ')}`;
 }
 
 export function fuzzFigures(o: FuzzOutcome, configs: WorkerConfig[], routes: Route[]) {
