@@ -4,8 +4,8 @@ import { connect, type SocketClient } from '../helpers/socket-client.js';
 import { removeDir, startServer, type ServerProcess } from '../helpers/server-process.js';
 
 /**
- * Frames the `fuzz` bench scenario (bench/fuzz.ts) found to hurt the real server, each sent
- * once more here: the sender gets its error code, and the server keeps answering others.
+ * What the `fuzz` bench scenario (bench/fuzz.ts) found to hurt the real server, done once
+ * more here: the sender gets its error code, and the server keeps answering it and others.
  */
 let server: ServerProcess;
 const clients: SocketClient[] = [];
