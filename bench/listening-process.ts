@@ -32,6 +32,8 @@ export interface ListeningSpec {
   cleanUp?: () => void;
   startTimeoutMs: number;
   stopTimeoutMs: number;
+  /** Every line the process prints, whole. */
+  onLine?: (line: string) => void;
 }
 
 export const projectRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -103,6 +105,7 @@ function readLines(
 ): void {
   for (const stream of [child.stdout!, child.stderr!]) {
     createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => {
+      spec.onLine?.(line);
       const match = spec.listening.exec(line);
       if (match) onPort(Number(match[1]));
       const shown = spec.secret ? line.replaceAll(spec.secret, '<key>') : line;

@@ -14,6 +14,7 @@ import { codec } from './codec.js';
 import { connectionCapacity } from './connection-capacity.js';
 import { dashboardFanout } from './dashboard-fanout.js';
 import { endToEnd } from './end-to-end.js';
+import { fuzz } from './fuzz.js';
 import { ingestUnderLoad } from './ingest-under-load.js';
 import { ingestHttp } from './ingest-http.js';
 import { ingestWs } from './ingest-ws.js';
@@ -48,6 +49,7 @@ const scenarios: Scenario[] = [
   codec, // decoding msgpackr records against plain maps and JSON, why clients send records
   chdbSessionMemory, // RSS of an embedded ClickHouse before any data
   chdbQueryBlocking, // event-loop stall of chdb's sync query() against queryAsync()
+  fuzz, // a million hostile inputs on every socket and route, mixed with valid events
 ];
 
 /**
@@ -99,7 +101,10 @@ async function main(): Promise<void> {
 function armWatchdog(options: BenchOptions, selected: Scenario[]): NodeJS.Timeout {
   const loadMs = (options.warmupSeconds + options.measureSeconds) * 1000;
   const limitMs = selected
-    .map((scenario) => (scenario.loads ?? 1) * (loadMs + overheadPerScenarioMs))
+    .map(
+      (scenario) =>
+        scenario.maxMs?.(options) ?? (scenario.loads ?? 1) * (loadMs + overheadPerScenarioMs),
+    )
     .reduce((a, b) => a + b, 0);
   const timer = setTimeout(() => {
     console.error(`bench still running after ${limitMs} ms; giving up`);

@@ -25,6 +25,8 @@ export interface Scenario {
   name: string;
   /** Warm-up + measured loads it runs (1 if absent); the runner's watchdog allows for them. */
   loads?: number;
+  /** For a scenario not paced by loads: the longest it may take, which the watchdog allows. */
+  maxMs?(options: BenchOptions): number;
   /** `earlier` holds the results of the scenarios before it in the same run. */
   run(options: BenchOptions, earlier: readonly ScenarioResult[]): Promise<ScenarioResult>;
 }

@@ -22,7 +22,9 @@ export interface ServerSettings {
    * Streams and rules of one project `bench`, whose key (random per start) may ingest, read
    * and administer. Absent: the dev project with its example streams, as `npm start` runs.
    */
-  project?: { streams?: object[]; rules?: object[] };
+  project?: { streams?: object[]; rules?: object[]; auth?: object };
+  /** Projects beside `bench`, as the config file writes them (each with its own keys). */
+  otherProjects?: object[];
 }
 
 export const benchProjectId = 'bench';
@@ -47,6 +49,15 @@ export const defaultServerOptions = {
   startTimeoutMs: 60_000, // chdb opens its session before the listener starts
   stopTimeoutMs: 20_000, // above the server's own 15 s shutdown timeout
 };
+
+export interface ServerStartOptions {
+  startTimeoutMs: number;
+  stopTimeoutMs: number;
+  /** `LOG_LEVEL` instead of `warn` (`debug` logs the route table once, at start). */
+  logLevel?: string;
+  /** Every line the server prints, whole (the log tail keeps only the last ones, cut). */
+  onLine?: (line: string) => void;
+}
 
 const listening = /^backline listening on http:\/\/127\.0\.0\.1:(\d+) /;
 // Settings a developer's shell may carry that would point the server away from loopback or
@@ -89,12 +100,13 @@ export function describeServer(
  */
 export async function startServer(
   settings: ServerSettings = {},
-  options = defaultServerOptions,
+  options: ServerStartOptions = defaultServerOptions,
   node: NodeStart = {},
 ): Promise<ServerProcess> {
   const dataDir = node.dataDir ?? mkdtempSync(join(tmpdir(), 'backline-bench-'));
   const key = node.key ?? `bench_${randomBytes(24).toString('base64url')}`;
   const env = { ...environment(dataDir, key), ...node.env };
+  if (options.logLevel) env.LOG_LEVEL = options.logLevel;
   if (hasSettings(settings)) {
     env.BACKLINE_CONFIG = join(dataDir, 'bench-config.json');
     writeFileSync(env.BACKLINE_CONFIG, JSON.stringify(configFile(settings, key)));
@@ -114,10 +126,10 @@ export async function startServer(
 }
 
 function configFile(settings: ServerSettings, key: string): object {
-  const { project, ...rest } = settings;
+  const { project, otherProjects = [], ...rest } = settings;
   if (!project) return rest;
   const keys = [{ key, scopes: ['ingest', 'read', 'admin'] }];
-  return { ...rest, projects: [{ id: benchProjectId, keys, ...project }] };
+  return { ...rest, projects: [{ id: benchProjectId, keys, ...project }, ...otherProjects] };
 }
 
 function hasSettings(settings: ServerSettings): boolean {

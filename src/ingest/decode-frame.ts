@@ -20,7 +20,13 @@ const int64AsAuto = 'auto' as string as Options['int64AsType'];
 // them) as uint64/int64: `auto` reads those within ±2^53 as exact numbers and leaves larger
 // ones as bigints, which the checks then refuse (`seq`, `ts`, ids) or keep as decimal strings
 // (props), so no integer is ever rounded. MessagePack timestamps (ext −1) decode to Dates.
-const unpackr = new Unpackr({ mapsAsObjects: true, int64AsType: int64AsAuto });
+// msgpackr's structured-clone references (ext 0x69, 0x70) are refused: a few KB of them
+// decode to a graph of shared arrays whose walk (props checks, JSON) never ends.
+const unpackr = new Unpackr({
+  mapsAsObjects: true,
+  int64AsType: int64AsAuto,
+  structuredClone: false,
+});
 
 /** Decodes one MessagePack socket frame into a message map, or throws a frame-level error. */
 export function decodeMessage(bytes: Uint8Array, maxFrameBytes: number): ClientMessage {

@@ -139,10 +139,29 @@ function checkString(
  * decimal string, as JSON APIs keep 64-bit ids (`id_str`): a float would round an id and
  * JSON cannot hold a bigint. Written back so the stored JSON and the rules see the same value.
  */
-function exactInteger<K extends string | number>(holder: Record<K, unknown>, key: K): unknown {
+function exactInteger<K extends string | number>(
+  holder: Record<K, unknown>,
+  key: K,
+  maxLength: number,
+): unknown {
   const value = holder[key];
-  if (typeof value !== 'bigint') return value;
+  if (typeof value !== 'bigint' || tooManyDigits(value, maxLength)) return value;
   return (holder[key] = value.toString());
+}
+
+let digitBounds = { maxLength: 0, above: 0n, below: 0n };
+
+/**
+ * Whether a bigint's decimal form (with its '-') is longer than `maxLength`, told without
+ * writing it: msgpackr's bigint extension (0x42) carries integers of any size, and writing a
+ * 1 MiB one in decimal holds the event loop for seconds.
+ */
+function tooManyDigits(value: bigint, maxLength: number): boolean {
+  if (digitBounds.maxLength !== maxLength) {
+    const above = 10n ** BigInt(maxLength);
+    digitBounds = { maxLength, above, below: -(above / 10n) };
+  }
+  return value >= digitBounds.above || value <= digitBounds.below;
 }
 
 /** Walks props: depth, key and string lengths, and only JSON-representable values. */
@@ -155,13 +174,19 @@ function checkValue(value: unknown, depth: number, limits: Limits): Validated | 
     case 'number':
     case 'boolean':
       return undefined;
+    case 'bigint': // `exactInteger` writes out every other one
+      return fail('FIELD_TOO_LONG', `a props integer is over ${limits.maxStringLength} digits`);
     case 'object': {
       if (value === null || value instanceof Date) return undefined;
       if (depth > limits.maxPropsDepth)
         return fail('PROPS_TOO_DEEP', `props nest deeper than ${limits.maxPropsDepth}`);
       if (Array.isArray(value)) {
         for (let i = 0; i < value.length; i++) {
-          const error = checkValue(exactInteger(value, i), depth + 1, limits);
+          const error = checkValue(
+            exactInteger(value, i, limits.maxStringLength),
+            depth + 1,
+            limits,
+          );
           if (error) return error;
         }
         return undefined;
@@ -174,7 +199,11 @@ function checkValue(value: unknown, depth: number, limits: Limits): Validated | 
       for (const key in value) {
         if (key.length > limits.maxKeyLength)
           return fail('FIELD_TOO_LONG', `a props key is over ${limits.maxKeyLength} characters`);
-        const error = checkValue(exactInteger(value, key), depth + 1, limits);
+        const error = checkValue(
+          exactInteger(value, key, limits.maxStringLength),
+          depth + 1,
+          limits,
+        );
         if (error) return error;
       }
       return undefined;

@@ -259,6 +259,12 @@ export function createMetrics(registry: Registry = new Registry()) {
       help: 'Window updates dropped from a slow-dashboard feed past live.maxPendingUpdates.',
       registers,
     }),
+    liveSubscriptionsEnded: new Counter({
+      name: 'backline_live_subscriptions_ended_total',
+      help: "Live subscriptions the server ended because a stream's new access shut their socket out, by the code sent (FORBIDDEN, UNAUTHORIZED).",
+      labelNames: ['code'],
+      registers,
+    }),
     notifyDecisions: new Counter({
       name: 'backline_notify_decisions_total',
       help: 'Notification decisions by channel and outcome (sent, deferred, digested, suppressed, failed, …).',

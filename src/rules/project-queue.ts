@@ -31,6 +31,15 @@ export function createProjectQueue(
       done.catch((err: unknown) => onError(err, project));
       return done;
     },
+    /**
+     * Runs `work` after the project's earlier work even past the bound: an admin change's
+     * own work (a removed rule's state), one per request, which refusing would lose.
+     */
+    pushAlways(project: string, work: () => Promise<void>): Promise<void> {
+      const done = queue.push(project, work);
+      done.catch((err: unknown) => onError(err, project));
+      return done;
+    },
     /** Resolves once nothing is queued (tests, shutdown). */
     idle: queue.idle,
   };

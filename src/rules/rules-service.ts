@@ -131,14 +131,20 @@ export function createRulesService(
     onEvents,
     windowSink,
     define,
-    /** Removes a rule and its state (watches, pending absences); its timers fire as no-ops. */
+    /**
+     * Removes a rule: it fires no more from now, and its state (watches, pending absences) is
+     * deleted after the work queued before, which may still write some; its timers fire as
+     * no-ops. Answers without waiting for that backlog (under load, minutes of batches).
+     */
     async remove(project: string, name: string): Promise<boolean> {
       if (!rules.get(project)?.delete(name)) return false;
-      await queue.push(project, async () => {
-        const prefix = ruleStatePrefix(project, name);
-        for (let page; (page = await state.list(prefix, { limit: 1000 })).length > 0;)
-          for (const [key] of page) await state.del(key);
-      });
+      const prefix = ruleStatePrefix(project, name);
+      void queue
+        .pushAlways(project, async () => {
+          for (let page; (page = await state.list(prefix, { limit: 1000 })).length > 0;)
+            for (const [key] of page) await state.del(key);
+        })
+        .catch(() => undefined); // counted by the queue's onError
       return true;
     },
     list: (project: string): RuleSpec[] =>

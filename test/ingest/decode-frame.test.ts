@@ -169,3 +169,35 @@ describe('events frames from other encoders', () => {
     });
   });
 });
+
+describe('decodeMessage: msgpackr extensions a client could abuse', () => {
+  // `depth` arrays, each holding `fanOut` references to the one below it: a few KB on the
+  // wire, fanOut^depth values to walk once decoded.
+  function sharedReferences(depth: number, fanOut: number): unknown {
+    let level: unknown = 1;
+    for (let i = 0; i < depth; i++) level = Array.from({ length: fanOut }, () => level);
+    return level;
+  }
+
+  it('refuses structured-clone references (ext 0x69, 0x70) as BAD_MSGPACK', () => {
+    const packr = new Packr({ structuredClone: true, useRecords: false });
+    const props = { d: sharedReferences(4, 1000) };
+    const bytes = packr.pack({
+      t: 'events',
+      seq: 1,
+      events: [{ id: 'a', type: 'b', ts: ms, props }],
+    });
+    expect(bytes.length).toBeLessThan(limits.maxFrameBytes);
+    expect(codeOf(() => decodeMessage(bytes, limits.maxFrameBytes))).toBe('BAD_MSGPACK');
+    expect(codeOf(() => decodeBody(bytes, 'application/msgpack', limits.maxFrameBytes))).toBe(
+      'BAD_MSGPACK',
+    );
+  });
+
+  it('refuses a cycle made of them', () => {
+    const cycle: unknown[] = [];
+    cycle.push(cycle);
+    const bytes = new Packr({ structuredClone: true }).pack({ t: 'sub', id: cycle });
+    expect(codeOf(() => decodeMessage(bytes, limits.maxFrameBytes))).toBe('BAD_MSGPACK');
+  });
+});

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { configSchema } from '../../src/compose/config.js';
 import { validateEvent } from '../../src/ingest/validate-event.js';
 
@@ -111,6 +111,31 @@ describe('validateEvent', () => {
     };
     expect(result.ok && result.props).toEqual(expected);
     expect(result.ok && JSON.parse(result.row.props)).toEqual(expected);
+  });
+
+  it('refuses a props integer whose decimal form is longer than a props string', () => {
+    const digits = (n: bigint) => check({ id: 'e', type: 't', ts: now, props: { n } });
+    const longest = 10n ** BigInt(limits.maxStringLength) - 1n;
+    const lowest = -(10n ** BigInt(limits.maxStringLength - 1) - 1n); // with its '-'
+    expect(digits(longest).ok).toBe(true);
+    expect(digits(lowest).ok).toBe(true);
+    for (const n of [longest + 1n, lowest - 1n])
+      expect(digits(n)).toMatchObject({ ok: false, code: 'FIELD_TOO_LONG' });
+  });
+
+  it('refuses a huge props integer without writing it out in decimal', () => {
+    // msgpackr's bigint extension (0x42) carries integers of any size: writing a 1 MiB one in
+    // decimal held the event loop for 3 s, only for the string to be refused as too long.
+    const toString = vi.spyOn(BigInt.prototype, 'toString');
+    try {
+      for (const n of [1n << 8_000_000n, -(1n << 8_000_000n)]) {
+        const result = check({ id: 'e', type: 't', ts: now, props: { list: [n], n } });
+        expect(result).toMatchObject({ ok: false, code: 'FIELD_TOO_LONG' });
+      }
+      expect(toString).not.toHaveBeenCalled();
+    } finally {
+      toString.mockRestore();
+    }
   });
 
   it('accepts props at the depth limit', () => {

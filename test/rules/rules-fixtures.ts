@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import type { NotificationIntent } from '../../src/notify/notification.js';
 import type { StreamEvent } from '../../src/model/event.js';
 import type { WindowResult } from '../../src/model/window-result.js';
+import type { defaultProjectQueueOptions } from '../../src/rules/project-queue.js';
 import { createRulesService } from '../../src/rules/rules-service.js';
 import { ruleSpecSchema, type RuleSpec } from '../../src/rules/rule-spec.js';
 import { openLmdbStateStore } from '../../src/state/lmdb-state-store.js';
@@ -66,7 +67,11 @@ export function windowOf(
 export function openRules(
   state: StateStore,
   rules: Record<string, RuleSpec[]>,
-  options: { segments?: SegmentQuery; route?: (intent: NotificationIntent) => Promise<void> } = {},
+  options: {
+    segments?: SegmentQuery;
+    route?: (intent: NotificationIntent) => Promise<void>;
+    queue?: Partial<typeof defaultProjectQueueOptions>;
+  } = {},
 ) {
   const intents: NotificationIntent[] = [];
   const timers: Timers = createTimers(state, log);
@@ -79,6 +84,7 @@ export function openRules(
       log,
     },
     rules,
+    options.queue,
   );
   return { service, timers, intents };
 }

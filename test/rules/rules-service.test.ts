@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { StateStore } from '../../src/state/state-store.js';
 import { event, openRules, rule, stateStores } from './rules-fixtures.js';
 
 const nudge = rule({
@@ -16,11 +17,51 @@ describe.each(stateStores)('rules service (%s state)', (_name, open) => {
     await service.idle();
     expect(await state.list('rule/')).toHaveLength(1);
     await service.remove('dev', 'nudge');
+    await service.idle();
     expect(await state.list('rule/')).toEqual([]);
     // Checked by hand at a time past its due, as the timers' interval would.
     expect(await timers.fireDue(Date.now() + 3600_000)).toBe(1);
     expect(intents).toEqual([]);
     expect(await state.list('timer/')).toEqual([]); // handled and dropped, not retried forever
+  });
+
+  // A rule's work queued before its removal: a batch held in routing, so the queue stays busy.
+  function busyRules(state: StateStore, maxQueued = 10_000) {
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const hold = rule({ ...nudge, name: 'hold', trigger: { kind: 'event', types: ['x'] } });
+    const rules = openRules(
+      state,
+      { dev: [nudge, hold] },
+      { route: () => held, queue: { maxQueued } },
+    );
+    return { ...rules, release };
+  }
+
+  it('answers a removal without waiting for the rule work queued before it', async () => {
+    const state = open();
+    const { service, release } = busyRules(state);
+    service.onEvents('dev', [event('a', { userId: 'u1' })]);
+    void service.onEvents('dev', [event('x', { userId: 'u2' })]);
+    const turn = new Promise((resolve) => setImmediate(() => resolve('still waiting')));
+    expect(await Promise.race([service.remove('dev', 'nudge'), turn])).toBe(true);
+    expect(service.list('dev').map((r) => r.name)).toEqual(['hold']);
+    release();
+    await service.idle();
+    expect(await state.list('rule/dev/nudge/')).toEqual([]);
+  });
+
+  it('clears a removed rule’s state even while the project’s queue is full', async () => {
+    const state = open();
+    const { service, release } = busyRules(state, 2);
+    await service.onEvents('dev', [event('a', { userId: 'u1' })]);
+    expect(await state.list('rule/dev/nudge/')).toHaveLength(1);
+    void service.onEvents('dev', [event('x', { userId: 'u2' })]);
+    void service.onEvents('dev', [event('x', { userId: 'u3' })]); // the queue is full now
+    expect(await service.remove('dev', 'nudge')).toBe(true);
+    release();
+    await service.idle();
+    expect(await state.list('rule/dev/nudge/')).toEqual([]);
   });
 
   it('applies a rule defined while running to the next batch only', async () => {

@@ -1,6 +1,7 @@
 import type { WebSocket } from 'uWebSockets.js';
 import { subscribeTo } from '../../cluster/bus-channels.js';
 import type { Bus } from '../../cluster/bus.js';
+import { BacklineError } from '../../errors.js';
 import { checkStreamRead } from '../stream-access.js';
 import type { LiveSocketContext } from './live-context.js';
 import type { LiveSocketState } from './live-hub.js';
@@ -17,7 +18,7 @@ import type { LiveSocketState } from './live-hub.js';
  */
 export function endUnreadableOnChange(
   bus: Bus,
-  ctx: Pick<LiveSocketContext, 'catalog' | 'hub' | 'sendError'>,
+  ctx: Pick<LiveSocketContext, 'catalog' | 'hub' | 'endSubscription'>,
   sockets: ReadonlySet<WebSocket<LiveSocketState>>,
 ): () => void {
   return subscribeTo(bus, 'definitions', ({ project, kind, name }) => {
@@ -32,8 +33,9 @@ export function endUnreadableOnChange(
         try {
           checkStreamRead(state.viewer, spec);
         } catch (err) {
+          const error = err instanceof BacklineError ? err : new BacklineError('INTERNAL');
           ctx.hub.unsubscribe(ws, String(sub.id));
-          ctx.sendError(ws, err, sub.id);
+          ctx.endSubscription(ws, error, sub.id);
         }
       }
     }

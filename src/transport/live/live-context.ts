@@ -1,6 +1,7 @@
 import type { WebSocket } from 'uWebSockets.js';
 import type { Authenticator } from '../../auth/key-registry.js';
 import type { Bus } from '../../cluster/bus.js';
+import type { BacklineError } from '../../errors.js';
 import type { WindowResult } from '../../model/window-result.js';
 import type { StreamAccess } from '../../pipeline/stream-spec.js';
 import type { LiveHub, LiveSocketState } from './live-hub.js';
@@ -26,7 +27,11 @@ export interface LiveSocketDeps extends SocketDeps {
 }
 
 export type LiveSocketContext = LiveSocketDeps & {
-  sendError(ws: WebSocket<LiveSocketState>, err: unknown, id?: unknown): void;
+  /**
+   * Ends subscription `id` with `{t:"error", code, msg, id}`: the server's doing (a stream's
+   * new access), not a frame of the client's, so it never counts toward closing the socket.
+   */
+  endSubscription(ws: WebSocket<LiveSocketState>, err: BacklineError, id: string | number): void;
 };
 
 export const maxSubscriptionsPerSocket = 100;

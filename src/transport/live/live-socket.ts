@@ -43,7 +43,10 @@ export function registerLiveSocket(
   const frameError = createFrameErrors(deps, 'live');
   const ctx: LiveSocketContext = {
     ...deps,
-    sendError: (ws, err, id) => frameError(ws, err, id === undefined ? {} : { id }),
+    endSubscription(ws, err, id) {
+      metrics.liveSubscriptionsEnded.inc({ code: err.code });
+      deps.writer.send(ws, { t: 'error', code: err.code, msg: err.message, id });
+    },
   };
   const live = new Set<WebSocket<LiveSocketState>>();
   endUnreadableOnChange(deps.bus, ctx, live);
@@ -78,7 +81,9 @@ export function registerLiveSocket(
       unsub: (ws, msg) => handleUnsub(ctx, ws, msg),
     },
     frameError,
-    echo: (msg) => (msg.id === undefined ? {} : { id: msg.id }),
+    // Only an id of the allowed types comes back: anything else (a map nested 3,000 deep) may
+    // not encode again, and an encoder's throw here would end the process.
+    echo: (msg) => (typeof msg.id === 'string' || typeof msg.id === 'number' ? { id: msg.id } : {}),
     admit,
     opened: (ws) => {
       live.add(ws);
