@@ -16,9 +16,9 @@ import { createDecisionStore, decisionsTable } from '../storage/decision-store.j
 import { auditTable, createAuditStore } from '../storage/audit-store.js';
 import { createUserData } from '../storage/user-data.js';
 import { createEventStore, eventsTable } from '../storage/event-store.js';
-import { createSerialQueue } from '../lib/serial-queue.js';
 import { createRollupRoller } from '../storage/rollup-roller.js';
 import { createRollupStore } from '../storage/rollup-store.js';
+import { createRollupTurns } from '../storage/rollup-turns.js';
 import { createSegmentQuery } from '../storage/segment-query.js';
 import { openSpool } from '../storage/spool.js';
 import { createStorageService } from '../storage/storage-service.js';
@@ -62,7 +62,7 @@ export function composeStorage(
   const windows = createWindowStore(storage.ch);
   const sealer = composeSealer(config, deps);
   // One table's DDL and rolls take turns: a roll never lands in a table made again meanwhile.
-  const rollupTurns = createSerialQueue();
+  const rollupTurns = createRollupTurns();
   return {
     storage,
     events,

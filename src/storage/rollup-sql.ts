@@ -65,6 +65,26 @@ export const legacyView = (table: string) => `${table}_mv`;
  */
 export const markerKey = "'\\xFF'";
 
+/** One aggregate's state column: its type, its state over some rows, its merge. */
+export interface StateColumn {
+  type: string;
+  /** The state over the rows where `where` holds (`1`: every row of the stream). */
+  state(where: string): string;
+  /** The state of no rows: the marker row's. */
+  empty: string;
+  merge: string;
+}
+
+/** What every statement of one stream's rollup is made of. */
+export interface RollupParts {
+  table: string;
+  /** The group key of an event: `''`, or the groupBy fields' text joined by `|`. */
+  key: string;
+  /** Whether an event belongs to the stream. */
+  where: string;
+  states: StateColumn[];
+}
+
 /** The rollup table, its states and the part of `events` it reads. */
 export interface RollupSql {
   table: string;
@@ -77,12 +97,6 @@ export interface RollupSql {
    * bound) grouped by hour and key, as `bucket, key, a0, a1, …`.
    */
   states(after: number, upto?: number): string;
-  /**
-   * Inserts the states of `(after, upto]` and the marker `upto` as one block, so one part:
-   * both or neither; and neither unless the marker still says `after` (the table was not
-   * dropped and made again meanwhile).
-   */
-  roll(after: number, upto: number): string;
   /** The marker alone: for a table just filled up to `upto`, or filled by the older view. */
   mark(upto: number): string;
   /** The state columns: `a0, a1, …`. */
@@ -97,40 +111,38 @@ export interface RollupComment {
   spec: RollupSpec;
 }
 
-// One block whatever the number of groups, so a roll is one part: atomic (ClickHouse's
-// default squashes up to ~1M rows or 256 MiB, then starts another part).
-const oneBlock =
+/** Settings that make an INSERT … SELECT one block whatever its rows, so one part: atomic. */
+export const oneBlock =
+  // ClickHouse's default squashes up to ~1M rows or 256 MiB, then starts another part.
   'min_insert_block_size_rows = 1000000000000, min_insert_block_size_bytes = 1000000000000';
 
-function stateOf(
-  rollup: RollupFunction,
-  field: string | undefined,
-): { type: string; state: string; empty: string; merge: string } {
+function stateOf(rollup: RollupFunction, field: string | undefined): StateColumn {
   const params = rollup.params ? `(${rollup.params.join(', ')})` : '';
   const argument = rollup.reads === 'number' ? 'Nullable(Float64)' : 'Nullable(String)';
-  const input = field === undefined ? '' : (rollup.reads === 'number' ? numberOf : textOf)(field);
-  const typed = rollup.typedState !== false;
+  const read = field === undefined ? '' : (rollup.reads === 'number' ? numberOf : textOf)(field);
+  const input = read && `CAST(${read}, '${argument}')`;
+  if (rollup.typedState === false)
+    // No argument type in the state (count): it counts the rows where the field is present,
+    // so states of stored rows and of the unrolled tail have one type.
+    return {
+      type: `AggregateFunction(${rollup.fn}${params})`,
+      state: (where) =>
+        `${rollup.fn}StateIf${params}(${where}${input && ` AND ${input} IS NOT NULL`})`,
+      empty: `${rollup.fn}StateIf${params}(0)`,
+      merge: `${rollup.fn}Merge${params}`,
+    };
+  // Rows outside `where` read NULL, which every aggregate skips.
   return {
-    type: `AggregateFunction(${rollup.fn}${params}${typed ? `, ${argument}` : ''})`,
-    // An untyped state (count) counts the rows where the field is present, with no argument
-    // type in its state, so states of stored rows and of the unrolled tail have one type.
-    state: typed
-      ? `${rollup.fn}State${params}(${input})`
-      : `${rollup.fn}StateIf${params}(${input ? `${input} IS NOT NULL` : '1'})`,
-    empty: typed
-      ? `${rollup.fn}State${params}(CAST(NULL, '${argument}'))`
-      : `${rollup.fn}StateIf${params}(0)`,
+    type: `AggregateFunction(${rollup.fn}${params}, ${argument})`,
+    state: (where) =>
+      `${rollup.fn}State${params}(${where === '1' ? input : `if(${where}, ${input}, NULL)`})`,
+    empty: `${rollup.fn}State${params}(CAST(NULL, '${argument}'))`,
     merge: `${rollup.fn}Merge${params}`,
   };
 }
 
-/**
- * The SQL of one stream's rollup: its table, the states of a range of `events` blocks, the
- * roll that appends them with their marker, and the merges that read the states back.
- */
-export function rollupSql(project: string, spec: RollupSpec): RollupSql {
-  const table = rollupTable(project, spec);
-  const states = spec.aggregates.map((a, i) => stateOf(spec.functions[i]!, a.field));
+/** The table, key, stream condition and state columns of one stream's rollup. */
+export function rollupParts(project: string, spec: RollupSpec): RollupParts {
   const key =
     spec.groupBy.length === 0
       ? "''"
@@ -138,20 +150,34 @@ export function rollupSql(project: string, spec: RollupSpec): RollupSql {
   const where = [`project = ${quote(project)}`];
   if (spec.source.types) where.push(`type IN (${spec.source.types.map(quote).join(', ')})`);
   for (const condition of spec.source.where) where.push(conditionSql(condition));
+  return {
+    table: rollupTable(project, spec),
+    key,
+    where: `(${where.join(' AND ')})`,
+    states: spec.aggregates.map((a, i) => stateOf(spec.functions[i]!, a.field)),
+  };
+}
+
+/** The marker row: bucket 0, the marker key, empty states, `upto`. */
+export function markerRow(states: readonly StateColumn[], upto: number): string {
+  const empty = states.map((s, i) => `${s.empty} AS a${i}`).join(', ');
+  return `SELECT toDateTime(0, 'UTC') AS bucket, ${markerKey} AS key, ${empty}, toUInt64(${Math.floor(upto)}) AS upto`;
+}
+
+/**
+ * The SQL of one stream's rollup: its table, the states of a range of `events` blocks, its
+ * marker, and the merges that read the states back. The roller's rounds are in rollup-round.ts.
+ */
+export function rollupSql(project: string, spec: RollupSpec): RollupSql {
+  const { table, key, where, states } = rollupParts(project, spec);
   const columns = states.map((_s, i) => `a${i}`).join(', ');
   const { name, source, groupBy, aggregates, functions } = spec;
-  const described: RollupComment = {
-    project,
-    spec: { name, source, groupBy, aggregates, functions },
-  };
-  const comment = quote(JSON.stringify(described));
-  const stateRange = (after: number, upto?: number) =>
-    `SELECT toStartOfHour(ts) AS bucket, ${key} AS key, ${states.map((s, i) => `${s.state} AS a${i}`).join(', ')}
-    FROM events WHERE ${[...where, blocksAfter(after, upto)].join(' AND ')}
-    GROUP BY bucket, key`;
-  // Aggregates with no GROUP BY: one row of empty states.
-  const marker = (upto: number) =>
-    `SELECT toDateTime(0, 'UTC') AS bucket, ${markerKey} AS key, ${states.map((s, i) => `${s.empty} AS a${i}`).join(', ')}, toUInt64(${Math.floor(upto)}) AS upto`;
+  const comment = quote(
+    JSON.stringify({
+      project,
+      spec: { name, source, groupBy, aggregates, functions },
+    } satisfies RollupComment),
+  );
   return {
     table,
     create: `CREATE TABLE IF NOT EXISTS ${table} (bucket DateTime('UTC'), key String, ${states.map((s, i) => `a${i} ${s.type}`).join(', ')},
@@ -161,16 +187,12 @@ export function rollupSql(project: string, spec: RollupSpec): RollupSql {
       `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS upto SimpleAggregateFunction(max, UInt64) DEFAULT 0`,
       `ALTER TABLE ${table} MODIFY COMMENT ${comment}`,
     ],
-    states: stateRange,
-    roll: (after, upto) => {
-      const still = `(SELECT max(upto) FROM ${table} WHERE key = ${markerKey}) = ${Math.floor(after)}`;
-      return `INSERT INTO ${table} (bucket, key, ${columns}, upto)
-      SELECT bucket, key, ${columns}, toUInt64(0) AS upto FROM (${stateRange(after, upto)}) WHERE ${still}
-      UNION ALL
-      SELECT * FROM (${marker(upto)}) WHERE ${still}
-      SETTINGS ${oneBlock}`;
-    },
-    mark: (upto) => `INSERT INTO ${table} (bucket, key, ${columns}, upto) ${marker(upto)}`,
+    states: (after, upto) =>
+      `SELECT toStartOfHour(ts) AS bucket, ${key} AS key, ${states.map((s, i) => `${s.state('1')} AS a${i}`).join(', ')}
+      FROM events WHERE ${where} AND ${blocksAfter(after, upto)}
+      GROUP BY bucket, key`,
+    mark: (upto) =>
+      `INSERT INTO ${table} (bucket, key, ${columns}, upto) ${markerRow(states, upto)}`,
     columns,
     merges: states.map((s, i) => `${s.merge}(a${i}) AS a${i}`).join(', '),
   };

@@ -1,6 +1,6 @@
-import { createSerialQueue, type SerialQueue } from '../lib/serial-queue.js';
 import type { ClickHouse } from './clickhouse.js';
 import { lastBlock } from './event-blocks.js';
+import { createRollupTurns, type RollupTurns } from './rollup-turns.js';
 import {
   legacyView,
   markerKey,
@@ -37,7 +37,7 @@ const racedReads = 2;
  * const rollups = createRollupStore(openChdb('./data/clickhouse'));
  * await rollups.ensure('dev', { ...spec, functions }); // functions: from the aggregates' registry
  */
-export function createRollupStore(ch: ClickHouse, turns: SerialQueue = createSerialQueue()) {
+export function createRollupStore(ch: ClickHouse, turns: RollupTurns = createRollupTurns()) {
   const names = (where: string, params: Record<string, unknown>) =>
     ch.query<{ name: string; engine: string }>(
       `SELECT name, engine FROM system.tables WHERE database = currentDatabase() AND ${where}`,
@@ -47,9 +47,10 @@ export function createRollupStore(ch: ClickHouse, turns: SerialQueue = createSer
 
   const drop = (project: string, spec: RollupName): Promise<void> => {
     const table = rollupTable(project, spec);
-    return turns.push(table, async () => {
+    return turns.take(table, async () => {
       await ch.exec(`DROP VIEW IF EXISTS ${legacyView(table)}`);
       await ch.exec(`DROP TABLE IF EXISTS ${table}`);
+      turns.marks.delete(table);
     });
   };
 
@@ -61,22 +62,29 @@ export function createRollupStore(ch: ClickHouse, turns: SerialQueue = createSer
     const upto = await lastBlock(ch);
     await ch.exec(`INSERT INTO ${sql.table} (bucket, key, ${sql.columns}) ${sql.states(0, upto)}`);
     await ch.exec(sql.mark(upto));
+    turns.marks.set(sql.table, upto);
   }
 
   return {
     async ensure(project: string, spec: RollupSpec): Promise<void> {
       const sql = rollupSql(project, spec);
-      await turns.push(sql.table, async () => {
+      await turns.take(sql.table, async () => {
         const existing = await names('name IN {names:Array(String)}', {
           names: [sql.table, legacyView(sql.table)],
         });
         if (!existing.some((row) => row.name === sql.table)) await ch.exec(sql.create);
         else for (const statement of sql.upgrade) await ch.exec(statement);
-        if ((await marker(sql.table)) !== undefined) return;
+        const marked = await marker(sql.table);
+        if (marked !== undefined) {
+          turns.marks.set(sql.table, marked);
+          return;
+        }
         if (existing.some((row) => row.name === legacyView(sql.table))) {
           // The older layout's view filled the table on every insert until now.
           await ch.exec(`DROP VIEW IF EXISTS ${legacyView(sql.table)}`);
-          await ch.exec(sql.mark(await lastBlock(ch)));
+          const upto = await lastBlock(ch);
+          await ch.exec(sql.mark(upto));
+          turns.marks.set(sql.table, upto);
           return;
         }
         await backfill(sql);
@@ -104,7 +112,10 @@ export function createRollupStore(ch: ClickHouse, turns: SerialQueue = createSer
       for (const { name } of orphans.filter(isView))
         await ch.exec(`DROP VIEW IF EXISTS ${backquote(name)}`);
       for (const { name } of orphans.filter((row) => !isView(row)))
-        await turns.push(name, () => ch.exec(`DROP TABLE IF EXISTS ${backquote(name)}`));
+        await turns.take(name, async () => {
+          await ch.exec(`DROP TABLE IF EXISTS ${backquote(name)}`);
+          turns.marks.delete(name);
+        });
       return orphans.map((row) => row.name);
     },
 
@@ -128,7 +139,7 @@ export function createRollupStore(ch: ClickHouse, turns: SerialQueue = createSer
         const rows = await read();
         if (rows) return toRows(rows, spec, fromMs, bucket);
       }
-      const rows = await turns.push(sql.table, read);
+      const rows = await turns.take(sql.table, read);
       if (!rows) throw new Error(`rollup ${sql.table} changed during its read`);
       return toRows(rows, spec, fromMs, bucket);
     },

@@ -6,12 +6,12 @@ import type { DecisionRow } from '../../src/model/decision.js';
 import { openChdb } from '../../src/storage/chdb-client.js';
 import type { ClickHouse } from '../../src/storage/clickhouse.js';
 import { migrate } from '../../src/storage/migrate.js';
-import { createSerialQueue } from '../../src/lib/serial-queue.js';
 import { createMetrics } from '../../src/ops/metrics.js';
 import { createLogger } from '../../src/ops/logger.js';
 import { createRollupRoller } from '../../src/storage/rollup-roller.js';
 import { markerKey, rollupTable, type RollupSpec } from '../../src/storage/rollup-sql.js';
 import { createRollupStore } from '../../src/storage/rollup-store.js';
+import { createRollupTurns } from '../../src/storage/rollup-turns.js';
 import { createUserData } from '../../src/storage/user-data.js';
 import type { WindowRow } from '../../src/storage/window-store.js';
 import { row } from './clickhouse.contract.js';
@@ -50,7 +50,7 @@ const strings = async (sql: string) =>
 describe('createUserData', () => {
   it('finds, exports and erases a user’s events, decisions, windows and rollup rows', async () => {
     const data = createUserData(ch, { pageRows: 2 });
-    const turns = createSerialQueue();
+    const turns = createRollupTurns();
     const store = createRollupStore(ch, turns);
     for (const spec of [byUser, everyone]) await store.ensure('p1', spec);
     await ch.insert('events', [
