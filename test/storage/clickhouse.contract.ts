@@ -39,6 +39,7 @@ export function clickHouseContract(name: string, open: () => Promise<ClickHouse>
         '002_stream_windows',
         '003_notification_decisions',
         '004_audit_log',
+        '005_event_blocks',
       ]);
       expect(await migrate(ch)).toEqual([]);
       await applyRetention(ch, 30);
