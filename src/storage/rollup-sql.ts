@@ -113,8 +113,9 @@ export interface RollupComment {
 
 /** Settings that make an INSERT … SELECT one block whatever its rows, so one part: atomic. */
 export const oneBlock =
-  // ClickHouse's default squashes up to ~1M rows or 256 MiB, then starts another part.
-  'min_insert_block_size_rows = 1000000000000, min_insert_block_size_bytes = 1000000000000';
+  // ClickHouse's default squashes up to ~1M rows or 256 MiB, then starts another part; and
+  // each insert thread would write parts of its own.
+  'min_insert_block_size_rows = 1000000000000, min_insert_block_size_bytes = 1000000000000, max_insert_threads = 1';
 
 function stateOf(rollup: RollupFunction, field: string | undefined): StateColumn {
   const params = rollup.params ? `(${rollup.params.join(', ')})` : '';

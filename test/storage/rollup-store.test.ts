@@ -186,6 +186,35 @@ describe('rollups filled off the insert path', () => {
     expect(Number(rolled!.n)).toBeGreaterThan(0); // the roller, not the tail, holds them
   });
 
+  it('answer exactly when a roll lands between reading the marker and the states', async () => {
+    await store().ensure('p8', plays);
+    const p8 = (e: EventRow) => ({ ...e, project: 'p8' });
+    await ch.insert('events', [play('k', 1, 'u1', t0), play('k', 2, 'u2', t0 + hour)].map(p8));
+    let rolled = false;
+    // The same ClickHouse, with a round landing just before the read's first states query.
+    const racing: ClickHouse = {
+      ...ch,
+      async query<T>(sql: string, params?: Record<string, unknown>) {
+        if (!rolled && sql.includes('UNION ALL')) {
+          rolled = true;
+          await roller().rollNow();
+        }
+        return ch.query<T>(sql, params);
+      },
+    };
+    const read = await createRollupStore(racing, turns).query(
+      'p8',
+      plays,
+      t0 - hour,
+      t0 + 3 * hour,
+      'day',
+    );
+    expect(rolled).toBe(true);
+    expect(read.map((r) => ({ ...r, values: r.values.map(Number) }))).toEqual(
+      await fromEvents('p8'),
+    );
+  });
+
   it('fill again a table left without its marker (a backfill cut short by a crash)', async () => {
     const events = [play('d', 8, 'u1', t0), play('d', 9, 'u1', t0)];
     await ch.insert(
