@@ -137,10 +137,11 @@ function notes(options: BenchOptions): string[] {
   return [
     `Same closed-loop load for every case (${options.connections} sockets × ${options.inflight} ` +
       `frames of ${options.eventsPerFrame} events in flight), each on a fresh server. Every ` +
-      'stream also gets an hourly rollup in ClickHouse (a materialized view on `events`), so ' +
-      'inserts slow down with the number of streams: events/s shows that whole cost, while ' +
+      'stream also gets an hourly rollup in ClickHouse, brought up to date every few seconds ' +
+      'off the insert path (the rollup roller): events/s shows that whole cost, while ' +
       'main-thread CPU per event isolates the JavaScript side (decoding, validation, the ' +
-      'stream operators, emission). Streams take every event; their aggregates cycle through ' +
+      'stream operators, emission). Streams take every event (each through a bound on ' +
+      'props.ms of its own, so no two are the same definition); their aggregates cycle through ' +
       'count, uniq of userId and quantiles of props.ms (bench/pipeline-cases.ts). `--quick` ' +
       'runs three of the six cases (no streams, 100 streams, many keys) for half as long.',
     `Window memory: before its load, the server takes ${count(options.windowKeys)} events ` +

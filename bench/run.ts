@@ -18,6 +18,7 @@ import { fuzz } from './fuzz.js';
 import { ingestUnderLoad } from './ingest-under-load.js';
 import { ingestHttp } from './ingest-http.js';
 import { ingestWs } from './ingest-ws.js';
+import { lightLoad } from './light-load.js';
 import { notificationChannels } from './notification-channels.js';
 import { notificationRules } from './notification-rules.js';
 import { peerComparison } from './peer-comparison.js';
@@ -41,6 +42,7 @@ const scenarios: Scenario[] = [
   ingestUnderLoad, // 3
   dashboardFanout, // 4: one window update to `sockets` dashboards
   endToEnd, // 5: an event's send to the first dashboard update that includes it
+  lightLoad, // acks at 1,000 events/s: what batching adds to one insert (performance issue, goal 4)
   peerComparison, // 6
   storageCeiling, // 7: compares with ingest-ws's figure from this run
   pipelineThroughput, // streams and group keys against no streams; memory per open window

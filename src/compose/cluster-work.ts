@@ -1,6 +1,7 @@
 import { createPartitionBalancer } from '../cluster/compute/partition-balancer.js';
 import { createPartitionOwner, type PartitionOwner } from '../cluster/compute/partition-owner.js';
 import { createDefinitionSync } from '../cluster/definition-sync.js';
+import { leasedService } from '../cluster/leased-service.js';
 import { createTimersLease } from '../cluster/timers-lease.js';
 import type { Service } from '../ops/lifecycle.js';
 import type { Logger } from '../ops/logger.js';
@@ -31,7 +32,7 @@ interface WorkDeps {
 /**
  * The work a cluster shares out. `storage`: the event log into ClickHouse (a consumer of the
  * storage group on every node with CLICKHOUSE_URL, on the owner node without it, which also
- * answers the remote nodes' queries). `compute`: definition changes from the bus, and the
+ * answers the remote nodes' queries), and the rollup roller under the `rollups` lease. `compute`: definition changes from the bus, and the
  * partitions whose lease this node wins (their streams and event rules, fed from the log).
  * The balancer keeps each node at its fair share of the partitions (partition-balancer.ts).
  * `timers`: the persistent timers, run by the holder of the `timers` lease.
@@ -123,6 +124,8 @@ function storageWork(config: AppConfig, deps: WorkDeps, owner: PartitionOwner): 
       ...{ maxBatchRows, flushIntervalMs, insertTimeoutMs },
     },
   );
-  if (node.storage === 'server') return [consumer];
-  return [serveClickHouse(node.redis, stored.storage.ch, {}, { metrics, log }), consumer];
+  // One node at a time brings the rollups up to date (rollup-roller.ts).
+  const roller = leasedService(node.leases, 'rollups', stored.roller);
+  if (node.storage === 'server') return [consumer, roller];
+  return [serveClickHouse(node.redis, stored.storage.ch, {}, { metrics, log }), consumer, roller];
 }

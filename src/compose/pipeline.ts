@@ -18,7 +18,7 @@ import type { Stored } from './storage.js';
  * dashboards and the recent cache of every node), to storage and to the rules. Their rollups are made ready and their open windows rebuilt
  * from stored events at start. On a cluster node (`node`) the partition owner feeds them and
  * rebuilds open windows (cluster-work.ts), the definitions are the cluster's, and rollups are
- * made by the nodes that migrate ClickHouse (not `remote` ones).
+ * made by the nodes that migrate ClickHouse (not `remote` ones) and rolled up by one of them.
  */
 export function composePipeline(
   config: AppConfig,
@@ -76,8 +76,13 @@ export function composePipeline(
     pipeline,
     catalog,
     cache,
-    /** Run once storage is ready, before the streams take events. */
-    rollups: node?.storage === 'remote' ? [] : [rollupsReady],
+    /** Run once storage is ready, before the streams take events. A cluster node's roller
+     * runs under a lease (cluster-work.ts). */
+    rollups: node
+      ? node.storage === 'remote'
+        ? []
+        : [rollupsReady]
+      : [rollupsReady, stored.roller],
     /** Run once the streams are defined, before ingest opens. */
     restored: node ? [] : [openWindowsRestored],
   };

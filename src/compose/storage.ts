@@ -16,7 +16,9 @@ import { createDecisionStore, decisionsTable } from '../storage/decision-store.j
 import { auditTable, createAuditStore } from '../storage/audit-store.js';
 import { createUserData } from '../storage/user-data.js';
 import { createEventStore, eventsTable } from '../storage/event-store.js';
+import { createRollupRoller } from '../storage/rollup-roller.js';
 import { createRollupStore } from '../storage/rollup-store.js';
+import { createRollupTurns } from '../storage/rollup-turns.js';
 import { createSegmentQuery } from '../storage/segment-query.js';
 import { openSpool } from '../storage/spool.js';
 import { createStorageService } from '../storage/storage-service.js';
@@ -59,6 +61,8 @@ export function composeStorage(
   const events = createEventStore(storage.ch);
   const windows = createWindowStore(storage.ch);
   const sealer = composeSealer(config, deps);
+  // One table's DDL and rolls take turns: a roll never lands in a table made again meanwhile.
+  const rollupTurns = createRollupTurns();
   return {
     storage,
     events,
@@ -83,7 +87,9 @@ export function composeStorage(
     auditLog: createAuditStore(storage.ch),
     userData: createUserData(storage.ch),
     segments: createSegmentQuery(storage.ch),
-    rollups: createRollupStore(storage.ch),
+    rollups: createRollupStore(storage.ch, rollupTurns),
+    // Single node, or the holder of the `rollups` lease (cluster-work.ts).
+    roller: createRollupRoller({ ch: storage.ch, turns: rollupTurns, metrics, log }),
     state,
     stateService: { name: 'state', start: async () => undefined, stop: () => state.close() },
     sealer,

@@ -153,6 +153,18 @@ export function createMetrics(registry: Registry = new Registry()) {
       help: 'Bytes waiting in the disk spool for ClickHouse.',
       registers,
     }),
+    rollupSeconds: new Histogram({
+      name: 'backline_storage_rollup_round_seconds',
+      help: 'Duration of a rollup round: every rollup table brought up to the newest events block.',
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
+    rollupFailures: new Counter({
+      name: 'backline_storage_rollup_failures_total',
+      help: 'Rollup rounds (reason="round") and single tables (reason="roll") that failed; the next round retries them.',
+      labelNames: ['reason'],
+      registers,
+    }),
     lateEvents: new Counter({
       name: 'backline_pipeline_late_events_total',
       help: 'Late events by stream: within the allowed lateness (re-emitted) or too late (stored raw only).',

@@ -93,6 +93,61 @@ describe('createBatchWriter', () => {
     await writer.stop();
   });
 
+  it('sends a batch at once when no insert is running (group commit), not after the timer', async () => {
+    const { state, insert } = flakyInsert();
+    const writer = createBatchWriter(
+      {
+        table: 'events',
+        insert,
+        spool: openSpool(join(dir, 'spool-g1')),
+        metrics: createMetrics(),
+        log,
+      },
+      // A timer this long would outlast the test: only sending at once acknowledges in time.
+      { flushIntervalMs: 600_000 },
+    );
+    writer.enqueue(rows('group1', 3));
+    writer.enqueue(rows('group1b', 2)); // in the same turn of the event loop: the same batch
+    await writer.durable();
+    expect(state.calls).toBe(1);
+    expect(await count('group1')).toBe(3);
+    expect(await count('group1b')).toBe(2);
+    await writer.stop();
+  });
+
+  it('gathers the rows that arrive while an insert runs into the next batch', async () => {
+    const { state, insert } = flakyInsert();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const gated = async (batch: readonly EventRow[], token: string, timeoutMs: number) => {
+      if (state.calls === 0) await gate; // the first insert runs until released
+      return insert(batch, token, timeoutMs);
+    };
+    const writer = createBatchWriter(
+      {
+        table: 'events',
+        insert: gated,
+        spool: openSpool(join(dir, 'spool-g2')),
+        metrics: createMetrics(),
+        log,
+      },
+      { flushIntervalMs: 600_000 },
+    );
+    writer.enqueue(rows('running', 1));
+    const first = writer.durable();
+    await new Promise((resolve) => setImmediate(resolve)); // the first insert is running
+    for (let i = 0; i < 3; i++) {
+      writer.enqueue(rows(`gathered${i}`, 4));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    release();
+    await first;
+    await writer.durable();
+    expect(state.calls).toBe(2);
+    for (let i = 0; i < 3; i++) expect(await count(`gathered${i}`)).toBe(4);
+    await writer.stop();
+  });
+
   it('spools while ClickHouse is down, acknowledges, and replays once it is back', async () => {
     const { state, insert } = flakyInsert();
     const spool = openSpool<EventRow>(join(dir, 'spool-c'));

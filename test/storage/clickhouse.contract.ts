@@ -48,6 +48,7 @@ export function clickHouseContract(
         '004_audit_log',
         '005_identities',
         '006_warehouse',
+        '007_event_blocks',
       ]);
       expect(await migrate(ch)).toEqual([]);
       await applyRetention(ch, 30);
