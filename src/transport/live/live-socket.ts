@@ -81,9 +81,10 @@ export function registerLiveSocket(
       unsub: (ws, msg) => handleUnsub(ctx, ws, msg),
     },
     frameError,
-    // Only an id of the allowed types comes back: anything else (a map nested 3,000 deep) may
-    // not encode again, and an encoder's throw here would end the process.
-    echo: (msg) => (typeof msg.id === 'string' || typeof msg.id === 'number' ? { id: msg.id } : {}),
+    // Only a scalar id comes back: anything else (a map nested 3,000 deep) may not encode
+    // again, and an encoder's throw here would end the process. A uint64 past 2^53 (a bigint)
+    // is refused as an id but echoed exactly, so the client can tell which request failed.
+    echo: (msg) => (isScalarId(msg.id) ? { id: msg.id } : {}),
     admit,
     opened: (ws) => {
       live.add(ws);
@@ -95,4 +96,8 @@ export function registerLiveSocket(
     },
     drain: (ws) => hub.drain(ws),
   });
+}
+
+function isScalarId(id: unknown): id is string | number | bigint {
+  return typeof id === 'string' || typeof id === 'number' || typeof id === 'bigint';
 }
