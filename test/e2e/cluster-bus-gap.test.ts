@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster, type TestCluster } from '../helpers/cluster.js';
+import { alertRule, startCluster, type TestCluster } from '../helpers/cluster.js';
 import { userToken } from '../helpers/cluster-load.js';
 import { eventually } from '../helpers/eventually.js';
 import { scrape } from '../helpers/scrape.js';
@@ -12,20 +12,7 @@ const config = {
     {
       id: 'gap',
       keys: [{ key, scopes: ['ingest', 'read', 'admin'] }],
-      rules: [
-        {
-          name: 'alerted',
-          trigger: { kind: 'event', types: ['alert'] },
-          audience: { kind: 'user' },
-          notification: {
-            category: 'alerts',
-            title: 'Alert {{event.id}}',
-            body: '',
-            data: { event: '{{event.id}}' },
-            channels: ['in_app'],
-          },
-        },
-      ],
+      rules: [alertRule],
     },
   ],
   cluster: { leaseTtlMs: 2000 },

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster, type TestCluster } from '../helpers/cluster.js';
+import { alertRule, startCluster, type TestCluster } from '../helpers/cluster.js';
 import { userToken } from '../helpers/cluster-load.js';
 import { collectUntil } from '../helpers/live-client.js';
 import { connect, type Message, type SocketClient } from '../helpers/socket-client.js';
@@ -10,20 +10,7 @@ const config = {
     {
       id: 'inbox',
       keys: [{ key, scopes: ['ingest', 'read', 'admin'] }],
-      rules: [
-        {
-          name: 'alerted',
-          trigger: { kind: 'event', types: ['alert'] },
-          audience: { kind: 'user' },
-          notification: {
-            category: 'alerts',
-            title: 'Alert {{event.id}}',
-            body: '',
-            data: { event: '{{event.id}}' },
-            channels: ['in_app'],
-          },
-        },
-      ],
+      rules: [alertRule],
     },
   ],
   cluster: { leaseTtlMs: 2000 },

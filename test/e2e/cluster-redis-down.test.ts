@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster, type TestCluster } from '../helpers/cluster.js';
+import { alertRule, startCluster, type TestCluster } from '../helpers/cluster.js';
 import {
   printTable,
   startLoad,
@@ -29,20 +29,7 @@ const config = {
           emit: { mode: 'early', everyMs: 200 },
         },
       ],
-      rules: [
-        {
-          name: 'alerted',
-          trigger: { kind: 'event', types: ['alert'] },
-          audience: { kind: 'user' },
-          notification: {
-            category: 'alerts',
-            title: 'Alert {{event.id}}',
-            body: '',
-            data: { event: '{{event.id}}' },
-            channels: ['in_app'],
-          },
-        },
-      ],
+      rules: [alertRule],
     },
   ],
   cluster: { leaseTtlMs: 2000 },

@@ -4,6 +4,23 @@ import { freePort } from './free-port.js';
 import { startHaproxy, type Haproxy } from './haproxy.js';
 import { startRedisServer, type RedisServer } from './redis-server.js';
 
+/**
+ * The cluster tests' in-app rule: every `alert` event notifies its own user, with the event's
+ * id in the title and data, so a test can count each notification once per event.
+ */
+export const alertRule = {
+  name: 'alerted',
+  trigger: { kind: 'event', types: ['alert'] },
+  audience: { kind: 'user' },
+  notification: {
+    category: 'alerts',
+    title: 'Alert {{event.id}}',
+    body: '',
+    data: { event: '{{event.id}}' },
+    channels: ['in_app'],
+  },
+};
+
 export interface ClusterOptions {
   /** Nodes to run (default 3): node 1 owns the embedded ClickHouse, the others are remote. */
   nodes?: number;
