@@ -46,6 +46,18 @@ describe('live socket', () => {
     other.send({ t: 'unsub', id: 7 });
     expect(await other.nextMessage()).toEqual({ t: 'unsubscribed', id: 7 });
   });
+
+  it('answers an id past 64 bits (msgpackr’s bigint extension) without repeating it', async () => {
+    const bigints = new Packr({ useBigIntExtension: true, useRecords: false });
+    const hostile = await open('/v1/live');
+    hostile.sendRaw(bigints.pack({ t: 'x', id: 851208847585983392208n }));
+    const error = await hostile.nextMessage();
+    expect(error).toMatchObject({ t: 'error', code: 'UNKNOWN_TYPE' });
+    expect(error).not.toHaveProperty('id');
+
+    hostile.sendRaw(bigints.pack({ t: 'x', id: 2n ** 64n - 1n }));
+    expect(await hostile.nextMessage()).toMatchObject({ code: 'UNKNOWN_TYPE', id: 2n ** 64n - 1n });
+  });
 });
 
 describe('live socket, a stream closed to its subscribers', () => {

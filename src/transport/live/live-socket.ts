@@ -81,9 +81,10 @@ export function registerLiveSocket(
       unsub: (ws, msg) => handleUnsub(ctx, ws, msg),
     },
     frameError,
-    // Only a scalar id comes back: anything else (a map nested 3,000 deep) may not encode
-    // again, and an encoder's throw here would end the process. A uint64 past 2^53 (a bigint)
-    // is refused as an id but echoed exactly, so the client can tell which request failed.
+    // Only an id MessagePack can write back comes back: anything else (a map nested 3,000 deep,
+    // a bigint past 64 bits from msgpackr's bigint extension) would make the encoder throw here
+    // and end the process. A uint64 past 2^53 (a bigint) is refused as an id but echoed
+    // exactly, so the client can tell which request failed.
     echo: (msg) => (isScalarId(msg.id) ? { id: msg.id } : {}),
     admit,
     opened: (ws) => {
@@ -98,6 +99,10 @@ export function registerLiveSocket(
   });
 }
 
+const int64Min = -(2n ** 63n);
+const uint64Max = 2n ** 64n - 1n;
+
 function isScalarId(id: unknown): id is string | number | bigint {
-  return typeof id === 'string' || typeof id === 'number' || typeof id === 'bigint';
+  if (typeof id === 'bigint') return id >= int64Min && id <= uint64Max;
+  return typeof id === 'string' || typeof id === 'number';
 }
