@@ -44,6 +44,7 @@ export interface TrendSeries {
 /** `GET /v1/analytics/trends`. */
 export interface Trend {
   measure: string;
+  breakdown: string | null;
   interval: 'hour' | 'day' | 'week';
   from: number;
   to: number;

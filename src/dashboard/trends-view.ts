@@ -1,4 +1,4 @@
-import { getJson, type Trend } from './analytics-api.js';
+import { getJson, type Trend, type TrendSeries } from './analytics-api.js';
 import { amount, bucketLabel, seriesName } from './analytics-format.js';
 import { lastDays, type Interval } from './analytics-range.js';
 import { createChart } from './chart.js';
@@ -117,9 +117,9 @@ export function createTrendsView(root: HTMLElement) {
 
 /** Each series, and with a comparison its previous period on the same buckets, dashed. */
 function chartData(trend: Trend): ChartData {
-  const current = trend.series.map((s, i) => ({ name: seriesName(s), values: s.values, i }));
+  const current = trend.series.map((s, i) => ({ name: nameOf(trend, s), values: s.values, i }));
   const previous = (trend.previous?.series ?? []).map((s, i) => ({
-    name: `${seriesName(s)} · previous`,
+    name: `${nameOf(trend, s)} · previous`,
     values: s.values,
     i,
   }));
@@ -138,7 +138,7 @@ function renderTable(table: HTMLTableElement, trend: Trend): void {
   const head = document.createElement('tr');
   const th = (text: string) => (head.appendChild(document.createElement('th')).textContent = text);
   th(`${trend.interval} (UTC)`);
-  trend.series.forEach((s) => th(seriesName(s)));
+  trend.series.forEach((s) => th(nameOf(trend, s)));
   const row = (label: string, values: Array<number | null>, data: Record<string, string>) => {
     const tr = document.createElement('tr');
     Object.assign(tr.dataset, data);
@@ -163,3 +163,7 @@ function renderTable(table: HTMLTableElement, trend: Trend): void {
   table.tHead!.replaceChildren(head);
   table.tBodies[0]!.replaceChildren(...rows);
 }
+
+/** A series by its breakdown value; the one series without a breakdown is `all`. */
+const nameOf = (trend: Trend, series: TrendSeries) =>
+  trend.breakdown === null ? 'all' : seriesName(series);
