@@ -18,7 +18,11 @@ const sizes: Record<Interval, number> = { hour, day, week: 7 * day };
  * The last `days` days in whole buckets: up to the end of the current bucket, back far enough
  * to cover `days` (so no bucket is cut at the start). The current bucket is still filling.
  */
-export function lastDays(days: number, interval: Interval, now = Date.now()): {
+export function lastDays(
+  days: number,
+  interval: Interval,
+  now = Date.now(),
+): {
   from: number;
   to: number;
 } {

@@ -104,10 +104,7 @@ export function createFunnelsView(root: HTMLElement) {
 }
 
 /** One breakdown value's steps as bars: persons, of step 1, of the step before, median time. */
-function resultBars(
-  result: Funnel['results'][number],
-  breakdown: string | null,
-): HTMLElement {
+function resultBars(result: Funnel['results'][number], breakdown: string | null): HTMLElement {
   const section = document.createElement('section');
   section.className = 'bars funnel';
   section.dataset.key = result.other ? '(other)' : String(result.key);
@@ -126,11 +123,13 @@ function resultBars(
 }
 
 function stepRow(step: FunnelStep, i: number): HTMLElement {
-  const row = barRow(`${i + 1}. ${step.type}`, String(step.count), 'bar-row', step.conversion ?? 0, [
-    percent(step.conversion),
-    percent(step.fromPrevious),
-    duration(step.medianMsFromPrevious),
-  ]);
+  const row = barRow(
+    `${i + 1}. ${step.type}`,
+    String(step.count),
+    'bar-row',
+    step.conversion ?? 0,
+    [percent(step.conversion), percent(step.fromPrevious), duration(step.medianMsFromPrevious)],
+  );
   row.dataset.step = String(i + 1);
   row.dataset.count = String(step.count);
   row.dataset.median = String(step.medianMsFromPrevious ?? '');

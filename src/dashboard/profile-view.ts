@@ -68,7 +68,10 @@ export function createProfileView(root: HTMLElement, changed: () => void) {
     text('pr-asked', profile.id === profile.person ? '' : `${profile.id} merged into this user`);
     text('pr-events', String(profile.events));
     text('pr-span', `${utcMinute(profile.firstMs!)} – ${utcMinute(profile.lastMs!)} UTC`);
-    list($('pr-types'), profile.types.map((t) => `${t.type} ${t.events}`));
+    list(
+      $('pr-types'),
+      profile.types.map((t) => `${t.type} ${t.events}`),
+    );
     list(
       $('pr-identities'),
       profile.identities.map((i) => `${i.anonymousId} since ${utcMinute(i.mergedAt)} UTC`),
@@ -86,7 +89,10 @@ export function createProfileView(root: HTMLElement, changed: () => void) {
     const span = duration(formula.windowMs);
     text('pr-score', person ? person.score.toFixed(1) : '–');
     $('pr-score').dataset.score = person ? String(person.score) : '';
-    text('pr-score-note', person ? `of 100, over the last ${span}` : `no event in the last ${span}`);
+    text(
+      'pr-score-note',
+      person ? `of 100, over the last ${span}` : `no event in the last ${span}`,
+    );
     list(
       $('pr-parts'),
       person
@@ -155,7 +161,9 @@ function eventItem(event: TimelineEvent): HTMLLIElement {
   item.dataset.id = event.id;
   item.dataset.ts = String(event.ts);
   const part = (className: string, value: string) =>
-    item.appendChild(Object.assign(document.createElement('span'), { className, textContent: value }));
+    item.appendChild(
+      Object.assign(document.createElement('span'), { className, textContent: value }),
+    );
   const time = item.appendChild(document.createElement('time'));
   time.dateTime = new Date(event.ts).toISOString();
   time.textContent = `${utcMinute(event.ts)}:${String(new Date(event.ts).getUTCSeconds()).padStart(2, '0')}`;

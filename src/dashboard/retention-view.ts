@@ -55,7 +55,8 @@ export function createRetentionView(root: HTMLElement) {
     showMessage(message, empty ? 'No cohort in this range: nobody’s cohort event fell in it.' : '');
     if (empty) return;
     const head = document.createElement('tr');
-    const th = (text: string) => (head.appendChild(document.createElement('th')).textContent = text);
+    const th = (text: string) =>
+      (head.appendChild(document.createElement('th')).textContent = text);
     th(`cohort (${retention.interval} of, UTC)`);
     th('persons');
     for (let k = 0; k <= retention.periods; k++) th(`${retention.interval} ${k}`);

@@ -93,10 +93,13 @@ export function createTrendingView(root: HTMLElement) {
 }
 
 function itemRow(item: TrendingItem, i: number, max: number): HTMLElement {
-  const row = barRow(`${i + 1}. ${item.value}`, item.score.toFixed(1), 'bar-row', item.score / max, [
-    change(item),
-    String(item.events),
-  ]);
+  const row = barRow(
+    `${i + 1}. ${item.value}`,
+    item.score.toFixed(1),
+    'bar-row',
+    item.score / max,
+    [change(item), String(item.events)],
+  );
   row.dataset.value = item.value;
   row.dataset.score = String(item.score);
   row.dataset.events = String(item.events);

@@ -75,7 +75,11 @@ export function createTrendsView(root: HTMLElement) {
   }
 
   function render(trend: Trend): void {
-    Object.assign(root.dataset, { from: `${trend.from}`, to: `${trend.to}`, interval: trend.interval });
+    Object.assign(root.dataset, {
+      from: `${trend.from}`,
+      to: `${trend.to}`,
+      interval: trend.interval,
+    });
     const empty = trend.series.every((s) => s.values.every((v) => !v) && !s.total);
     show(!empty);
     showMessage(message, empty ? 'No events match in this range.' : '');
@@ -157,9 +161,21 @@ function renderTable(table: HTMLTableElement, trend: Trend): void {
       { bucket: String(bucket) },
     ),
   );
-  rows.push(row('total', trend.series.map((s) => s.total), { total: 'current' }));
+  rows.push(
+    row(
+      'total',
+      trend.series.map((s) => s.total),
+      { total: 'current' },
+    ),
+  );
   if (trend.previous)
-    rows.push(row('previous period', trend.previous.series.map((s) => s.total), { total: 'previous' }));
+    rows.push(
+      row(
+        'previous period',
+        trend.previous.series.map((s) => s.total),
+        { total: 'previous' },
+      ),
+    );
   table.tHead!.replaceChildren(head);
   table.tBodies[0]!.replaceChildren(...rows);
 }

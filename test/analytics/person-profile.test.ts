@@ -34,7 +34,9 @@ function mergedInto(person: string): Array<{ anonymousId: string; mergedAt: numb
     .filter(([, user]) => user === person)
     .map(([anon]) => ({
       anonymousId: anon,
-      mergedAt: Math.min(...rows.filter((r) => r.anonymous_id === anon && r.user_id).map((r) => r.ts)),
+      mergedAt: Math.min(
+        ...rows.filter((r) => r.anonymous_id === anon && r.user_id).map((r) => r.ts),
+      ),
     }))
     .sort((a, b) => a.mergedAt - b.mergedAt || (a.anonymousId < b.anonymousId ? -1 : 1));
 }
@@ -46,7 +48,11 @@ async function allPages(id: string, limit: number): Promise<Profile[]> {
   const pages: Profile[] = [];
   let before: string | null = null;
   do {
-    const page = await persons.profile('shop', id, params({ limit, ...(before ? { before } : {}) }));
+    const page = await persons.profile(
+      'shop',
+      id,
+      params({ limit, ...(before ? { before } : {}) }),
+    );
     pages.push(page);
     before = page.next;
   } while (before !== null && pages.length < 100);
@@ -61,7 +67,10 @@ describe('a person’s profile', () => {
       const want = eventsOf(person);
       const pages = await allPages(person, 7);
       const got = pages.flatMap((p) => p.timeline);
-      expect(got.map((e) => e.id), person).toEqual(want.map((r) => r.id));
+      expect(
+        got.map((e) => e.id),
+        person,
+      ).toEqual(want.map((r) => r.id));
       expect(got.map((e) => e.ts)).toEqual(want.map((r) => r.ts));
       expect(got[0]?.props).toEqual(want[0] ? JSON.parse(want[0].props) : undefined);
       const first = pages[0]!;

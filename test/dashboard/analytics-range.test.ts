@@ -16,7 +16,10 @@ describe('the analytics pages’ ranges', () => {
   });
 
   it('covers the last days in whole buckets, up to the end of the current one', () => {
-    expect(lastDays(7, 'day', now)).toEqual({ from: Date.UTC(2026, 0, 1), to: Date.UTC(2026, 0, 8) });
+    expect(lastDays(7, 'day', now)).toEqual({
+      from: Date.UTC(2026, 0, 1),
+      to: Date.UTC(2026, 0, 8),
+    });
     expect(lastDays(2, 'hour', now)).toEqual({
       from: Date.UTC(2026, 0, 7, 16) - 2 * day,
       to: Date.UTC(2026, 0, 7, 16),

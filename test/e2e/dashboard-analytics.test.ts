@@ -9,7 +9,13 @@ import { funnelReference } from '../helpers/analytics-reference-funnels.js';
 import { entityEvents, trendingReference } from '../helpers/analytics-reference-trending.js';
 import { trendReference } from '../helpers/analytics-reference-trends.js';
 import { sendRows } from '../helpers/analytics-server.js';
-import { cspViolations, launchChromium, pageErrors, poll, saveArtifact } from '../helpers/browser.js';
+import {
+  cspViolations,
+  launchChromium,
+  pageErrors,
+  poll,
+  saveArtifact,
+} from '../helpers/browser.js';
 import {
   eventRow,
   keys,
@@ -74,10 +80,16 @@ const attrs = (page: Page, selector: string, name: string) =>
 /** The range a page last answered for, once it spans `days`. */
 async function rangeOf(page: Page, section: string, days: number) {
   await poll(async () => {
-    const [from, to] = [await numberAttr(page, section, 'data-from'), await numberAttr(page, section, 'data-to')];
+    const [from, to] = [
+      await numberAttr(page, section, 'data-from'),
+      await numberAttr(page, section, 'data-to'),
+    ];
     return (to - from) / dayMs;
   }).toBe(days);
-  return { from: await numberAttr(page, section, 'data-from'), to: await numberAttr(page, section, 'data-to') };
+  return {
+    from: await numberAttr(page, section, 'data-from'),
+    to: await numberAttr(page, section, 'data-to'),
+  };
 }
 
 describe('the dashboard’s analytics pages in a real browser', () => {
@@ -173,7 +185,11 @@ describe('the dashboard’s analytics pages in a real browser', () => {
     });
     const keysShown = () => attrs(page, '#fu-results .funnel', 'data-key');
     await poll(keysShown).toEqual(bySource.map((r) => (r.other ? '(other)' : String(r.key))));
-    const firstCounts = await attrs(page, '#fu-results .funnel .bar-row[data-step="1"]', 'data-count');
+    const firstCounts = await attrs(
+      page,
+      '#fu-results .funnel .bar-row[data-step="1"]',
+      'data-count',
+    );
     expect(firstCounts.map(Number)).toEqual(bySource.map((r) => r.counts[0]));
     await clean();
   });
@@ -190,7 +206,11 @@ describe('the dashboard’s analytics pages in a real browser', () => {
     let shown = 0;
     for (const cohort of want) {
       const cells = page.locator(`#re-table tr[data-start="${cohort.start}"] td.rate`);
-      const counts = await attrs(page, `#re-table tr[data-start="${cohort.start}"] td.rate`, 'data-count');
+      const counts = await attrs(
+        page,
+        `#re-table tr[data-start="${cohort.start}"] td.rate`,
+        'data-count',
+      );
       counts.forEach((count, k) => {
         if (count === null) return; // a period not begun yet: the triangle's empty corner
         expect(Number(count), `cohort ${cohort.start} week ${k}`).toBe(cohort.counts[k]);
@@ -225,14 +245,22 @@ describe('the dashboard’s analytics pages in a real browser', () => {
     const scores = (await attrs(page, '#tg-list .bar-row', 'data-score')).map(Number);
     scores.forEach((score, i) => expect(score).toBeCloseTo(want[i]!.score, 6));
     expect(await attrs(page, '#tg-list .bar-row', 'data-direction')).toEqual(
-      want.map((w) => (w.previousEvents === 0 ? 'new' : w.score >= w.previousScore ? 'up' : 'down')),
+      want.map((w) =>
+        w.previousEvents === 0 ? 'new' : w.score >= w.previousScore ? 'up' : 'down',
+      ),
     );
     await shoot(page, 'trending.png');
 
     // A new artist breaks out: the page asks again by itself and puts it first.
     const now = Date.now();
     const burst = Array.from({ length: 60 }, (_, i) =>
-      eventRow({ id: `burst-${i}`, type: 'song.play', ts: now - i * 1000, userId: 'fan-1', props: { artistId: 'ar-new' } }),
+      eventRow({
+        id: `burst-${i}`,
+        type: 'song.play',
+        ts: now - i * 1000,
+        userId: 'fan-1',
+        props: { artistId: 'ar-new' },
+      }),
     );
     await sendRows(server, keys.admin, burst);
     rows.push(...burst);
@@ -242,7 +270,9 @@ describe('the dashboard’s analytics pages in a real browser', () => {
     // A field nobody sends: the page says so.
     await page.fill('#tg-entity', 'props.nothing');
     await page.press('#tg-entity', 'Enter');
-    await poll(() => page.textContent('#tg-message')).toBe('No values of props.nothing in the last 1 d.');
+    await poll(() => page.textContent('#tg-message')).toBe(
+      'No values of props.nothing in the last 1 d.',
+    );
     expect(await page.locator('#tg-list .bar-row').count()).toBe(0);
     await clean();
   });
@@ -309,7 +339,9 @@ describe('the dashboard’s analytics pages in a real browser', () => {
     const message = page.locator('#pr-message');
     await poll(() => message.getAttribute('data-code')).toBe('FORBIDDEN');
     expect(await message.getAttribute('data-kind')).toBe('error');
-    expect(await message.textContent()).toContain('This page needs a key with the users:read scope.');
+    expect(await message.textContent()).toContain(
+      'This page needs a key with the users:read scope.',
+    );
     expect(await page.locator('#pr-body').isHidden()).toBe(true);
 
     await page.click('#tab-trends');

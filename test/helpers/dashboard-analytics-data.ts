@@ -108,7 +108,9 @@ function superfanRows(now: number): EventRow[] {
   add('identify', now - 10 * dayMs + 600_000, { userId: superfan.user, anonymousId: second });
   for (let i = 0; i < 80; i++) {
     const type = ['song.play', 'song.play', 'ticket.view', 'share'][Math.floor(random() * 4)]!;
-    add(type, Math.floor(start + 2 * 3600_000 + random() * 19.8 * dayMs), { userId: superfan.user });
+    add(type, Math.floor(start + 2 * 3600_000 + random() * 19.8 * dayMs), {
+      userId: superfan.user,
+    });
   }
   return rows;
 }

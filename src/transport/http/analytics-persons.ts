@@ -14,7 +14,12 @@ export function registerHttpPersons(
   const { persons } = deps;
   const route = createRoutes(app, deps);
   // A person's events name them and what they did: user data, as inboxes are.
-  route('get', '/v1/analytics/persons/:id', 'users:read', async ({ reply, principal, name, info }) => {
-    reply.json(200, await persons.profile(principal.projectId, name, info.query));
-  });
+  route(
+    'get',
+    '/v1/analytics/persons/:id',
+    'users:read',
+    async ({ reply, principal, name, info }) => {
+      reply.json(200, await persons.profile(principal.projectId, name, info.query));
+    },
+  );
 }
