@@ -97,8 +97,10 @@ export const superfan = { user: 'superfan', devices: ['visitor-sf-1', 'visitor-s
 function superfanRows(now: number): EventRow[] {
   const random = seeded(23);
   const rows: EventRow[] = [];
-  const add = (type: string, ts: number, ids: { userId?: string; anonymousId?: string }) =>
-    rows.push(eventRow({ id: `sf-${rows.length}`, type, ts, ...ids, props: { artist: 'ar1' } }));
+  const add = (type: string, ts: number, ids: { userId?: string; anonymousId?: string }) => {
+    const props = { artist: `ar${Math.floor(random() * 5)}` };
+    rows.push(eventRow({ id: `sf-${rows.length}`, type, ts, ...ids, props }));
+  };
   const [first, second] = superfan.devices as [string, string];
   const start = now - 20 * dayMs;
   for (let i = 0; i < 3; i++) add('page.view', start + i * 600_000, { anonymousId: first });
