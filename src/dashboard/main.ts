@@ -7,6 +7,7 @@
  */
 import 'uplot/dist/uPlot.min.css';
 import './style.css';
+import './analytics.css';
 import { createClient, type Client } from '../client/index.js';
 import { analyticsViews, createAnalyticsPages, type AnalyticsView } from './analytics-views.js';
 import { createNotificationPanel } from './notification-panel.js';

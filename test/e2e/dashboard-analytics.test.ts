@@ -1,4 +1,4 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventRow } from '../../src/model/event.js';
 import { dayMs } from '../helpers/analytics-data.js';
@@ -9,13 +9,7 @@ import { funnelReference } from '../helpers/analytics-reference-funnels.js';
 import { entityEvents, trendingReference } from '../helpers/analytics-reference-trending.js';
 import { trendReference } from '../helpers/analytics-reference-trends.js';
 import { sendRows } from '../helpers/analytics-server.js';
-import {
-  cspViolations,
-  launchChromium,
-  pageErrors,
-  poll,
-  saveArtifact,
-} from '../helpers/browser.js';
+import { launchChromium, poll } from '../helpers/browser.js';
 import {
   eventRow,
   keys,
@@ -23,6 +17,14 @@ import {
   startDashboardAnalytics,
   superfan,
 } from '../helpers/dashboard-analytics-data.js';
+import {
+  attrs,
+  numberAttr,
+  openDashboard,
+  rangeOf,
+  shoot,
+  texts,
+} from '../helpers/dashboard-page.js';
 import { removeDir, type ServerProcess } from '../helpers/server-process.js';
 
 /**
@@ -44,53 +46,9 @@ afterAll(async () => {
   if (server) removeDir(server.dataDir);
 });
 
-// `BACKLINE_README_SCREENSHOT=1` also writes the README's pictures of the pages.
-const readme = process.env.BACKLINE_README_SCREENSHOT === '1';
-async function shoot(page: Page, picture: string): Promise<void> {
-  await saveArtifact(page, `dashboard-${picture}`, false);
-  const inReadme = new URL(`../../src/dashboard/${picture}`, import.meta.url);
-  if (readme) await page.screenshot({ path: inReadme.pathname });
-}
-
-/** A page of the dashboard with the page errors and CSP violations it reports. */
-async function open(view: string, key = keys.admin, extra = '') {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 820 } });
-  const errors = pageErrors(page);
-  const violations = await cspViolations(page);
-  await page.goto(`${server.url}/?key=${key}&view=${view}${extra}`);
-  const clean = async () => {
-    expect(errors).toEqual([]);
-    expect(violations).toEqual([]);
-    await page.close();
-  };
-  return { page, clean };
-}
-
-const numberAttr = async (page: Page, selector: string, name: string) =>
-  Number(await page.getAttribute(selector, name));
-const texts = (page: Page, selector: string) => page.locator(selector).allTextContents();
-const attrs = (page: Page, selector: string, name: string) =>
-  page
-    .locator(selector)
-    .evaluateAll(
-      (els: Array<{ getAttribute(n: string): string | null }>, n: string) =>
-        els.map((el) => el.getAttribute(n)),
-      name,
-    );
-/** The range a page last answered for, once it spans `days`. */
-async function rangeOf(page: Page, section: string, days: number) {
-  await poll(async () => {
-    const [from, to] = [
-      await numberAttr(page, section, 'data-from'),
-      await numberAttr(page, section, 'data-to'),
-    ];
-    return (to - from) / dayMs;
-  }).toBe(days);
-  return {
-    from: await numberAttr(page, section, 'data-from'),
-    to: await numberAttr(page, section, 'data-to'),
-  };
-}
+/** A page of the dashboard on `view` with `key` (admin by default). */
+const open = (view: string, key = keys.admin, extra = '') =>
+  openDashboard(browser, `${server.url}/?key=${key}&view=${view}${extra}`);
 
 describe('the dashboard’s analytics pages in a real browser', () => {
   it('Trends: plays per day over 14 days and the 14 days before, then users by artist', async () => {
