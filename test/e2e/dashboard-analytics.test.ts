@@ -51,7 +51,7 @@ const open = (view: string, key = keys.admin, extra = '') =>
   openDashboard(browser, `${server.url}/?key=${key}&view=${view}${extra}`);
 
 describe('the dashboard’s analytics pages in a real browser', () => {
-  it('Trends: plays per day over 14 days and the 14 days before, then users by artist', async () => {
+  it('Trends: plays per day and the 14 days before, users by artist, revenue per week, none', async () => {
     const { page, clean } = await open('trends');
     await page.selectOption('#tr-event', 'song.play');
     await page.selectOption('#tr-range', '14');
@@ -97,6 +97,29 @@ describe('the dashboard’s analytics pages in a real browser', () => {
     await poll(() => texts(page, '#tr-table thead th')).toEqual(['day (UTC)', ...names]);
     const totals = await texts(page, '#tr-table tr[data-total="current"] td[data-series]');
     expect(totals.map(Number)).toEqual(byArtist.series.map((s) => s.total));
+
+    // Ticket revenue per week: the sum of a prop.
+    await page.fill('#tr-breakdown', '');
+    await page.selectOption('#tr-event', 'ticket.buy');
+    await page.selectOption('#tr-measure', 'sum');
+    await page.fill('#tr-prop', 'props.price');
+    await page.selectOption('#tr-interval', 'week');
+    await page.selectOption('#tr-range', '90');
+    // The last 90 days in whole ISO weeks: 13 of them.
+    const weeks = await rangeOf(page, '#trends', 91);
+    const revenue = trendReference(rows, {
+      ...{ project, ...weeks, interval: 'week', event: 'ticket.buy' },
+      ...{ measure: 'sum', prop: 'props.price' },
+    });
+    await poll(async () => (await cells()).map(Number)).toEqual(revenue.series[0]!.values);
+    expect(await page.textContent('#tr-chart .axis-title.y')).toBe('sum of props.price per week');
+
+    // No ticket bought in the last two days: said so, no empty chart.
+    await page.selectOption('#tr-interval', 'day');
+    await page.selectOption('#tr-range', '2');
+    await poll(() => page.textContent('#tr-message')).toBe('No events match in this range.');
+    expect(await page.locator('#tr-chart').isHidden()).toBe(true);
+    expect(await page.locator('#tr-table').isHidden()).toBe(true);
     await clean();
   });
 
