@@ -4,6 +4,7 @@ import { createAnalytics } from '../analytics/analytics-service.js';
 import { createCohortAudience } from '../analytics/cohort-audience.js';
 import { createCohortCatalog } from '../analytics/cohort-catalog.js';
 import { createEngagement } from '../analytics/engagement-service.js';
+import { createPersonProfiles } from '../analytics/person-profile.js';
 import { createTrending } from '../analytics/trending-service.js';
 import { createWarehouseJobs } from '../analytics/warehouse-jobs.js';
 import type { Ingest } from '../ingest/ingest-service.js';
@@ -52,6 +53,7 @@ export function composeAnalytics(
       settings: settings.trending,
       ...(deps.node ? {} : { ingest: deps.ingest }),
     }),
+    persons: createPersonProfiles({ queries, cohorts, metrics }),
     // Jobs run on the nodes with ClickHouse at hand, at most once at a time (state claims).
     jobs: createWarehouseJobs({
       state: deps.stored.state,

@@ -20,6 +20,8 @@ export interface ChartOptions {
   yTitle: string;
   /** Plot height in CSS pixels. */
   height: number;
+  /** Dates in UTC on the x axis and in the legend, as the analytics count buckets. */
+  utc?: boolean;
 }
 
 /**
@@ -59,12 +61,13 @@ export function createChart(element: HTMLElement, options: ChartOptions) {
       element.dataset.series = String(data.names.length);
       element.dataset.points = String(data.ys.flat().filter((y) => y !== null).length);
       const columns: uPlot.AlignedData = [data.xs, ...data.ys];
-      const names = data.names.join('\n');
+      // A series' style is fixed when its plot is made: a new style makes a new plot too.
+      const names = data.names.join('\n') + JSON.stringify(data.styles ?? []);
       if (plot && names === drawn) return plot.setData(columns);
       plot?.destroy();
       drawn = names;
       plot = new uPlot(
-        plotOptions(data.names, size(), () => current, onDraw),
+        plotOptions(data, size(), () => current, onDraw, options.utc ?? false),
         columns,
         body,
       );
@@ -84,13 +87,16 @@ function axisTitle(axis: 'x' | 'y', text: string): HTMLElement {
 }
 
 function plotOptions(
-  names: string[],
+  first: ChartData,
   size: { width: number; height: number },
   data: () => ChartData,
   onDraw: (u: uPlot) => void,
+  utc: boolean,
 ): uPlot.Options {
+  const time = utc ? utcClock : clock;
   return {
     ...size,
+    ...(utc ? { tzDate: (ts: number) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC') } : {}),
     legend: { show: true, live: true },
     cursor: { drag: { x: false, y: false } },
     scales: {
@@ -98,10 +104,11 @@ function plotOptions(
       y: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] },
     },
     series: [
-      { label: 'time', value: (u, v, _s, idx) => clock(idx === null ? lastOf(u.data[0]) : v) },
-      ...names.map((label, i) => ({
+      { label: 'time', value: (u, v, _s, idx) => time(idx === null ? lastOf(u.data[0]) : v) },
+      ...first.names.map((label, i) => ({
         label,
-        stroke: palette[i % palette.length]!,
+        stroke: palette[(first.styles?.[i]?.color ?? i) % palette.length]!,
+        ...(first.styles?.[i]?.dashed ? { dash: [6, 4] } : {}),
         width: 2,
         points: { show: true, size: 6 },
         // Off the plot, the legend shows each series' latest value instead of nothing.
@@ -138,6 +145,11 @@ function lastOf(column: ArrayLike<number | null | undefined>): number | null {
 }
 
 const number = (v: number | null) => (v === null ? '–' : String(Math.round(v * 100) / 100));
+/** `2026-01-05 14:00 UTC`. */
+const utcClock = (seconds: number | null) =>
+  seconds === null
+    ? '–'
+    : `${new Date(seconds * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 const clock = (seconds: number | null) =>
   seconds === null
     ? '–'

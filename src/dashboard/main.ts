@@ -7,7 +7,9 @@
  */
 import 'uplot/dist/uPlot.min.css';
 import './style.css';
+import './analytics.css';
 import { createClient, type Client } from '../client/index.js';
+import { analyticsViews, createAnalyticsPages, type AnalyticsView } from './analytics-views.js';
 import { createNotificationPanel } from './notification-panel.js';
 import { fetchOverview } from './overview-api.js';
 import { createOverviewView } from './overview-view.js';
@@ -17,7 +19,9 @@ import { describeStream, fetchStreams, type StreamInfo } from './streams.js';
 const overviewEveryMs = 1000;
 const countsEveryMs = 2000;
 const defaultUser = 'demo-fan'; // the demo's user (src/demo/demo-fan.ts)
-type View = 'overview' | 'stream';
+type View = 'overview' | 'stream' | AnalyticsView;
+const isAnalytics = (name: string | null): name is AnalyticsView =>
+  (analyticsViews as readonly string[]).includes(name ?? '');
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const ui = {
@@ -48,6 +52,7 @@ const panel = createNotificationPanel({
   markAll: $<HTMLButtonElement>('mark-all-read'),
   message: $('inbox-message'),
 });
+const pages = createAnalyticsPages(() => remember());
 let client: Client | undefined;
 let streams: StreamInfo[] = [];
 let view: View = 'overview';
@@ -62,6 +67,8 @@ function say(text: string): void {
 function remember(): void {
   const params = new URLSearchParams({ key: ui.key.value.trim() });
   if (view === 'stream' && ui.stream.value) params.set('stream', ui.stream.value);
+  if (isAnalytics(view)) params.set('view', view);
+  if (view === 'profile' && pages.person) params.set('person', pages.person);
   if (ui.user.value.trim() !== defaultUser) params.set('user', ui.user.value.trim());
   history.replaceState(null, '', `?${params}`);
 }
@@ -104,12 +111,13 @@ function show(next: View): void {
   ui.overview.hidden = view !== 'overview';
   ui.streamView.hidden = view !== 'stream';
   document.body.dataset.view = view;
+  void pages.show(isAnalytics(view) ? view : undefined, ui.key.value.trim());
   if (view === 'stream') {
     const info = streams.find((s) => s.name === ui.stream.value);
     if (streamView.watching !== info?.name || !info) streamView.watch(client, info);
     streamView.resize();
-  } else {
-    streamView.stop();
+  } else streamView.stop();
+  if (view === 'overview') {
     overview.resize();
     void refreshOverview();
   }
@@ -132,9 +140,17 @@ async function refreshOverview(): Promise<void> {
   }
 }
 
-/** The overview is live while its polls are answered, a stream while its socket is open. */
+/**
+ * The overview is live while its polls are answered, a stream while its socket is open; the
+ * analytics pages ask when shown, so they are live once the key is taken.
+ */
 function showStatus(): void {
-  const live = view === 'overview' ? overviewAnswered : (client?.stats().liveConnected ?? false);
+  const live =
+    view === 'overview'
+      ? overviewAnswered
+      : view === 'stream'
+        ? (client?.stats().liveConnected ?? false)
+        : client !== undefined;
   ui.status.dataset.state = live ? 'live' : client ? 'error' : 'idle';
   ui.status.textContent = live ? 'live' : client ? 'reconnecting…' : 'not connected';
 }
@@ -156,5 +172,7 @@ setInterval(showStatus, 500);
 const params = new URLSearchParams(location.search);
 ui.key.value = params.get('key') ?? '';
 ui.user.value = params.get('user') ?? defaultUser;
-view = params.has('stream') ? 'stream' : 'overview';
+const asked = params.get('view');
+view = isAnalytics(asked) ? asked : params.has('stream') ? 'stream' : 'overview';
+$<HTMLInputElement>('pr-id').value = params.get('person') ?? '';
 void useKey(params.get('stream') ?? undefined);

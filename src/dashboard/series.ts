@@ -19,6 +19,8 @@ export interface ChartData {
   xRange?: [number, number];
   /** `[start, end]` in seconds of each window not final yet: drawn hatched, as provisional. */
   provisional?: Array<[number, number]>;
+  /** Per series: its palette colour (default its position) and whether it is dashed. */
+  styles?: Array<{ color: number; dashed: boolean }>;
 }
 
 const sep = '\t'; // aggregate names are free text, but a tab in one is not worth supporting

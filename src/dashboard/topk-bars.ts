@@ -1,4 +1,5 @@
 import type { LiveWindow } from '../client/index.js';
+import { barRow as row } from './bar-list.js';
 import { topValueBars } from './series.js';
 
 const shownBars = 20;
@@ -39,30 +40,6 @@ export function renderTopKBars(
     return bar;
   });
   element.replaceChildren(caption, head, ...rows);
-}
-
-/** `label | bar | count`; the bar's length is `fraction` of the track (none in the head). */
-function row(label: string, count: string, className: string, fraction?: number): HTMLElement {
-  const line = document.createElement('div');
-  line.className = className;
-  const cell = (part: string, text = '') => {
-    const span = document.createElement('span');
-    span.className = part;
-    span.textContent = text; // textContent only: values come from events, never as markup
-    line.append(span);
-    return span;
-  };
-  cell('bar-label', label);
-  const track = cell('bar-track');
-  cell('bar-count', count);
-  if (fraction !== undefined) {
-    const bar = document.createElement('span');
-    bar.className = 'bar';
-    bar.style.width = `${100 * fraction}%`;
-    track.append(bar);
-  }
-  line.title = `${label}: ${count}`;
-  return line;
 }
 
 /** `14:00:00–15:00:00`, with dates when the window is a day or more. */

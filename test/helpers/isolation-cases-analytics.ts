@@ -3,6 +3,7 @@ import type { Attacker, RouteCase } from './isolation-cases.js';
 /** The victim's names the analytics cases aim at (isolation-cases.ts holds them all). */
 interface Victim {
   project: string;
+  user: string;
   cohort: string;
   job: string;
 }
@@ -47,6 +48,10 @@ export function analyticsCases(
       own: otherKey,
     },
     'GET /v1/analytics/stickiness': { path: `/v1/analytics/stickiness?${anyTime}`, own: otherKey },
+    'GET /v1/analytics/persons/:id': {
+      path: `/v1/analytics/persons/${victim.user}`,
+      own: otherKey,
+    },
     'GET /v1/trending': { path: `/v1/trending?entity=props.by&${anyTime}`, own: otherKey },
     ...jobCases(victim, otherKey),
     'GET /v1/export/events': { path: `/v1/export/events?format=csv&${anyTime}`, own: otherKey },

@@ -3,6 +3,7 @@ import { createCohortQuery } from './cohort-sql.js';
 import { createEngagementQuery } from './engagement-sql.js';
 import { createEventExport } from './event-export.js';
 import { createFunnelQuery } from './funnel-sql.js';
+import { createPersonQuery } from './person-timeline-sql.js';
 import { createRetentionQuery } from './retention-sql.js';
 import { createStickinessQuery } from './stickiness-sql.js';
 import { createTrendingQuery } from './trending-sql.js';
@@ -28,6 +29,7 @@ export function createAnalyticsQueries(ch: ClickHouse) {
     stickiness: createStickinessQuery(ch),
     trending: createTrendingQuery(ch),
     warehouse: createWarehouseQuery(ch),
+    persons: createPersonQuery(ch),
   };
 }
 

@@ -2,6 +2,7 @@ import type { TemplatedApp } from 'uWebSockets.js';
 import type { Analytics } from '../../analytics/analytics-service.js';
 import type { CohortCatalog } from '../../analytics/cohort-catalog.js';
 import type { Engagement } from '../../analytics/engagement-service.js';
+import type { PersonProfiles } from '../../analytics/person-profile.js';
 import type { Trending } from '../../analytics/trending-service.js';
 import type { WarehouseJobs } from '../../analytics/warehouse-jobs.js';
 import type { EventExport } from '../../storage/analytics/event-export.js';
@@ -9,6 +10,7 @@ import { registerHttpCohorts } from './analytics-cohorts.js';
 import { registerHttpEngagement } from './analytics-engagement.js';
 import { registerHttpExport } from './analytics-export.js';
 import { registerHttpJobs } from './analytics-jobs.js';
+import { registerHttpPersons } from './analytics-persons.js';
 import { registerHttpAnalytics } from './analytics-queries.js';
 import { registerHttpTrending } from './analytics-trending.js';
 import type { RouteDeps } from './route.js';
@@ -21,9 +23,10 @@ export interface AnalyticsApis {
   engagement: Engagement;
   trending: Trending;
   jobs: WarehouseJobs;
+  persons: PersonProfiles;
 }
 
-/** The product analytics routes: queries, cohorts, engagement, exports, trending, jobs. */
+/** The product analytics routes: queries, cohorts, engagement, exports, trending, jobs, persons. */
 export function registerHttpAnalyticsApis(
   app: TemplatedApp,
   deps: RouteDeps & { apis: AnalyticsApis },
@@ -35,4 +38,5 @@ export function registerHttpAnalyticsApis(
   registerHttpExport(app, { ...common, exports: apis.exports, jobs: apis.jobs });
   registerHttpJobs(app, { ...common, jobs: apis.jobs });
   registerHttpTrending(app, { ...common, trending: apis.trending });
+  registerHttpPersons(app, { ...common, persons: apis.persons });
 }
