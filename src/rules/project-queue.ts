@@ -56,19 +56,26 @@ export function createProjectQueue(
       const first = waiting[0]!;
       if ('work' in first) {
         waiting.shift();
-        await first.work().then(
-          () => first.settle(),
-          (err: unknown) => first.settle(err),
-        );
+        await Promise.resolve()
+          .then(first.work)
+          .then(
+            () => first.settle(),
+            (err: unknown) => first.settle(err),
+          );
         continue;
       }
       const group = takeGroup(waiting);
-      await runKeyed(first.batch.edges, deps.onTaskError);
-      await runKeyed(
-        group.flatMap((item) => item.batch.tasks),
-        deps.onTaskError,
-      );
-      for (const item of group) item.settle();
+      try {
+        await runKeyed(first.batch.edges, deps.onTaskError);
+        await runKeyed(
+          group.flatMap((item) => item.batch.tasks),
+          deps.onTaskError,
+        );
+      } catch (err) {
+        deps.onError(err, project); // only if reporting a task's failure itself failed
+      } finally {
+        for (const item of group) item.settle();
+      }
     }
     projects.delete(project);
   }

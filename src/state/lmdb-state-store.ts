@@ -36,9 +36,9 @@ export function openLmdbStateStore(path: string): StateStore {
     batch: (writes: readonly StateWrite[]) =>
       db.childTransaction(() =>
         writes.map((write) => {
-          if (write.op === 'del') return db.removeSync(write.key), true;
           if (write.op === 'putIfAbsent' && db.get(write.key) !== undefined) return false;
-          db.putSync(write.key, write.value);
+          if (write.op === 'del') db.removeSync(write.key);
+          else db.putSync(write.key, write.value);
           return true;
         }),
       ),

@@ -27,7 +27,10 @@ export function createMemoryStateStore(): StateStore {
       // Copied before the first write: a value that cannot be copied fails the whole batch.
       const values = writes.map((w) => (w.op === 'del' ? undefined : clone(w.value)));
       return writes.map((write, i) => {
-        if (write.op === 'del') return data.delete(write.key), true;
+        if (write.op === 'del') {
+          data.delete(write.key);
+          return true;
+        }
         if (write.op === 'putIfAbsent' && data.has(write.key)) return false;
         data.set(write.key, values[i]);
         return true;
