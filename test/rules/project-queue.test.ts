@@ -58,8 +58,20 @@ it('runs the batches that waited behind a group together, one key in arrival ord
   void queue.pushBatch('p', { edges: [], tasks: [task('a', log, gate.fired)] });
   await sleep(5); // the first group is running
   // b finishes only once c has started: batches run one after another would never end.
-  const b: KeyedTask = { key: 'b', run: async () => void (await cStarted.fired, log.push('b end')) };
-  const c: KeyedTask = { key: 'c', run: async () => void (cStarted.fire(), log.push('c end')) };
+  const b: KeyedTask = {
+    key: 'b',
+    async run() {
+      await cStarted.fired;
+      log.push('b end');
+    },
+  };
+  const c: KeyedTask = {
+    key: 'c',
+    async run() {
+      cStarted.fire();
+      log.push('c end');
+    },
+  };
   void queue.pushBatch('p', { edges: [], tasks: [b, task('k', log)] });
   void queue.pushBatch('p', { edges: [], tasks: [c, task('k', log)] });
   gate.fire();

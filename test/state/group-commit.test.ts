@@ -40,7 +40,10 @@ async function observed(open: () => Promise<StateStore>) {
   const transactions: StateWrite[][] = [];
   const inner: StateStore = {
     ...store,
-    batch: (writes) => (transactions.push([...writes]), store.batch(writes)),
+    batch(writes) {
+      transactions.push([...writes]);
+      return store.batch(writes);
+    },
   };
   return { store, transactions, grouped: withGroupCommit(inner) };
 }
