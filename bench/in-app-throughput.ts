@@ -3,6 +3,7 @@ import { sleep } from './deadline.js';
 import { encodeEvents } from './event-frames.js';
 import { openEventSender } from './event-sender.js';
 import { machineNow } from './machine-clock.js';
+import { startCpuSample } from './proc-stats.js';
 import type { ServerProcess } from './server-process.js';
 import { byLabel, scrapeMetrics, sumOf } from './server-metrics.js';
 
@@ -27,6 +28,11 @@ export interface InAppThroughput {
   /** Ingest acks per second over the sending (what the rules were fed at). */
   ackedPerSecond: number;
   ruleFailures: number;
+  /**
+   * Server main-thread CPU per notification over the run (ingest of the events included):
+   * what the rules and the router cost, whatever else the machine runs meanwhile.
+   */
+  mainThreadMicrosPerNotification: number;
 }
 
 const pollMs = 50;
@@ -53,6 +59,7 @@ export async function measureInAppThroughput(
   const before = await stored();
   const sender = await openEventSender(`ws://127.0.0.1:${server.port}/v1/ingest?key=${server.key}`);
   const runId = randomBytes(4).toString('hex');
+  const cpu = startCpuSample(server.pid);
   const first = machineNow();
   let acked = first;
   try {
@@ -80,6 +87,7 @@ export async function measureInAppThroughput(
   }
   const seconds = (at - first) / 1000;
   const count = now.sent - before.sent;
+  const mainThreadSeconds = cpu.read()?.mainThreadSeconds ?? NaN;
   return {
     events,
     eventsPerFrame: settings.eventsPerFrame,
@@ -88,5 +96,6 @@ export async function measureInAppThroughput(
     storedPerSecond: count / seconds,
     ackedPerSecond: events / ((acked - first) / 1000),
     ruleFailures: now.failures - before.failures,
+    mainThreadMicrosPerNotification: (mainThreadSeconds / count) * 1e6,
   };
 }
