@@ -4,6 +4,8 @@ export const defaultGroupCommitOptions = {
   maxWrites: 2000, // writes per transaction at most; the rest go in the next one
 };
 
+const nothing = (): void => undefined;
+
 interface Waiting {
   write: StateWrite;
   resolve: (result: boolean) => void;
@@ -61,13 +63,10 @@ export function withGroupCommit(
 
   return {
     ...state,
-    async put(key, value) {
-      await enqueue({ op: 'put', key, value });
-    },
-    putIfAbsent: (key, value) => enqueue({ op: 'putIfAbsent', key, value }),
-    async del(key) {
-      await enqueue({ op: 'del', key });
-    },
+    // Each answer is one step after its transaction, so callers resume in call order.
+    put: (key, value) => enqueue({ op: 'put', key, value }).then(nothing),
+    putIfAbsent: (key, value) => enqueue({ op: 'putIfAbsent', key, value }).then((set) => set),
+    del: (key) => enqueue({ op: 'del', key }).then(nothing),
     /** Commits what is waiting, then closes the store. */
     async close() {
       while (committing) await idle;

@@ -32,8 +32,16 @@ const specs = [
     withinMs: 1000,
   },
   { kind: 'schedule', types: ['show'], where: [], at: { field: 'props.at' } },
+  { kind: 'event', types: ['view'], where: [{ field: 'props.ms', op: 'gte', value: 5 }] },
   { kind: 'threshold', stream: 's', value: 'n', above: 1 },
-].map((trigger, i) => rule({ name: `r${i}`, trigger, audience, notification }));
+].map((trigger, i) =>
+  rule({
+    name: `r${i}`,
+    trigger,
+    audience: trigger.kind === 'threshold' ? { kind: 'list', users: ['ops'] } : audience,
+    notification,
+  }),
+);
 
 function compiled() {
   const state = createMemoryStateStore();
