@@ -68,7 +68,12 @@ export async function measureInAppThroughput(
       while (sender.outstanding() >= settings.inflight) await sleep(1);
       const events = Array.from({ length: settings.eventsPerFrame }, (_, i) => {
         const n = f * settings.eventsPerFrame + i;
-        return { id: `${runId}-${n}`, type: 'burst', ts: Date.now(), userId: `burst-${runId}-${n}` };
+        return {
+          id: `${runId}-${n}`,
+          type: 'burst',
+          ts: Date.now(),
+          userId: `burst-${runId}-${n}`,
+        };
       });
       const frame = sender.send((seq) => encodeEvents(seq, events));
       void frame.outcome.then((o) => (acked = Math.max(acked, o.at)));
@@ -80,7 +85,7 @@ export async function measureInAppThroughput(
   const events = Math.ceil(settings.events / settings.eventsPerFrame) * settings.eventsPerFrame;
   let now = before;
   let at = machineNow();
-  for (const deadline = at + settings.drainMs; now.sent - before.sent < events && at < deadline; ) {
+  for (const deadline = at + settings.drainMs; now.sent - before.sent < events && at < deadline;) {
     await sleep(pollMs);
     now = await stored();
     at = machineNow();

@@ -30,8 +30,7 @@ export interface StateStore {
 }
 
 export type StateWrite =
-  | { op: 'put' | 'putIfAbsent'; key: string; value: unknown }
-  | { op: 'del'; key: string };
+  { op: 'put' | 'putIfAbsent'; key: string; value: unknown } | { op: 'del'; key: string };
 
 export interface ListOptions {
   limit?: number;

@@ -3,7 +3,11 @@ import type { KeyedTask } from '../../src/rules/keyed-tasks.js';
 import { createProjectQueue } from '../../src/rules/project-queue.js';
 import { sleep } from './rules-fixtures.js';
 
-const quiet = { onError: () => undefined, onRefused: () => undefined, onTaskError: () => undefined };
+const quiet = {
+  onError: () => undefined,
+  onRefused: () => undefined,
+  onTaskError: () => undefined,
+};
 
 /** A task that logs its start and end, and first waits for `before` (if given). */
 const task = (key: string, log: string[], before?: Promise<unknown>): KeyedTask => ({

@@ -12,7 +12,11 @@ const audience = { kind: 'user' };
 /** Rules of every kind that reads events, with and without types and indexable conditions. */
 const specs = [
   { kind: 'event', types: ['view'], where: [{ field: 'props.path', op: 'eq', value: '/a' }] },
-  { kind: 'event', types: ['view'], where: [{ field: 'props.path', op: 'in', value: ['/a', '/b'] }] },
+  {
+    kind: 'event',
+    types: ['view'],
+    where: [{ field: 'props.path', op: 'in', value: ['/a', '/b'] }],
+  },
   { kind: 'event', types: ['view'], where: [{ field: 'props.ms', op: 'gte', value: 5 }] },
   { kind: 'event', where: [{ field: 'userId', op: 'eq', value: 'u1' }] },
   { kind: 'event', types: ['view', 'buy'], where: [] },
