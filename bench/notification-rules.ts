@@ -12,8 +12,8 @@ import { describeServer, startServer, type ServerSettings } from './server-proce
 const name = 'notification-rules';
 const ruleCount = 100;
 const users = 100;
-// Pings per second: one rate the router keeps up with on this machine kind, one past it
-// (it serializes each project's rule work, and each notification waits for LMDB commits).
+// Pings per second, one event per frame: a light pace and a busier one. Each notification
+// waits for its state commits (shared with the others routed meanwhile: group commit).
 const pingRates = [20, 200];
 // Burst events (one notification each, to a user of its own): large frames as a backend
 // sends them, and one event per frame as browsers do. Many in flight, so acks (which wait
@@ -195,9 +195,9 @@ function notes(options: BenchOptions): string[] {
       'sockets with tokens from `POST /v1/users/:id/token`, `ping` events at ' +
       `${pingRates.join(' and then ')} per second from one ingest socket, users in turn; the ping ` +
       'rule notifies the event’s user over in_app only, through the whole router (de-duplication, ' +
-      'preferences, caps, inbox, decision log). A project’s rule work runs one batch at a time and ' +
-      'each notification awaits its LMDB writes (committed with fdatasync), so past the pace the ' +
-      'router keeps, latency grows with the queue: received per second shows that pace.',
+      'preferences, caps, inbox, decision log). Each notification awaits its LMDB commits; the ' +
+      'batches that arrive meanwhile go together, their writes in shared commits, so past the ' +
+      'pace the router keeps, latency grows with the queue: received per second shows that pace.',
     'In-app notifications/s (bench/in-app-throughput.ts), last, on the same server: `burst` ' +
       'events, each to a user of its own (offline: the inbox is what a user resumes from), sent ' +
       `closed-loop over one socket: ${bursts.map((b) => `${count(b.events)} in ${b.eventsPerFrame}-event frames, ${b.inflight} in flight`).join('; ')}` +
