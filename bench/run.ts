@@ -15,6 +15,7 @@ import { connectionCapacity } from './connection-capacity.js';
 import { dashboardFanout } from './dashboard-fanout.js';
 import { endToEnd } from './end-to-end.js';
 import { fuzz } from './fuzz.js';
+import { history } from './history.js';
 import { ingestUnderLoad } from './ingest-under-load.js';
 import { ingestHttp } from './ingest-http.js';
 import { ingestWs } from './ingest-ws.js';
@@ -45,6 +46,7 @@ const scenarios: Scenario[] = [
   lightLoad, // acks at 1,000 events/s: what batching adds to one insert (performance issue, goal 4)
   peerComparison, // 6
   storageCeiling, // 7: compares with ingest-ws's figure from this run
+  history, // 10M stored events over 30 days: windows, rollup and stats answers (performance issue, goal 6)
   pipelineThroughput, // streams and group keys against no streams; memory per open window
   notificationRules, // 100 rules against none; in-app delivery latency
   notificationChannels, // web push and email sends/s against their loopback doubles
