@@ -4,6 +4,7 @@
  * JSON + Markdown under bench/results. Exits 1 if a scenario failed or measured nothing.
  * `--cluster N` runs the cluster scenarios instead (N nodes and a redis-server).
  */
+import { join } from 'node:path';
 import { chdbQueryBlocking } from './chdb-query-blocking.js';
 import { chdbSessionMemory } from './chdb-session-memory.js';
 import { clusterEndToEnd } from './cluster-end-to-end.js';
@@ -11,6 +12,7 @@ import { clusterIngest } from './cluster-ingest.js';
 import { clusterNodeKill } from './cluster-node-kill.js';
 import { clusterSockets } from './cluster-sockets.js';
 import { codec } from './codec.js';
+import { profileServers } from './cpu-profiles.js';
 import { connectionCapacity } from './connection-capacity.js';
 import { dashboardFanout } from './dashboard-fanout.js';
 import { endToEnd } from './end-to-end.js';
@@ -27,7 +29,7 @@ import { pipelineThroughput } from './pipeline-throughput.js';
 import { watchLoadAverage } from './load-average.js';
 import { describeMachine } from './machine.js';
 import { OptionsError, parseOptions, usage, type BenchOptions } from './options.js';
-import { renderMarkdown, writeReport } from './report.js';
+import { renderMarkdown, resultsDir, runStamp, writeReport } from './report.js';
 import { storageCeiling } from './storage-ceiling.js';
 import type { Scenario, ScenarioResult } from './scenario.js';
 
@@ -91,8 +93,11 @@ async function main(): Promise<void> {
   for (const scenario of selected) {
     console.log(`running ${scenario.name} …`);
     const load = watchLoadAverage();
+    const folder = join(resultsDir, `${runStamp(startedAt)}-${scenario.name}`);
+    const profiling = options.profile ? profileServers(folder) : undefined;
     const result = await scenario.run(options, results);
-    results.push({ ...result, loadAverage: load.stop() });
+    const profiles = profiling?.finish();
+    results.push({ ...result, loadAverage: load.stop(), ...(profiles ? { profiles } : {}) });
   }
   clearTimeout(watchdog);
 
