@@ -49,55 +49,60 @@ export const history: Scenario = {
 
 async function runHistory(options: BenchOptions): Promise<ScenarioResult> {
   const size = options.quick ? quick : full;
-  const end = seedEnd(Date.now());
-  const days = { start: end - size.days * dayMs, end };
-  const seed: HistorySeedSpec = { events: size.events, days: size.days, endMs: end, users: size.users };
+  const endMs = seedEnd(Date.now());
+  const seed: HistorySeedSpec = { events: size.events, days: size.days, endMs, users: size.users };
+  const commands = [`node ${seedArgs(seed, '<data folder>').join(' ')}`, describeServer(settings)];
   const dataDir = mkdtempSync(join(tmpdir(), 'backline-bench-history-'));
   const removeData = () => rmSync(dataDir, { recursive: true, force: true });
   process.once('exit', removeData);
-  const args = ['--import', 'tsx', seedScript, '<data folder>'];
-  args.push(`${seed.events}`, `${seed.days}`, `${seed.endMs}`, `${seed.users}`);
-  const commands = [`node ${args.join(' ')}`, describeServer(settings)];
   try {
-    args[3] = dataDir;
-    const { stdout } = await run(process.execPath, args, { cwd: projectRoot, timeout: 900_000 });
+    const { stdout } = await run(process.execPath, seedArgs(seed, dataDir), {
+      cwd: projectRoot,
+      timeout: 900_000,
+    });
     const seeded = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as HistorySeedResult;
-    return { scenario: name, commands, ...(await measure(seeded, days, size)) };
+    return { scenario: name, commands, ...(await measure(dataDir, seed, seeded, size)) };
   } catch (err) {
     return failedResult(name, err, commands);
   } finally {
     process.removeListener('exit', removeData);
     removeData();
   }
+}
 
-  async function measure(
-    seeded: HistorySeedResult,
-    range: typeof days,
-    counts: typeof size,
-  ): Promise<Omit<ScenarioResult, 'scenario' | 'commands'>> {
-    const began = performance.now();
-    const server = await startServer(
-      settings,
-      { ...defaultServerOptions, startTimeoutMs: 180_000 },
-      { dataDir },
-    );
-    try {
-      const startSeconds = (performance.now() - began) / 1000;
-      const roll = await rolled(server.port);
-      const target = { port: server.port, key: server.key };
-      const problems = await checkAnswers(target, range, seeded, historyStream.name);
-      const routes = problems.length ? [] : await measureRoutes(target, range, counts);
-      const figures = { seed: seeded, startSeconds, roll, routes, rssBytes: server.rssBytes() };
-      return {
-        ok: problems.length === 0 && roll.failures === 0,
-        ...(problems.length ? { failure: problems.join('\n') } : {}),
-        figures,
-        table: table(seeded, counts, figures),
-        notes: notes(counts),
-      };
-    } finally {
-      await server.stop();
-    }
+const seedArgs = (seed: HistorySeedSpec, dataDir: string) => [
+  ...['--import', 'tsx', seedScript, dataDir],
+  ...[seed.events, seed.days, seed.endMs, seed.users].map(String),
+];
+
+/** Starts the server on the seeded folder, waits for the roll, checks, then times the routes. */
+async function measure(
+  dataDir: string,
+  seed: HistorySeedSpec,
+  seeded: HistorySeedResult,
+  counts: typeof full,
+): Promise<Omit<ScenarioResult, 'scenario' | 'commands'>> {
+  const days = { start: seed.endMs - seed.days * dayMs, end: seed.endMs };
+  const began = performance.now();
+  const startOptions = { ...defaultServerOptions, startTimeoutMs: 180_000 };
+  const server = await startServer(settings, startOptions, { dataDir });
+  try {
+    const startSeconds = (performance.now() - began) / 1000;
+    const roll = await rolled(server.port);
+    const target = { port: server.port, key: server.key };
+    const problems = await checkAnswers(target, days, seeded, historyStream.name);
+    if (roll.failures > 0) problems.push(`${roll.failures} rollup rolls or rounds failed`);
+    const routes = problems.length ? [] : await measureRoutes(target, days, counts);
+    const figures = { seed: seeded, startSeconds, roll, routes, rssBytes: server.rssBytes() };
+    return {
+      ok: problems.length === 0,
+      ...(problems.length ? { failure: problems.join('\n') } : {}),
+      figures,
+      table: table(seeded, counts, figures),
+      notes: notes(counts),
+    };
+  } finally {
+    await server.stop();
   }
 }
 
