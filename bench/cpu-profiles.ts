@@ -70,7 +70,10 @@ export function renderProfiles(profiles: readonly ProcessProfile[] | undefined):
   if (!profiles?.length) return [];
   const lines = ['', 'CPU profiles (`--profile`, main thread; self time, share of busy time):'];
   for (const { pid, command, file, summary } of profiles) {
-    lines.push('', `- pid ${pid}, \`${command}\`: ${file ? `\`${file}\`` : 'no profile written (killed)'}`);
+    lines.push(
+      '',
+      `- pid ${pid}, \`${command}\`: ${file ? `\`${file}\`` : 'no profile written (killed)'}`,
+    );
     if (!summary) continue;
     const busy = summary.sampledMs - summary.idleMs;
     lines.push(

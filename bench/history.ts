@@ -12,7 +12,12 @@ import {
   type HistorySeedResult,
   type HistorySeedSpec,
 } from './history-data.js';
-import { historyGoalMs, historyRoutes, measureRoutes, type RouteFigures } from './history-routes.js';
+import {
+  historyGoalMs,
+  historyRoutes,
+  measureRoutes,
+  type RouteFigures,
+} from './history-routes.js';
 import { projectRoot } from './listening-process.js';
 import { count, mebibytes, ms } from './number-format.js';
 import type { BenchOptions } from './options.js';

@@ -31,11 +31,13 @@ describe('CPU profile summary (bench/cpu-profile-summary.ts)', () => {
     const summary = summarize(profile, 10);
     expect(summary.sampledMs).toBe(9);
     expect(summary.idleMs).toBe(3);
-    expect(summary.top).toEqual([
-      { fn: 'decode', where: 'src/ingest/decode-frame.ts:10', selfMs: 3, share: 0.5 },
-      { fn: '(anonymous)', where: 'node:internal/streams/readable:100', selfMs: 1, share: 1 / 6 },
-      { fn: '(garbage collector)', where: '', selfMs: 2, share: 2 / 6 },
-    ].sort((a, b) => b.selfMs - a.selfMs));
+    expect(summary.top).toEqual(
+      [
+        { fn: 'decode', where: 'src/ingest/decode-frame.ts:10', selfMs: 3, share: 0.5 },
+        { fn: '(anonymous)', where: 'node:internal/streams/readable:100', selfMs: 1, share: 1 / 6 },
+        { fn: '(garbage collector)', where: '', selfMs: 2, share: 2 / 6 },
+      ].sort((a, b) => b.selfMs - a.selfMs),
+    );
   });
 
   it('keeps only the top ones', () => {
