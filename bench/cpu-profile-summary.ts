@@ -11,6 +11,7 @@ interface CallFrame {
   functionName: string;
   url: string;
   lineNumber: number;
+  columnNumber: number;
 }
 
 /** The parts of the `.cpuprofile` JSON (Chrome DevTools protocol `Profile`) read here. */
@@ -27,7 +28,11 @@ export interface CpuProfile {
 export interface SelfTime {
   /** `(anonymous)` for an unnamed function; `(program)`, `(garbage collector)` as V8 names them. */
   fn: string;
-  /** `path:line` from the project root, `node:…` for Node's own code; '' for V8's entries. */
+  /**
+   * `path:line:column` from the project root, `node:…` for Node's own code; '' for V8's
+   * entries. Of the code V8 ran: tsx compiles each TypeScript file to one line, so for those
+   * the column finds the function.
+   */
   where: string;
   selfMs: number;
   /** Of the busy (non-idle) time. */
@@ -87,9 +92,9 @@ export function summarize(profile: CpuProfile, top = 10): ProfileSummary {
   };
 }
 
-function location({ url, lineNumber }: CallFrame): string {
+function location({ url, lineNumber, columnNumber }: CallFrame): string {
   if (url === '') return '';
   const path = url.startsWith('file://') ? fileURLToPath(url) : url;
   const shown = path.startsWith(projectRoot) ? path.slice(projectRoot.length) : path;
-  return `${shown}:${lineNumber + 1}`;
+  return `${shown}:${lineNumber + 1}:${columnNumber + 1}`;
 }

@@ -16,6 +16,8 @@ export interface ProcessProfile {
   pid: number;
   /** `node <args>` without the profiling flags. */
   command: string;
+  /** Node's thread number: 0 the main thread, others a worker's (each writes its own). */
+  thread?: number;
   /** The `.cpuprofile` from the project root; absent when none was written. */
   file?: string;
   summary?: ProfileSummary;
@@ -23,7 +25,7 @@ export interface ProcessProfile {
 
 const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 // Node's default name: CPU.<yyyymmdd>.<hhmmss>.<pid>.<thread>.<sequence>.cpuprofile
-const profileName = /^CPU\.\d+\.\d+\.(\d+)\.\d+\.\d+\.cpuprofile$/;
+const profileName = /^CPU\.\d+\.\d+\.(\d+)\.(\d+)\.\d+\.cpuprofile$/;
 
 let current: { dir: string; started: Array<{ pid: number; command: string }> } | undefined;
 
@@ -55,11 +57,15 @@ export function profileServers(dir: string): { finish(): ProcessProfile[] } {
       if (current === mine) current = undefined;
       const files = readdirSync(dir).filter((file) => profileName.test(file));
       if (files.length === 0 && mine.started.length === 0) rmdirSync(dir);
-      return mine.started.map(({ pid, command }) => {
-        const file = files.find((name) => Number(profileName.exec(name)?.[1]) === pid);
-        if (!file) return { pid, command };
-        const path = join(dir, file);
-        return { pid, command, file: relative(projectRoot, path), summary: summarizeProfile(path) };
+      return mine.started.flatMap(({ pid, command }): ProcessProfile[] => {
+        const own = files.filter((name) => Number(profileName.exec(name)?.[1]) === pid).sort();
+        if (own.length === 0) return [{ pid, command }];
+        return own.map((file) => {
+          const path = join(dir, file);
+          const thread = Number(profileName.exec(file)?.[2]);
+          const summary = summarizeProfile(path);
+          return { pid, command, thread, file: relative(projectRoot, path), summary };
+        });
       });
     },
   };
@@ -68,11 +74,12 @@ export function profileServers(dir: string): { finish(): ProcessProfile[] } {
 /** The Markdown of a scenario's profiles: per process, its file and top functions. */
 export function renderProfiles(profiles: readonly ProcessProfile[] | undefined): string[] {
   if (!profiles?.length) return [];
-  const lines = ['', 'CPU profiles (`--profile`, main thread; self time, share of busy time):'];
-  for (const { pid, command, file, summary } of profiles) {
+  const lines = ['', "CPU profiles (`--profile`; self time, share of the thread's busy time):"];
+  for (const { pid, command, thread, file, summary } of profiles) {
+    const which = thread ? `pid ${pid} thread ${thread}` : `pid ${pid}`;
     lines.push(
       '',
-      `- pid ${pid}, \`${command}\`: ${file ? `\`${file}\`` : 'no profile written (killed)'}`,
+      `- ${which}, \`${command}\`: ${file ? `\`${file}\`` : 'no profile written (killed)'}`,
     );
     if (!summary) continue;
     const busy = summary.sampledMs - summary.idleMs;

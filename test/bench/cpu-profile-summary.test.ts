@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { summarize, type CpuProfile } from '../../bench/cpu-profile-summary.js';
 import { projectRoot } from '../../bench/listening-process.js';
 
-const frame = (functionName: string, url = '', lineNumber = -1) => ({
+const frame = (functionName: string, url = '', lineNumber = -1, columnNumber = -1) => ({
   functionName,
   url,
   lineNumber,
+  columnNumber,
 });
 
 // Two call sites of `decode` (one function, two nodes of the tree), idle time, GC.
@@ -13,9 +14,9 @@ const profile: CpuProfile = {
   nodes: [
     { id: 1, callFrame: frame('(root)') },
     { id: 2, callFrame: frame('(idle)') },
-    { id: 3, callFrame: frame('decode', `file://${projectRoot}src/ingest/decode-frame.ts`, 9) },
-    { id: 4, callFrame: frame('decode', `file://${projectRoot}src/ingest/decode-frame.ts`, 9) },
-    { id: 5, callFrame: frame('', 'node:internal/streams/readable', 99) },
+    { id: 3, callFrame: frame('decode', `file://${projectRoot}src/ingest/decode-frame.ts`, 9, 4) },
+    { id: 4, callFrame: frame('decode', `file://${projectRoot}src/ingest/decode-frame.ts`, 9, 4) },
+    { id: 5, callFrame: frame('', 'node:internal/streams/readable', 99, 0) },
     { id: 6, callFrame: frame('(garbage collector)') },
   ],
   startTime: 1_000_000,
@@ -33,8 +34,13 @@ describe('CPU profile summary (bench/cpu-profile-summary.ts)', () => {
     expect(summary.idleMs).toBe(3);
     expect(summary.top).toEqual(
       [
-        { fn: 'decode', where: 'src/ingest/decode-frame.ts:10', selfMs: 3, share: 0.5 },
-        { fn: '(anonymous)', where: 'node:internal/streams/readable:100', selfMs: 1, share: 1 / 6 },
+        { fn: 'decode', where: 'src/ingest/decode-frame.ts:10:5', selfMs: 3, share: 0.5 },
+        {
+          fn: '(anonymous)',
+          where: 'node:internal/streams/readable:100:1',
+          selfMs: 1,
+          share: 1 / 6,
+        },
         { fn: '(garbage collector)', where: '', selfMs: 2, share: 2 / 6 },
       ].sort((a, b) => b.selfMs - a.selfMs),
     );
