@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { noteStarted, profileFlags } from './cpu-profiles.js';
 import { settlesWithin } from './deadline.js';
 import { readCpuSeconds, readRssBytes } from './proc-stats.js';
 
@@ -49,11 +50,13 @@ const tailLines = 20;
  *   startTimeoutMs: 10_000, stopTimeoutMs: 5000 });
  */
 export async function startListening(spec: ListeningSpec): Promise<ListeningProcess> {
-  const child = spawn(process.execPath, spec.args, {
+  // Under `--profile`, `--cpu-prof` into the scenario's folder (cpu-profiles.ts).
+  const child = spawn(process.execPath, [...profileFlags(), ...spec.args], {
     cwd: projectRoot,
     env: spec.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  if (child.pid !== undefined) noteStarted(child.pid, spec.args);
   const tail: string[] = [];
   const exited = new Promise<string>((resolve) => {
     child.once('error', (err) => resolve(`spawn failed: ${err.message}`));

@@ -1,6 +1,8 @@
 /** Options shared by every scenario; argv flags override the defaults or the `--quick` preset. */
 export interface BenchOptions {
   quick: boolean;
+  /** `--profile`: every server process runs with `--cpu-prof` (cpu-profiles.ts). */
+  profile: boolean;
   /** Scenario names to run; empty runs them all. */
   only: string[];
   /** Closed-loop sockets of ingest-ws and the peer comparison. */
@@ -33,6 +35,7 @@ export interface BenchOptions {
 
 export const defaultOptions: BenchOptions = {
   quick: false,
+  profile: false,
   only: [],
   connections: 50,
   eventsPerFrame: 100,
@@ -94,7 +97,7 @@ const numericFlags = {
 type NumericOption = (typeof numericFlags)[keyof typeof numericFlags]['key'];
 
 export const usage =
-  'usage: npm run bench -- [--quick] [--only name,name] ' +
+  'usage: npm run bench -- [--quick] [--profile] [--only name,name] ' +
   Object.keys(numericFlags)
     .map((flag) => `[${flag} N]`)
     .join(' ');
@@ -111,11 +114,16 @@ export class OptionsError extends Error {}
 export function parseOptions(argv: readonly string[]): BenchOptions {
   const explicit: Partial<Pick<BenchOptions, NumericOption>> = {};
   let quick = false;
+  let profile = false;
   let only: string[] = [];
   for (let i = 0; i < argv.length; i += 1) {
     const flag = argv[i]!;
     if (flag === '--quick') {
       quick = true;
+      continue;
+    }
+    if (flag === '--profile') {
+      profile = true;
       continue;
     }
     i += 1;
@@ -132,7 +140,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     }
     explicit[spec.key] = value;
   }
-  const options = { ...defaultOptions, ...(quick ? quickOptions : {}), ...explicit, only };
+  const options = { ...defaultOptions, ...(quick ? quickOptions : {}), ...explicit, only, profile };
   return { ...options, clusterSockets: clusterSockets(options, explicit.clusterSockets) };
 }
 

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { renderProfiles } from './cpu-profiles.js';
 import type { Machine } from './machine.js';
 import type { BenchOptions } from './options.js';
 import type { ScenarioResult } from './scenario.js';
@@ -18,17 +19,22 @@ export const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
 
 /** Writes `<timestamp>.json` and `<timestamp>.md` under bench/results; returns both paths. */
 export function writeReport(report: BenchReport, dir = resultsDir) {
-  // Colons are not allowed in Windows file names; a checkout there should still work.
-  const stamp = report.startedAt
-    .toISOString()
-    .replace(/\.\d+Z$/, 'Z')
-    .replaceAll(':', '-');
+  const stamp = runStamp(report.startedAt);
   mkdirSync(dir, { recursive: true });
   const json = join(dir, `${stamp}.json`);
   const markdown = join(dir, `${stamp}.md`);
   writeFileSync(json, `${JSON.stringify(toJson(report), null, 2)}\n`);
   writeFileSync(markdown, renderMarkdown(report));
   return { json, markdown };
+}
+
+/** A run's name in bench/results: its start, `2026-12-01T08-00-00Z`. */
+export function runStamp(startedAt: Date): string {
+  // Colons are not allowed in Windows file names; a checkout there should still work.
+  return startedAt
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replaceAll(':', '-');
 }
 
 // The table rows repeat the figures as text; the JSON keeps only the figures.
@@ -82,5 +88,6 @@ function renderResult(result: ScenarioResult): string[] {
     ...notes,
     ...(rows.length ? ['| figure | value |', '|---|---|', ...rows] : []),
     ...commands,
+    ...renderProfiles(result.profiles),
   ];
 }

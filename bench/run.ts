@@ -4,6 +4,7 @@
  * JSON + Markdown under bench/results. Exits 1 if a scenario failed or measured nothing.
  * `--cluster N` runs the cluster scenarios instead (N nodes and a redis-server).
  */
+import { join } from 'node:path';
 import { chdbQueryBlocking } from './chdb-query-blocking.js';
 import { chdbSessionMemory } from './chdb-session-memory.js';
 import { clusterEndToEnd } from './cluster-end-to-end.js';
@@ -11,10 +12,12 @@ import { clusterIngest } from './cluster-ingest.js';
 import { clusterNodeKill } from './cluster-node-kill.js';
 import { clusterSockets } from './cluster-sockets.js';
 import { codec } from './codec.js';
+import { profileServers } from './cpu-profiles.js';
 import { connectionCapacity } from './connection-capacity.js';
 import { dashboardFanout } from './dashboard-fanout.js';
 import { endToEnd } from './end-to-end.js';
 import { fuzz } from './fuzz.js';
+import { history } from './history.js';
 import { ingestUnderLoad } from './ingest-under-load.js';
 import { ingestHttp } from './ingest-http.js';
 import { ingestWs } from './ingest-ws.js';
@@ -26,7 +29,7 @@ import { pipelineThroughput } from './pipeline-throughput.js';
 import { watchLoadAverage } from './load-average.js';
 import { describeMachine } from './machine.js';
 import { OptionsError, parseOptions, usage, type BenchOptions } from './options.js';
-import { renderMarkdown, writeReport } from './report.js';
+import { renderMarkdown, resultsDir, runStamp, writeReport } from './report.js';
 import { storageCeiling } from './storage-ceiling.js';
 import type { Scenario, ScenarioResult } from './scenario.js';
 
@@ -45,6 +48,7 @@ const scenarios: Scenario[] = [
   lightLoad, // acks at 1,000 events/s: what batching adds to one insert (performance issue, goal 4)
   peerComparison, // 6
   storageCeiling, // 7: compares with ingest-ws's figure from this run
+  history, // 10M stored events over 30 days: windows, rollup and stats answers (performance issue, goal 6)
   pipelineThroughput, // streams and group keys against no streams; memory per open window
   notificationRules, // 100 rules against none; in-app delivery latency
   notificationChannels, // web push and email sends/s against their loopback doubles
@@ -89,8 +93,11 @@ async function main(): Promise<void> {
   for (const scenario of selected) {
     console.log(`running ${scenario.name} …`);
     const load = watchLoadAverage();
+    const folder = join(resultsDir, `${runStamp(startedAt)}-${scenario.name}`);
+    const profiling = options.profile ? profileServers(folder) : undefined;
     const result = await scenario.run(options, results);
-    results.push({ ...result, loadAverage: load.stop() });
+    const profiles = profiling?.finish();
+    results.push({ ...result, loadAverage: load.stop(), ...(profiles ? { profiles } : {}) });
   }
   clearTimeout(watchdog);
 

@@ -1,3 +1,4 @@
+import type { ProcessProfile } from './cpu-profiles.js';
 import type { LoadAverageSummary } from './load-average.js';
 import type { BenchOptions } from './options.js';
 
@@ -19,6 +20,8 @@ export interface ScenarioResult {
   notes?: string[];
   /** The machine's 1-minute load average while it ran; set by the runner. */
   loadAverage?: LoadAverageSummary;
+  /** With `--profile`: each server process's CPU profile and top functions; set by the runner. */
+  profiles?: ProcessProfile[];
 }
 
 export interface Scenario {
