@@ -8,22 +8,15 @@ export type Predicate = (event: StreamEvent) => boolean;
 export function compileSource(source: StreamSpec['source']): Predicate {
   const types = source.types ? new Set(source.types) : undefined;
   const conditions = source.where.map(compileCondition);
-  // A loop, not `every` with a closure: rules run this for every event, many times over.
-  return (event) => {
-    if (types !== undefined && !types.has(event.type)) return false;
-    for (const check of conditions) if (!check(event)) return false;
-    return true;
-  };
+  return (event) =>
+    (types === undefined || types.has(event.type)) && conditions.every((check) => check(event));
 }
 
 function compileCondition({ field, op, value }: Condition): Predicate {
   const read = readField(field);
   switch (op) {
     case 'exists':
-      return (event) => {
-        const actual = read(event);
-        return actual !== undefined && actual !== null;
-      };
+      return (event) => read(event) !== undefined && read(event) !== null;
     case 'eq':
       return (event) => read(event) === value;
     case 'ne':

@@ -9,14 +9,11 @@ import { createAudience, type CohortAudience, type SegmentQuery } from './audien
 import { CountedFailure, createFire, type Route } from './fire.js';
 import { ruleStatePrefix } from './firing.js';
 import { createFollowGraph } from './follow-graph.js';
-import type { KeyedTask } from './keyed-tasks.js';
+import { runKeyed, type KeyedTask } from './keyed-tasks.js';
 import { createProjectQueue, type defaultProjectQueueOptions } from './project-queue.js';
-import { createRuleIndex, type RuleIndex } from './rule-index.js';
 import type { AudienceOf, RuleSpec } from './rule-spec.js';
 import { createTriggers } from './triggers/index.js';
 import type { CompiledTrigger } from './triggers/trigger.js';
-
-type Followers = AudienceOf<'followers'>;
 
 /**
  * Runs every project's notification rules: accepted events come in through `onEvents` (an
@@ -55,11 +52,8 @@ export function createRulesService(
   };
 
   const queue = createProjectQueue(
-    {
-      onError: (err, project) => fail('batch', err, { project }),
-      onRefused: (project) => fail('overloaded', undefined, { project }),
-      onTaskError,
-    },
+    (err, project) => fail('batch', err, { project }),
+    (project) => fail('overloaded', undefined, { project }),
     options,
   );
   const follows = createFollowGraph(state);
@@ -81,31 +75,29 @@ export function createRulesService(
       fail('bad_time', undefined, { project, rule, event: event.id }),
   });
 
-  /** A project's rules as ingest batches read them; rebuilt after a rule change. */
-  const indexes = new Map<string, { index: RuleIndex; audiences: Followers[] }>();
-  function indexOf(project: string) {
-    let built = indexes.get(project);
-    if (built) return built;
-    const compiled = [...(rules.get(project)?.values() ?? [])];
-    const audiences = compiled
-      .map((r) => r.spec.audience)
-      .filter((a): a is Followers => a.kind === 'followers');
-    built = { index: createRuleIndex(compiled.map((r) => r.trigger)), audiences };
-    indexes.set(project, built);
-    return built;
-  }
-
   /** Queues the batch's rule work; resolves once it has run (never rejects: failures are counted). */
   function onEvents(project: string, events: StreamEvent[]): Promise<void> {
-    if (!rules.has(project)) return nothing;
-    const { index, audiences } = indexOf(project);
-    if (index.empty && audiences.length === 0) return nothing;
+    const compiled = [...(rules.get(project)?.values() ?? [])];
+    if (compiled.length === 0) return nothing;
+    const audiences = compiled
+      .map((r) => r.spec.audience)
+      .filter((a): a is AudienceOf<'followers'> => a.kind === 'followers');
     // Tasks are built now, while the batch is as ingest saw it; they run in queue order.
     const edges = audiences.length > 0 ? follows.tasks(project, audiences, events) : [];
-    const tasks = index.tasks(project, events);
+    const tasks: KeyedTask[] = [];
+    for (const event of events)
+      for (const rule of compiled) {
+        const task = rule.trigger.onEvent?.(project, event);
+        if (task) tasks.push(task);
+      }
     if (edges.length + tasks.length === 0) return nothing;
     // Follows land before firings, so a rule fired by this batch sees its follows.
-    return queue.pushBatch(project, { edges, tasks });
+    return queue
+      .push(project, async () => {
+        await runKeyed(edges, onTaskError);
+        await runKeyed(tasks, onTaskError);
+      })
+      .catch(() => undefined); // counted by the queue's onError
   }
 
   const windowSink: WindowSink = {
@@ -117,7 +109,7 @@ export function createRulesService(
           if (task) tasks.push(task);
         }
       if (tasks.length === 0) return;
-      void queue.pushBatch(project, { edges: [], tasks });
+      queue.push(project, () => runKeyed(tasks, onTaskError)).catch(() => undefined);
     },
   };
 
@@ -125,7 +117,6 @@ export function createRulesService(
     let own = rules.get(project);
     if (!own) rules.set(project, (own = new Map()));
     own.set(spec.name, { spec, trigger: triggers.compile(spec) });
-    indexes.delete(project);
   }
 
   for (const [project, specs] of Object.entries(rulesByProject))
@@ -147,7 +138,6 @@ export function createRulesService(
      */
     async remove(project: string, name: string): Promise<boolean> {
       if (!rules.get(project)?.delete(name)) return false;
-      indexes.delete(project);
       const prefix = ruleStatePrefix(project, name);
       void queue
         .pushAlways(project, async () => {
