@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { projectRoot } from './project-root.js';
 
 interface CallFrame {
   functionName: string;
@@ -45,7 +46,6 @@ export interface ProfileSummary {
   top: SelfTime[];
 }
 
-const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 // V8's entries that are not work of the process: waiting for I/O, and the tree's root.
 const notWork = new Set(['(idle)', '(root)']);
 

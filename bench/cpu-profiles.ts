@@ -8,8 +8,8 @@
  */
 import { mkdirSync, readdirSync, rmdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { summarizeProfile, type ProfileSummary } from './cpu-profile-summary.js';
+import { projectRoot } from './project-root.js';
 
 /** One server process of a profiled scenario and what its profile says. */
 export interface ProcessProfile {
@@ -23,7 +23,6 @@ export interface ProcessProfile {
   summary?: ProfileSummary;
 }
 
-const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 // Node's default name: CPU.<yyyymmdd>.<hhmmss>.<pid>.<thread>.<sequence>.cpuprofile
 const profileName = /^CPU\.\d+\.\d+\.(\d+)\.(\d+)\.\d+\.cpuprofile$/;
 

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { noteStarted, profileFlags } from './cpu-profiles.js';
+import { projectRoot } from './project-root.js';
 import { settlesWithin } from './deadline.js';
 import { readCpuSeconds, readRssBytes } from './proc-stats.js';
 
@@ -37,7 +37,7 @@ export interface ListeningSpec {
   onLine?: (line: string) => void;
 }
 
-export const projectRoot = fileURLToPath(new URL('..', import.meta.url));
+export { projectRoot };
 const tailLines = 20;
 
 /**

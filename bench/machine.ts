@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { projectRoot } from './project-root.js';
 
 export interface Machine {
   cpuModel: string;
@@ -17,8 +17,6 @@ export interface Machine {
   /** Tracked files differed from the commit, so the figures may not belong to it alone. */
   gitDirty: boolean;
 }
-
-const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 
 /** Where the figures were measured; they only compare within one machine kind. */
 export function describeMachine(): Machine {
