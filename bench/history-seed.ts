@@ -17,6 +17,7 @@ import { openChdb } from '../src/storage/chdb-client.js';
 import type { ClickHouse } from '../src/storage/clickhouse.js';
 import { numberOf, quote, textOf } from '../src/storage/field-sql.js';
 import { migrate } from '../src/storage/migrate.js';
+import { rollupParts, type RollupParts } from '../src/storage/rollup-sql.js';
 import { createRollupStore } from '../src/storage/rollup-store.js';
 import {
   dayMs,
@@ -69,24 +70,23 @@ function resultSql(aggregate: StreamSpec['aggregates'][number]): string {
   }
 }
 
-/** The stream's final windows over every seeded event: rev 1, emitted at the watermark. */
-function windowsSql(spec: StreamSpec): string {
+/**
+ * The stream's final windows over every seeded event: rev 1, emitted at the watermark. Its
+ * events and their group key are the rollup's own (`rollupParts`), as the pipeline keys them.
+ */
+function windowsSql(spec: StreamSpec, stream: Pick<RollupParts, 'key' | 'where'>): string {
   if (spec.window.kind !== 'tumbling') throw new Error('the seed writes tumbling windows only');
   const size = spec.window.sizeMs;
-  // The group key as rollup-sql.ts reads it: the fields' text joined by `|`.
-  const fields = spec.groupBy.map((field) => `coalesce(${textOf(field)}, '')`);
-  const key = fields.length ? `arrayStringConcat([${fields.join(', ')}], '|')` : "''";
   const values = spec.aggregates.map(
     (a, i) => `'${i === 0 ? '{' : ','}${JSON.stringify(a.name)}:', toString(${resultSql(a)})`,
   );
-  const types = (spec.source.types ?? []).map(quote).join(', ');
   return `INSERT INTO stream_windows (project, stream, key, start, \`end\`, rev, \`values\`, emitted_at)
-    SELECT ${project}, ${quote(spec.name)}, ${key} AS k,
+    SELECT ${project}, ${quote(spec.name)}, ${stream.key} AS k,
       fromUnixTimestamp64Milli(intDiv(toUnixTimestamp64Milli(ts), ${size}) * ${size}, 'UTC') AS s,
       s + toIntervalMillisecond(${size}), toUInt32(1), concat(${values.join(', ')}, '}'),
       s + toIntervalMillisecond(${size + spec.outOfOrderMs})
     FROM events
-    WHERE project = ${project} ${types ? `AND type IN (${types})` : ''}
+    WHERE ${stream.where}
     GROUP BY k, s`;
 }
 
@@ -94,8 +94,8 @@ async function seed(ch: ClickHouse, spec: HistorySeedSpec): Promise<HistorySeedR
   const stream = streamSpecSchema.parse(historyStream);
   await migrate(ch);
   // Marked before any event: the server's roller, not a backfill at its start, rolls them.
-  const functions = stream.aggregates.map(rollupFunctionOf);
-  await createRollupStore(ch).ensure(historyProject, { ...stream, functions });
+  const rollup = { ...stream, functions: stream.aggregates.map(rollupFunctionOf) };
+  await createRollupStore(ch).ensure(historyProject, rollup);
 
   const began = performance.now();
   for (let day = 0; day < spec.days; day++) {
@@ -105,7 +105,7 @@ async function seed(ch: ClickHouse, spec: HistorySeedSpec): Promise<HistorySeedR
   }
   const eventsSeconds = (performance.now() - began) / 1000;
   const windowsBegan = performance.now();
-  await ch.exec(windowsSql(stream));
+  await ch.exec(windowsSql(stream, rollupParts(historyProject, rollup)));
   const windowsSeconds = (performance.now() - windowsBegan) / 1000;
 
   const types = (stream.source.types ?? []).map(quote).join(', ');
