@@ -179,10 +179,12 @@ export function createKeyStore(
     list,
     name: 'keys',
     async start() {
-      await reload();
+      // Subscribed before the first read: a key made meanwhile on another node is not missed.
       off = subscribeTo(bus, 'keys', ({ project, id }) => {
         refresh(project, id).catch(failed('announce'));
       });
+      await bus.subscribed?.();
+      await reload();
       timer = setInterval(() => reload().catch(failed('reload')), opts.reloadEveryMs);
       timer.unref();
     },

@@ -20,5 +20,11 @@ export interface Bus {
    * node. Absent where nothing can be missed (the in-process bus). Returns `off`.
    */
   onResubscribed?(listener: (droppedAt: number) => void): () => void;
+  /**
+   * Resolves once every subscription asked for so far holds, so a message published from
+   * then on is received: subscribe, await this, then read durable state, and no change falls
+   * between the two. Absent where subscriptions hold at once (the in-process bus).
+   */
+  subscribed?(): Promise<void>;
   close(): Promise<void>;
 }

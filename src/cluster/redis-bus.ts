@@ -98,6 +98,22 @@ export function createRedisBus(redis: Redis, deps: RedisBusDeps = {}): Bus {
         subscribed = false;
       };
     },
+    async subscribed() {
+      // SUBSCRIBE again is harmless; until the connection is ready, wait for it (or its end).
+      while (
+        !closed &&
+        subscriber.status !== 'end' &&
+        !(await send('subscribe', handlers.channels()))
+      ) {
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            subscriber.off('ready', done).off('end', done);
+            resolve();
+          };
+          subscriber.once('ready', done).once('end', done);
+        });
+      }
+    },
     onResubscribed(listener) {
       resubscribed.add(listener);
       return () => void resubscribed.delete(listener);

@@ -176,6 +176,20 @@ describe('Redis bus', () => {
     expect(seen.slice(2).sort()).toEqual(['a got from b', 'b got from b']);
   });
 
+  it('resolves subscribed() only once Redis holds every subscription asked for, right after the bus is made', async () => {
+    const prefix = `t-${randomUUID()}:`;
+    const node = await openRedisNode(prefix);
+    const seen: string[] = [];
+    node.bus.subscribe('k', (m) => seen.push(String(m)));
+    node.bus.subscribe('j', (m) => seen.push(String(m)));
+    await node.bus.subscribed!();
+    expect(await subscribers(admin, `${prefix}bus:k`)).toBe(1);
+    expect(await subscribers(admin, `${prefix}bus:j`)).toBe(1);
+    await admin.publish(`${prefix}bus:k`, Buffer.from([0xa3, 0x6f, 0x6e, 0x65])); // msgpack 'one'
+    await eventually(() => seen.length === 1, 10_000, 'the message published after subscribed()');
+    expect(seen).toEqual(['one']);
+  });
+
   it('tells onResubscribed listeners when its dropped subscriber connection subscribes again, and from when it missed', async () => {
     const prefix = `t-${randomUUID()}:`;
     const [node, publisher] = await Promise.all([openRedisNode(prefix), openRedisNode(prefix)]);
