@@ -15,6 +15,8 @@ export type DefinitionKind = 'stream' | 'rule';
 
 /** How this node reads and runs one kind of definition. */
 export interface SyncedKind<T extends { name: string }> {
+  /** Which definitions the shared store holds now, deletions included. */
+  saved(): Promise<Array<{ project: string; name: string }>>;
   /** What the shared store holds now: a definition, null when deleted, undefined when none. */
   reload(project: string, name: string): Promise<T | null | undefined>;
   /** What runs on this node now. */
@@ -30,7 +32,8 @@ export interface SyncedKind<T extends { name: string }> {
  * definition again and defines or removes it locally when it differs from what runs. Changes
  * to one definition apply one at a time, each from what is saved then, so the nodes end with
  * the last one saved. A node that was down missed announcements: it loads every definition
- * at start.
+ * when it opens them, and once subscribed at start it goes over every saved one again, so a
+ * change saved in between is not missed either.
  *
  * @example
  * const sync = createDefinitionSync({ bus, kinds: { stream: streamKind, rule: ruleKind }, metrics, log });
@@ -77,6 +80,14 @@ export function createDefinitionSync(deps: {
     name: 'definition-sync',
     async start() {
       off = deps.bus.subscribe('definitions', receive);
+      await deps.bus.subscribed?.();
+      const kinds = Object.keys(deps.kinds) as DefinitionKind[];
+      const saved = await Promise.all(kinds.map((kind) => deps.kinds[kind].saved()));
+      const catchUp = kinds.flatMap((kind, i) =>
+        saved[i]!.map(({ project, name }) => ({ project, kind, name })),
+      );
+      for (const message of catchUp) receive(message);
+      await queue.idle();
     },
     async stop() {
       off?.();

@@ -47,6 +47,7 @@ export function composeClusterWork(config: AppConfig, deps: WorkDeps) {
     bus: node.bus,
     kinds: {
       stream: {
+        saved: () => node.definitions.streams.saved(),
         reload: (project, name) => node.definitions.streams.reload(project, name),
         current: (project, name) => pipeline.stream(project, name),
         define: (project, spec) => {
@@ -59,6 +60,7 @@ export function composeClusterWork(config: AppConfig, deps: WorkDeps) {
         },
       },
       rule: {
+        saved: () => node.definitions.rules.saved(),
         reload: (project, name) => node.definitions.rules.reload(project, name),
         current: (project, name) => rules.get(project, name),
         define: (project, spec) => rules.define(project, spec as RuleSpec),

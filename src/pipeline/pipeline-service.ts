@@ -21,6 +21,12 @@ interface RunningStream {
   subscription: Subscription;
   /** The stream's own input, for replaying stored events into this stream alone. */
   replay: Subject<StreamEvent[]>;
+  /**
+   * Where a restart's replay began reading (epoch ms): a window starting before it got only
+   * part of its events, and it had closed past its lateness before the restart, so its stored
+   * final stands and the partial result is not emitted.
+   */
+  replayedFrom?: number;
 }
 
 /**
@@ -60,7 +66,10 @@ export function createPipelineService(
         }),
       )
       .subscribe({
-        next(results) {
+        next(all) {
+          const from = running.get(project)?.get(spec.name)?.replayedFrom;
+          const results = from === undefined ? all : all.filter((r) => r.start >= from);
+          if (results.length === 0) return;
           const collected = muted.get(project);
           if (collected) for (const result of results) collected.push(result);
           else emit(project, results);
@@ -144,9 +153,15 @@ export function createPipelineService(
     feed(project: string, events: StreamEvent[]): void {
       inputs.get(project)?.next(events);
     },
-    /** Feeds stored events to one stream (restart recovery), before live events arrive. */
-    replay(project: string, name: string, events: StreamEvent[]): void {
-      running.get(project)?.get(name)?.replay.next(events);
+    /**
+     * Feeds stored events to one stream (restart recovery), before live events arrive, read
+     * from `fromMs` on: windows that start earlier are not emitted (see `replayedFrom`).
+     */
+    replay(project: string, name: string, events: StreamEvent[], fromMs: number): void {
+      const stream = running.get(project)?.get(name);
+      if (!stream) return;
+      stream.replayedFrom = fromMs;
+      stream.replay.next(events);
     },
     define,
     remove,

@@ -16,7 +16,9 @@ export const defaultReplayOptions = {
  * (window length + out-of-orderness + allowed lateness before its newest stored event), in
  * event-time order. Windows that
  * should have closed while the server was down close during the replay and are written;
- * the others are open again with every event they had.
+ * the others are open again with every event they had. A window that starts before the
+ * reading does had closed past its lateness before the restart: the replay holds only part
+ * of it, so it is not written again (its stored final stands).
  */
 export async function replayRecent(
   deps: { store: EventStore; pipeline: PipelineService; log: Logger },
@@ -51,6 +53,7 @@ export async function replayRecent(
         rows
           .slice(i, i + opts.frameSize)
           .map((row) => toStreamEvent(row, JSON.parse(row.props) as Record<string, unknown>)),
+        since,
       );
     }
     total += rows.length;

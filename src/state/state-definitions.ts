@@ -33,7 +33,13 @@ export async function openStateDefinitions<T extends { name: string }>(
   state: StateStore,
   options: StateDefinitionOptions<T>,
   onInvalid: (key: string, err: unknown) => void = () => undefined,
-): Promise<DefinitionStore<T> & { defined(p: string, s: T): Promise<void> }> {
+): Promise<
+  DefinitionStore<T> & {
+    defined(p: string, s: T): Promise<void>;
+    /** Which definitions are saved now, deletions included (for a node catching up). */
+    saved(): Promise<Array<{ project: string; name: string }>>;
+  }
+> {
   const { kind, schema, badCode } = options;
   const prefix = `definition/${kind}/`;
   const keyOf = (project: string, name: string) => `${prefix}${part(project)}/${part(name)}`;
@@ -58,18 +64,24 @@ export async function openStateDefinitions<T extends { name: string }>(
     options.announce?.(project, name);
   };
 
-  for (let after: string | undefined; ;) {
-    const page = await state.list<Saved<T>>(prefix, {
-      limit: pageSize,
-      ...(after ? { after } : {}),
-    });
-    for (const [key, saved] of page) {
-      const [project, name] = key.slice(prefix.length).split('/').map(decodeURIComponent);
-      remember(project!, name!, decode(key, saved));
+  /** Every saved entry, deletions included, a page at a time. */
+  async function* entries() {
+    for (let after: string | undefined; ;) {
+      const page = await state.list<Saved<T>>(prefix, {
+        limit: pageSize,
+        ...(after ? { after } : {}),
+      });
+      for (const [key, saved] of page) {
+        const [project, name] = key.slice(prefix.length).split('/').map(decodeURIComponent);
+        yield { key, project: project!, name: name!, saved };
+      }
+      if (page.length < pageSize) return;
+      after = page[page.length - 1]![0];
     }
-    if (page.length < pageSize) break;
-    after = page[page.length - 1]![0];
   }
+
+  for await (const { key, project, name, saved } of entries())
+    remember(project, name, decode(key, saved));
 
   return {
     specsFor(project, configured) {
@@ -81,6 +93,11 @@ export async function openStateDefinitions<T extends { name: string }>(
     parse: (name, raw) => parseDefinition(schema, badCode, name, raw),
     defined: (project, spec) => save(project, spec.name, { spec }, spec),
     removed: (project, name) => save(project, name, { deleted: true }, null),
+    async saved() {
+      const found: Array<{ project: string; name: string }> = [];
+      for await (const { project, name } of entries()) found.push({ project, name });
+      return found;
+    },
     async reload(project, name) {
       const key = keyOf(project, name);
       const value = decode(key, await state.get<Saved<T>>(key));

@@ -54,7 +54,10 @@ const configured = streamSpecSchema.parse({
  * A node as cluster mode wires definitions: stream and rule catalogs over the shared Redis
  * state, changes announced on the Redis bus and applied by the definition sync.
  */
-async function openNode(prefix: string) {
+async function openNode(
+  prefix: string,
+  beforeSync: () => Promise<unknown> = async () => undefined,
+) {
   const redis = await openRedis(server.url, { keyPrefix: prefix });
   const metrics = createMetrics(new Registry());
   const bus = createRedisBus(redis, { metrics, log });
@@ -70,6 +73,7 @@ async function openNode(prefix: string) {
   });
   const kinds = {
     stream: {
+      saved: () => streamDefinitions.saved(),
       reload: (project: string, name: string) => streamDefinitions.reload(project, name),
       current: pipeline.stream,
       define: (project: string, spec: typeof configured) => {
@@ -82,6 +86,7 @@ async function openNode(prefix: string) {
       },
     },
     rule: {
+      saved: () => ruleDefinitions.saved(),
       reload: (project: string, name: string) => ruleDefinitions.reload(project, name),
       current: rules.get,
       define: rules.define,
@@ -113,6 +118,7 @@ async function openNode(prefix: string) {
   const ruleCatalog = createRuleCatalog({ rules, saved: ruleDefinitions, bus, log });
   for (const spec of catalog.specsFor('dev', [configured])) pipeline.define('dev', spec);
   for (const spec of ruleCatalog.specsFor('dev', [])) rules.define('dev', spec);
+  await beforeSync();
   await sync.start();
   cleanups.push(async () => {
     await sync.stop();
@@ -177,4 +183,21 @@ it('defines, redefines and removes on every node what one node changed through t
   expect(await syncs(b, 'defined')).toBe(2);
   expect(await syncs(a, 'defined')).toBe(1);
   expect(await syncs(a, 'failed')).toBe(0);
+});
+
+it('runs what another node changed after this one loaded the definitions and before it subscribed', async () => {
+  const prefix = `t-${randomUUID()}:`;
+  const a = await openNode(prefix);
+  await a.catalog.define('dev', 'early', stream(60_000));
+  // B loads the definitions; A's changes land before B's sync has subscribed.
+  const b = await openNode(prefix, async () => {
+    await a.catalog.define('dev', 'late', stream(30_000));
+    await a.catalog.define('dev', 'early', stream(10_000));
+    expect(await a.catalog.remove('dev', 'configured')).toBe(true);
+    await a.ruleCatalog.define('dev', 'welcome', welcome);
+  });
+  // Caught up by the time start resolved, with no announcement heard.
+  expect(names(b).streams.sort()).toEqual(['early', 'late']);
+  expect(names(b).rules).toEqual(['welcome']);
+  expect(b.catalog.get('dev', 'early')?.window).toEqual({ kind: 'tumbling', sizeMs: 10_000 });
 });

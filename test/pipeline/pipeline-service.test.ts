@@ -184,3 +184,20 @@ describe('pipeline service: takeover of a partition', () => {
     expect(pipeline.openWindows('p', 'votes').map(line)).toEqual(['a [1000,2000) n=2 rev=0']);
   });
 });
+
+describe('pipeline service: replay after a restart', () => {
+  it('does not emit a window that starts before the replay’s reading: it holds only part of its events', () => {
+    const setup = open();
+    const { pipeline, written } = setup;
+    inVirtualTime(setup, 10, () => {
+      // Read from 600: [0,1000) had closed past its lateness before the restart.
+      pipeline.replay('p', 'votes', [vote(600), vote(900), vote(1100), vote(1200)], 600);
+      pipeline.replay('p', 'votes', [vote(2100), vote(3200)], 600);
+      pipeline.feed('p', [vote(3300)]);
+    });
+    expect(written).toEqual([
+      '0 p a [1000,2000) n=2 final rev=1',
+      '0 p a [2000,3000) n=1 final rev=1',
+    ]);
+  });
+});
