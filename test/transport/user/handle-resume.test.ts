@@ -6,6 +6,7 @@ import { createInbox } from '../../../src/notify/inbox.js';
 import { wireNotification } from '../../../src/notify/notification.js';
 import { createRedisStateStore } from '../../../src/state/redis-state-store.js';
 import { sortableTime } from '../../../src/state/state-store.js';
+import { eventually } from '../../helpers/eventually.js';
 import { startRedisServer, type RedisServer } from '../../helpers/redis-server.js';
 import { connect, type SocketClient } from '../../helpers/socket-client.js';
 import { makeNotification, project, startUserApp, type UserApp } from '../../helpers/user-app.js';
@@ -25,16 +26,24 @@ afterAll(async () => {
 
 /** A connection as a node holds one: short reconnect pauses, so the test does not wait long. */
 async function open(keyPrefix = 't:'): Promise<Redis> {
-  const redis = await openRedis(server.url, { keyPrefix, reconnectBaseMs: 10, reconnectMaxMs: 100 });
+  const redis = await openRedis(server.url, {
+    keyPrefix,
+    reconnectBaseMs: 10,
+    reconnectMaxMs: 100,
+  });
   connections.push(redis);
   return redis;
 }
 
+const catchUpFailures = async () =>
+  (await app.metrics.userCatchUpFailures.get()).values.reduce((sum, v) => sum + v.value, 0);
+
 const clientsConnected = async (admin: Redis) =>
   Number(/^connected_clients:(\d+)/m.exec(await admin.info('clients'))![1]);
 
+let app: UserApp;
+
 describe('user sockets after their node missed bus messages', () => {
-  let app: UserApp;
   let state: Redis;
   let admin: Redis;
   let socket: SocketClient;
@@ -78,7 +87,7 @@ describe('user sockets after their node missed bus messages', () => {
       await admin.call('CONFIG', 'SET', 'maxclients', '10000');
     }
     await resubscribed;
-    await new Promise((resolve) => setTimeout(resolve, 300)); // the catch-up's read fails meanwhile
+    await eventually(async () => (await catchUpFailures()) > 0, 10_000, 'a failed catch-up');
     await state.connect();
 
     expect(await socket.nextMessage(30_000)).toMatchObject({
