@@ -85,17 +85,23 @@ export function resumeAfterBusDrops(
   const opts = { ...defaultCatchUpOptions, ...options };
   ctx.bus.onResubscribed?.((droppedAt) => {
     const after = sortableTime(Math.max(0, droppedAt - clockSkewMs));
-    for (const ws of ctx.hub.sockets()) void catchUp(ws, after);
+    const drop = { after, warned: false };
+    for (const ws of ctx.hub.sockets()) void catchUp(ws, drop);
   });
 
-  async function catchUp(ws: WebSocket<UserSocketState>, after: string): Promise<void> {
+  async function catchUp(
+    ws: WebSocket<UserSocketState>,
+    drop: { after: string; warned: boolean },
+  ): Promise<void> {
     for (let attempt = 1; !ws.getUserData().closed; attempt++) {
       try {
-        return await resumeOnce(ctx, ws, after, false);
+        return await resumeOnce(ctx, ws, drop.after, false);
       } catch (err) {
         if (ws.getUserData().closed) return;
         ctx.metrics.userCatchUpFailures.inc({ reason: 'inbox_unavailable' });
-        ctx.log.warn({ err, attempt }, 'user socket catch-up after a bus drop failed; retrying');
+        // Every socket of the node fails alike: one warning per drop, not per socket or attempt.
+        if (!drop.warned) ctx.log.warn({ err }, 'user socket catch-up failed; retrying');
+        drop.warned = true;
         await sleep(backoffMs(attempt, opts.retryBaseMs, opts.retryMaxMs));
       }
     }
