@@ -1,4 +1,5 @@
 import { measureInAppDelivery, type InAppDelivery } from './in-app-delivery.js';
+import { measureInAppThroughput, type InAppThroughput } from './in-app-throughput.js';
 import { byCode, count, micros, ms, ratio } from './number-format.js';
 import type { BenchOptions } from './options.js';
 import type { CpuSample } from './proc-stats.js';
@@ -11,9 +12,16 @@ import { describeServer, startServer, type ServerSettings } from './server-proce
 const name = 'notification-rules';
 const ruleCount = 100;
 const users = 100;
-// Pings per second: one rate the router keeps up with on this machine kind, one past it
-// (it serializes each project's rule work, and each notification waits for LMDB commits).
+// Pings per second, one event per frame: a light pace and a busier one. Each notification
+// waits for its state commits (shared with the others routed meanwhile: group commit).
 const pingRates = [20, 200];
+// Burst events (one notification each, to a user of its own): large frames as a backend
+// sends them, and one event per frame as browsers do. Many in flight, so acks (which wait
+// for ClickHouse) do not pace the sender below what the rules can take.
+const bursts = [
+  { events: 50_000, eventsPerFrame: 100, inflight: 64 },
+  { events: 10_000, eventsPerFrame: 1, inflight: 1000 },
+];
 
 interface RulesCase extends ServerLoad {
   label: string;
@@ -23,6 +31,7 @@ interface RulesCase extends ServerLoad {
   ruleFailures: number;
   notifyDecisions: number;
   deliveries: InAppDelivery[];
+  throughputs: InAppThroughput[];
 }
 
 const without: ServerSettings = { project: { streams: [ruleStream] } };
@@ -77,6 +86,11 @@ async function measureCase(
       const pinging = { users: pingUsers(users), pings, pingsPerSecond, drainMs: 15_000 };
       deliveries.push(await measureInAppDelivery(server, pinging));
     }
+    const throughputs: InAppThroughput[] = [];
+    for (const burst of rules > 0 ? bursts : []) {
+      const events = options.quick ? burst.events / 10 : burst.events;
+      throughputs.push(await measureInAppThroughput(server, { ...burst, events, drainMs: 60_000 }));
+    }
     if (!server.alive()) throw new Error(`server died (${label}):\n${server.logTail().join('\n')}`);
     return {
       label,
@@ -86,6 +100,7 @@ async function measureCase(
       ruleFailures: sumOf(metrics, 'backline_rules_failures_total'),
       notifyDecisions: sumOf(metrics, 'backline_notify_decisions_total'),
       deliveries,
+      throughputs,
     };
   } finally {
     await server.stop();
@@ -101,6 +116,11 @@ function verdict(cases: RulesCase[]) {
   if (deliveries.length === 0 || short.length > 0) {
     const lost = short.map((d) => `${count(d.delivered)} of ${count(d.pings)}`).join(', ');
     return { ok: false, failure: `pings notified: ${lost || 'none measured'}` };
+  }
+  const unstored = cases.flatMap((c) => c.throughputs).filter((t) => t.stored < t.events);
+  if (unstored.length > 0) {
+    const lost = unstored.map((t) => `${count(t.stored)} of ${count(t.events)}`).join(', ');
+    return { ok: false, failure: `burst notifications stored: ${lost}` };
   }
   return { ok: true };
 }
@@ -149,6 +169,17 @@ function table(none: RulesCase, rules: RulesCase): ScenarioResult['table'] {
       [`${at}: errors`, byCode(d.errors)],
     );
   }
+  for (const t of rules.throughputs)
+    rows.push(
+      [
+        `**in-app notifications/s, one project** (${t.eventsPerFrame}-event frames): stored in inboxes / s; stored of sent in s; ingest acks/s; rule failures`,
+        `**${count(t.storedPerSecond)}**; ${count(t.stored)} of ${count(t.events)} in ${t.seconds.toFixed(2)} s; ${count(t.ackedPerSecond)}; ${count(t.ruleFailures)}`,
+      ],
+      [
+        `in-app, ${t.eventsPerFrame}-event frames: server main-thread CPU per notification (ingest included); notifications/s one core would take`,
+        `${micros(t.mainThreadMicrosPerNotification)}; ${count(1e6 / t.mainThreadMicrosPerNotification)}`,
+      ],
+    );
   return rows;
 }
 
@@ -156,16 +187,23 @@ function notes(options: BenchOptions): string[] {
   return [
     `Both servers run the stream \`${ruleStream.name}\` and take the same closed-loop load ` +
       `(${options.connections} sockets × ${options.inflight} frames of ${options.eventsPerFrame} ` +
-      `events in flight). The ${ruleCount} rules (bench/rule-specs.ts): ${ruleCount - 5} event rules ` +
+      `events in flight). The ${ruleCount} rules (bench/rule-specs.ts): ${ruleCount - 6} event rules ` +
       'on `page.view` whose `where` the bench events rarely meet (one in five matches `props.ms` = ' +
       '500, about one event in 10,000; the others never), four thresholds on the stream that never ' +
-      'cross, and the ping rule. Each is checked against every event.',
+      'cross, the ping rule and the burst rule. Each is checked against every event.',
     `In-app delivery is measured after the load, on the server with the rules: ${users} user ` +
       'sockets with tokens from `POST /v1/users/:id/token`, `ping` events at ' +
       `${pingRates.join(' and then ')} per second from one ingest socket, users in turn; the ping ` +
       'rule notifies the event’s user over in_app only, through the whole router (de-duplication, ' +
-      'preferences, caps, inbox, decision log). A project’s rule work runs one batch at a time and ' +
-      'each notification awaits its LMDB writes (committed with fdatasync), so past the pace the ' +
-      'router keeps, latency grows with the queue: received per second shows that pace.',
+      'preferences, caps, inbox, decision log). Each notification awaits its LMDB commits; the ' +
+      'batches that arrive meanwhile go together, their writes in shared commits, so past the ' +
+      'pace the router keeps, latency grows with the queue: received per second shows that pace.',
+    'In-app notifications/s (bench/in-app-throughput.ts), last, on the same server: `burst` ' +
+      'events, each to a user of its own (offline: the inbox is what a user resumes from), sent ' +
+      `closed-loop over one socket: ${bursts.map((b) => `${count(b.events)} in ${b.eventsPerFrame}-event frames, ${b.inflight} in flight`).join('; ')}` +
+      `${options.quick ? ' (a tenth of each with --quick)' : ''}. The burst rule notifies each ` +
+      'event’s user over in_app, through the whole router; stored is the rise of ' +
+      '`backline_notify_decisions_total{outcome="sent"}`, recorded once the inbox write has ' +
+      'committed, from the first send to the /metrics scrape (every 50 ms) that saw the last.',
   ];
 }

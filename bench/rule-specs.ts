@@ -18,6 +18,17 @@ export const ruleStream = {
 export const pingUsers = (n: number) => Array.from({ length: n }, (_, i) => `bench-user-${i}`);
 
 /**
+ * In-app throughput: every `burst` event notifies its own user (the bench sends each to a
+ * user of its own), over in_app only.
+ */
+export const burstRule = {
+  name: 'burst',
+  trigger: { kind: 'event', types: ['burst'] },
+  audience: { kind: 'user' },
+  notification: { category: 'bench', title: 't', body: 'b', channels: ['in_app'] },
+};
+
+/**
  * In-app delivery: every `ping` notifies its own user; `data.event` carries the event's id,
  * so the user's socket can tell which send the notification answers.
  */
@@ -50,11 +61,11 @@ const wheres = [
 const notification = { category: 'bench', title: '{{type}} on {{props.path}}', body: 'b' };
 
 /**
- * `n` rules in all: `n − 5` event rules with `where` predicates that rarely match, four
- * thresholds on `rule_views` that never cross, and the ping rule.
+ * `n` rules in all: `n − 6` event rules with `where` predicates that rarely match, four
+ * thresholds on `rule_views` that never cross, the ping rule and the burst rule.
  */
 export function benchRules(n: number): object[] {
-  const events = Array.from({ length: n - 5 }, (_, i) => ({
+  const events = Array.from({ length: n - 6 }, (_, i) => ({
     name: `rare_${i}`,
     trigger: { kind: 'event', types: ['page.view'], where: wheres[i % wheres.length]!(i) },
     audience: { kind: 'user' },
@@ -72,5 +83,5 @@ export function benchRules(n: number): object[] {
     audience: { kind: 'list', users: ['bench-ops'] },
     notification: { ...notification, title: '{{value}}' },
   }));
-  return [...events, ...thresholds, pingRule];
+  return [...events, ...thresholds, pingRule, burstRule];
 }

@@ -22,6 +22,7 @@ import { createPreferences, type PreferenceStore } from '../notify/preferences.j
 import { createRouter } from '../notify/router.js';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
+import { withGroupCommit } from '../state/group-commit.js';
 import type { Sealer } from '../state/sealer.js';
 import type { StateStore } from '../state/state-store.js';
 import type { AppConfig } from './config.js';
@@ -50,7 +51,10 @@ export async function composeNotify(config: AppConfig, deps: NotifyDeps) {
     store: stored.decisionStore,
     metrics,
   });
-  const inbox = createInbox(state);
+  // A project's notifications route at once (rules/project-queue.ts): their de-duplication
+  // claims and inbox items then share transactions instead of a commit each.
+  const grouped = withGroupCommit(state);
+  const inbox = createInbox(grouped);
   const preferences = createPreferences(state, sealer);
   const capsByProject = new Map(deps.projects.map((p) => [p.id, p.notifications.caps]));
   const caps = createCaps(state, (project) => capsByProject.get(project) ?? []);
@@ -78,7 +82,7 @@ export async function composeNotify(config: AppConfig, deps: NotifyDeps) {
   });
   const delivery = createDelivery({ channels, timers, decisions, log });
   const router = createRouter({
-    state,
+    state: grouped,
     preferences,
     caps,
     inbox,

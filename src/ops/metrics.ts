@@ -54,6 +54,12 @@ export function createMetrics(registry: Registry = new Registry()) {
       labelNames: ['reason'],
       registers,
     }),
+    userCatchUpFailures: new Counter({
+      name: 'backline_transport_user_catch_up_failures_total',
+      help: 'Catch-ups of user sockets after a bus drop whose inbox read failed and is tried again, by reason (inbox_unavailable).',
+      labelNames: ['reason'],
+      registers,
+    }),
     httpRequests: new Counter({
       name: 'backline_http_requests_total',
       help: 'HTTP requests by route and status code.',

@@ -9,11 +9,14 @@ import { createAudience, type CohortAudience, type SegmentQuery } from './audien
 import { CountedFailure, createFire, type Route } from './fire.js';
 import { ruleStatePrefix } from './firing.js';
 import { createFollowGraph } from './follow-graph.js';
-import { runKeyed, type KeyedTask } from './keyed-tasks.js';
+import type { KeyedTask } from './keyed-tasks.js';
 import { createProjectQueue, type defaultProjectQueueOptions } from './project-queue.js';
+import { createRuleIndex, type RuleIndex } from './rule-index.js';
 import type { AudienceOf, RuleSpec } from './rule-spec.js';
 import { createTriggers } from './triggers/index.js';
 import type { CompiledTrigger } from './triggers/trigger.js';
+
+type Followers = AudienceOf<'followers'>;
 
 /**
  * Runs every project's notification rules: accepted events come in through `onEvents` (an
@@ -52,8 +55,11 @@ export function createRulesService(
   };
 
   const queue = createProjectQueue(
-    (err, project) => fail('batch', err, { project }),
-    (project) => fail('overloaded', undefined, { project }),
+    {
+      onError: (err, project) => fail('batch', err, { project }),
+      onRefused: (project) => fail('overloaded', undefined, { project }),
+      onTaskError,
+    },
     options,
   );
   const follows = createFollowGraph(state);
@@ -75,29 +81,31 @@ export function createRulesService(
       fail('bad_time', undefined, { project, rule, event: event.id }),
   });
 
-  /** Queues the batch's rule work; resolves once it has run (never rejects: failures are counted). */
-  function onEvents(project: string, events: StreamEvent[]): Promise<void> {
+  /** A project's rules as ingest batches read them; rebuilt after a rule change. */
+  const indexes = new Map<string, { index: RuleIndex; audiences: Followers[] }>();
+  function indexOf(project: string) {
+    let built = indexes.get(project);
+    if (built) return built;
     const compiled = [...(rules.get(project)?.values() ?? [])];
-    if (compiled.length === 0) return nothing;
     const audiences = compiled
       .map((r) => r.spec.audience)
-      .filter((a): a is AudienceOf<'followers'> => a.kind === 'followers');
+      .filter((a): a is Followers => a.kind === 'followers');
+    built = { index: createRuleIndex(compiled.map((r) => r.trigger)), audiences };
+    indexes.set(project, built);
+    return built;
+  }
+
+  /** Queues the batch's rule work; resolves once it has run (never rejects: failures are counted). */
+  function onEvents(project: string, events: StreamEvent[]): Promise<void> {
+    if (!rules.has(project)) return nothing;
+    const { index, audiences } = indexOf(project);
+    if (index.empty && audiences.length === 0) return nothing;
     // Tasks are built now, while the batch is as ingest saw it; they run in queue order.
     const edges = audiences.length > 0 ? follows.tasks(project, audiences, events) : [];
-    const tasks: KeyedTask[] = [];
-    for (const event of events)
-      for (const rule of compiled) {
-        const task = rule.trigger.onEvent?.(project, event);
-        if (task) tasks.push(task);
-      }
+    const tasks = index.tasks(project, events);
     if (edges.length + tasks.length === 0) return nothing;
     // Follows land before firings, so a rule fired by this batch sees its follows.
-    return queue
-      .push(project, async () => {
-        await runKeyed(edges, onTaskError);
-        await runKeyed(tasks, onTaskError);
-      })
-      .catch(() => undefined); // counted by the queue's onError
+    return queue.pushBatch(project, { edges, tasks });
   }
 
   const windowSink: WindowSink = {
@@ -109,7 +117,7 @@ export function createRulesService(
           if (task) tasks.push(task);
         }
       if (tasks.length === 0) return;
-      queue.push(project, () => runKeyed(tasks, onTaskError)).catch(() => undefined);
+      void queue.pushBatch(project, { edges: [], tasks });
     },
   };
 
@@ -117,6 +125,7 @@ export function createRulesService(
     let own = rules.get(project);
     if (!own) rules.set(project, (own = new Map()));
     own.set(spec.name, { spec, trigger: triggers.compile(spec) });
+    indexes.delete(project);
   }
 
   for (const [project, specs] of Object.entries(rulesByProject))
@@ -138,6 +147,7 @@ export function createRulesService(
      */
     async remove(project: string, name: string): Promise<boolean> {
       if (!rules.get(project)?.delete(name)) return false;
+      indexes.delete(project);
       const prefix = ruleStatePrefix(project, name);
       void queue
         .pushAlways(project, async () => {

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { open } from 'lmdb';
-import type { ListOptions, StateStore } from './state-store.js';
+import type { ListOptions, StateStore, StateWrite } from './state-store.js';
 
 /**
  * StateStore on LMDB in the data folder: durable once a write's promise resolves (LMDB
@@ -31,6 +31,17 @@ export function openLmdbStateStore(path: string): StateStore {
         else db.putSync(key, next);
         return next;
       }),
+    // A child transaction, so a write that throws (a key too long) rolls back the batch's
+    // earlier writes instead of leaving them in the shared write transaction.
+    batch: (writes: readonly StateWrite[]) =>
+      db.childTransaction(() =>
+        writes.map((write) => {
+          if (write.op === 'putIfAbsent' && db.get(write.key) !== undefined) return false;
+          if (write.op === 'del') db.removeSync(write.key);
+          else db.putSync(write.key, write.value);
+          return true;
+        }),
+      ),
     async list<T>(prefix: string, options: ListOptions = {}) {
       const end = `${prefix}\uffff`;
       const range = options.reverse

@@ -1,4 +1,4 @@
-import type { ListOptions, StateStore } from './state-store.js';
+import type { ListOptions, StateStore, StateWrite } from './state-store.js';
 
 /** StateStore in a sorted in-memory map: for tests and for running without a data folder. */
 export function createMemoryStateStore(): StateStore {
@@ -22,6 +22,19 @@ export function createMemoryStateStore(): StateStore {
       if (next === undefined) data.delete(key);
       else data.set(key, clone(next));
       return next;
+    },
+    async batch(writes: readonly StateWrite[]) {
+      // Copied before the first write: a value that cannot be copied fails the whole batch.
+      const values = writes.map((w) => (w.op === 'del' ? undefined : clone(w.value)));
+      return writes.map((write, i) => {
+        if (write.op === 'del') {
+          data.delete(write.key);
+          return true;
+        }
+        if (write.op === 'putIfAbsent' && data.has(write.key)) return false;
+        data.set(write.key, values[i]);
+        return true;
+      });
     },
     async list<T>(prefix: string, options: ListOptions = {}) {
       let keys = [...data.keys()].filter((key) => key.startsWith(prefix)).sort();

@@ -30,6 +30,30 @@ end
 return 0`);
 
 /**
+ * KEYS: [index, then one value key per write]. ARGV: per write, its op (`put`,
+ * `putIfAbsent`, `del`), member and value (empty for `del`). Returns 1 or 0 per write.
+ * Nothing in it can fail half-way (Redis refuses a writing script only before it starts,
+ * when out of memory), so a batch lands whole or not at all.
+ */
+export const batchScript = script(`
+local out = {}
+for i = 2, #KEYS do
+  local op, member, value = ARGV[3 * i - 5], ARGV[3 * i - 4], ARGV[3 * i - 3]
+  if op == 'del' then
+    redis.call('DEL', KEYS[i])
+    redis.call('ZREM', KEYS[1], member)
+    out[#out + 1] = 1
+  elseif op == 'putIfAbsent' and not redis.call('SET', KEYS[i], value, 'NX') then
+    out[#out + 1] = 0
+  else
+    if op == 'put' then redis.call('SET', KEYS[i], value) end
+    redis.call('ZADD', KEYS[1], 0, member)
+    out[#out + 1] = 1
+  end
+end
+return out`);
+
+/**
  * Compare-and-set for `update`. ARGV: member, '1' if a value was read, the value read,
  * '1' to write (else delete), the new value. 1 when the value was still the one read.
  * Comparing values (not versions) is enough: `update`'s function is pure, so a value that

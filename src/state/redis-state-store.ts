@@ -3,6 +3,7 @@ import { Packr } from 'msgpackr';
 import { backoffMs } from '../lib/backoff.js';
 import { keyRange } from './redis-key-range.js';
 import {
+  batchScript,
   compareAndSetScript,
   delScript,
   listScript,
@@ -10,7 +11,7 @@ import {
   putScript,
   runScript,
 } from './redis-scripts.js';
-import type { ListOptions, StateStore } from './state-store.js';
+import type { ListOptions, StateStore, StateWrite } from './state-store.js';
 
 export const defaultRedisStateOptions = {
   maxUpdateAttempts: 200, // compare-and-set rounds lost to other writers before `update` gives up
@@ -75,6 +76,14 @@ export function createRedisStateStore(
           setTimeout(resolve, backoffMs(attempt, 1, opts.updateRetryMaxMs)),
         );
       }
+    },
+    async batch(writes: readonly StateWrite[]) {
+      if (writes.length === 0) return [];
+      // One script: one round trip and, under `appendfsync always`, one fsync for all.
+      const keys = [index, ...writes.map((w) => valueKey(w.key))];
+      const args = writes.flatMap((w) => [w.op, w.key, w.op === 'del' ? '' : packr.pack(w.value)]);
+      const results = (await runScript(redis, batchScript, keys, args)) as number[];
+      return results.map((n) => n === 1);
     },
     async list<T>(prefix: string, options: ListOptions = {}) {
       const [first, second] = keyRange(prefix, options);

@@ -17,10 +17,20 @@ export interface StateStore {
    * keep from its last call, the one whose result was written.
    */
   update<T>(key: string, fn: (current: T | undefined) => T | undefined): Promise<T | undefined>;
+  /**
+   * Applies `writes` in order as one atomic transaction: every one of them, or none when it
+   * fails. Resolves once they are committed, with one result per write: for `putIfAbsent`
+   * whether it set the key (a later write in the same batch sees an earlier one), else true.
+   * What the group commit (group-commit.ts) writes many callers' writes with.
+   */
+  batch(writes: readonly StateWrite[]): Promise<boolean[]>;
   /** Entries whose key starts with `prefix`, in key order (reversed on request), at most `limit`. */
   list<T>(prefix: string, options?: ListOptions): Promise<Array<[key: string, value: T]>>;
   close(): Promise<void>;
 }
+
+export type StateWrite =
+  { op: 'put' | 'putIfAbsent'; key: string; value: unknown } | { op: 'del'; key: string };
 
 export interface ListOptions {
   limit?: number;

@@ -6,6 +6,7 @@ import { createKeyRegistry } from '../../src/auth/key-registry.js';
 import { createUserAuthenticator } from '../../src/auth/user-authenticator.js';
 import { createUserTokens } from '../../src/auth/user-token.js';
 import { subscribeTo } from '../../src/cluster/bus-channels.js';
+import type { Bus } from '../../src/cluster/bus.js';
 import { createMemoryBus } from '../../src/cluster/memory-bus.js';
 import { createMemoryPresence } from '../../src/cluster/memory-presence.js';
 import { configSchema } from '../../src/compose/config.js';
@@ -50,6 +51,8 @@ export const userAppConfig = () =>
 
 export interface AppOptions {
   state?: StateStore;
+  /** The bus between the user hub and the in-app channel; default the in-process one. */
+  bus?: Bus;
   decisions?: Pick<DecisionLog, 'query'>;
 }
 
@@ -65,7 +68,7 @@ export async function startUserApp(options: AppOptions = {}) {
   const writer = createSocketWriter({ app, metrics });
   const hub = createUserHub(writer);
   // As compose/transport.ts wires them: the user hub hears the bus; sockets join presence.
-  const bus = createMemoryBus();
+  const bus = options.bus ?? createMemoryBus();
   const presence = createMemoryPresence();
   subscribeTo(bus, 'user', ({ project, userId, message }) => hub.push(project, userId, message));
   const state = options.state ?? createMemoryStateStore();

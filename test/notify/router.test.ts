@@ -128,6 +128,25 @@ describe('router', () => {
     expect(await why(second.id)).toEqual(['suppressed::duplicate']);
   });
 
+  it('sends a de-duplication key once when its routes run at once', async () => {
+    const socket = await online();
+    const routed = await Promise.all(
+      [1, 2, 3].map(() => setup.router.route(intent({ dedupKey: 'show-8' }))),
+    );
+    const first = routed[0]!;
+    expect(await socket.nextMessage()).toMatchObject({ t: 'notification', n: { id: first.id } });
+    const decided = await Promise.all([...new Set(routed.map((n) => n.id))].map(why));
+    expect(decided.flat().sort()).toEqual([
+      'delivered:in_app:online',
+      'sent:in_app:first reachable channel',
+      'suppressed::duplicate',
+      'suppressed::duplicate',
+    ]);
+    expect((await setup.inbox.list(project, user)).items.map((i) => i.id)).toEqual([first.id]);
+    await socket.expectNoMessage(200);
+    socket.close();
+  });
+
   it('finishes, once, a notification whose route stopped after its de-duplication claim', async () => {
     let failures = 1;
     setup = build((state) => ({
@@ -158,6 +177,21 @@ describe('router', () => {
     clock += 3600_000;
     const later = await setup.router.route(intent({ category: 'promo' }));
     expect(await why(later.id)).toEqual(['sent::inbox_only']);
+  });
+
+  it('counts a cap exactly when a user’s routes run at once, in call order', async () => {
+    caps = [{ category: 'promo', max: 2, periodMs: 3600_000 }];
+    const routed = await Promise.all(
+      Array.from({ length: 5 }, () => setup.router.route(intent({ category: 'promo' }))),
+    );
+    const decided = await Promise.all(routed.map((n) => why(n.id)));
+    expect(decided.map((d) => d.join())).toEqual([
+      'sent::inbox_only',
+      'sent::inbox_only',
+      'suppressed::cap',
+      'suppressed::cap',
+      'suppressed::cap',
+    ]);
   });
 
   it('honours a category turned off, unless the notification is critical', async () => {

@@ -7,7 +7,7 @@ import { openRedis } from '../../src/cluster/redis-connection.js';
 import { openLmdbStateStore } from '../../src/state/lmdb-state-store.js';
 import { createMemoryStateStore } from '../../src/state/memory-state-store.js';
 import { createRedisStateStore } from '../../src/state/redis-state-store.js';
-import type { StateStore } from '../../src/state/state-store.js';
+import type { StateStore, StateWrite } from '../../src/state/state-store.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 
 /** Opens a store over `space`: two stores opened with the same space share their data. */
@@ -43,8 +43,50 @@ const implementations: Array<[string, Open]> = [
   ],
 ];
 
-describe.each(implementations)('StateStore: %s', (_name, openIn) => {
+/** A write each store refuses, to fail a batch: what it cannot copy, encode or key. */
+const refusedWrite: Record<string, StateWrite> = {
+  memory: { op: 'put', key: 'b/bad', value: () => 1 },
+  lmdb: { op: 'put', key: `b/${'x'.repeat(3000)}`, value: 1 },
+  redis: { op: 'put', key: 'b/bad', value: 2n ** 70n },
+};
+
+describe.each(implementations)('StateStore: %s', (name, openIn) => {
   const open = () => openIn(randomUUID());
+
+  it('applies a batch in order, each putIfAbsent seeing the writes before it', async () => {
+    const state = await open();
+    await state.put('b/taken', 'old');
+    const results = await state.batch([
+      { op: 'putIfAbsent', key: 'b/taken', value: 'new' },
+      { op: 'put', key: 'b/1', value: { n: 1 } },
+      { op: 'putIfAbsent', key: 'b/1', value: { n: 2 } },
+      { op: 'putIfAbsent', key: 'b/2', value: 2 },
+      { op: 'del', key: 'b/taken' },
+      { op: 'putIfAbsent', key: 'b/taken', value: 'again' },
+    ]);
+    expect(results).toEqual([false, true, false, true, true, true]);
+    expect(await state.list('b/')).toEqual([
+      ['b/1', { n: 1 }],
+      ['b/2', 2],
+      ['b/taken', 'again'],
+    ]);
+    expect(await state.batch([])).toEqual([]);
+    await state.close();
+  });
+
+  it('applies none of a batch when one of its writes fails', async () => {
+    const state = await open();
+    await state.put('b/kept', 1);
+    const batch = state.batch([
+      { op: 'put', key: 'b/first', value: 1 },
+      { op: 'del', key: 'b/kept' },
+      refusedWrite[name]!,
+      { op: 'putIfAbsent', key: 'b/last', value: 1 },
+    ]);
+    await expect(batch).rejects.toThrow();
+    expect(await state.list('b/')).toEqual([['b/kept', 1]]);
+    await state.close();
+  });
 
   it('gets, puts and deletes', async () => {
     const state = await open();

@@ -77,6 +77,7 @@ export function createAbsenceTrigger(deps: {
       const isFirst = compileSource(trigger.first);
       const isThen = compileSource(trigger.then);
       return {
+        sources: [trigger.first, trigger.then],
         onEvent(project, event) {
           if (!event.userId) return undefined; // "the same user" needs a user
           const first = isFirst(event);

@@ -16,6 +16,7 @@ export function createEventTrigger(deps: { fire: Fire }) {
     compile(rule: RuleSpec, trigger: TriggerOf<'event'>): CompiledTrigger {
       const matches = compileSource({ types: trigger.types, where: trigger.where });
       return {
+        sources: [{ types: trigger.types, where: trigger.where }],
         onEvent(project, event) {
           if (!matches(event)) return undefined;
           return {

@@ -62,6 +62,7 @@ export function createScheduleTrigger(deps: {
       const matches = compileSource(trigger);
       const readAt = readField(trigger.at.field);
       return {
+        sources: [{ types: trigger.types, where: trigger.where }],
         onEvent(project, event) {
           if (!matches(event)) return undefined;
           const at = timeOf(readAt(event));
