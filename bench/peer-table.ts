@@ -1,23 +1,39 @@
 import { byCode, count, ms } from './number-format.js';
 import type { BenchOptions } from './options.js';
 import { mergeCounts } from './fleet-result.js';
-import { shortFlush, type TargetFigures } from './peer-targets.js';
+import { shortFlush, targets, type TargetFigures } from './peer-targets.js';
 import type { ScenarioResult } from './scenario.js';
 
 type Row = ScenarioResult['table'][number];
 
-/** One block of rows per target, then backline ÷ each peer. The first target is backline. */
+/**
+ * One block of rows per target, the layers side by side (decode and ack, then backline's
+ * transport with its checks, then backline with storage), then backline ÷ each peer, backline's
+ * transport alone ÷ each peer, and backline ÷ its transport alone. The first target is backline.
+ */
 export function peerTable(measured: TargetFigures[]): Row[] {
   const rows = measured.flatMap(targetRows);
   const [backline, ...others] = measured;
   if (!backline) return rows;
-  const peers = others.filter((m) => m.rssPerIdleSocketBytes !== undefined);
+  const transport = others.find((m) => m.target === targets.transport.name);
+  const peers = others.filter((m) => m !== transport && m.rssPerIdleSocketBytes !== undefined);
   const variants = others.filter((m) => m.rssPerIdleSocketBytes === undefined);
+  if (transport) rows.push(layersRow([...peers, transport, backline]));
   for (const peer of peers) {
     rows.push(...ratioRows(backline, peer, true));
     for (const variant of variants) rows.push(...ratioRows(variant, peer, false));
+    if (transport) rows.push(...ratioRows(transport, peer, true));
   }
+  if (transport) rows.push(...ratioRows(backline, transport, true));
   return rows;
+}
+
+/** Events/s from the lightest server to the heaviest: where the time goes, in one line. */
+function layersRow(layers: TargetFigures[]): Row {
+  return [
+    `**where the time goes**: events/s, ${layers.map((m) => m.target).join(' → ')}`,
+    layers.map((m) => count(m.load.eventsPerSecond)).join(' → '),
+  ];
 }
 
 function targetRows(m: TargetFigures): Row[] {
@@ -72,6 +88,12 @@ export function peerNotes(options: BenchOptions): string[] {
       `${JSON.stringify(shortFlush)}, the only setting that shortens that wait (the batching ` +
       'timer); the insert itself remains. The ratios show the cost of durable, checked acks, ' +
       'not of the transport alone.',
+    `"${targets.transport.name}" (bench/peers/backline-transport-peer.ts) is backline's own ` +
+      'code up to storage: the uWebSockets.js ingest socket with its key check and rate ' +
+      'limits, frame decoding, validation and the de-dup window, with every setting at its ' +
+      'default; it acknowledges once the events are validated and de-duplicated and stores ' +
+      'nothing. So decode-and-ack peers → backline transport only → backline shows what ' +
+      "backline's checks cost over a bare socket, and what storage costs over those.",
     'Ratios are backline ÷ peer: above 1 means backline has more of it, which is better ' +
       'for events/s and worse for latency and memory.',
     `Same load workers and frames for all: ${options.connections} sockets each keep ` +

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Transport } from './fleet-protocol.js';
 import type { FleetRunResult } from './fleet-result.js';
 import { startListening, type ListeningProcess } from './listening-process.js';
@@ -43,23 +44,32 @@ function backline(name: string, settings: ServerSettings, measureMemory: boolean
   };
 }
 
-function peer(name: string, transport: Transport, script: string, path: string): Target {
+function peer(
+  name: string,
+  transport: Transport,
+  script: string,
+  path: string,
+  keyed = false,
+): Target {
   const args = ['--import', 'tsx', script];
   return {
     name,
     transport,
-    command: `PORT=0 node ${args.join(' ')}`,
+    command: `PORT=0 ${keyed ? 'PEER_KEY=<random per run> ' : ''}node ${args.join(' ')}`,
     measureMemory: true,
     async start() {
+      const key = `bench_${randomBytes(24).toString('base64url')}`;
       const server = await startListening({
         args,
-        env: { ...process.env, PORT: '0' },
+        env: { ...process.env, PORT: '0', ...(keyed ? { PEER_KEY: key } : {}) },
+        ...(keyed ? { secret: key } : {}),
         listening: /^peer listening on 127\.0\.0\.1:(\d+)$/,
         startTimeoutMs: 30_000,
         stopTimeoutMs: 5000,
       });
       const scheme = transport === 'ws' ? 'ws' : 'http';
-      return { server, url: `${scheme}://127.0.0.1:${server.port}${path}` };
+      const query = keyed ? `?key=${key}` : '';
+      return { server, url: `${scheme}://127.0.0.1:${server.port}${path}${query}` };
     },
   };
 }
@@ -68,6 +78,14 @@ function peer(name: string, transport: Transport, script: string, path: string):
 export const targets = {
   backline: backline('backline', {}, true),
   backlineShortFlush: backline('backline, flushIntervalMs 1', shortFlush, false),
+  // backline's own socket, validation and de-dup, acking without storage (bench/peers/).
+  transport: peer(
+    'backline transport only',
+    'ws',
+    'bench/peers/backline-transport-peer.ts',
+    '/v1/ingest',
+    true,
+  ),
   ws: peer('ws peer', 'ws', 'bench/peers/ws-peer.ts', '/v1/ingest'),
   socketIo: peer('Socket.IO peer', 'socket.io', 'bench/peers/socketio-peer.ts', ''),
 };
