@@ -1,3 +1,4 @@
+import type { Evaluation } from '../predictions/evaluation.js';
 import type { JobSpec } from './job-spec.js';
 
 /** One finished run, as the status API shows it. */
@@ -11,6 +12,8 @@ export interface RunRecord {
   rows: number | null;
   outcome: 'ok' | 'failed' | 'interrupted';
   error?: string;
+  /** A model job's figures on its held-out split, next to its baseline's. */
+  evaluation?: Evaluation;
 }
 
 export interface JobStatus {

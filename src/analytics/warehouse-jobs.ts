@@ -2,6 +2,7 @@ import type { EngagementSettings, JobsSettings } from '../config/analytics-schem
 import { BacklineError } from '../errors.js';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
+import type { ModelTrainer } from '../predictions/model-trainer.js';
 import { part, type StateStore } from '../state/state-store.js';
 import type { ExportFormat } from '../storage/analytics/event-export.js';
 import type { WarehouseQuery } from '../storage/analytics/warehouse-sql.js';
@@ -27,6 +28,8 @@ export interface WarehouseJobsDeps {
   /** False on a node that reaches ClickHouse through another: it runs no job itself. */
   runsJobs: boolean;
   metrics?: Pick<Metrics, 'jobRuns' | 'jobRunSeconds'>;
+  /** Trains the model jobs (README: Predictions); absent: they fail. */
+  models?: ModelTrainer;
   log: Logger;
   now?: () => number;
 }

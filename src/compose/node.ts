@@ -63,6 +63,7 @@ export async function composeNode(config: AppConfig, deps: NodeDeps) {
     route,
     bus,
     cohorts: analytics.cohortAudience,
+    churn: analytics.churnAudience,
     ...base,
   });
   const { pipeline, catalog, cache, rollups, restored } = composePipeline(config, {

@@ -1,0 +1,99 @@
+import type { ClickHouse } from '../storage/clickhouse.js';
+import { dailyActiveSql, showDailySql } from '../storage/analytics/forecast-sql.js';
+import { createSqlParams } from '../storage/analytics/sql-params.js';
+import { figure, mean, meanAbsoluteError, type Evaluation } from './evaluation.js';
+import { insertRows } from './insert-rows.js';
+import type { ModelRun } from './model-trainer.js';
+import type { ForecastSpec } from './prediction-spec.js';
+import { naivePoints, seasonalForecast } from './seasonal-forecast.js';
+
+const day = 86_400_000;
+const startOfDay = (ms: number) => Math.floor(ms / day) * day;
+
+/** Each series' daily values over [fromMs, fromMs + days·day), missing days 0. */
+function dense(rows: { series: string; day: string; value: string | number }[], fromMs: number, days: number) {
+  const series = new Map<string, number[]>();
+  for (const row of rows) {
+    const i = Math.round((Date.parse(`${row.day}T00:00:00Z`) - fromMs) / day);
+    if (i < 0 || i >= days) continue;
+    const values = series.get(row.series) ?? new Array<number>(days).fill(0);
+    series.set(row.series, values);
+    values[i] = Number(row.value);
+  }
+  return series;
+}
+
+/**
+ * The held-out evaluation: each series' last `horizonDays` days forecast from the days before,
+ * the mean absolute error next to the naive forecast's (the last day repeated), for DAU and
+ * averaged over the shows, and the share of held-out days inside the interval.
+ */
+export function evaluateForecasts(series: ReadonlyMap<string, readonly number[]>, spec: ForecastSpec): Evaluation {
+  const h = spec.horizonDays;
+  const errors = { dau: [] as number[][], show: [] as number[][] };
+  let inside = 0;
+  let days = 0;
+  for (const [name, values] of series) {
+    const fit = values.slice(0, -h);
+    const actual = values.slice(-h);
+    const forecast = seasonalForecast(fit, h, spec.coverage);
+    const pair = [
+      meanAbsoluteError(forecast.map((f) => f.value), actual),
+      meanAbsoluteError(naivePoints(fit, h), actual),
+    ];
+    (name === 'dau' ? errors.dau : errors.show).push(pair);
+    forecast.forEach((f, i) => (inside += f.low <= actual[i]! && actual[i]! <= f.high ? 1 : 0));
+    days += h;
+  }
+  const metric = (pairs: number[][]) => ({
+    model: figure(mean(pairs.map((p) => p[0]!))),
+    baseline: figure(mean(pairs.map((p) => p[1]!))),
+    better: 'lower' as const,
+  });
+  return {
+    baseline: 'naive',
+    heldOut: days,
+    metrics: {
+      dauMae: metric(errors.dau),
+      ...(errors.show.length ? { showMae: metric(errors.show) } : {}),
+      // The baseline's figure here is the coverage asked for.
+      intervalCoverage: { model: figure(days ? inside / days : 0), baseline: spec.coverage, better: 'higher' },
+    },
+  };
+}
+
+/**
+ * One run of a `forecast` job: daily active users and each busiest show's daily events over the
+ * `historyDays` whole days before the run's day, evaluated on the last `horizonDays` held out,
+ * then forecast for the `horizonDays` days from the run's day on (seasonal-forecast.ts).
+ */
+export async function trainForecasts(
+  ch: ClickHouse,
+  r: ModelRun<ForecastSpec>,
+): Promise<{ rows: number; evaluation: Evaluation }> {
+  const { spec } = r;
+  const today = startOfDay(r.run);
+  const scope = { project: r.project, fromMs: today - spec.historyDays * day, toMs: today };
+  const p = createSqlParams();
+  type Row = { series: string; day: string; value: string | number };
+  const found = await ch.query<Row>(dailyActiveSql(p, scope), p.values);
+  if (spec.shows > 0) {
+    const q = createSqlParams();
+    const show = { ...scope, types: spec.showTypes, field: spec.show, top: spec.shows };
+    found.push(...(await ch.query<Row>(showDailySql(q, show), q.values)));
+  }
+  const series = dense(found, scope.fromMs, spec.historyDays);
+  if (!series.has('dau')) series.set('dau', new Array<number>(spec.historyDays).fill(0));
+  const evaluation = evaluateForecasts(series, spec);
+  const head = { project: r.project, job: r.job, run: r.run };
+  function* rows() {
+    for (const [name, values] of series) {
+      const forecast = seasonalForecast(values, spec.horizonDays, spec.coverage);
+      yield* forecast.map((f, i) => ({
+        ...{ ...head, series: name, day: new Date(today + i * day).toISOString().slice(0, 10) },
+        ...{ value: figure(f.value), low: figure(f.low), high: figure(f.high) },
+      }));
+    }
+  }
+  return { rows: await insertRows(ch, 'warehouse_forecasts', rows()), evaluation };
+}
