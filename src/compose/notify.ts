@@ -34,6 +34,8 @@ interface NotifyDeps {
   inApp: InAppDeps;
   projects: AppConfig['projects'];
   dev: DevProject | undefined;
+  /** Each recipient's template variables (their recommendations). */
+  variablesFor?: (project: string, userId: string) => Promise<Record<string, unknown>>;
   metrics: Metrics;
   log: Logger;
 }
@@ -131,6 +133,7 @@ async function composeEmail(
       ? {
           ...{ templates, preferences: deps.preferences, suppressions, records, provider },
           ...{ from, ...(replyTo ? { replyTo } : {}), rateLimit },
+          ...(deps.variablesFor ? { variablesFor: deps.variablesFor } : {}),
         }
       : undefined;
   const webhook = sendgrid.webhookPublicKey

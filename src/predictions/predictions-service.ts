@@ -18,6 +18,9 @@ export interface PredictionsDeps {
   >;
 }
 
+/** Items a template's `recommendations` holds. */
+export const templateItems = 3;
+
 type JobView = Awaited<ReturnType<WarehouseJobs['list']>>[number];
 
 /** The model an answer comes from: a job of the kind with a completed run. */
@@ -60,37 +63,56 @@ export function createPredictions(deps: PredictionsDeps) {
   const answered = (api: string, source: string) =>
     deps.metrics?.predictionAnswers.inc({ api, source });
 
+  async function recommendationsOf(
+    project: string,
+    userId: string,
+    query: { limit: number; job?: string },
+  ) {
+    const m = await model<RecommendationSpec>(project, 'recommendations', query.job);
+    const at = { project, job: m.job, run: m.run };
+    const stored = await reads.recommendations(at, userId, query.limit);
+    if (stored.length > 0) {
+      answered('recommendations', 'precomputed');
+      return { userId, model: m.version, source: 'precomputed', items: stored };
+    }
+    // A user the run did not know: their items since, near items, then trending.
+    const has = await reads.itemsSince(project, userId, m.spec.types, m.spec.item, m.run);
+    const near = await reads.neighbours(at, has);
+    const trending = await reads.recommendations(at, '', m.spec.limit);
+    const byItem = new Map<string, Neighbour[]>();
+    for (const n of near) {
+      const list = byItem.get(n.from) ?? [];
+      byItem.set(n.from, list);
+      list.push(n);
+    }
+    const items = recommend(
+      (item) => byItem.get(item),
+      has,
+      trending.map((t) => t.item),
+      { limit: query.limit, blend: m.spec.blend },
+    );
+    answered('recommendations', has.length ? 'fresh' : 'trending');
+    return { userId, model: m.version, source: has.length ? 'fresh' : 'trending', items };
+      }
+
   return {
-    recommendations: timed(
-      'recommendations',
-      async (project: string, userId: string, query: { limit: number; job?: string }) => {
-        const m = await model<RecommendationSpec>(project, 'recommendations', query.job);
-        const at = { project, job: m.job, run: m.run };
-        const stored = await reads.recommendations(at, userId, query.limit);
-        if (stored.length > 0) {
-          answered('recommendations', 'precomputed');
-          return { userId, model: m.version, source: 'precomputed', items: stored };
-        }
-        // A user the run did not know: their items since, near items, then trending.
-        const has = await reads.itemsSince(project, userId, m.spec.types, m.spec.item, m.run);
-        const near = await reads.neighbours(at, has);
-        const trending = await reads.recommendations(at, '', m.spec.limit);
-        const byItem = new Map<string, Neighbour[]>();
-        for (const n of near) {
-          const list = byItem.get(n.from) ?? [];
-          byItem.set(n.from, list);
-          list.push(n);
-        }
-        const items = recommend(
-          (item) => byItem.get(item),
-          has,
-          trending.map((t) => t.item),
-          { limit: query.limit, blend: m.spec.blend },
-        );
-        answered('recommendations', has.length ? 'fresh' : 'trending');
-        return { userId, model: m.version, source: has.length ? 'fresh' : 'trending', items };
-      },
-    ),
+    recommendations: timed('recommendations', recommendationsOf),
+
+    /**
+     * What email templates may show of a user: `{{recommendations.text}}` (their top items,
+     * comma-separated), `recommendations.items` and `recommendations.model`; nothing when the
+     * project has no trained recommender.
+     */
+    async templateVariables(project: string, userId: string): Promise<Record<string, unknown>> {
+      try {
+        const answer = await recommendationsOf(project, userId, { limit: templateItems });
+        const items = answer.items.map((i) => i.item);
+        return { recommendations: { text: items.join(', '), items, model: answer.model } };
+      } catch (err) {
+        if (err instanceof BacklineError && err.code === 'NO_MODEL') return {};
+        throw err;
+      }
+    },
 
     churn: timed('churn', async (project: string, person: string, query: { job?: string }) => {
       const m = await model(project, 'churn', query.job);
