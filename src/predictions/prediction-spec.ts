@@ -58,10 +58,11 @@ export function predictionJobSchemas<C extends z.ZodRawShape>(common: C) {
   ] as const;
 }
 
-type Specs = ReturnType<typeof predictionJobSchemas<Record<string, never>>>;
-export type RecommendationSpec = z.infer<Specs[0]>;
-export type ChurnSpec = z.infer<Specs[1]>;
-export type ForecastSpec = z.infer<Specs[2]>;
+// The model fields alone, for the types the trainers take.
+const bare = predictionJobSchemas({});
+export type RecommendationSpec = z.infer<(typeof bare)[0]>;
+export type ChurnSpec = z.infer<(typeof bare)[1]>;
+export type ForecastSpec = z.infer<(typeof bare)[2]>;
 export type PredictionSpec = RecommendationSpec | ChurnSpec | ForecastSpec;
 export const predictionKinds = ['recommendations', 'churn', 'forecast'] as const;
 export type PredictionKind = (typeof predictionKinds)[number];

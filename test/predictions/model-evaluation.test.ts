@@ -6,13 +6,17 @@ import { createWarehouseJobs } from '../../src/analytics/warehouse-jobs.js';
 import { engagementSchema, jobsSchema } from '../../src/config/analytics-schema.js';
 import type { Evaluation } from '../../src/predictions/evaluation.js';
 import { createModelTrainer } from '../../src/predictions/model-trainer.js';
+import { createPredictions } from '../../src/predictions/predictions-service.js';
+import { createAudience } from '../../src/rules/audience.js';
+import { createFollowGraph } from '../../src/rules/follow-graph.js';
+import type { Firing } from '../../src/rules/firing.js';
 import { createMemoryStateStore } from '../../src/state/memory-state-store.js';
 import { createWarehouseQuery } from '../../src/storage/analytics/warehouse-sql.js';
 import type { ClickHouse } from '../../src/storage/clickhouse.js';
 import { openChdb } from '../../src/storage/chdb-client.js';
 import { migrate } from '../../src/storage/migrate.js';
 import { dayMs, generatePredictionData } from '../helpers/prediction-data.js';
-import { log } from '../rules/rules-fixtures.js';
+import { log, rule } from '../rules/rules-fixtures.js';
 
 /** A Monday: day indexes are weekdays. */
 const t0 = Date.UTC(2026, 0, 5);
@@ -117,5 +121,64 @@ describe('models on seeded data with planted answers (test/helpers/prediction-da
     );
     expect(dau.length).toBe(7);
     for (const d of dau) expect(d.low <= d.value && d.value <= d.high).toBe(true);
+  });
+});
+
+describe('serving from the model tables', () => {
+  const predictions = () => createPredictions({ ch, jobs });
+
+  it('answers the stored list and its model version; a template gets the top three', async () => {
+    const answer = await predictions().recommendations('shop', 'user-1', { limit: 10 });
+    const job = await jobs.get('shop', 'recs');
+    expect(answer.model).toBe(`recs@${job.status.lastSuccess!.run}`);
+    expect(answer.source).toBe('precomputed');
+    const stored = await ch.query<{ item: string }>(
+      `SELECT item FROM warehouse_recommendations WHERE project = 'shop' AND person = 'user-1' ORDER BY rank LIMIT 10`,
+    );
+    expect(answer.items.map((i) => i.item)).toEqual(stored.map((r) => r.item));
+    const variables = await predictions().templateVariables('shop', 'user-1');
+    expect(variables).toEqual({
+      recommendations: {
+        text: stored.slice(0, 3).map((r) => r.item).join(', '),
+        items: stored.slice(0, 3).map((r) => r.item),
+        model: answer.model,
+      },
+    });
+    expect(await predictions().templateVariables('elsewhere', 'user-1')).toEqual({});
+  });
+
+  it('a rule audience "churn risk above 0.5" is the known users the churn run rates above it', async () => {
+    const firing: Firing = {
+      project: 'shop',
+      rule: rule({
+        name: 'win_back',
+        trigger: { kind: 'event', types: ['news'] },
+        audience: { kind: 'churn', above: 0.5 },
+        notification: { category: 'news', title: 'We miss you', body: '' },
+      }),
+      id: 'f1',
+      userId: '',
+      context: {},
+    };
+    const audience = createAudience(
+      {
+        follows: createFollowGraph(createMemoryStateStore()),
+        segments: { users: async () => [] },
+        churn: predictions().churnAudience,
+      },
+      { segmentPageSize: 7 },
+    );
+    const users: string[] = [];
+    for await (const user of audience.users(firing)) users.push(user);
+    const expected = await ch.query<{ person: string }>(
+      `SELECT person FROM warehouse_churn WHERE project = 'shop' AND risk > 0.5 ORDER BY person`,
+    );
+    expect(users.length).toBeGreaterThan(7);
+    expect(users).toEqual(expected.map((r) => r.person));
+    const elsewhere = { ...firing, project: 'elsewhere' };
+    const drain = async () => {
+      for await (const _ of audience.users(elsewhere)) void _;
+    };
+    await expect(drain()).rejects.toMatchObject({ code: 'NO_MODEL' });
   });
 });

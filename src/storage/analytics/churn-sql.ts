@@ -42,7 +42,7 @@ export function churnRowsSql(p: SqlParams, s: ChurnScope): string {
   const notify = p.bind(s.notificationTypes, 'Array(String)');
   const before = `ts < ${at}`;
   return `SELECT person, max(identified) AS identified, cityHash64(person) % 1000 AS bucket,
-      countIf(ts >= ${at}) = 0 AS churned,
+      (countIf(ts >= ${at}) = 0) AS churned,
       (${p.bind(s.atMs, 'Int64')} - toUnixTimestamp64Milli(maxIf(ts, ${before}))) / ${day} AS recencyDays,
       countIf(ts >= ${week} AND ${before}) AS rawEvents7d,
       countIf(ts < ${week}) AS rawEventsBefore,
