@@ -63,7 +63,7 @@ export function createPredictionsPanel(root: HTMLElement) {
       );
       $('pr-drivers').replaceChildren(
         ...parts.map(([name, part]) => {
-          const value = answer.features?.[name] ?? answer.features?.[`${name}`];
+          const value = answer.features?.[name];
           const shown = value === undefined ? '' : ` = ${value}`;
           const li = item(`${name}${shown}: ${part >= 0 ? 'raises' : 'lowers'} risk (${part.toFixed(2)})`);
           li.dataset.feature = name;

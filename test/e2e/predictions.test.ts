@@ -43,6 +43,11 @@ const t0 = (() => {
 })();
 const data = generatePredictionData({ seed: 3, project: 'shop', t0, days, users: 200 });
 
+const interactions = (user: string) =>
+  data.rows.filter((r) => r.user_id === user && (r.type === 'vote.cast' || r.type === 'show.follow'));
+// The user with the most interactions: their taste is plain in their history.
+const fan = [...data.users].sort((a, b) => interactions(b.id).length - interactions(a.id).length)[0]!;
+
 let server: ServerProcess;
 let browser: Browser;
 let http: ReturnType<typeof api>;
@@ -74,26 +79,22 @@ afterAll(async () => {
 
 type Recs = { model: string; source: string; items: Array<{ item: string; because: string }> };
 const owned = (user: string) =>
-  new Set(
-    data.rows
-      .filter((r) => r.user_id === user && (r.type === 'vote.cast' || r.type === 'show.follow'))
-      .map((r) => (JSON.parse(r.props) as { showId: string }).showId),
-  );
+  new Set(interactions(user).map((r) => (JSON.parse(r.props) as { showId: string }).showId));
 
 describe('predictions over HTTP', () => {
   it('answers a known user their precomputed list, without what they have, naming the model', async () => {
     const { status, body } = await http.getJson<Recs>(
-      '/v1/users/user-1/recommendations?limit=10',
+      `/v1/users/${fan.id}/recommendations?limit=10`,
       keys.users,
     );
     expect(status).toBe(200);
     expect(body.source).toBe('precomputed');
     expect(body.model).toMatch(/^recs@\d+$/);
     expect(body.items).toHaveLength(10);
-    const mine = owned('user-1');
+    const mine = owned(fan.id);
     expect(body.items.filter((i) => mine.has(i.item))).toEqual([]);
     // Planted taste: most of the list is of the user's genre.
-    const genre = data.users[1]!.genre;
+    const genre = fan.genre;
     const ofGenre = body.items.filter((i) => data.shows.find((s) => s.id === i.item)?.genre === genre);
     expect(ofGenre.length).toBeGreaterThanOrEqual(6);
   });
@@ -129,7 +130,8 @@ describe('predictions over HTTP', () => {
 
   it('churn risk with its features and contributions; forecasts with intervals; the models', async () => {
     type Churn = { model: string; scored: boolean; risk: number; contributions: Record<string, number> };
-    const active = data.users.find((u) => u.churnDay === Infinity)!;
+    const stayers = data.users.filter((u) => u.churnDay === Infinity);
+    const active = stayers.sort((a, b) => interactions(b.id).length - interactions(a.id).length)[0]!;
     const churn = await http.getJson<Churn>(`/v1/predictions/churn/${active.id}`, keys.users);
     expect(churn.body).toMatchObject({ scored: true });
     expect(churn.body.model).toMatch(/^churn@\d+$/);
@@ -149,10 +151,10 @@ describe('predictions over HTTP', () => {
 
 describe('predictions on the dashboard, in Chromium', () => {
   it('the profile shows the user’s recommendations and churn risk with its drivers', async () => {
-    const url = `${server.url}/?key=${keys.admin}&view=profile&person=user-1`;
+    const url = `${server.url}/?key=${keys.admin}&view=profile&person=${fan.id}`;
     const { page, clean } = await openDashboard(browser, url);
     await poll(() => page.locator('#pr-recs li').count()).toBe(10);
-    const api = await http.getJson<Recs>('/v1/users/user-1/recommendations?limit=10', keys.users);
+    const api = await http.getJson<Recs>(`/v1/users/${fan.id}/recommendations?limit=10`, keys.users);
     expect(await attrs(page, '#pr-recs li', 'data-item')).toEqual(api.body.items.map((i) => i.item));
     await poll(() => page.getAttribute('#pr-churn', 'data-risk')).toMatch(/^0?\.\d+|^[01]$/);
     expect(await page.locator('#pr-drivers li').count()).toBe(5);
