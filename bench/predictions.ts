@@ -35,7 +35,8 @@ async function call(o: PredictionsBenchOptions, method: string, path: string, bo
     signal: AbortSignal.timeout(60_000),
   });
   const text = await res.text();
-  if (res.status >= 300) throw new Error(`${method} ${path} answered ${res.status}: ${text.slice(0, 300)}`);
+  if (res.status >= 300)
+    throw new Error(`${method} ${path} answered ${res.status}: ${text.slice(0, 300)}`);
   return text;
 }
 
@@ -51,7 +52,8 @@ async function train(o: PredictionsBenchOptions, kind: 'recommendations' | 'chur
     const job = JSON.parse(await call(o, 'GET', `/v1/jobs/${name}`)) as { status: Json };
     const last = job.status.lastRun as Json | null;
     if (last && Number(last.run) >= since && !job.status.running) {
-      if (last.outcome !== 'ok') throw new Error(`${name} ${String(last.outcome)}: ${String(last.error)}`);
+      if (last.outcome !== 'ok')
+        throw new Error(`${name} ${String(last.outcome)}: ${String(last.error)}`);
       return last;
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
@@ -79,7 +81,8 @@ export async function measurePredictions(
   o: PredictionsBenchOptions,
 ): Promise<Pick<ScenarioResult, 'figures' | 'table'>> {
   const trained: Record<string, Json> = {};
-  for (const kind of ['recommendations', 'churn', 'forecast'] as const) trained[kind] = await train(o, kind);
+  for (const kind of ['recommendations', 'churn', 'forecast'] as const)
+    trained[kind] = await train(o, kind);
   const warmup = o.warmup ?? 50;
   const calls = o.calls ?? 1000;
   const users = await listedUsers(o, warmup + calls);
@@ -95,13 +98,29 @@ export async function measurePredictions(
   const p50Ms = percentile(times, 50);
   const p99Ms = percentile(times, 99);
   const training = Object.fromEntries(
-    Object.entries(trained).map(([kind, run]) => [kind, { ms: Number(run.durationMs), rows: run.rows, evaluation: run.evaluation }]),
+    Object.entries(trained).map(([kind, run]) => [
+      kind,
+      { ms: Number(run.durationMs), rows: run.rows, evaluation: run.evaluation },
+    ]),
   );
   const ms = (v: number) => `${Math.round(v * 10) / 10} ms`;
   return {
-    figures: { training, recommendations: { calls, users: users.length, p50Ms, p99Ms, goalMs: recommendationsGoalMs, goalMet: p99Ms < recommendationsGoalMs } },
+    figures: {
+      training,
+      recommendations: {
+        calls,
+        users: users.length,
+        p50Ms,
+        p99Ms,
+        goalMs: recommendationsGoalMs,
+        goalMet: p99Ms < recommendationsGoalMs,
+      },
+    },
     table: [
-      ...Object.entries(training).map(([kind, t]): [string, string] => [`training: ${kind}`, `${(t.ms / 1000).toFixed(1)} s, ${String(t.rows)} rows`]),
+      ...Object.entries(training).map(([kind, t]): [string, string] => [
+        `training: ${kind}`,
+        `${(t.ms / 1000).toFixed(1)} s, ${String(t.rows)} rows`,
+      ]),
       ['GET /v1/users/:id/recommendations p50', ms(p50Ms)],
       ['GET /v1/users/:id/recommendations p99 (goal < 100 ms)', ms(p99Ms)],
     ],

@@ -65,7 +65,9 @@ export function createModelsView(root: HTMLElement) {
         body.replaceChildren(...models.flatMap(rows));
         showMessage(
           message,
-          models.length ? '' : 'No model jobs yet: define one with PUT /v1/jobs/:name (README: Predictions).',
+          models.length
+            ? ''
+            : 'No model jobs yet: define one with PUT /v1/jobs/:name (README: Predictions).',
         );
       } catch (err) {
         body.replaceChildren();

@@ -65,7 +65,9 @@ export function createPredictionsPanel(root: HTMLElement) {
         ...parts.map(([name, part]) => {
           const value = answer.features?.[name];
           const shown = value === undefined ? '' : ` = ${value}`;
-          const li = item(`${name}${shown}: ${part >= 0 ? 'raises' : 'lowers'} risk (${part.toFixed(2)})`);
+          const li = item(
+            `${name}${shown}: ${part >= 0 ? 'raises' : 'lowers'} risk (${part.toFixed(2)})`,
+          );
           li.dataset.feature = name;
           return li;
         }),

@@ -105,7 +105,10 @@ export async function trainChurn(
   const p = createSqlParams();
   const rowsSql = churnRowsSql(p, trainingScope);
   const fit = { means, scales, cut, epochs: spec.epochs };
-  const [trained] = await ch.query<{ weights: number[] }>(churnTrainingSql(p, rowsSql, fit), p.values);
+  const [trained] = await ch.query<{ weights: number[] }>(
+    churnTrainingSql(p, rowsSql, fit),
+    p.values,
+  );
   const model: ChurnModel = { means, scales, weights: (trained?.weights ?? []).map(Number) };
   const evaluation: Evaluation = {
     baseline: 'recency',

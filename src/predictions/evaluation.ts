@@ -22,7 +22,7 @@ export function rocAuc(scores: readonly number[], positive: readonly boolean[]):
   const order = scores.map((s, i) => [s, i] as const).sort((a, b) => a[0] - b[0]);
   let rankSum = 0;
   let positives = 0;
-  for (let i = 0; i < order.length; ) {
+  for (let i = 0; i < order.length;) {
     let j = i;
     while (j < order.length && order[j]![0] === order[i]![0]) j += 1;
     const meanRank = (i + 1 + j) / 2; // ranks i+1..j share their mean

@@ -11,7 +11,11 @@ const day = 86_400_000;
 const startOfDay = (ms: number) => Math.floor(ms / day) * day;
 
 /** Each series' daily values over [fromMs, fromMs + days·day), missing days 0. */
-function dense(rows: { series: string; day: string; value: string | number }[], fromMs: number, days: number) {
+function dense(
+  rows: { series: string; day: string; value: string | number }[],
+  fromMs: number,
+  days: number,
+) {
   const series = new Map<string, number[]>();
   for (const row of rows) {
     const i = Math.round((Date.parse(`${row.day}T00:00:00Z`) - fromMs) / day);
@@ -28,7 +32,10 @@ function dense(rows: { series: string; day: string; value: string | number }[], 
  * the mean absolute error next to the naive forecast's (the last day repeated), for DAU and
  * averaged over the shows, and the share of held-out days inside the interval.
  */
-export function evaluateForecasts(series: ReadonlyMap<string, readonly number[]>, spec: ForecastSpec): Evaluation {
+export function evaluateForecasts(
+  series: ReadonlyMap<string, readonly number[]>,
+  spec: ForecastSpec,
+): Evaluation {
   const h = spec.horizonDays;
   const errors = { dau: [] as number[][], show: [] as number[][] };
   let inside = 0;
@@ -38,7 +45,10 @@ export function evaluateForecasts(series: ReadonlyMap<string, readonly number[]>
     const actual = values.slice(-h);
     const forecast = seasonalForecast(fit, h, spec.coverage);
     const pair = [
-      meanAbsoluteError(forecast.map((f) => f.value), actual),
+      meanAbsoluteError(
+        forecast.map((f) => f.value),
+        actual,
+      ),
       meanAbsoluteError(naivePoints(fit, h), actual),
     ];
     (name === 'dau' ? errors.dau : errors.show).push(pair);
@@ -57,7 +67,11 @@ export function evaluateForecasts(series: ReadonlyMap<string, readonly number[]>
       dauMae: metric(errors.dau),
       ...(errors.show.length ? { showMae: metric(errors.show) } : {}),
       // The baseline's figure here is the coverage asked for.
-      intervalCoverage: { model: figure(days ? inside / days : 0), baseline: spec.coverage, better: 'higher' },
+      intervalCoverage: {
+        model: figure(days ? inside / days : 0),
+        baseline: spec.coverage,
+        better: 'higher',
+      },
     },
   };
 }

@@ -79,7 +79,5 @@ export function recommend(
 
 /** Items by how many persons took them up, most first (ties by name, for stable answers). */
 export function byPopularity(counts: ReadonlyMap<string, number>): string[] {
-  return [...counts]
-    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
-    .map(([item]) => item);
+  return [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([item]) => item);
 }

@@ -66,12 +66,16 @@ export function contentNeighbours(
       list.push(item);
     });
   for (const [key, list] of byValue)
-    byValue.set(key, top(list, (i) => popularity.get(i) ?? 0, options.itemsPerValue));
+    byValue.set(
+      key,
+      top(list, (i) => popularity.get(i) ?? 0, options.itemsPerValue),
+    );
   const result = new Map<string, Map<string, number>>();
   for (const [item, values] of attributes) {
     const shared = new Map<string, number>();
     values.forEach((v, a) => {
-      for (const other of byValue.get(`${a}\u0000${v}`) ?? []) if (other !== item) bump(shared, other);
+      for (const other of byValue.get(`${a}\u0000${v}`) ?? [])
+        if (other !== item) bump(shared, other);
     });
     const scored = [...shared].map(([j, n]): [string, number] => [j, n / values.length]);
     const best = top(scored, (e) => e[1] + (popularity.get(e[0]) ?? 0) * 1e-9, options.neighbours);

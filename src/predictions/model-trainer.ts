@@ -2,11 +2,7 @@ import type { ClickHouse } from '../storage/clickhouse.js';
 import { trainChurn } from './churn-job.js';
 import type { Evaluation } from './evaluation.js';
 import { trainForecasts } from './forecast-job.js';
-import {
-  predictionKinds,
-  type PredictionKind,
-  type PredictionSpec,
-} from './prediction-spec.js';
+import { predictionKinds, type PredictionKind, type PredictionSpec } from './prediction-spec.js';
 import { trainRecommendations } from './recommendation-job.js';
 
 /** One run of a model job: train on the project's events before `run` (epoch ms). */

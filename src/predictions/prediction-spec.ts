@@ -6,7 +6,8 @@ const propPath = z
   .string()
   .regex(/^props(\.[A-Za-z0-9_$-]+)+$/, 'a props path such as props.showId')
   .max(200);
-const types = (fallback: string[], min = 0) => z.array(eventType).min(min).max(20).default(fallback);
+const types = (fallback: string[], min = 0) =>
+  z.array(eventType).min(min).max(20).default(fallback);
 
 /**
  * The model jobs among the warehouse jobs (README: Predictions), given the fields every job

@@ -12,10 +12,7 @@ import type { PredictionKind, RecommendationSpec } from './prediction-spec.js';
 export interface PredictionsDeps {
   ch: ClickHouse;
   jobs: Pick<WarehouseJobs, 'list'>;
-  metrics?: Pick<
-    Metrics,
-    'analyticsQuerySeconds' | 'analyticsQueryFailures' | 'predictionAnswers'
-  >;
+  metrics?: Pick<Metrics, 'analyticsQuerySeconds' | 'analyticsQueryFailures' | 'predictionAnswers'>;
 }
 
 /** Items a template's `recommendations` holds. */
@@ -50,7 +47,8 @@ export function createPredictions(deps: PredictionsDeps) {
   async function model<S>(project: string, kind: PredictionKind, job?: string): Promise<Model<S>> {
     const all = await deps.jobs.list(project);
     const found = all.find(
-      (j: JobView) => j.kind === kind && (job === undefined || j.name === job) && j.status.lastSuccess,
+      (j: JobView) =>
+        j.kind === kind && (job === undefined || j.name === job) && j.status.lastSuccess,
     );
     if (!found) {
       const named = job === undefined ? '' : ` named \`${job}\``;
@@ -93,7 +91,7 @@ export function createPredictions(deps: PredictionsDeps) {
     );
     answered('recommendations', has.length ? 'fresh' : 'trending');
     return { userId, model: m.version, source: has.length ? 'fresh' : 'trending', items };
-      }
+  }
 
   return {
     recommendations: timed('recommendations', recommendationsOf),
@@ -122,12 +120,15 @@ export function createPredictions(deps: PredictionsDeps) {
       return { person, model: m.version, scored: Boolean(found), ...(found ?? {}) };
     }),
 
-    forecasts: timed('forecasts', async (project: string, query: { job?: string; series?: string }) => {
-      const m = await model(project, 'forecast', query.job);
-      const series = await reads.forecasts({ project, job: m.job, run: m.run }, query.series);
-      answered('forecasts', 'precomputed');
-      return { model: m.version, series };
-    }),
+    forecasts: timed(
+      'forecasts',
+      async (project: string, query: { job?: string; series?: string }) => {
+        const m = await model(project, 'forecast', query.job);
+        const series = await reads.forecasts({ project, job: m.job, run: m.run }, query.series);
+        answered('forecasts', 'precomputed');
+        return { model: m.version, series };
+      },
+    ),
 
     /** Every model job with its last successful run's evaluation: the dashboard's model page. */
     models: timed('models', async (project: string) => {

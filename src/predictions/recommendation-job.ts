@@ -168,7 +168,13 @@ export async function trainRecommendations(
   function* neighbourRows() {
     for (const [item, near] of model.neighbours)
       for (const n of near)
-        yield { ...head, item, neighbour: n.item, collaborative: n.collaborative, content: n.content };
+        yield {
+          ...head,
+          item,
+          neighbour: n.item,
+          collaborative: n.collaborative,
+          content: n.content,
+        };
   }
   const rows = await insertRows(ch, 'warehouse_recommendations', lists());
   await insertRows(ch, 'warehouse_item_neighbours', neighbourRows());

@@ -66,7 +66,10 @@ const audience = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('churn'),
     above: z.number().min(0).max(1),
-    job: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'a job name').optional(),
+    job: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'a job name')
+      .optional(),
   }),
 ]);
 

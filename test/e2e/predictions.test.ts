@@ -44,9 +44,13 @@ const t0 = (() => {
 const data = generatePredictionData({ seed: 3, project: 'shop', t0, days, users: 200 });
 
 const interactions = (user: string) =>
-  data.rows.filter((r) => r.user_id === user && (r.type === 'vote.cast' || r.type === 'show.follow'));
+  data.rows.filter(
+    (r) => r.user_id === user && (r.type === 'vote.cast' || r.type === 'show.follow'),
+  );
 // The user with the most interactions: their taste is plain in their history.
-const fan = [...data.users].sort((a, b) => interactions(b.id).length - interactions(a.id).length)[0]!;
+const fan = [...data.users].sort(
+  (a, b) => interactions(b.id).length - interactions(a.id).length,
+)[0]!;
 
 let server: ServerProcess;
 let browser: Browser;
@@ -95,13 +99,19 @@ describe('predictions over HTTP', () => {
     expect(body.items.filter((i) => mine.has(i.item))).toEqual([]);
     // Planted taste: most of the list is of the user's genre.
     const genre = fan.genre;
-    const ofGenre = body.items.filter((i) => data.shows.find((s) => s.id === i.item)?.genre === genre);
+    const ofGenre = body.items.filter(
+      (i) => data.shows.find((s) => s.id === i.item)?.genre === genre,
+    );
     expect(ofGenre.length).toBeGreaterThanOrEqual(6);
   });
 
   it('a fresh user gets their show’s artist and genre, an empty one trending; a read key is refused', async () => {
     const show = data.shows[7]!;
-    const props = { showId: show.id, artistId: `artist-${show.artist}`, genre: `genre-${show.genre}` };
+    const props = {
+      showId: show.id,
+      artistId: `artist-${show.artist}`,
+      genre: `genre-${show.genre}`,
+    };
     const sent = await http.send('POST', '/v1/events', keys.ingest, {
       events: [{ id: 'fresh-1', type: 'vote.cast', ts: Date.now(), userId: 'newcomer', props }],
     });
@@ -112,7 +122,9 @@ describe('predictions over HTTP', () => {
     const fresh = await http.getJson<Recs>(path, keys.users);
     const items = fresh.body.items;
     expect(items.map((i) => i.item)).not.toContain(show.id);
-    const sameArtist = items.filter((i) => data.shows.find((s) => s.id === i.item)?.artist === show.artist);
+    const sameArtist = items.filter(
+      (i) => data.shows.find((s) => s.id === i.item)?.artist === show.artist,
+    );
     expect(sameArtist.length).toBeGreaterThanOrEqual(3);
     const empty = await http.getJson<Recs>('/v1/users/nobody/recommendations?limit=5', keys.users);
     expect(empty.body.source).toBe('trending');
@@ -129,23 +141,33 @@ describe('predictions over HTTP', () => {
   });
 
   it('churn risk with its features and contributions; forecasts with intervals; the models', async () => {
-    type Churn = { model: string; scored: boolean; risk: number; contributions: Record<string, number> };
+    type Churn = {
+      model: string;
+      scored: boolean;
+      risk: number;
+      contributions: Record<string, number>;
+    };
     const stayers = data.users.filter((u) => u.churnDay === Infinity);
-    const active = stayers.sort((a, b) => interactions(b.id).length - interactions(a.id).length)[0]!;
+    const active = stayers.sort(
+      (a, b) => interactions(b.id).length - interactions(a.id).length,
+    )[0]!;
     const churn = await http.getJson<Churn>(`/v1/predictions/churn/${active.id}`, keys.users);
     expect(churn.body).toMatchObject({ scored: true });
     expect(churn.body.model).toMatch(/^churn@\d+$/);
     expect(Object.keys(churn.body.contributions).sort()).toEqual(
       ['events7d', 'notifications', 'recencyDays', 'sessions', 'trend'].sort(),
     );
-    type Forecasts = { series: Array<{ series: string; days: Array<{ value: number; low: number; high: number }> }> };
+    type Forecasts = {
+      series: Array<{ series: string; days: Array<{ value: number; low: number; high: number }> }>;
+    };
     const f = await http.getJson<Forecasts>('/v1/predictions/forecasts?series=dau', keys.read);
     expect(f.body.series.map((s) => s.series)).toEqual(['dau']);
     expect(f.body.series[0]!.days).toHaveLength(7);
     type Models = { models: Array<{ name: string; evaluation: { metrics: object } }> };
     const m = await http.getJson<Models>('/v1/predictions/models', keys.read);
     expect(m.body.models.map((x) => x.name).sort()).toEqual(['churn', 'forecast', 'recs']);
-    for (const model of m.body.models) expect(Object.keys(model.evaluation.metrics).length).toBeGreaterThan(0);
+    for (const model of m.body.models)
+      expect(Object.keys(model.evaluation.metrics).length).toBeGreaterThan(0);
   });
 });
 
@@ -154,8 +176,13 @@ describe('predictions on the dashboard, in Chromium', () => {
     const url = `${server.url}/?key=${keys.admin}&view=profile&person=${fan.id}`;
     const { page, clean } = await openDashboard(browser, url);
     await poll(() => page.locator('#pr-recs li').count()).toBe(10);
-    const api = await http.getJson<Recs>(`/v1/users/${fan.id}/recommendations?limit=10`, keys.users);
-    expect(await attrs(page, '#pr-recs li', 'data-item')).toEqual(api.body.items.map((i) => i.item));
+    const api = await http.getJson<Recs>(
+      `/v1/users/${fan.id}/recommendations?limit=10`,
+      keys.users,
+    );
+    expect(await attrs(page, '#pr-recs li', 'data-item')).toEqual(
+      api.body.items.map((i) => i.item),
+    );
     await poll(() => page.getAttribute('#pr-churn', 'data-risk')).toMatch(/^0?\.\d+|^[01]$/);
     expect(await page.locator('#pr-drivers li').count()).toBe(5);
     expect((await texts(page, '#pr-recs-note'))[0]).toContain('recs@');
@@ -163,8 +190,13 @@ describe('predictions on the dashboard, in Chromium', () => {
   });
 
   it('the Models page shows each model’s evaluation next to its baseline', async () => {
-    const { page, clean } = await openDashboard(browser, `${server.url}/?key=${keys.read}&view=models`);
-    await poll(() => page.locator('#mo-table tbody tr[data-metric]').count()).toBeGreaterThanOrEqual(5);
+    const { page, clean } = await openDashboard(
+      browser,
+      `${server.url}/?key=${keys.read}&view=models`,
+    );
+    await poll(() =>
+      page.locator('#mo-table tbody tr[data-metric]').count(),
+    ).toBeGreaterThanOrEqual(5);
     expect(await attrs(page, '#mo-table tbody tr[data-metric]', 'data-metric')).toEqual(
       expect.arrayContaining(['precisionAt10', 'recallAt10', 'auc', 'dauMae']),
     );

@@ -74,7 +74,10 @@ function predictionCases(
       path: `/v1/users/${victim.user}/recommendations`,
       own: otherProject,
     },
-    'GET /v1/predictions/churn/:id': { path: `/v1/predictions/churn/${victim.user}`, own: otherKey },
+    'GET /v1/predictions/churn/:id': {
+      path: `/v1/predictions/churn/${victim.user}`,
+      own: otherKey,
+    },
     'GET /v1/predictions/forecasts': { path: '/v1/predictions/forecasts', own: otherKey },
     'GET /v1/predictions/models': { path: '/v1/predictions/models', own: otherKey },
   };

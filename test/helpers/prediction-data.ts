@@ -98,7 +98,9 @@ export function generatePredictionData(options: PredictionDataOptions) {
   for (let u = 0; u < options.users; u++) {
     const genre = Math.floor(random() * genres);
     const first = genre * perGenre + Math.floor(random() * perGenre);
-    const second = genre * perGenre + ((first - genre * perGenre + 1 + Math.floor(random() * (perGenre - 1))) % perGenre);
+    const second =
+      genre * perGenre +
+      ((first - genre * perGenre + 1 + Math.floor(random() * (perGenre - 1))) % perGenre);
     const churns = random() < (options.churnShare ?? 0.35);
     const joined = Math.floor(random() * options.days * 0.4);
     const user: PlantedUser = {
@@ -120,12 +122,17 @@ export function generatePredictionData(options: PredictionDataOptions) {
         let at = options.t0 + d * dayMs + random() * dayMs * 0.9;
         const session = `${user.id}-${d}-${v}`;
         const views = 1 + Math.floor(random() * 3);
-        for (let k = 0; k < views; k++) add('page.view', (at += 1000), user.id, session, { path: '/' });
+        for (let k = 0; k < views; k++)
+          add('page.view', (at += 1000), user.id, session, { path: '/' });
         if (random() < 0.6) {
           const roll = random();
           const show = roll < 0.55 ? pick(mine) : roll < 0.85 ? pick(genreShows) : byPopularity();
           const type = random() < 0.7 ? 'vote.cast' : 'show.follow';
-          const props = { showId: show.id, artistId: `artist-${show.artist}`, genre: `genre-${show.genre}` };
+          const props = {
+            showId: show.id,
+            artistId: `artist-${show.artist}`,
+            genre: `genre-${show.genre}`,
+          };
           add(type, (at += 1000), user.id, session, props);
         }
         const opens = toChurn < 14 ? 0.05 : 0.45;

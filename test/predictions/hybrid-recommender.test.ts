@@ -20,7 +20,14 @@ const attributes = new Map([
   ['y', ['artist-8', 'jazz']],
   ['z', ['artist-9', 'jazz']],
 ]);
-const popularity = new Map([['a', 2], ['b', 3], ['c', 2], ['x', 3], ['y', 3], ['z', 2]]);
+const popularity = new Map([
+  ['a', 2],
+  ['b', 3],
+  ['c', 2],
+  ['x', 3],
+  ['y', 3],
+  ['z', 2],
+]);
 const neighbours = itemNeighbours(holdings, attributes, popularity);
 const trending = byPopularity(popularity);
 const near = (item: string) => neighbours.get(item);
@@ -28,7 +35,12 @@ const near = (item: string) => neighbours.get(item);
 describe('hybrid recommender', () => {
   it('recommends what co-occurs with the person’s items, never what they have', () => {
     const recs = recommend(near, ['a'], trending, { limit: 3, blend: 1 });
-    expect(recs.map((r) => r.item).slice(0, 2).sort()).toEqual(['b', 'c']);
+    expect(
+      recs
+        .map((r) => r.item)
+        .slice(0, 2)
+        .sort(),
+    ).toEqual(['b', 'c']);
     expect(recs.map((r) => r.item)).not.toContain('a');
     expect(recs[0]!.because).toBe('a');
   });

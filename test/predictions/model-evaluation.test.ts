@@ -139,7 +139,10 @@ describe('serving from the model tables', () => {
     const variables = await predictions().templateVariables('shop', 'user-1');
     expect(variables).toEqual({
       recommendations: {
-        text: stored.slice(0, 3).map((r) => r.item).join(', '),
+        text: stored
+          .slice(0, 3)
+          .map((r) => r.item)
+          .join(', '),
         items: stored.slice(0, 3).map((r) => r.item),
         model: answer.model,
       },

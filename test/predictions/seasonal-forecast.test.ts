@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { naivePoints, quantile, seasonalForecast, seasonalPoints } from '../../src/predictions/seasonal-forecast.js';
+import {
+  naivePoints,
+  quantile,
+  seasonalForecast,
+  seasonalPoints,
+} from '../../src/predictions/seasonal-forecast.js';
 
 const profile = [10, 12, 14, 16, 20, 30, 18];
 

@@ -4,7 +4,13 @@ import { msParam, type SqlParams } from './sql-params.js';
 const day = 86_400_000;
 
 /** The churn model's features, in the order its weights come. */
-export const churnFeatures = ['recencyDays', 'events7d', 'trend', 'sessions', 'notifications'] as const;
+export const churnFeatures = [
+  'recencyDays',
+  'events7d',
+  'trend',
+  'sessions',
+  'notifications',
+] as const;
 export type ChurnFeature = (typeof churnFeatures)[number];
 
 export interface ChurnScope {
@@ -31,11 +37,11 @@ export interface ChurnScope {
  */
 export function churnRowsSql(p: SqlParams, s: ChurnScope): string {
   const fromMs = s.atMs - s.windowDays * day;
-  const events = personEventsSql(
-    p,
-    { project: s.project, fromMs, toMs: s.atMs + s.horizonMs },
-    ['e.ts AS ts', 'e.type AS type', 'e.session_id AS session_id'],
-  );
+  const events = personEventsSql(p, { project: s.project, fromMs, toMs: s.atMs + s.horizonMs }, [
+    'e.ts AS ts',
+    'e.type AS type',
+    'e.session_id AS session_id',
+  ]);
   const at = msParam(p, s.atMs);
   const week = msParam(p, s.atMs - 7 * day);
   const weeksBefore = p.bind((s.windowDays - 7) / 7, 'Float64');

@@ -108,7 +108,10 @@ export function createPredictionReads(ch: ClickHouse) {
          WHERE ${ofRun}${only} ORDER BY series, day`,
         { ...at, ...(series === undefined ? {} : { series }) },
       );
-      const bySeries = new Map<string, { day: string; value: number; low: number; high: number }[]>();
+      const bySeries = new Map<
+        string,
+        { day: string; value: number; low: number; high: number }[]
+      >();
       for (const r of rows) {
         const list = bySeries.get(String(r.series)) ?? [];
         bySeries.set(String(r.series), list);

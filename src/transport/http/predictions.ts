@@ -44,9 +44,14 @@ export function registerHttpPredictions(
   });
 
   const route = createRoutes(app, deps);
-  route('get', '/v1/predictions/churn/:id', 'users:read', async ({ reply, principal, name, info }) => {
-    reply.json(200, await predictions.churn(principal.projectId, name, jobParam(info.query)));
-  });
+  route(
+    'get',
+    '/v1/predictions/churn/:id',
+    'users:read',
+    async ({ reply, principal, name, info }) => {
+      reply.json(200, await predictions.churn(principal.projectId, name, jobParam(info.query)));
+    },
+  );
   route('get', '/v1/predictions/forecasts', 'read', async ({ reply, principal, info }) => {
     const series = info.query.get('series') || undefined;
     const query = { ...jobParam(info.query), ...(series ? { series } : {}) };
