@@ -27,6 +27,28 @@ function dense(
   return series;
 }
 
+/** All shows' events per day together: the weekly shape each show's sparse series borrows. */
+function showsTogether(series: ReadonlyMap<string, readonly number[]>): number[] | undefined {
+  let total: number[] | undefined;
+  for (const [name, values] of series) {
+    if (name === 'dau') continue;
+    total = total ? total.map((v, i) => v + values[i]!) : [...values];
+  }
+  return total;
+}
+
+/** A series' forecast: a show's with the shape of all shows together (seasonal-forecast.ts). */
+function forecastOf(
+  name: string,
+  values: readonly number[],
+  pooled: readonly number[] | undefined,
+  horizon: number,
+  coverage: number,
+) {
+  const shape = name !== 'dau' && pooled ? pooled.slice(0, values.length) : undefined;
+  return seasonalForecast(values, horizon, coverage, shape ? { shape } : {});
+}
+
 /**
  * The held-out evaluation: each series' last `horizonDays` days forecast from the days before,
  * the mean absolute error next to the naive forecast's (the last day repeated), for DAU and
@@ -36,6 +58,7 @@ export function evaluateForecasts(
   series: ReadonlyMap<string, readonly number[]>,
   spec: ForecastSpec,
 ): Evaluation {
+  const pooled = showsTogether(series);
   const h = spec.horizonDays;
   const errors = { dau: [] as number[][], show: [] as number[][] };
   let inside = 0;
@@ -43,7 +66,7 @@ export function evaluateForecasts(
   for (const [name, values] of series) {
     const fit = values.slice(0, -h);
     const actual = values.slice(-h);
-    const forecast = seasonalForecast(fit, h, spec.coverage);
+    const forecast = forecastOf(name, fit, pooled, h, spec.coverage);
     const pair = [
       meanAbsoluteError(
         forecast.map((f) => f.value),
@@ -99,10 +122,11 @@ export async function trainForecasts(
   const series = dense(found, scope.fromMs, spec.historyDays);
   if (!series.has('dau')) series.set('dau', new Array<number>(spec.historyDays).fill(0));
   const evaluation = evaluateForecasts(series, spec);
+  const pooled = showsTogether(series);
   const head = { project: r.project, job: r.job, run: r.run };
   function* rows() {
     for (const [name, values] of series) {
-      const forecast = seasonalForecast(values, spec.horizonDays, spec.coverage);
+      const forecast = forecastOf(name, values, pooled, spec.horizonDays, spec.coverage);
       yield* forecast.map((f, i) => ({
         ...{ ...head, series: name, day: new Date(today + i * day).toISOString().slice(0, 10) },
         ...{ value: figure(f.value), low: figure(f.low), high: figure(f.high) },

@@ -13,27 +13,47 @@ export const defaultSeasonalOptions = {
 };
 
 /**
+ * Each weekday's index, aligned to the end of `series`: position k is the weekday of day
+ * n + k + 7j. The index is a day's value over its week's mean, averaged over the last `weeks`
+ * weeks (all 1 with less than a week).
+ */
+export function weeklyIndex(series: readonly number[], weeks: number): number[] {
+  const n = series.length;
+  const used = Math.min(weeks, Math.floor(n / 7));
+  const index = new Array<number>(7).fill(used === 0 ? 1 : 0);
+  for (let w = 0; w < used; w++) {
+    const block = series.slice(n - 7 * (w + 1), n - 7 * w);
+    const m = mean(block);
+    block.forEach((y, k) => (index[k] = index[k]! + (m > 0 ? y / m : 1) / used));
+  }
+  return index;
+}
+
+export interface SeasonalOptions {
+  /** Past weeks the weekday profile averages. */
+  weeks: number;
+  /**
+   * The series whose weekly profile to use, day for day with the history (absent: the
+   * history's own). A sparse series (one show's few events a day) borrows the shape of a
+   * busier one (all shows' events together), whose weekdays are not drowned in noise.
+   */
+  shape?: readonly number[];
+}
+
+/**
  * Point forecasts for the `horizon` days after `history` (one value per day, oldest first):
  * seasonal-naive with a weekly profile and the last week's level. The level is the mean of the
- * last 7 days; each weekday's index is its value over its week's mean, averaged over the last
- * `weeks` weeks; the forecast of a day is level × its weekday's index. A growing or shrinking
- * series follows its last week, and the weekly shape comes from a month of weeks, not one.
+ * last 7 days; the forecast of a day is level × its weekday's index (`weeklyIndex`). A growing
+ * or shrinking series follows its last week, and the weekly shape comes from a month of
+ * weeks, not one.
  */
 export function seasonalPoints(
   history: readonly number[],
   horizon: number,
-  options: Pick<typeof defaultSeasonalOptions, 'weeks'> = defaultSeasonalOptions,
+  options: SeasonalOptions = defaultSeasonalOptions,
 ): number[] {
-  const n = history.length;
   const level = mean(history.slice(-7));
-  const weeks = Math.min(options.weeks, Math.floor(n / 7));
-  const index = new Array<number>(7).fill(weeks === 0 ? 1 : 0);
-  for (let w = 0; w < weeks; w++) {
-    const block = history.slice(n - 7 * (w + 1), n - 7 * w);
-    const m = mean(block);
-    // Position k of a block is the weekday of day n + k + 7j: the blocks end where history ends.
-    block.forEach((y, k) => (index[k] = index[k]! + (m > 0 ? y / m : 1) / weeks));
-  }
+  const index = weeklyIndex(options.shape ?? history, options.weeks);
   return Array.from({ length: horizon }, (_, i) => Math.max(0, level * index[i % 7]!));
 }
 
@@ -59,15 +79,17 @@ export function seasonalForecast(
   history: readonly number[],
   horizon: number,
   coverage: number,
-  options: Partial<typeof defaultSeasonalOptions> = {},
+  options: Partial<typeof defaultSeasonalOptions & SeasonalOptions> = {},
 ): DayForecast[] {
   const opts = { ...defaultSeasonalOptions, ...options };
   const errors: number[] = [];
   for (let origin = opts.minHistoryDays; origin < history.length; origin++) {
     const ahead = Math.min(horizon, history.length - origin);
-    seasonalPoints(history.slice(0, origin), ahead, opts).forEach((f, i) =>
-      errors.push(history[origin + i]! - f),
-    );
+    const shape = opts.shape?.slice(0, origin);
+    seasonalPoints(history.slice(0, origin), ahead, {
+      ...opts,
+      ...(shape ? { shape } : {}),
+    }).forEach((f, i) => errors.push(history[origin + i]! - f));
   }
   const below = quantile(errors, (1 - coverage) / 2);
   const above = quantile(errors, (1 + coverage) / 2);
