@@ -2,6 +2,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, sendRows } from '../helpers/analytics-server.js';
 import { launchChromium, poll } from '../helpers/browser.js';
+import { eventually } from '../helpers/eventually.js';
 import { attrs, openDashboard, texts } from '../helpers/dashboard-page.js';
 import { dayMs, generatePredictionData } from '../helpers/prediction-data.js';
 import { removeDir, startServer, type ServerProcess } from '../helpers/server-process.js';
@@ -47,10 +48,11 @@ const interactions = (user: string) =>
   data.rows.filter(
     (r) => r.user_id === user && (r.type === 'vote.cast' || r.type === 'show.follow'),
   );
+const counts = new Map(data.users.map((u) => [u.id, interactions(u.id).length]));
+const busiest = (users: typeof data.users) =>
+  [...users].sort((a, b) => counts.get(b.id)! - counts.get(a.id)!)[0]!;
 // The user with the most interactions: their taste is plain in their history.
-const fan = [...data.users].sort(
-  (a, b) => interactions(b.id).length - interactions(a.id).length,
-)[0]!;
+const fan = busiest(data.users);
 
 let server: ServerProcess;
 let browser: Browser;
@@ -59,11 +61,20 @@ let http: ReturnType<typeof api>;
 async function trained(name: string, spec: object) {
   expect((await http.send('PUT', `/v1/jobs/${name}`, keys.admin, spec)).status).toBe(200);
   expect((await http.send('POST', `/v1/jobs/${name}/run`, keys.admin)).status).toBe(202);
-  type Job = { status: { running: unknown; lastRun: { outcome: string; error?: string } | null } };
-  await poll(async () => {
-    const { body } = await http.getJson<Job>(`/v1/jobs/${name}`, keys.admin);
-    return body.status.lastRun && !body.status.running ? body.status.lastRun : null;
-  }, 60_000).toMatchObject({ outcome: 'ok' });
+  type Run = { outcome: string; error?: string };
+  type Job = { status: { running: unknown; lastRun: Run | null } };
+  let last: Run | null = null;
+  await eventually(
+    async () => {
+      const { body } = await http.getJson<Job>(`/v1/jobs/${name}`, keys.admin);
+      last = body.status.running ? null : body.status.lastRun;
+      return last !== null;
+    },
+    60_000,
+    `job ${name} to run`,
+    100,
+  );
+  expect(last).toMatchObject({ outcome: 'ok' });
 }
 
 beforeAll(async () => {
@@ -147,10 +158,7 @@ describe('predictions over HTTP', () => {
       risk: number;
       contributions: Record<string, number>;
     };
-    const stayers = data.users.filter((u) => u.churnDay === Infinity);
-    const active = stayers.sort(
-      (a, b) => interactions(b.id).length - interactions(a.id).length,
-    )[0]!;
+    const active = busiest(data.users.filter((u) => u.churnDay === Infinity));
     const churn = await http.getJson<Churn>(`/v1/predictions/churn/${active.id}`, keys.users);
     expect(churn.body).toMatchObject({ scored: true });
     expect(churn.body.model).toMatch(/^churn@\d+$/);
