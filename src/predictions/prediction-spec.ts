@@ -60,10 +60,10 @@ export function predictionJobSchemas<C extends z.ZodRawShape>(common: C) {
 }
 
 // The model fields alone, for the types the trainers take.
-const bare = predictionJobSchemas({});
-export type RecommendationSpec = z.infer<(typeof bare)[0]>;
-export type ChurnSpec = z.infer<(typeof bare)[1]>;
-export type ForecastSpec = z.infer<(typeof bare)[2]>;
+type Bare = ReturnType<typeof predictionJobSchemas<Record<never, never>>>;
+export type RecommendationSpec = z.infer<Bare[0]>;
+export type ChurnSpec = z.infer<Bare[1]>;
+export type ForecastSpec = z.infer<Bare[2]>;
 export type PredictionSpec = RecommendationSpec | ChurnSpec | ForecastSpec;
 export const predictionKinds = ['recommendations', 'churn', 'forecast'] as const;
 export type PredictionKind = (typeof predictionKinds)[number];

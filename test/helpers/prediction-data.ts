@@ -136,7 +136,7 @@ export function generatePredictionData(options: PredictionDataOptions) {
           add(type, (at += 1000), user.id, session, props);
         }
         const opens = toChurn < 14 ? 0.05 : 0.45;
-        if (random() < opens) add('notification.open', (at += 1000), user.id, session, {});
+        if (random() < opens) add('notification.open', at + 1000, user.id, session, {});
       }
     }
   }
