@@ -1,11 +1,10 @@
 import type { EngagementSettings } from '../config/analytics-schema.js';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
-import type { Evaluation } from '../predictions/evaluation.js';
-import type { PredictionKind } from '../predictions/prediction-spec.js';
-import { isPredictionSpec, type ModelTrainer } from '../predictions/model-trainer.js';
 import type { StateStore } from '../state/state-store.js';
 import type { WarehouseQuery, WarehouseRun } from '../storage/analytics/warehouse-sql.js';
+import type { PredictionKind } from './model-job-spec.js';
+import { isPredictionSpec, type Evaluation, type ModelTrainer } from './model-jobs.js';
 import {
   claimed,
   finished,

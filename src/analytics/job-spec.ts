@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { predictionJobSchemas } from '../predictions/prediction-spec.js';
+import { predictionJobSchemas } from './model-job-spec.js';
 import { eventTypeSchema } from './query-params.js';
 
 const day = 86_400_000;

@@ -1,5 +1,5 @@
-import type { Evaluation } from '../predictions/evaluation.js';
 import type { JobSpec } from './job-spec.js';
+import type { Evaluation } from './model-jobs.js';
 
 /** One finished run, as the status API shows it. */
 export interface RunRecord {

@@ -2,12 +2,12 @@ import type { EngagementSettings, JobsSettings } from '../config/analytics-schem
 import { BacklineError } from '../errors.js';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
-import type { ModelTrainer } from '../predictions/model-trainer.js';
 import { part, type StateStore } from '../state/state-store.js';
 import type { ExportFormat } from '../storage/analytics/event-export.js';
 import type { WarehouseQuery } from '../storage/analytics/warehouse-sql.js';
 import { claimAndRun } from './job-run.js';
 import { jobNameSchema, jobSpecSchema } from './job-spec.js';
+import type { ModelTrainer } from './model-jobs.js';
 import { emptyStatus, isDead, nextRunAt, type JobRecord } from './job-status.js';
 
 export const defaultJobOptions = {

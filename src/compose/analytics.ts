@@ -13,6 +13,7 @@ import { createPredictions } from '../predictions/predictions-service.js';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import { createAnalyticsQueries } from '../storage/analytics/analytics-queries.js';
+import { createPredictionStore } from '../storage/analytics/prediction-store.js';
 import type { AnalyticsApis } from '../transport/http/analytics-routes.js';
 import type { ClusterNode } from './cluster-node.js';
 import type { AppConfig } from './config.js';
@@ -43,12 +44,12 @@ export function composeAnalytics(
       : { file: join(config.dataDir, 'cohorts.json') },
   );
   const settings = config.analytics;
-  const { ch } = deps.stored.storage;
+  const store = createPredictionStore(deps.stored.storage.ch);
   // Jobs run on the nodes with ClickHouse at hand, at most once at a time (state claims).
   const jobs = createWarehouseJobs({
     state: deps.stored.state,
     warehouse: queries.warehouse,
-    models: createModelTrainer({ ch }),
+    models: createModelTrainer({ store }),
     settings: settings.jobs,
     engagement: settings.engagement,
     instance: node?.instanceId ?? `single-${randomBytes(4).toString('hex')}`,
@@ -57,7 +58,7 @@ export function composeAnalytics(
     metrics,
     log: deps.log,
   });
-  const predictions = createPredictions({ ch, jobs, metrics });
+  const predictions = createPredictions({ reads: store, jobs, metrics });
   const apis: AnalyticsApis = {
     analytics: createAnalytics({ queries, cohorts, metrics }),
     cohorts,

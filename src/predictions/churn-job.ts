@@ -1,15 +1,12 @@
-import type { ClickHouse } from '../storage/clickhouse.js';
 import {
   churnFeatures,
-  churnRowsSql,
-  churnTrainingSql,
   type ChurnFeature,
+  type ChurnScope,
 } from '../storage/analytics/churn-sql.js';
-import { createSqlParams } from '../storage/analytics/sql-params.js';
+import type { PredictionStore } from '../storage/analytics/prediction-store.js';
 import { figure, mean, rocAuc, type Evaluation } from './evaluation.js';
-import { insertRows } from './insert-rows.js';
-import type { ModelRun } from './model-trainer.js';
-import type { ChurnSpec } from './prediction-spec.js';
+import type { ModelRun } from '../analytics/model-jobs.js';
+import type { ChurnSpec } from '../analytics/model-job-spec.js';
 
 const day = 86_400_000;
 
@@ -39,9 +36,8 @@ function parse(raw: Record<string, unknown>): ChurnRow {
   return row as ChurnRow;
 }
 
-async function rows(ch: ClickHouse, scope: Parameters<typeof churnRowsSql>[1]) {
-  const p = createSqlParams();
-  return (await ch.query<Record<string, unknown>>(churnRowsSql(p, scope), p.values)).map(parse);
+async function rows(store: PredictionStore, scope: ChurnScope) {
+  return (await store.churnRows(scope)).map(parse);
 }
 
 /** Each feature's mean and spread over `rows` (a constant feature scales by 1). */
@@ -84,7 +80,7 @@ const shown = (r: ChurnRow) => ({
  * alone's. Then every person active in the window before the run is scored.
  */
 export async function trainChurn(
-  ch: ClickHouse,
+  store: PredictionStore,
   r: ModelRun<ChurnSpec>,
 ): Promise<{ rows: number; evaluation: Evaluation }> {
   const { spec } = r;
@@ -95,21 +91,19 @@ export async function trainChurn(
     notificationTypes: spec.notificationTypes,
   };
   const trainingScope = { ...common, atMs: r.run - horizonMs, horizonMs };
-  const labelled = await rows(ch, trainingScope);
+  const labelled = await rows(store, trainingScope);
   const cut = Math.round(spec.holdoutShare * 1000);
   const training = labelled.filter((row) => row.bucket >= cut);
   const heldOut = labelled.filter((row) => row.bucket < cut);
   if (!training.some((row) => row.churned) || !training.some((row) => !row.churned))
     throw new Error('churn training needs persons who churned and persons who stayed');
   const { means, scales } = standardization(training);
-  const p = createSqlParams();
-  const rowsSql = churnRowsSql(p, trainingScope);
   const fit = { means, scales, cut, epochs: spec.epochs };
-  const [trained] = await ch.query<{ weights: number[] }>(
-    churnTrainingSql(p, rowsSql, fit),
-    p.values,
-  );
-  const model: ChurnModel = { means, scales, weights: (trained?.weights ?? []).map(Number) };
+  const model: ChurnModel = {
+    means,
+    scales,
+    weights: await store.churnWeights(trainingScope, fit),
+  };
   const evaluation: Evaluation = {
     baseline: 'recency',
     heldOut: heldOut.length,
@@ -131,10 +125,9 @@ export async function trainChurn(
       },
     },
   };
-  const scored = await rows(ch, { ...common, atMs: r.run, horizonMs: 0 });
+  const scored = await rows(store, { ...common, atMs: r.run, horizonMs: 0 });
   const head = { project: r.project, job: r.job, run: r.run };
-  const written = await insertRows(
-    ch,
+  const written = await store.write(
     'warehouse_churn',
     scored.map((row) => {
       const { risk, contributions } = churnRisk(model, row);

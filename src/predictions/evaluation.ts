@@ -1,11 +1,6 @@
-/** A model job's figures on its held-out split, each next to its baseline's. */
-export interface Evaluation {
-  /** What the baseline is (`popularity`, `recency`, `naive`). */
-  baseline: string;
-  /** How many held-out persons (or series-days) the figures are over. */
-  heldOut: number;
-  metrics: Record<string, { model: number; baseline: number; better: 'higher' | 'lower' }>;
-}
+import type { Evaluation } from '../analytics/model-jobs.js';
+
+export type { Evaluation };
 
 /** Precision and recall of the first `k` recommended items against the items held out. */
 export function hitsAt(recommended: readonly string[], relevant: ReadonlySet<string>, k: number) {

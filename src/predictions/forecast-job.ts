@@ -1,21 +1,14 @@
-import type { ClickHouse } from '../storage/clickhouse.js';
-import { dailyActiveSql, showDailySql } from '../storage/analytics/forecast-sql.js';
-import { createSqlParams } from '../storage/analytics/sql-params.js';
+import type { PredictionStore, SeriesDay } from '../storage/analytics/prediction-store.js';
 import { figure, mean, meanAbsoluteError, type Evaluation } from './evaluation.js';
-import { insertRows } from './insert-rows.js';
-import type { ModelRun } from './model-trainer.js';
-import type { ForecastSpec } from './prediction-spec.js';
+import type { ModelRun } from '../analytics/model-jobs.js';
+import type { ForecastSpec } from '../analytics/model-job-spec.js';
 import { naivePoints, seasonalForecast } from './seasonal-forecast.js';
 
 const day = 86_400_000;
 const startOfDay = (ms: number) => Math.floor(ms / day) * day;
 
 /** Each series' daily values over [fromMs, fromMs + days·day), missing days 0. */
-function dense(
-  rows: { series: string; day: string; value: string | number }[],
-  fromMs: number,
-  days: number,
-) {
+function dense(rows: readonly SeriesDay[], fromMs: number, days: number) {
   const series = new Map<string, number[]>();
   for (const row of rows) {
     const i = Math.round((Date.parse(`${row.day}T00:00:00Z`) - fromMs) / day);
@@ -105,20 +98,14 @@ export function evaluateForecasts(
  * then forecast for the `horizonDays` days from the run's day on (seasonal-forecast.ts).
  */
 export async function trainForecasts(
-  ch: ClickHouse,
+  store: PredictionStore,
   r: ModelRun<ForecastSpec>,
 ): Promise<{ rows: number; evaluation: Evaluation }> {
   const { spec } = r;
   const today = startOfDay(r.run);
   const scope = { project: r.project, fromMs: today - spec.historyDays * day, toMs: today };
-  const p = createSqlParams();
-  type Row = { series: string; day: string; value: string | number };
-  const found = await ch.query<Row>(dailyActiveSql(p, scope), p.values);
-  if (spec.shows > 0) {
-    const q = createSqlParams();
-    const show = { ...scope, types: spec.showTypes, field: spec.show, top: spec.shows };
-    found.push(...(await ch.query<Row>(showDailySql(q, show), q.values)));
-  }
+  const shows = { types: spec.showTypes, field: spec.show, top: spec.shows };
+  const found = await store.dailySeries(scope, spec.shows > 0 ? shows : undefined);
   const series = dense(found, scope.fromMs, spec.historyDays);
   if (!series.has('dau')) series.set('dau', new Array<number>(spec.historyDays).fill(0));
   const evaluation = evaluateForecasts(series, spec);
@@ -133,5 +120,5 @@ export async function trainForecasts(
       }));
     }
   }
-  return { rows: await insertRows(ch, 'warehouse_forecasts', rows()), evaluation };
+  return { rows: await store.write('warehouse_forecasts', rows()), evaluation };
 }

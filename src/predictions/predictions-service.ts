@@ -3,14 +3,14 @@ import type { WarehouseJobs } from '../analytics/warehouse-jobs.js';
 import { BacklineError } from '../errors.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { ChurnAudience } from '../rules/audience.js';
-import type { ClickHouse } from '../storage/clickhouse.js';
-import { createPredictionReads } from '../storage/analytics/prediction-reads.js';
+import type { PredictionReads } from '../storage/analytics/prediction-reads.js';
 import { recommend } from './hybrid-recommender.js';
 import type { Neighbour } from './item-neighbours.js';
-import type { PredictionKind, RecommendationSpec } from './prediction-spec.js';
+import type { PredictionKind, RecommendationSpec } from '../analytics/model-job-spec.js';
 
 export interface PredictionsDeps {
-  ch: ClickHouse;
+  /** The model tables' reads (storage/analytics/prediction-reads.ts). */
+  reads: PredictionReads;
   jobs: Pick<WarehouseJobs, 'list'>;
   metrics?: Pick<Metrics, 'analyticsQuerySeconds' | 'analyticsQueryFailures' | 'predictionAnswers'>;
 }
@@ -37,11 +37,11 @@ interface Model<S = unknown> {
  * Every answer names the model version; NO_MODEL when the project has no trained model.
  *
  * @example
- * const predictions = createPredictions({ ch, jobs });
+ * const predictions = createPredictions({ reads: createPredictionReads(ch), jobs });
  * await predictions.recommendations('dev', 'fan-7', { limit: 10 });
  */
 export function createPredictions(deps: PredictionsDeps) {
-  const reads = createPredictionReads(deps.ch);
+  const { reads } = deps;
   const { timed } = createQueryContext({ cohorts: { get: async () => undefined }, ...deps });
 
   async function model<S>(project: string, kind: PredictionKind, job?: string): Promise<Model<S>> {

@@ -1,12 +1,9 @@
-import type { ClickHouse } from '../storage/clickhouse.js';
-import { holdingsSql, itemAttributesSql } from '../storage/analytics/holdings-sql.js';
-import { createSqlParams } from '../storage/analytics/sql-params.js';
+import type { PredictionStore } from '../storage/analytics/prediction-store.js';
 import { figure, hitsAt, mean, type Evaluation } from './evaluation.js';
 import { byPopularity, recommend } from './hybrid-recommender.js';
 import { itemNeighbours, type Neighbour } from './item-neighbours.js';
-import type { ModelRun } from './model-trainer.js';
-import type { RecommendationSpec } from './prediction-spec.js';
-import { insertRows } from './insert-rows.js';
+import type { ModelRun } from '../analytics/model-jobs.js';
+import type { RecommendationSpec } from '../analytics/model-job-spec.js';
 
 const day = 86_400_000;
 /** The cut-off the evaluation reports (precision@10, recall@10). */
@@ -126,7 +123,7 @@ export function evaluateRecommender(
  * every item's neighbours (which serve persons who came after the run).
  */
 export async function trainRecommendations(
-  ch: ClickHouse,
+  store: PredictionStore,
   r: ModelRun<RecommendationSpec>,
 ): Promise<{ rows: number; evaluation: Evaluation }> {
   const { spec } = r;
@@ -137,19 +134,9 @@ export async function trainRecommendations(
     types: spec.types,
     item: spec.item,
   };
-  const p = createSqlParams();
-  const raw = await ch.query<{ person: string; item: string; first: string | number }>(
-    holdingsSql(p, scope),
-    p.values,
-  );
-  const pairs = raw.map((row) => ({ ...row, first: Number(row.first) }));
-  const q = createSqlParams();
+  const pairs = await store.holdings(scope);
   const described = { ...scope, types: [...new Set([...spec.types, ...spec.catalog])] };
-  const attributeRows = await ch.query<{ item: string; attrs: string[] }>(
-    itemAttributesSql(q, described, spec.attributes),
-    q.values,
-  );
-  const attributes = new Map(attributeRows.map((row) => [row.item, row.attrs]));
+  const attributes = await store.itemAttributes(described, spec.attributes);
   const evaluation = evaluateRecommender(pairs, attributes, r.run - spec.holdoutDays * day, spec);
   const model = fitRecommender(pairs, attributes, r.run - spec.trendingDays * day, spec);
   const head = { project: r.project, job: r.job, run: r.run };
@@ -176,7 +163,7 @@ export async function trainRecommendations(
           content: n.content,
         };
   }
-  const rows = await insertRows(ch, 'warehouse_recommendations', lists());
-  await insertRows(ch, 'warehouse_item_neighbours', neighbourRows());
+  const rows = await store.write('warehouse_recommendations', lists());
+  await store.write('warehouse_item_neighbours', neighbourRows());
   return { rows, evaluation };
 }

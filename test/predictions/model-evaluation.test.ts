@@ -11,6 +11,8 @@ import { createAudience } from '../../src/rules/audience.js';
 import { createFollowGraph } from '../../src/rules/follow-graph.js';
 import type { Firing } from '../../src/rules/firing.js';
 import { createMemoryStateStore } from '../../src/state/memory-state-store.js';
+import { createPredictionReads } from '../../src/storage/analytics/prediction-reads.js';
+import { createPredictionStore } from '../../src/storage/analytics/prediction-store.js';
 import { createWarehouseQuery } from '../../src/storage/analytics/warehouse-sql.js';
 import type { ClickHouse } from '../../src/storage/clickhouse.js';
 import { openChdb } from '../../src/storage/chdb-client.js';
@@ -37,7 +39,7 @@ beforeAll(async () => {
   jobs = createWarehouseJobs({
     state: createMemoryStateStore(),
     warehouse: createWarehouseQuery(ch),
-    models: createModelTrainer({ ch }),
+    models: createModelTrainer({ store: createPredictionStore(ch) }),
     settings: jobsSchema.parse({}),
     engagement: engagementSchema.parse({}),
     instance: 'test',
@@ -126,7 +128,7 @@ describe('models on seeded data with planted answers (test/helpers/prediction-da
 });
 
 describe('serving from the model tables', () => {
-  const predictions = () => createPredictions({ ch, jobs });
+  const predictions = () => createPredictions({ reads: createPredictionReads(ch), jobs });
 
   it('answers the stored list and its model version; a template gets the top three', async () => {
     const answer = await predictions().recommendations('shop', 'user-1', { limit: 10 });

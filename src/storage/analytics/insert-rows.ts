@@ -1,4 +1,4 @@
-import type { ClickHouse } from '../storage/clickhouse.js';
+import type { ClickHouse } from '../clickhouse.js';
 
 /** Rows per INSERT: large enough to amortize a statement, small enough to hold a batch. */
 export const insertBatchRows = 20_000;
