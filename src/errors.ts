@@ -73,6 +73,9 @@ export const catalogue = {
   JOB_RUNNING: { status: 409, message: 'the job is running; ask again once it is done' },
   JOB_NO_ROWS: { status: 404, message: 'the job has no completed run yet' },
 
+  // Predictions (`/v1/users/:id/recommendations`, `/v1/predictions/…`).
+  NO_MODEL: { status: 404, message: 'no model job of this kind has a completed run yet' },
+
   // HTTP surface.
   NOT_FOUND: { status: 404, message: 'no such route' },
   BAD_SIGNATURE: { status: 401, message: 'webhook signature is missing, invalid or stale' },

@@ -3,6 +3,8 @@ import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { StateStore } from '../state/state-store.js';
 import type { WarehouseQuery, WarehouseRun } from '../storage/analytics/warehouse-sql.js';
+import type { PredictionKind } from './model-job-spec.js';
+import { isPredictionSpec, type Evaluation, type ModelTrainer } from './model-jobs.js';
 import {
   claimed,
   finished,
@@ -21,12 +23,27 @@ export interface JobRunDeps {
   now: () => number;
   /** How often a running job says it is alive (ms). */
   heartbeatMs: number;
+  /** Trains the model jobs (README: Predictions); absent: they fail. */
+  models?: ModelTrainer;
+}
+
+/** Writes one run's rows: a materialization, or a model trained, evaluated and scored. */
+async function execute(
+  deps: JobRunDeps,
+  r: JobRecord,
+  run: number,
+): Promise<{ rows: number; evaluation?: Evaluation }> {
+  const { spec } = r;
+  if (!isPredictionSpec(spec))
+    return { rows: await deps.warehouse.materialize(runOf(r, run, deps.engagement)) };
+  if (!deps.models) throw new Error('model jobs need the predictions service');
+  return deps.models.train({ project: r.project, job: r.name, run, spec });
 }
 
 /** What the job's definition asks of a run starting at `run`. */
 function runOf(r: JobRecord, run: number, engagement: EngagementSettings): WarehouseRun {
   const head = { project: r.project, job: r.name, run };
-  const { spec } = r;
+  const spec = r.spec as Exclude<JobRecord['spec'], { kind: PredictionKind }>;
   if (spec.kind === 'daily_users') return { ...head, kind: spec.kind, days: spec.days };
   if (spec.kind === 'user_features') return { ...head, kind: spec.kind, formula: engagement };
   return { ...head, ...spec };
@@ -66,8 +83,8 @@ export async function claimAndRun(deps: JobRunDeps, key: string, claim: ClaimRul
   const times = () => ({ run, startedAt: run, finishedAt: now(), durationMs: now() - run });
   let done: RunRecord;
   try {
-    const rows = await warehouse.materialize(runOf(won, run, deps.engagement));
-    done = { ...times(), rows, outcome: 'ok' };
+    const { rows, evaluation } = await execute(deps, won, run);
+    done = { ...times(), rows, outcome: 'ok', ...(evaluation ? { evaluation } : {}) };
   } catch (err) {
     done = { ...times(), rows: null, outcome: 'failed', error: String(err).slice(0, 500) };
     log.warn({ err, project: won.project, job: won.name }, 'warehouse job failed');

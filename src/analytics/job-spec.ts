@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { predictionJobSchemas } from './model-job-spec.js';
 import { eventTypeSchema } from './query-params.js';
 
 const day = 86_400_000;
@@ -39,6 +40,8 @@ export const jobSpecSchema = z.discriminatedUnion('kind', [
     return: eventTypeSchema.optional(), // the return event; absent: any
     days: z.number().int().min(1).max(400).default(56),
   }),
+  // Models (README: Predictions): recommendations, churn risk, forecasts.
+  ...predictionJobSchemas(common),
 ]);
 
 export type JobSpec = z.infer<typeof jobSpecSchema>;

@@ -1,4 +1,5 @@
 import type { JobSpec } from './job-spec.js';
+import type { Evaluation } from './model-jobs.js';
 
 /** One finished run, as the status API shows it. */
 export interface RunRecord {
@@ -11,6 +12,8 @@ export interface RunRecord {
   rows: number | null;
   outcome: 'ok' | 'failed' | 'interrupted';
   error?: string;
+  /** A model job's figures on its held-out split, next to its baseline's. */
+  evaluation?: Evaluation;
 }
 
 export interface JobStatus {

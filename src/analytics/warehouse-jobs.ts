@@ -7,6 +7,7 @@ import type { ExportFormat } from '../storage/analytics/event-export.js';
 import type { WarehouseQuery } from '../storage/analytics/warehouse-sql.js';
 import { claimAndRun } from './job-run.js';
 import { jobNameSchema, jobSpecSchema } from './job-spec.js';
+import type { ModelTrainer } from './model-jobs.js';
 import { emptyStatus, isDead, nextRunAt, type JobRecord } from './job-status.js';
 
 export const defaultJobOptions = {
@@ -27,6 +28,8 @@ export interface WarehouseJobsDeps {
   /** False on a node that reaches ClickHouse through another: it runs no job itself. */
   runsJobs: boolean;
   metrics?: Pick<Metrics, 'jobRuns' | 'jobRunSeconds'>;
+  /** Trains the model jobs (README: Predictions); absent: they fail. */
+  models?: ModelTrainer;
   log: Logger;
   now?: () => number;
 }

@@ -8,9 +8,12 @@ import { createPersonProfiles } from '../analytics/person-profile.js';
 import { createTrending } from '../analytics/trending-service.js';
 import { createWarehouseJobs } from '../analytics/warehouse-jobs.js';
 import type { Ingest } from '../ingest/ingest-service.js';
+import { createModelTrainer } from '../predictions/model-trainer.js';
+import { createPredictions } from '../predictions/predictions-service.js';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import { createAnalyticsQueries } from '../storage/analytics/analytics-queries.js';
+import { createPredictionStore } from '../storage/analytics/prediction-store.js';
 import type { AnalyticsApis } from '../transport/http/analytics-routes.js';
 import type { ClusterNode } from './cluster-node.js';
 import type { AppConfig } from './config.js';
@@ -19,8 +22,9 @@ import type { Stored } from './storage.js';
 /**
  * Product analytics on the events in ClickHouse: the queries, saved cohorts (kept in
  * `<dataDir>/cohorts.json`, or the cluster's shared definitions on a cluster node), the APIs,
- * cohorts as rule audiences, trending values followed live from ingest, and the warehouse
- * jobs (a service: their scheduler).
+ * cohorts as rule audiences, trending values followed live from ingest, the warehouse
+ * jobs (a service: their scheduler) with the model jobs among them, and what the models serve
+ * (recommendations, churn risk as APIs and as rule audiences, forecasts).
  */
 export function composeAnalytics(
   config: AppConfig,
@@ -40,6 +44,21 @@ export function composeAnalytics(
       : { file: join(config.dataDir, 'cohorts.json') },
   );
   const settings = config.analytics;
+  const store = createPredictionStore(deps.stored.storage.ch);
+  // Jobs run on the nodes with ClickHouse at hand, at most once at a time (state claims).
+  const jobs = createWarehouseJobs({
+    state: deps.stored.state,
+    warehouse: queries.warehouse,
+    models: createModelTrainer({ store }),
+    settings: settings.jobs,
+    engagement: settings.engagement,
+    instance: node?.instanceId ?? `single-${randomBytes(4).toString('hex')}`,
+    exclusive: !node,
+    runsJobs: node?.storage !== 'remote',
+    metrics,
+    log: deps.log,
+  });
+  const predictions = createPredictions({ reads: store, jobs, metrics });
   const apis: AnalyticsApis = {
     analytics: createAnalytics({ queries, cohorts, metrics }),
     cohorts,
@@ -54,23 +73,14 @@ export function composeAnalytics(
       ...(deps.node ? {} : { ingest: deps.ingest }),
     }),
     persons: createPersonProfiles({ queries, cohorts, metrics }),
-    // Jobs run on the nodes with ClickHouse at hand, at most once at a time (state claims).
-    jobs: createWarehouseJobs({
-      state: deps.stored.state,
-      warehouse: queries.warehouse,
-      settings: settings.jobs,
-      engagement: settings.engagement,
-      instance: node?.instanceId ?? `single-${randomBytes(4).toString('hex')}`,
-      exclusive: !node,
-      runsJobs: node?.storage !== 'remote',
-      metrics,
-      log: deps.log,
-    }),
+    jobs,
+    predictions,
   };
   return {
     queries,
     apis,
     cohortAudience: createCohortAudience({ cohorts, members: queries.cohorts }),
+    churnAudience: predictions.churnAudience,
   };
 }
 

@@ -53,9 +53,10 @@ export async function composeNode(config: AppConfig, deps: NodeDeps) {
   const { ingest, services: ingestServices } = composeIngest(config, { stored, node, ...base });
   const sockets = composeSockets(uws, metrics, config.live, bus, config.tls);
   const inApp = { bus, presence };
-  const notify = await composeNotify(config, { stored, ingest, inApp, dev, ...base });
-  const route = notify.router.route;
   const analytics = composeAnalytics(config, { stored, node, ingest, metrics, log });
+  const variablesFor = analytics.apis.predictions.templateVariables;
+  const notify = await composeNotify(config, { stored, ingest, inApp, dev, variablesFor, ...base });
+  const route = notify.router.route;
   const { rules, ruleCatalog } = composeRules(config, {
     stored,
     ingest,
@@ -63,6 +64,7 @@ export async function composeNode(config: AppConfig, deps: NodeDeps) {
     route,
     bus,
     cohorts: analytics.cohortAudience,
+    churn: analytics.churnAudience,
     ...base,
   });
   const { pipeline, catalog, cache, rollups, restored } = composePipeline(config, {

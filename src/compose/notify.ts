@@ -35,6 +35,8 @@ interface NotifyDeps {
   inApp: InAppDeps;
   projects: AppConfig['projects'];
   dev: DevProject | undefined;
+  /** Each recipient's template variables (their recommendations). */
+  variablesFor?: (project: string, userId: string) => Promise<Record<string, unknown>>;
   metrics: Metrics;
   log: Logger;
 }
@@ -135,6 +137,7 @@ async function composeEmail(
       ? {
           ...{ templates, preferences: deps.preferences, suppressions, records, provider },
           ...{ from, ...(replyTo ? { replyTo } : {}), rateLimit },
+          ...(deps.variablesFor ? { variablesFor: deps.variablesFor } : {}),
         }
       : undefined;
   const webhook = sendgrid.webhookPublicKey

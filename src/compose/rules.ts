@@ -4,7 +4,7 @@ import type { Ingest } from '../ingest/ingest-service.js';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import { createRuleCatalog } from '../rules/rule-catalog.js';
-import type { CohortAudience } from '../rules/audience.js';
+import type { ChurnAudience, CohortAudience } from '../rules/audience.js';
 import { createRulesService, type Route } from '../rules/rules-service.js';
 import type { ClusterNode } from './cluster-node.js';
 import type { AppConfig } from './config.js';
@@ -23,6 +23,7 @@ export function composeRules(
     route: Route;
     bus: Bus;
     cohorts?: CohortAudience;
+    churn?: ChurnAudience;
     projects: AppConfig['projects'];
     metrics: Metrics;
     log: Logger;
@@ -34,6 +35,7 @@ export function composeRules(
     timers: stored.timers,
     segments: stored.segments,
     ...(deps.cohorts ? { cohorts: deps.cohorts } : {}),
+    ...(deps.churn ? { churn: deps.churn } : {}),
     route: deps.route,
     metrics,
     log,

@@ -1,19 +1,27 @@
 import { getJson, type EventStats } from './analytics-api.js';
 import { createFunnelsView } from './funnels-view.js';
+import { createModelsView } from './models-view.js';
 import { createProfileView } from './profile-view.js';
 import { createRetentionView } from './retention-view.js';
 import { createTrendingView } from './trending-view.js';
 import { createTrendsView } from './trends-view.js';
 
-export const analyticsViews = ['trends', 'funnels', 'retention', 'trending', 'profile'] as const;
+export const analyticsViews = [
+  'trends',
+  'funnels',
+  'retention',
+  'trending',
+  'profile',
+  'models',
+] as const;
 export type AnalyticsView = (typeof analyticsViews)[number];
 
 const typesSpanMs = 90 * 24 * 3600_000; // the event types offered: those of the last 90 days
 const typesKeptMs = 60_000; // asked again after this, so new types show up
 
 /**
- * The product analytics pages (one file each): trends, funnels, retention, trending and a
- * person's profile, each in its own section of the page. Only the shown one asks the server;
+ * The product analytics pages (one file each): trends, funnels, retention, trending, a
+ * person's profile and the models' evaluations, each in its own section of the page. Only the shown one asks the server;
  * they share the project's event types (`GET /v1/events/stats`, most frequent first) for
  * their pickers.
  *
@@ -28,6 +36,7 @@ export function createAnalyticsPages(changed: () => void) {
   const retention = createRetentionView(section('retention'));
   const trending = createTrendingView(section('trending'));
   const profile = createProfileView(section('profile'), changed);
+  const models = createModelsView(section('models'));
   let types: { key: string; at: number; list: Promise<string[]> } | undefined;
 
   function typesOf(key: string): Promise<string[]> {
@@ -47,6 +56,7 @@ export function createAnalyticsPages(changed: () => void) {
       else if (view === 'funnels') funnels.open(key, known);
       else if (view === 'retention') retention.open(key, known);
       else if (view === 'trending') trending.open(key, known);
+      else if (view === 'models') await models.open(key);
       else profile.open(key, person);
     },
     /** The person the profile page shows, for the page's URL. */

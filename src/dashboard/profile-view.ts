@@ -6,6 +6,7 @@ import {
 } from './analytics-api.js';
 import { duration, utcMinute } from './analytics-format.js';
 import { showError, showMessage } from './page-message.js';
+import { createPredictionsPanel } from './predictions-panel.js';
 
 const pageSize = 50;
 const suggested = 20; // the most engaged persons offered in the search field
@@ -14,8 +15,9 @@ const suggested = 20; // the most engaged persons offered in the search field
  * A person's profile: search a user (or anonymous) id; `GET /v1/analytics/persons/:id` gives
  * who it stands for, the anonymous ids merged into them, their events per type and their
  * timeline newest first (older pages on request), and `GET /v1/analytics/engagement/users
- * ?person=` their engagement score with its parts. Both need `users:read`; a key without it
- * is told so in the page. `changed` hears the person opened, for the page's URL.
+ * ?person=` their engagement score with its parts, and their recommendations and churn risk
+ * (predictions-panel.ts). All need `users:read`; a key without it is told so in the page.
+ * `changed` hears the person opened, for the page's URL.
  *
  * @example
  * const profile = createProfileView(document.getElementById('profile')!, () => remember());
@@ -34,6 +36,7 @@ export function createProfileView(root: HTMLElement, changed: () => void) {
   let next: string | null = null;
   let opened = '';
   let asked = 0;
+  const predictions = createPredictionsPanel(root);
 
   async function load(id: string): Promise<void> {
     const ask = ++asked;
@@ -78,6 +81,7 @@ export function createProfileView(root: HTMLElement, changed: () => void) {
     );
     if (profile.identities.length === 0) list($('pr-identities'), ['none']);
     renderScore(score);
+    void predictions.load(key, profile.person);
     timeline.replaceChildren(...profile.timeline.map(eventItem));
     next = profile.next;
     more.hidden = next === null;

@@ -227,6 +227,12 @@ export function createMetrics(registry: Registry = new Registry()) {
       buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 900],
       registers,
     }),
+    predictionAnswers: new Counter({
+      name: 'backline_predictions_answers_total',
+      help: 'Prediction answers by api (recommendations, churn, forecasts) and source (precomputed; fresh: made now for a user the run did not know; trending: a user with no items; unscored: a person the churn run did not score).',
+      labelNames: ['api', 'source'],
+      registers,
+    }),
     trendingTrackers: new Gauge({
       name: 'backline_analytics_trending_trackers',
       help: 'Fields whose trending values this node follows live (one per project, field, types, period and half-life asked).',

@@ -32,6 +32,19 @@ export interface CohortAudience {
   ): Promise<string[]>;
 }
 
+/**
+ * What churn audiences need (src/predictions/predictions-service.ts): one page of the known
+ * users whose risk in the churn model's last run is above `above`, in byte order after
+ * `page.after`; rejects when the project has no trained churn model.
+ */
+export interface ChurnAudience {
+  users(
+    project: string,
+    audience: { above: number; job?: string },
+    page: { after: string; limit: number },
+  ): Promise<string[]>;
+}
+
 /** String values (and strings in `in` lists) may name the firing's context: `{{props.showId}}`. */
 const renderCondition = (condition: Condition, context: Context): Condition => {
   const { value } = condition;
@@ -50,8 +63,8 @@ export const defaultAudienceOptions = {
 
 /**
  * Who a firing notifies: the triggering event's user, the followers of an entity named by
- * the event (or the window's key), a fixed list, a segment query on ClickHouse, or a saved
- * cohort's users. Users
+ * the event (or the window's key), a fixed list, a segment query on ClickHouse, a saved
+ * cohort's users, or the users a churn model rates at risk. Users
  * come one by one, in pages from the stores, so a large audience is never held whole.
  *
  * @example
@@ -64,6 +77,8 @@ export function createAudience(
     segments: SegmentQuery;
     /** Absent: cohort audiences fail (counted as audience failures). */
     cohorts?: CohortAudience;
+    /** Absent: churn audiences fail (counted as audience failures). */
+    churn?: ChurnAudience;
     now?: () => number;
   },
   options: Partial<typeof defaultAudienceOptions> = {},
@@ -98,6 +113,12 @@ export function createAudience(
     return paged((at, page) => cohorts.users(firing.project, audience.cohort, at, page));
   }
 
+  function churn(firing: Firing, audience: AudienceOf<'churn'>) {
+    if (!deps.churn) throw new Error('churn audiences need the predictions service');
+    const { churn: risks } = deps;
+    return paged((_at, page) => risks.users(firing.project, audience, page));
+  }
+
   return {
     async *users(firing: Firing): AsyncGenerator<string> {
       const audience = firing.rule.audience;
@@ -118,6 +139,9 @@ export function createAudience(
           return;
         case 'cohort':
           yield* cohort(firing, audience);
+          return;
+        case 'churn':
+          yield* churn(firing, audience);
           return;
       }
     },

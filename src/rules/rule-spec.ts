@@ -62,6 +62,15 @@ const audience = z.discriminatedUnion('kind', [
     kind: z.literal('cohort'),
     cohort: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'a cohort name'),
   }),
+  // Known users whose churn risk (a `churn` model job's last run) is above `above`.
+  z.object({
+    kind: z.literal('churn'),
+    above: z.number().min(0).max(1),
+    job: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'a job name')
+      .optional(),
+  }),
 ]);
 
 const notification = z.object({

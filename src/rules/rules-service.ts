@@ -5,7 +5,12 @@ import type { StreamEvent } from '../model/event.js';
 import type { WindowResult } from '../model/window-result.js';
 import type { StateStore } from '../state/state-store.js';
 import type { Timers } from '../state/timers.js';
-import { createAudience, type CohortAudience, type SegmentQuery } from './audience.js';
+import {
+  createAudience,
+  type ChurnAudience,
+  type CohortAudience,
+  type SegmentQuery,
+} from './audience.js';
 import { CountedFailure, createFire, type Route } from './fire.js';
 import { ruleStatePrefix } from './firing.js';
 import { createFollowGraph } from './follow-graph.js';
@@ -36,6 +41,8 @@ export function createRulesService(
     segments: SegmentQuery;
     /** Saved cohorts as audiences; absent, a cohort audience fails when its rule fires. */
     cohorts?: CohortAudience;
+    /** Churn-risk audiences; absent, a churn audience fails when its rule fires. */
+    churn?: ChurnAudience;
     route: Route;
     metrics?: Metrics;
     log: Logger;
@@ -67,6 +74,7 @@ export function createRulesService(
     follows,
     segments,
     ...(deps.cohorts ? { cohorts: deps.cohorts } : {}),
+    ...(deps.churn ? { churn: deps.churn } : {}),
   });
   const fire = createFire({ audience, route, metrics, fail });
 

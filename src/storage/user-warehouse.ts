@@ -2,12 +2,21 @@ import type { ClickHouse } from './clickhouse.js';
 import { quote } from './field-sql.js';
 import { arrayLiteral, deleteWhere, idsOf, type UserIds } from './user-rows.js';
 
-/** The warehouse tables that hold a row per person (clickhouse/006_warehouse.sql). */
-export const personTables = ['warehouse_daily_users', 'warehouse_user_features'];
+/**
+ * The warehouse tables that hold rows per person (clickhouse/006_warehouse.sql and the model
+ * jobs' 008_predictions.sql; item neighbours and forecasts name no one).
+ */
+export const personTables = [
+  'warehouse_daily_users',
+  'warehouse_user_features',
+  'warehouse_recommendations',
+  'warehouse_churn',
+];
 
 /**
  * Removes a user's rows from the warehouse jobs' tables: rows whose person is the user or one
- * of their anonymous ids, in every run kept. The retention tables hold counts only. A job's
+ * of their anonymous ids, in every run kept (their recommendations and churn risk too). The
+ * retention tables hold counts only. A job's
  * next run is computed from the events left, so the user does not come back. Answers the
  * rows deleted.
  */

@@ -16,6 +16,7 @@ interface Victim {
 export function analyticsCases(
   victim: Victim,
   otherKey: readonly Attacker[],
+  otherProject: readonly Attacker[],
 ): Record<string, RouteCase> {
   const cohort = `/v1/cohorts/${victim.cohort}`;
   const steps = encodeURIComponent(JSON.stringify([{ type: 'vote' }, { type: 'vote' }]));
@@ -54,7 +55,31 @@ export function analyticsCases(
     },
     'GET /v1/trending': { path: `/v1/trending?entity=props.by&${anyTime}`, own: otherKey },
     ...jobCases(victim, otherKey),
+    ...predictionCases(victim, otherKey, otherProject),
     'GET /v1/export/events': { path: `/v1/export/events?format=csv&${anyTime}`, own: otherKey },
+  };
+}
+
+/**
+ * Predictions: another project's callers reach their own project's models only (none: 404
+ * NO_MODEL), whatever user or person they name.
+ */
+function predictionCases(
+  victim: Victim,
+  otherKey: readonly Attacker[],
+  otherProject: readonly Attacker[],
+): Record<string, RouteCase> {
+  return {
+    'GET /v1/users/:id/recommendations': {
+      path: `/v1/users/${victim.user}/recommendations`,
+      own: otherProject,
+    },
+    'GET /v1/predictions/churn/:id': {
+      path: `/v1/predictions/churn/${victim.user}`,
+      own: otherKey,
+    },
+    'GET /v1/predictions/forecasts': { path: '/v1/predictions/forecasts', own: otherKey },
+    'GET /v1/predictions/models': { path: '/v1/predictions/models', own: otherKey },
   };
 }
 

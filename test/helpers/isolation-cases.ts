@@ -170,7 +170,7 @@ export function routeCases(ids: { notification: string; key: string; endpoint: s
       body: { endpoint: ids.endpoint },
       own: otherProject,
     },
-    ...analyticsCases(victim, otherKey),
+    ...analyticsCases(victim, otherKey, otherProject),
   };
   return cases;
 }

@@ -11,6 +11,11 @@ export const warehouseTables = {
   daily_users: { table: 'warehouse_daily_users', order: 'day, person' },
   user_features: { table: 'warehouse_user_features', order: 'person' },
   retention: { table: 'warehouse_retention', order: 'cohort_start, period' },
+  // Model jobs (clickhouse/008_predictions.sql, src/predictions/).
+  recommendations: { table: 'warehouse_recommendations', order: 'person, rank' },
+  item_neighbours: { table: 'warehouse_item_neighbours', order: 'item, neighbour' },
+  churn: { table: 'warehouse_churn', order: 'person' },
+  forecast: { table: 'warehouse_forecasts', order: 'series, day' },
 } as const;
 
 export type WarehouseKind = keyof typeof warehouseTables;

@@ -5,7 +5,9 @@ import type { Engagement } from '../../analytics/engagement-service.js';
 import type { PersonProfiles } from '../../analytics/person-profile.js';
 import type { Trending } from '../../analytics/trending-service.js';
 import type { WarehouseJobs } from '../../analytics/warehouse-jobs.js';
+import type { Predictions } from '../../predictions/predictions-service.js';
 import type { EventExport } from '../../storage/analytics/event-export.js';
+import type { UserCheck } from '../identity.js';
 import { registerHttpCohorts } from './analytics-cohorts.js';
 import { registerHttpEngagement } from './analytics-engagement.js';
 import { registerHttpExport } from './analytics-export.js';
@@ -13,6 +15,7 @@ import { registerHttpJobs } from './analytics-jobs.js';
 import { registerHttpPersons } from './analytics-persons.js';
 import { registerHttpAnalytics } from './analytics-queries.js';
 import { registerHttpTrending } from './analytics-trending.js';
+import { registerHttpPredictions } from './predictions.js';
 import type { RouteDeps } from './route.js';
 
 /** Everything the product analytics routes answer from. */
@@ -24,12 +27,16 @@ export interface AnalyticsApis {
   trending: Trending;
   jobs: WarehouseJobs;
   persons: PersonProfiles;
+  predictions: Predictions;
 }
 
-/** The product analytics routes: queries, cohorts, engagement, exports, trending, jobs, persons. */
+/**
+ * The product analytics routes: queries, cohorts, engagement, exports, trending, jobs, persons,
+ * predictions.
+ */
 export function registerHttpAnalyticsApis(
   app: TemplatedApp,
-  deps: RouteDeps & { apis: AnalyticsApis },
+  deps: RouteDeps & { apis: AnalyticsApis; users: UserCheck },
 ): void {
   const { apis, ...common } = deps;
   registerHttpAnalytics(app, { ...common, analytics: apis.analytics });
@@ -39,4 +46,5 @@ export function registerHttpAnalyticsApis(
   registerHttpJobs(app, { ...common, jobs: apis.jobs });
   registerHttpTrending(app, { ...common, trending: apis.trending });
   registerHttpPersons(app, { ...common, persons: apis.persons });
+  registerHttpPredictions(app, { ...common, predictions: apis.predictions });
 }

@@ -38,6 +38,11 @@ export interface EmailChannelDeps extends Sender {
   rateLimit?: Partial<typeof defaultEmailRateLimit>;
   /** The recipient's locale; default: `variables.locale` of the notification. */
   localeOf?: (notification: Notification) => string | undefined;
+  /**
+   * Variables of the recipient every template may use (their `recommendations`, README:
+   * Predictions); the notification's own variables win. A failure here renders without them.
+   */
+  variablesFor?: (project: string, userId: string) => Promise<Record<string, unknown>>;
 }
 
 /**
@@ -76,7 +81,11 @@ export function createEmailChannel(
   }
 
   async function render(n: Notification): Promise<RenderedEmail | undefined> {
-    const variables = { title: n.title, body: n.body, category: n.category, ...n.variables };
+    const own = await deps.variablesFor?.(n.project, n.userId).catch(() => undefined);
+    const variables = {
+      ...own,
+      ...{ title: n.title, body: n.body, category: n.category, ...n.variables },
+    };
     const id = n.template ?? 'default';
     const found = await templates.render(n.project, id, localeOf(n), variables);
     if (found || n.template !== undefined) return found;

@@ -111,6 +111,39 @@ describe('email channel', () => {
     await state.close();
   });
 
+  it("gives templates the recipient's own variables (recommendations); the notification's win", async () => {
+    const state = openLmdbStateStore(newPath());
+    const asked: string[] = [];
+    const { channel, preferences, templates } = await setup(state, {
+      variablesFor: async (project, userId) => {
+        asked.push(`${project}/${userId}`);
+        if (userId === 'u-broken') throw new Error('ClickHouse is down');
+        return { recommendations: { text: 'show-3, show-9', model: 'recs@1' }, artist: 'theirs' };
+      },
+    });
+    await templates.put('p1', 'weekly', 'en', {
+      subject: 'For {{artist}}',
+      html: '<p>{{recommendations.text}}</p>',
+      text: 'Picked for you: {{recommendations.text}} ({{recommendations.model}})',
+    });
+    for (const user of ['u-recs', 'u-broken'])
+      await preferences.put('p1', user, { email: `${user}@example.com` });
+    const variables = { artist: 'Ada' };
+    await channel.send(emailNotification('n-recs', 'u-recs', { template: 'weekly', variables }));
+    expect(sentTo('n-recs')[0]).toMatchObject({
+      subject: 'For Ada',
+      html: '<p>show-3, show-9</p>',
+      text: 'Picked for you: show-3, show-9 (recs@1)',
+    });
+    // A failed lookup renders the template without them rather than failing the send.
+    await channel.send(
+      emailNotification('n-broken', 'u-broken', { template: 'weekly', variables }),
+    );
+    expect(sentTo('n-broken')[0]).toMatchObject({ text: 'Picked for you:  ()' });
+    expect(asked).toEqual(['p1/u-recs', 'p1/u-broken']);
+    await state.close();
+  });
+
   it('without a template, sends title and body in the project layout; an unknown template fails', async () => {
     const state = openLmdbStateStore(newPath());
     const { channel, preferences, templates } = await setup(state);
