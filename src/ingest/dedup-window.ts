@@ -42,10 +42,9 @@ export function createDedupWindow(
       rotateIfDue();
       let ids = current.get(project);
       if (!ids) current.set(project, (ids = new Set()));
-      if (!ids.has(id)) {
-        ids.add(id);
-        currentSize += 1;
-      }
+      const before = ids.size;
+      ids.add(id); // one lookup, not `has` then `add`: the window is a fifth of the transport's profile
+      currentSize += ids.size - before;
     },
     /** Used when accepted events could not be made durable, so a retry is accepted again. */
     forget(project: string, id: string): void {
