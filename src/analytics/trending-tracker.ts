@@ -1,3 +1,4 @@
+import type { TrendingItem } from '../model/analytics.js';
 /**
  * Time-decayed scores of one field's values, kept up to date event by event.
  *
@@ -18,17 +19,7 @@ export interface TrendingShape {
   bucketMs: number;
 }
 
-export interface TrendingItem {
-  value: string;
-  score: number;
-  previousScore: number;
-  /** score − previousScore. */
-  change: number;
-  /** score / previousScore − 1; null when the value had no event in the previous period. */
-  changeRatio: number | null;
-  events: number;
-  previousEvents: number;
-}
+export type { TrendingItem };
 
 interface Cell {
   n: number;

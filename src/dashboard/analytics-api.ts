@@ -1,3 +1,7 @@
+import type { PersonScore, TimelineEvent, TrendingItem } from '../model/analytics.js';
+
+export type { PersonScore, TimelineEvent, TrendingItem };
+
 /** A refusal of the server, with its error code (`FORBIDDEN`, `BAD_QUERY`…). */
 export class ApiError extends Error {
   constructor(
@@ -86,16 +90,6 @@ export interface Retention {
   cohorts: RetentionCohort[];
 }
 
-export interface TrendingItem {
-  value: string;
-  score: number;
-  previousScore: number;
-  change: number;
-  changeRatio: number | null;
-  events: number;
-  previousEvents: number;
-}
-
 /** `GET /v1/trending`. */
 export interface Trending {
   entity: string;
@@ -104,16 +98,6 @@ export interface Trending {
   live: boolean;
   asOf: number;
   items: TrendingItem[];
-}
-
-export interface TimelineEvent {
-  id: string;
-  type: string;
-  ts: number;
-  userId: string;
-  anonymousId: string;
-  sessionId: string;
-  props: unknown;
 }
 
 /** `GET /v1/analytics/persons/:id`. */
@@ -128,18 +112,6 @@ export interface PersonProfile {
   identities: Array<{ anonymousId: string; mergedAt: number }>;
   timeline: TimelineEvent[];
   next: string | null;
-}
-
-export interface PersonScore {
-  person: string;
-  score: number;
-  recency: number;
-  frequency: number;
-  breadth: number;
-  lastMs: number;
-  activeDays: number;
-  eventTypes: number;
-  events: number;
 }
 
 /** `GET /v1/analytics/engagement/users`. */

@@ -1,3 +1,4 @@
+import type { PersonScore } from '../../model/analytics.js';
 import type { ClickHouse } from '../clickhouse.js';
 import { withCohort, type AnalyticsScope } from './cohort-sql.js';
 import { personEventsSql } from './person-sql.js';
@@ -20,17 +21,7 @@ export interface EngagementQuery {
   formula: EngagementFormula;
 }
 
-export interface PersonScore {
-  person: string;
-  score: number;
-  recency: number;
-  frequency: number;
-  breadth: number;
-  lastMs: number;
-  activeDays: number;
-  eventTypes: number;
-  events: number;
-}
+export type { PersonScore };
 
 export interface ScoreDistribution {
   persons: number;

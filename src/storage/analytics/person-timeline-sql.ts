@@ -1,17 +1,9 @@
+import type { TimelineEvent } from '../../model/analytics.js';
 import type { ClickHouse } from '../clickhouse.js';
 import { identityMapSql } from './person-sql.js';
 import { createSqlParams, type SqlParams } from './sql-params.js';
 
-/** One event of a person's timeline, as stored (`props` parsed). */
-export interface TimelineEvent {
-  id: string;
-  type: string;
-  ts: number;
-  userId: string;
-  anonymousId: string;
-  sessionId: string;
-  props: unknown;
-}
+export type { TimelineEvent };
 
 /** A person's events of one type. */
 export interface PersonTypeCount {
