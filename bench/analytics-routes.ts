@@ -1,0 +1,77 @@
+/**
+ * The analytics scenario's measured calls (issue #12): each API over HTTP, over a range of the
+ * seeded days that moves from call to call so no answer comes from a cache of the one before,
+ * with the issue's goals: p99 under 100 ms for trends, retention and trending, funnels over 30
+ * days under 500 ms. The other APIs have no goal in the issue; their figures are shown as
+ * they are.
+ */
+import { dayMs } from './history-data.js';
+import { within, type HistoryRoute } from './history-routes.js';
+
+const hour = 3600_000;
+const q = (value: unknown) => encodeURIComponent(JSON.stringify(value));
+const funnelSteps = q([{ type: 'show.view' }, { type: 'vote.cast' }, { type: 'ticket.purchase' }]);
+const range = ({ from, to }: { from: number; to: number }) => `from=${from}&to=${to}`;
+/** 30 days starting on a whole hour somewhere in the seeded days. */
+const month = within(30 * dayMs, hour);
+
+/** The routes, for `persons` seeded persons (profiles pick one per call). */
+export function analyticsRoutes(persons: number): HistoryRoute[] {
+  const trends = (name: string, query: string): HistoryRoute => ({
+    name: `GET /v1/analytics/trends, 30 days per day, ${name}`,
+    path: (r) => `/v1/analytics/trends?${range(r)}&interval=day&${query}`,
+    range: month,
+  });
+  let call = 0;
+  return [
+    trends('song.play count', 'event=song.play'),
+    trends('persons (identities joined)', 'event=song.play&measure=users'),
+    trends('breakdown by props.artistId, top 10 + other', 'event=song.play&breakdown=props.artistId&limit=10'),
+    trends('compared with the 30 days before', 'event=song.play&compare=previous'),
+    {
+      name: 'GET /v1/analytics/funnels, 30 days: show.view → vote.cast → ticket.purchase in 1 day',
+      path: (r) => `/v1/analytics/funnels?${range(r)}&steps=${funnelSteps}&window=${dayMs}`,
+      range: month,
+      goalMs: 500,
+    },
+    {
+      name: 'GET /v1/analytics/retention, daily cohorts of 28 days, 7 periods',
+      path: ({ to }) => `/v1/analytics/retention?from=${to - 28 * dayMs}&to=${to}&interval=day`,
+      range: within(28 * dayMs + 8 * dayMs, dayMs),
+    },
+    {
+      // The same tracker every call: after the first, answers come from memory.
+      name: 'GET /v1/trending?entity=props.artistId (song.play), live',
+      path: () => `/v1/trending?entity=props.artistId&types=${q(['song.play'])}`,
+      range: month,
+    },
+    {
+      // A new half-life every call: a new tracker, loaded from ClickHouse (2 periods of events).
+      name: 'GET /v1/trending, a new tracker each call (loads 2 days from ClickHouse)',
+      path: () => `/v1/trending?entity=props.artistId&halfLife=${3600_000 + ++call * 1000}`,
+      range: month,
+    },
+    {
+      name: 'GET /v1/analytics/engagement, scores of 30 days, distribution',
+      path: ({ to }) => `/v1/analytics/engagement?at=${to}`,
+      range: month,
+      goalMs: null,
+    },
+    {
+      name: 'GET /v1/analytics/stickiness, 30 days, DAU/MAU',
+      path: (r) => `/v1/analytics/stickiness?${range(r)}`,
+      range: within(30 * dayMs, dayMs),
+      goalMs: null,
+    },
+    {
+      name: 'GET /v1/analytics/persons/:id, profile and first 50 events',
+      // Never one of the newcomers who stay anonymous (every fifth), whose `fan-` id is unused.
+      path: ({ from }) => {
+        const n = Math.floor(from / hour) % persons;
+        return `/v1/analytics/persons/fan-${n % 5 === 4 ? n - 1 : n}`;
+      },
+      range: month,
+      goalMs: null,
+    },
+  ];
+}
