@@ -17,7 +17,8 @@ import { quote } from '../field-sql.js';
  *   ticket.purchase 2%, search 1%, identify 4%; props carry `artistId` (200 artists, a few
  *   popular), `genre` (8), `showId`, `songId`, `ms`, `price`, `path`.
  * - **planted**: weekly seasonality (events per day by the UTC weekday, Saturday the
- *   busiest) and a trending artist (`artist-42` takes 1 in 6 artist events of the last 2 days).
+ *   busiest) and a trending artist (`artist-42`'s share of artist events grows from its usual to 30% over
+ *   the last 3 days).
  */
 export interface MusicHistorySpec {
   project: string;
@@ -45,6 +46,7 @@ const paths = ['/', '/shows', '/shows/:id', '/artists/:id', '/setlists/:id', '/s
 const artists = 200;
 export const trendingArtist = 'artist-42';
 const foundingShare = 0.3;
+const surgeMs = 3 * dayMs; // the trending artist's share of artist events grows to 30% over these
 
 /** The history's days with their share of the events, by weekday weight. */
 export function musicHistoryDays(spec: MusicHistorySpec): MusicHistoryDay[] {
@@ -74,7 +76,7 @@ export function musicHistorySql(spec: MusicHistorySpec, d: number): string {
     spec.persons,
     founders + Math.ceil((newcomers * (d + 1)) / spec.days),
   );
-  const surgeFrom = spec.endMs - 2 * dayMs;
+  const surgeFrom = spec.endMs - surgeMs;
   const artist = `'artist-', toString(artist)`;
   const show = `'show-', toString(artist), '-', toString(h % 4)`;
   const song = `'song-', toString(artist), '-', toString(h % 12)`;
@@ -103,9 +105,10 @@ export function musicHistorySql(spec: MusicHistorySpec, d: number): string {
       multiIf(r < 0.45, 'song.play', r < 0.65, 'page.view', r < 0.77, 'show.view',
         r < 0.89, 'vote.cast', r < 0.93, 'artist.follow', r < 0.95, 'ticket.purchase',
         r < 0.96, 'search', anonymous, 'page.view', 'identify') AS type,
-      toUInt32(if(ts_ms >= ${surgeFrom} AND h % 6 = 0, ${trendingArtist.slice('artist-'.length)},
+      toUInt32(if(ts_ms >= ${surgeFrom} AND ${uniform(8)} < 0.3 * (ts_ms - ${surgeFrom}) / ${surgeMs},
+        ${trendingArtist.slice('artist-'.length)},
         floor(${artists} * pow(${uniform(4)}, 2)))) AS artist
-    SELECT ${quote(spec.project)}, type, fromUnixTimestamp64Milli(ts_ms, 'UTC') AS t, t, NULL, t,
+    SELECT ${quote(spec.project)}, type, fromUnixTimestamp64Milli(ts_ms, 'UTC') AS t, t AS client_t, NULL, t AS received_t,
       concat(${quote(spec.idPrefix)}, toString(number)),
       if(anonymous, '', concat('fan-', toString(person))),
       if(anonymous OR type = 'identify', concat('anon-', toString(person)), ''),
