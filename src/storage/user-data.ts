@@ -9,6 +9,7 @@ import {
   userEventsWhere,
   type UserIds,
 } from './user-rows.js';
+import { personDaysTable } from './analytics/person-days-sql.js';
 import { eraseUserIdentities } from './user-identities.js';
 import { eraseUserWarehouse } from './user-warehouse.js';
 import { eraseUserWindows } from './user-windows.js';
@@ -122,7 +123,15 @@ export function createUserData(
         ({ ts_ms, attempt, ...row }) => ({ ...row, attempt: Number(attempt), ts: Number(ts_ms) }),
       ),
 
-    eraseEvents: (user: UserIds) => deleteWhere(ch, eventsTable, userEventsWhere(user)),
+    /**
+     * The user's events (answers how many), and their days in `person_days` (rows of the same
+     * ids, see clickhouse/008_person_days.sql).
+     */
+    async eraseEvents(user: UserIds): Promise<number> {
+      const events = await deleteWhere(ch, eventsTable, userEventsWhere(user));
+      await deleteWhere(ch, personDaysTable, userEventsWhere(user));
+      return events;
+    },
     eraseDecisions: (user: UserIds) => deleteWhere(ch, decisionsTable, userDecisionsWhere(user)),
     /** The user's identity merges (after the events: the merges are taken again from the rest). */
     eraseIdentities: (user: UserIds) => eraseUserIdentities(ch, user),

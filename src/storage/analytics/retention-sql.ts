@@ -1,6 +1,7 @@
 import type { ClickHouse } from '../clickhouse.js';
 import { bucketSql } from './interval-sql.js';
 import { cohortPersonsSql, type CohortRule } from './cohort-sql.js';
+import { personDaysSql } from './person-days-sql.js';
 import { personEventsSql } from './person-sql.js';
 import { createSqlParams, msParam } from './sql-params.js';
 
@@ -46,22 +47,31 @@ export function retentionSql(query: RetentionQuery): {
   const isReturn = query.returnType ? `e.type = ${p.bind(query.returnType, 'String')}` : '1';
   const types =
     query.cohortType && query.returnType ? [query.cohortType, query.returnType] : undefined;
-  const events = personEventsSql(
-    p,
-    {
-      project: query.project,
-      toMs: query.toMs + (query.periods + 1) * step,
-      ...(types ? { types } : {}),
-      ...(query.cohort ? { personsIn: cohortPersonsSql(p, query.project, query.cohort) } : {}),
-    },
-    [
-      'e.ts AS ts',
-      `${bucketSql('day')} AS day`,
-      `(${isCohort}) AS is_cohort`,
-      // Days before the first cohort's day cannot be returns of anyone in the table.
-      `(${isReturn} AND e.ts >= toStartOfDay(${msParam(p, query.fromMs)})) AS is_return`,
-    ],
-  );
+  const toMs = query.toMs + (query.periods + 1) * step;
+  // First seen and any return need only each person's days and first times: person_days.
+  const events =
+    query.cohortType || query.returnType || query.cohort
+      ? personEventsSql(
+          p,
+          {
+            project: query.project,
+            toMs,
+            ...(types ? { types } : {}),
+            ...(query.cohort
+              ? { personsIn: cohortPersonsSql(p, query.project, query.cohort) }
+              : {}),
+          },
+          [
+            'e.ts AS ts',
+            `${bucketSql('day')} AS day`,
+            `(${isCohort}) AS is_cohort`,
+            // Days before the first cohort's day cannot be returns of anyone in the table.
+            `(${isReturn} AND e.ts >= toStartOfDay(${msParam(p, query.fromMs)})) AS is_return`,
+          ],
+        )
+      : `SELECT person, first_ts AS ts, day_ms AS day, 1 AS is_cohort,
+          day_ms >= ${bucketSql('day', msParam(p, query.fromMs))} AS is_return
+        FROM (${personDaysSql(p, { project: query.project, toDayMs: toMs })})`;
   const stepParam = p.bind(step, 'Int64');
   const periods = p.bind(query.periods, 'UInt32');
   const sql = `SELECT bucket, count() AS size,

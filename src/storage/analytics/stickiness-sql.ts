@@ -1,6 +1,7 @@
 import type { ClickHouse } from '../clickhouse.js';
 import { withCohort, type AnalyticsScope } from './cohort-sql.js';
 import { bucketSql } from './interval-sql.js';
+import { personDaysSql } from './person-days-sql.js';
 import { personEventsSql } from './person-sql.js';
 import { createSqlParams } from './sql-params.js';
 
@@ -37,9 +38,17 @@ export function createStickinessQuery(ch: ClickHouse) {
       const p = createSqlParams();
       const { fromMs, toMs } = query.scope;
       const span = { fromMs: fromMs - (query.monthDays - 1) * dayMs, toMs };
-      const events = personEventsSql(p, withCohort(p, { ...query.scope, ...span }), [
-        `${bucketSql('day')} AS day`,
-      ]);
+      const { scope } = query;
+      // Whole days of any event need only each person's days: person_days.
+      const plain =
+        !scope.types && !scope.where?.length && !scope.cohort && fromMs % dayMs === 0 && toMs % dayMs === 0;
+      const events = plain
+        ? `SELECT person, day_ms AS day FROM (${personDaysSql(p, {
+            project: scope.project,
+            fromDayMs: span.fromMs,
+            toDayMs: toMs - dayMs,
+          })})`
+        : personEventsSql(p, withCohort(p, { ...scope, ...span }), [`${bucketSql('day')} AS day`]);
       const cover = `arrayMap(k -> a + k * ${dayMs}, range(${p.bind(query.monthDays, 'UInt32')}))`;
       const rows = await ch.query<{
         day: string | number;
