@@ -97,10 +97,11 @@ export function trendSql(query: TrendQuery): { sql: string; params: Record<strin
   const sql = `${head}, if(other, NULL, key_or_null) AS key, other,
       ${mergeSql[measure]('v')} AS value, ${rankMerge('r')} AS rank
     FROM (
-      SELECT bucket, v, r, ${other} AS other, if(other, NULL, key) AS key_or_null FROM (
-        SELECT *, ${rankMerge('r', ' OVER (PARTITION BY key)')} AS key_rank FROM (
-          SELECT bucket, key, ${stateSql[measure]} AS v, ${rankState} AS r
-          FROM (${base}) GROUP BY bucket, key)))
+      SELECT bucket, v, r, other, if(other, NULL, key) AS key_or_null FROM (
+        SELECT bucket, key, v, r, ${other} AS other FROM (
+          SELECT *, ${rankMerge('r', ' OVER (PARTITION BY key)')} AS key_rank FROM (
+            SELECT bucket, key, ${stateSql[measure]} AS v, ${rankState} AS r
+            FROM (${base}) GROUP BY bucket, key))))
     GROUP BY GROUPING SETS ((bucket, other, key_or_null), (other, key_or_null))
     ORDER BY bucket_ms, other, key
     SETTINGS transform_null_in = 1`;
