@@ -49,6 +49,7 @@ export function clickHouseContract(
         '005_identities',
         '006_warehouse',
         '007_event_blocks',
+        '008_person_days',
       ]);
       expect(await migrate(ch)).toEqual([]);
       await applyRetention(ch, 30);
