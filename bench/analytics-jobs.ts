@@ -48,7 +48,13 @@ export async function measureJobs(
       const last = (await call('GET', `/v1/jobs/${job}`)).status?.lastRun;
       if (last) {
         if (last.outcome !== 'ok') throw new Error(`job ${job} ${last.outcome}: ${last.error}`);
-        figures.push({ job, spec, durationMs: last.durationMs, rows: last.rows ?? 0, outcome: last.outcome });
+        figures.push({
+          job,
+          spec,
+          durationMs: last.durationMs,
+          rows: last.rows ?? 0,
+          outcome: last.outcome,
+        });
         break;
       }
       if (Date.now() > deadline) throw new Error(`job ${job} did not end in ${timeoutMs} ms`);

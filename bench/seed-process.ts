@@ -51,7 +51,11 @@ export function seedMain<Result>(
   const [dataDir, ...rest] = process.argv.slice(2);
   const args = rest.map(Number);
   const main = async () => {
-    if (!dataDir || args.length !== names.length || !args.every((n) => Number.isSafeInteger(n) && n > 0))
+    if (
+      !dataDir ||
+      args.length !== names.length ||
+      !args.every((n) => Number.isSafeInteger(n) && n > 0)
+    )
       throw new Error(`usage: <data folder> ${names.map((n) => `<${n}>`).join(' ')}`);
     const ch = openChdb(join(dataDir, 'clickhouse'));
     try {

@@ -28,7 +28,13 @@ async function main(): Promise<void> {
   const config = node ? await withSharedSecrets(loaded, node.state) : loaded;
   const dev = resolveDevProject(config);
   const lifecycle = createLifecycle(log);
-  const { server, stored, services } = await composeNode(config, { node, dev, lifecycle, metrics, log });
+  const { server, stored, services } = await composeNode(config, {
+    node,
+    dev,
+    lifecycle,
+    metrics,
+    log,
+  });
   const secure = config.tls.certFile !== undefined;
   // Demo mode: 90 days of live-music history stored once, then synthetic live events for the
   // dev project, sent over the server's own ingest socket; started last, so it is stopped

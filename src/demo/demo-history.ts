@@ -57,7 +57,10 @@ export function createDemoHistory(deps: DemoHistoryDeps, options = defaultDemoHi
       const days = musicHistoryDays(spec);
       for (let d = 0; d < days.length; d++) await ch.exec(musicHistorySql(spec, d));
       const ms = Math.round(performance.now() - began);
-      deps.log.info({ events: options.events, persons: options.persons, ms }, 'demo: history seeded');
+      deps.log.info(
+        { events: options.events, persons: options.persons, ms },
+        'demo: history seeded',
+      );
       return { seeded: true, events: await stored(), ms };
     },
   };

@@ -72,6 +72,8 @@ export async function applyRetention(ch: ClickHouse, retentionDays: number): Pro
       { name },
     );
     if (!table || table.engine_full.includes(`TTL ${ttl}`)) continue;
-    await ch.exec(`ALTER TABLE ${name} MODIFY TTL ${ttl} SETTINGS materialize_ttl_after_modify = 0`);
+    await ch.exec(
+      `ALTER TABLE ${name} MODIFY TTL ${ttl} SETTINGS materialize_ttl_after_modify = 0`,
+    );
   }
 }

@@ -138,9 +138,11 @@ describe('the demo’s history', () => {
     expect(newcomers).toHaveLength(5);
     let before = 0;
     for (const n of newcomers) {
-      const profile = await get<{ person: string; events: number; identities: Array<{ anonymousId: string }> }>(
-        `/v1/analytics/persons/anon-${n}?limit=1`,
-      );
+      const profile = await get<{
+        person: string;
+        events: number;
+        identities: Array<{ anonymousId: string }>;
+      }>(`/v1/analytics/persons/anon-${n}?limit=1`);
       expect(profile.person).toBe(`fan-${n}`);
       expect(profile.identities.map((i) => i.anonymousId)).toEqual([`anon-${n}`]);
       const own = await get<Trend>(

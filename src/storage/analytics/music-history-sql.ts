@@ -72,10 +72,7 @@ export function musicHistorySql(spec: MusicHistorySpec, d: number): string {
   const founders = Math.max(1, Math.floor(spec.persons * foundingShare));
   const newcomers = Math.max(1, spec.persons - founders);
   // Persons eligible by the end of this day: the founders and the newcomers arrived so far.
-  const eligible = Math.min(
-    spec.persons,
-    founders + Math.ceil((newcomers * (d + 1)) / spec.days),
-  );
+  const eligible = Math.min(spec.persons, founders + Math.ceil((newcomers * (d + 1)) / spec.days));
   const surgeFrom = spec.endMs - surgeMs;
   const artist = `'artist-', toString(artist)`;
   const show = `'show-', toString(artist), '-', toString(h % 4)`;

@@ -41,7 +41,11 @@ export function createStickinessQuery(ch: ClickHouse) {
       const { scope } = query;
       // Whole days of any event need only each person's days: person_days.
       const plain =
-        !scope.types && !scope.where?.length && !scope.cohort && fromMs % dayMs === 0 && toMs % dayMs === 0;
+        !scope.types &&
+        !scope.where?.length &&
+        !scope.cohort &&
+        fromMs % dayMs === 0 &&
+        toMs % dayMs === 0;
       const events = plain
         ? `SELECT person, day_ms AS day FROM (${personDaysSql(p, {
             project: scope.project,
