@@ -56,9 +56,10 @@ describe('the demo’s history', () => {
     const users = await get<Trend>(
       `/v1/analytics/trends?${history()}&interval=week&measure=users&${seeded}`,
     );
-    // Every newcomer is anonymous until signup; merges fold them into their users.
+    // Every newcomer is anonymous until signup; merges fold them into their users (a few
+    // signed up with no event after it, so their anonymous id stays a person of its own).
     expect(users.series[0]!.total).toBeGreaterThan(0.9 * persons);
-    expect(users.series[0]!.total).toBeLessThanOrEqual(persons);
+    expect(users.series[0]!.total).toBeLessThan(1.02 * persons);
   });
 
   it('has weekly seasonality: the heaviest weekday has more events per day than the lightest', async () => {

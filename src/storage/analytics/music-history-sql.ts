@@ -8,9 +8,10 @@ import { quote } from '../field-sql.js';
  *
  * - **persons**: `fan-<n>`; 30% exist from the first day (known users, `userId` only), the
  *   rest arrive evenly over the days, each first seen as `anon-<n>` until their signup
- *   (within 12 h of their arrival), after which they send `userId`, and an `identify` event
- *   (about 1 event in 25) carries both ids, so identities merge their anonymous history;
- *   one newcomer in five never signs up and stays anonymous.
+ *   (within 12 h of their arrival), after which they send `userId`; their events of the day
+ *   after signup (the same device) and `identify` events (about 1 in 25) carry both ids, so
+ *   identities merge their anonymous history; one newcomer in five never signs up and stays
+ *   anonymous.
  * - **activity**: half the events go to recent arrivals (so retention decays from each
  *   cohort), half to a skewed share of everyone eligible that day (a loyal core).
  * - **types**: song.play 45%, page.view 20%, show.view 12%, vote.cast 12%, artist.follow 4%,
@@ -108,7 +109,8 @@ export function musicHistorySql(spec: MusicHistorySpec, d: number): string {
     SELECT ${quote(spec.project)}, type, fromUnixTimestamp64Milli(ts_ms, 'UTC') AS t, t AS client_t, NULL, t AS received_t,
       concat(${quote(spec.idPrefix)}, toString(number)),
       if(anonymous, '', concat('fan-', toString(person))),
-      if(anonymous OR type = 'identify', concat('anon-', toString(person)), ''),
+      if(anonymous OR type = 'identify' OR (person >= ${founders} AND ts_ms < signup_ms + ${dayMs}),
+        concat('anon-', toString(person)), ''),
       concat('s', toString(person), '-', toString(intDiv(ts_ms, 1800000))),
       ${props}
     FROM numbers(${day.first}, ${day.count})`;
