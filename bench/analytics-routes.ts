@@ -57,7 +57,7 @@ export function analyticsRoutes(persons: number): AnalyticsRoute[] {
       path: ({ to }) => `/v1/analytics/retention?from=${to - 28 * dayMs}&to=${to}&interval=day`,
       range: within(28 * dayMs + 8 * dayMs, dayMs),
       bound:
-        'every person’s days up to the end of the last period (person_days, ~1M rows) read ' +
+        'every person’s days up to the end of the last period (person_days, ~600k rows for 10M events) read ' +
         'to find who was first seen in the range, and their identity join',
     },
     {

@@ -13,7 +13,7 @@ import {
   type MusicHistorySpec,
 } from '../src/storage/analytics/music-history-sql.js';
 import { identityMapSql, personSql } from '../src/storage/analytics/person-sql.js';
-import { seedMain } from './seed-process.js';
+import { eventParts, seedMain } from './seed-process.js';
 import { benchProjectId } from './server-process.js';
 
 /** What the seed stored and how long it took (outside every measured figure). */
@@ -43,15 +43,11 @@ async function seed(ch: ClickHouse, spec: MusicHistorySpec): Promise<AnalyticsSe
      WHERE e.project = {project:String}`,
     params,
   );
-  const [parts] = await ch.query<{ n: string }>(
-    `SELECT toString(count()) AS n FROM system.parts
-     WHERE database = currentDatabase() AND table = 'events' AND active`,
-  );
   return {
     events: Number(counts?.events ?? 0),
     persons: Number(counts?.persons ?? 0),
     merges: Number(merges?.n ?? 0),
-    eventParts: Number(parts?.n ?? 0),
+    eventParts: await eventParts(ch),
     seconds,
   };
 }

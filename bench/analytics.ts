@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { AnalyticsSeedResult } from './analytics-seed.js';
 import { measureJobs, type JobFigures } from './analytics-jobs.js';
 import { analyticsRoutes, type AnalyticsRoute } from './analytics-routes.js';
@@ -9,7 +6,7 @@ import { measureRoutes, timedGet, type RouteFigures } from './history-routes.js'
 import { count, mebibytes, ms } from './number-format.js';
 import type { BenchOptions } from './options.js';
 import { failedResult, type Scenario, type ScenarioResult } from './scenario.js';
-import { runSeed, seedCommand } from './seed-process.js';
+import { onSeededFolder, seedCommand } from './seed-process.js';
 import {
   defaultServerOptions,
   describeServer,
@@ -43,17 +40,11 @@ async function runAnalytics(options: BenchOptions): Promise<ScenarioResult> {
   const endMs = seedEnd(Date.now());
   const args = [size.events, size.persons, size.days, endMs];
   const commands = [seedCommand(seedScript, args), describeServer(settings)];
-  const dataDir = mkdtempSync(join(tmpdir(), 'backline-bench-analytics-'));
-  const removeData = () => rmSync(dataDir, { recursive: true, force: true });
-  process.once('exit', removeData);
-  try {
-    const seeded = await runSeed<AnalyticsSeedResult>(seedScript, dataDir, args, 1_800_000);
+  const run = { scenario: name, script: seedScript, args, timeoutMs: 1_800_000 };
+  return onSeededFolder<AnalyticsSeedResult>(run, commands, async (dataDir, seeded) => {
     const days = { start: endMs - size.days * dayMs, end: endMs };
-    const server = await startServer(
-      settings,
-      { ...defaultServerOptions, startTimeoutMs: 180_000 },
-      { dataDir },
-    );
+    const start = { ...defaultServerOptions, startTimeoutMs: 180_000 };
+    const server = await startServer(settings, start, { dataDir });
     try {
       const target = { port: server.port, key: server.key };
       const problems = await check(target, days, seeded);
@@ -62,23 +53,12 @@ async function runAnalytics(options: BenchOptions): Promise<ScenarioResult> {
       const routes = await measureRoutes(target, days, size, calls);
       const jobs = await measureJobs(target);
       const figures = { seed: seeded, routes, jobs, rssBytes: server.rssBytes() };
-      return {
-        scenario: name,
-        ok: true,
-        figures,
-        table: table(seeded, size, figures, calls),
-        notes: notes(size),
-        commands,
-      };
+      const table = tableOf(seeded, size, figures, calls);
+      return { ok: true, figures, table, notes: notes(size) };
     } finally {
       await server.stop();
     }
-  } catch (err) {
-    return failedResult(name, err, commands);
-  } finally {
-    process.removeListener('exit', removeData);
-    removeData();
-  }
+  });
 }
 
 /** The APIs answer what was seeded: every event counted once, every person once. */
@@ -99,7 +79,7 @@ async function check(
   return problems;
 }
 
-function table(
+function tableOf(
   seeded: AnalyticsSeedResult,
   size: typeof full,
   figures: { routes: RouteFigures[]; jobs: JobFigures[]; rssBytes?: number },

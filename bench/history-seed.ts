@@ -23,7 +23,7 @@ import {
   type HistorySeedResult,
   type HistorySeedSpec,
 } from './history-data.js';
-import { seedMain } from './seed-process.js';
+import { eventParts, seedMain } from './seed-process.js';
 
 const project = quote(historyProject);
 const plans = ['free', 'pro', 'team'];
@@ -112,15 +112,11 @@ async function seed(ch: ClickHouse, spec: HistorySeedSpec): Promise<HistorySeedR
   const [windows] = await ch.query<{ n: string }>(
     `SELECT toString(count()) AS n FROM stream_windows FINAL WHERE project = ${project}`,
   );
-  const [parts] = await ch.query<{ n: string }>(
-    `SELECT toString(count()) AS n FROM system.parts
-     WHERE database = currentDatabase() AND table = 'events' AND active`,
-  );
   return {
     events: Number(counts?.events ?? 0),
     streamEvents: Number(counts?.stream ?? 0),
     windows: Number(windows?.n ?? 0),
-    eventParts: Number(parts?.n ?? 0),
+    eventParts: await eventParts(ch),
     eventsSeconds,
     windowsSeconds,
   };

@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { checkAnswers } from './history-checks.js';
 import {
@@ -18,8 +15,8 @@ import {
 } from './history-routes.js';
 import { count, mebibytes, ms } from './number-format.js';
 import type { BenchOptions } from './options.js';
-import { failedResult, type Scenario, type ScenarioResult } from './scenario.js';
-import { runSeed, seedCommand } from './seed-process.js';
+import type { Scenario, ScenarioResult } from './scenario.js';
+import { onSeededFolder, seedCommand } from './seed-process.js';
 import { scrapeMetrics, sumOf } from './server-metrics.js';
 import {
   defaultServerOptions,
@@ -55,18 +52,10 @@ async function runHistory(options: BenchOptions): Promise<ScenarioResult> {
   const seed: HistorySeedSpec = { events: size.events, days: size.days, endMs, users: size.users };
   const args = [seed.events, seed.days, seed.endMs, seed.users];
   const commands = [seedCommand(seedScript, args), describeServer(settings)];
-  const dataDir = mkdtempSync(join(tmpdir(), 'backline-bench-history-'));
-  const removeData = () => rmSync(dataDir, { recursive: true, force: true });
-  process.once('exit', removeData);
-  try {
-    const seeded = await runSeed<HistorySeedResult>(seedScript, dataDir, args, 900_000);
-    return { scenario: name, commands, ...(await measure(dataDir, seed, seeded, size)) };
-  } catch (err) {
-    return failedResult(name, err, commands);
-  } finally {
-    process.removeListener('exit', removeData);
-    removeData();
-  }
+  const run = { scenario: name, script: seedScript, args, timeoutMs: 900_000 };
+  return onSeededFolder<HistorySeedResult>(run, commands, (dataDir, seeded) =>
+    measure(dataDir, seed, seeded, size),
+  );
 }
 
 /** Starts the server on the seeded folder, waits for the roll, checks, then times the routes. */

@@ -7,12 +7,15 @@
  * scenarios (history-seed.ts, analytics-seed.ts).
  */
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { openChdb } from '../src/storage/chdb-client.js';
 import type { ClickHouse } from '../src/storage/clickhouse.js';
 import { migrate } from '../src/storage/migrate.js';
 import { projectRoot } from './project-root.js';
+import { failedResult, type ScenarioResult } from './scenario.js';
 
 const run = promisify(execFile);
 
@@ -38,6 +41,41 @@ export async function runSeed<Result>(
     maxBuffer: 16 * 1024 * 1024,
   });
   return JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as Result;
+}
+
+/**
+ * A scenario on a seeded folder: a fresh data folder (removed at the end, or at exit), the seed
+ * run into it, then `measure` on it; any failure is the scenario's failed result.
+ */
+export async function onSeededFolder<Seeded>(
+  run: { scenario: string; script: string; args: readonly number[]; timeoutMs: number },
+  commands: string[],
+  measure: (
+    dataDir: string,
+    seeded: Seeded,
+  ) => Promise<Omit<ScenarioResult, 'scenario' | 'commands'> | ScenarioResult>,
+): Promise<ScenarioResult> {
+  const dataDir = mkdtempSync(join(tmpdir(), `backline-bench-${run.scenario}-`));
+  const removeData = () => rmSync(dataDir, { recursive: true, force: true });
+  process.once('exit', removeData);
+  try {
+    const seeded = await runSeed<Seeded>(run.script, dataDir, run.args, run.timeoutMs);
+    return { scenario: run.scenario, commands, ...(await measure(dataDir, seeded)) };
+  } catch (err) {
+    return failedResult(run.scenario, err, commands);
+  } finally {
+    process.removeListener('exit', removeData);
+    removeData();
+  }
+}
+
+/** Active parts of `events` in the seeded folder. */
+export async function eventParts(ch: ClickHouse): Promise<number> {
+  const [parts] = await ch.query<{ n: string }>(
+    `SELECT toString(count()) AS n FROM system.parts
+     WHERE database = currentDatabase() AND table = 'events' AND active`,
+  );
+  return Number(parts?.n ?? 0);
 }
 
 /**

@@ -21,7 +21,7 @@ const dayOf = (p: SqlParams, ms: number) =>
  * day) and `day_ms` (the day's midnight, as `bucketSql('day')` gives it). Persons are
  * assigned as `personEventsSql` assigns events (person-sql.ts): an id's rows are its user's,
  * and only anonymous rows probe the identity map. What retention (first seen, any return)
- * and stickiness read instead of every event: about a twentieth of the rows in the bench.
+ * and stickiness read instead of every event: 594k rows for the bench's 10M events.
  *
  * @example
  * const p = createSqlParams();

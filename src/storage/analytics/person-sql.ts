@@ -55,7 +55,7 @@ export function scopeWhereSql(p: SqlParams, scope: EventScope, project: string):
  *
  * Events carrying a `user_id` are their user's without a lookup; only the anonymous ones
  * probe the identity map, so the join sees the share of events sent before login (in the
- * analytics bench's 10M events, about a tenth), not every event in scope.
+ * analytics bench's 10M events, about a fifth), not every event in scope.
  *
  * @example
  * const p = createSqlParams();
