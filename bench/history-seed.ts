@@ -5,18 +5,14 @@
  * `numbers()` (deterministic hashes: the same rows every run) one UTC day per insert, and
  * the stream's closed windows computed from them as the pipeline would have written them.
  * The rollup is left to the server's roller, which the scenario times. Prints one JSON line
- * (HistorySeedResult). A process of its own: chdb keeps one engine per process and one
- * session per folder, and the runner should not carry its memory.
+ * (HistorySeedResult); run by seed-process.ts.
  *
  * Run: `node --import tsx bench/history-seed.ts <data folder> <events> <days> <end ms> <users>`
  */
-import { join } from 'node:path';
 import { rollupFunctionOf } from '../src/pipeline/aggregates/index.js';
 import { streamSpecSchema, type StreamSpec } from '../src/pipeline/stream-spec.js';
-import { openChdb } from '../src/storage/chdb-client.js';
 import type { ClickHouse } from '../src/storage/clickhouse.js';
 import { numberOf, quote, textOf } from '../src/storage/field-sql.js';
-import { migrate } from '../src/storage/migrate.js';
 import { rollupParts, type RollupParts } from '../src/storage/rollup-sql.js';
 import { createRollupStore } from '../src/storage/rollup-store.js';
 import {
@@ -27,6 +23,7 @@ import {
   type HistorySeedResult,
   type HistorySeedSpec,
 } from './history-data.js';
+import { eventParts, seedMain } from './seed-process.js';
 
 const project = quote(historyProject);
 const plans = ['free', 'pro', 'team'];
@@ -92,7 +89,6 @@ function windowsSql(spec: StreamSpec, stream: Pick<RollupParts, 'key' | 'where'>
 
 async function seed(ch: ClickHouse, spec: HistorySeedSpec): Promise<HistorySeedResult> {
   const stream = streamSpecSchema.parse(historyStream);
-  await migrate(ch);
   // Marked before any event: the server's roller, not a backfill at its start, rolls them.
   const rollup = { ...stream, functions: stream.aggregates.map(rollupFunctionOf) };
   await createRollupStore(ch).ensure(historyProject, rollup);
@@ -116,39 +112,16 @@ async function seed(ch: ClickHouse, spec: HistorySeedSpec): Promise<HistorySeedR
   const [windows] = await ch.query<{ n: string }>(
     `SELECT toString(count()) AS n FROM stream_windows FINAL WHERE project = ${project}`,
   );
-  const [parts] = await ch.query<{ n: string }>(
-    `SELECT toString(count()) AS n FROM system.parts
-     WHERE database = currentDatabase() AND table = 'events' AND active`,
-  );
   return {
     events: Number(counts?.events ?? 0),
     streamEvents: Number(counts?.stream ?? 0),
     windows: Number(windows?.n ?? 0),
-    eventParts: Number(parts?.n ?? 0),
+    eventParts: await eventParts(ch),
     eventsSeconds,
     windowsSeconds,
   };
 }
 
-async function main(): Promise<void> {
-  const [dataDir, events, days, endMs, users] = process.argv.slice(2);
-  const spec = {
-    events: Number(events),
-    days: Number(days),
-    endMs: Number(endMs),
-    users: Number(users),
-  };
-  if (!dataDir || !Object.values(spec).every((n) => Number.isSafeInteger(n) && n > 0))
-    throw new Error('usage: history-seed.ts <data folder> <events> <days> <end ms> <users>');
-  const ch = openChdb(join(dataDir, 'clickhouse'));
-  try {
-    console.log(JSON.stringify(await seed(ch, spec)));
-  } finally {
-    await ch.close();
-  }
-}
-
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+seedMain(['events', 'days', 'end ms', 'users'], (ch, [events, days, endMs, users]) =>
+  seed(ch, { events: events!, days: days!, endMs: endMs!, users: users! }),
+);

@@ -1,9 +1,4 @@
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
 import { checkAnswers } from './history-checks.js';
 import {
   historyStream,
@@ -18,10 +13,10 @@ import {
   measureRoutes,
   type RouteFigures,
 } from './history-routes.js';
-import { projectRoot } from './listening-process.js';
 import { count, mebibytes, ms } from './number-format.js';
 import type { BenchOptions } from './options.js';
-import { failedResult, type Scenario, type ScenarioResult } from './scenario.js';
+import type { Scenario, ScenarioResult } from './scenario.js';
+import { onSeededFolder, seedCommand } from './seed-process.js';
 import { scrapeMetrics, sumOf } from './server-metrics.js';
 import {
   defaultServerOptions,
@@ -32,7 +27,6 @@ import {
 
 const name = 'history';
 const seedScript = 'bench/history-seed.ts';
-const run = promisify(execFile);
 
 /** Issue #14, goal 6: 10M events over 30 days. `--quick` keeps the days, not the rows. */
 const full = { events: 10_000_000, days: 30, users: 100_000, warmup: 5, calls: 200 };
@@ -56,29 +50,13 @@ async function runHistory(options: BenchOptions): Promise<ScenarioResult> {
   const size = options.quick ? quick : full;
   const endMs = seedEnd(Date.now());
   const seed: HistorySeedSpec = { events: size.events, days: size.days, endMs, users: size.users };
-  const commands = [`node ${seedArgs(seed, '<data folder>').join(' ')}`, describeServer(settings)];
-  const dataDir = mkdtempSync(join(tmpdir(), 'backline-bench-history-'));
-  const removeData = () => rmSync(dataDir, { recursive: true, force: true });
-  process.once('exit', removeData);
-  try {
-    const { stdout } = await run(process.execPath, seedArgs(seed, dataDir), {
-      cwd: projectRoot,
-      timeout: 900_000,
-    });
-    const seeded = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as HistorySeedResult;
-    return { scenario: name, commands, ...(await measure(dataDir, seed, seeded, size)) };
-  } catch (err) {
-    return failedResult(name, err, commands);
-  } finally {
-    process.removeListener('exit', removeData);
-    removeData();
-  }
+  const args = [seed.events, seed.days, seed.endMs, seed.users];
+  const commands = [seedCommand(seedScript, args), describeServer(settings)];
+  const run = { scenario: name, script: seedScript, args, timeoutMs: 900_000 };
+  return onSeededFolder<HistorySeedResult>(run, commands, (dataDir, seeded) =>
+    measure(dataDir, seed, seeded, size),
+  );
 }
-
-const seedArgs = (seed: HistorySeedSpec, dataDir: string) => [
-  ...['--import', 'tsx', seedScript, dataDir],
-  ...[seed.events, seed.days, seed.endMs, seed.users].map(String),
-];
 
 /** Starts the server on the seeded folder, waits for the roll, checks, then times the routes. */
 async function measure(

@@ -5,6 +5,7 @@
  * `--cluster N` runs the cluster scenarios instead (N nodes and a redis-server).
  */
 import { join } from 'node:path';
+import { analytics } from './analytics.js';
 import { chdbQueryBlocking } from './chdb-query-blocking.js';
 import { chdbSessionMemory } from './chdb-session-memory.js';
 import { clusterEndToEnd } from './cluster-end-to-end.js';
@@ -49,6 +50,7 @@ const scenarios: Scenario[] = [
   peerComparison, // 6
   storageCeiling, // 7: compares with ingest-ws's figure from this run
   history, // 10M stored events over 30 days: windows, rollup and stats answers (performance issue, goal 6)
+  analytics, // 10M events of 10,000 persons over 90 days: each analytics API and warehouse job (issue #12)
   pipelineThroughput, // streams and group keys against no streams; memory per open window
   notificationRules, // 100 rules against none; in-app delivery latency
   notificationChannels, // web push and email sends/s against their loopback doubles

@@ -28,11 +28,19 @@ async function main(): Promise<void> {
   const config = node ? await withSharedSecrets(loaded, node.state) : loaded;
   const dev = resolveDevProject(config);
   const lifecycle = createLifecycle(log);
-  const { server, services } = await composeNode(config, { node, dev, lifecycle, metrics, log });
+  const { server, stored, services } = await composeNode(config, {
+    node,
+    dev,
+    lifecycle,
+    metrics,
+    log,
+  });
   const secure = config.tls.certFile !== undefined;
-  // Demo mode: synthetic live-music events for the dev project, sent over the server's own
-  // ingest socket; started last, so it is stopped first and its last events are acknowledged.
+  // Demo mode: 90 days of live-music history stored once, then synthetic live events for the
+  // dev project, sent over the server's own ingest socket; started last, so it is stopped
+  // first and its last events are acknowledged.
   const demo = demoServices(demoRequested(process.argv, process.env), dev, {
+    ch: stored.storage.ch,
     origin: () => localOrigin(config.host, server.port, secure),
     ...(config.tls.certFile ? { serverCertFile: config.tls.certFile } : {}),
     log,

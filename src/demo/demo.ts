@@ -5,7 +5,9 @@ import WebSocket, { type ClientOptions } from 'ws';
 import { createClient, type Client } from '../client/index.js';
 import type { Logger } from '../ops/logger.js';
 import type { Service } from '../ops/lifecycle.js';
+import type { ClickHouse } from '../storage/clickhouse.js';
 import { demoFan } from './demo-fan.js';
+import { createDemoHistory, demoHistoryService } from './demo-history.js';
 import type { DevProject } from './dev-project.js';
 import { liveMusicEvents } from './live-music.js';
 
@@ -31,16 +33,22 @@ export function demoRequested(argv: readonly string[], env: NodeJS.ProcessEnv): 
 }
 
 /**
- * The demo's services when it was asked for: none without the dev project, which
- * `projects` in the configuration replace (with a warning).
+ * The demo's services when it was asked for: the dev project's history seeded once
+ * (demo-history.ts), then the live traffic; none without the dev project, which `projects`
+ * in the configuration replace (with a warning).
  */
 export function demoServices(
   requested: boolean,
   dev: DevProject | undefined,
-  deps: Omit<DemoDeps, 'key'>,
+  deps: Omit<DemoDeps, 'key'> & { ch: ClickHouse },
 ): Service[] {
   if (!requested) return [];
-  if (dev) return [createDemo({ ...deps, key: dev.project.keys[0]!.key })];
+  if (dev) {
+    const { ch, ...live } = deps;
+    const project = dev.project.id;
+    const history = createDemoHistory({ ch, project, now: Date.now, log: deps.log });
+    return [demoHistoryService(history), createDemo({ ...live, key: dev.project.keys[0]!.key })];
+  }
   deps.log.warn('demo mode feeds the dev project, which `projects` in the config replace');
   return [];
 }

@@ -61,10 +61,13 @@ function perPersonSql(p: SqlParams, query: FunnelQuery): string {
   ]);
   const window = p.bind(query.windowMs, 'UInt64');
   const conds = query.steps.map((_, i) => `c${i + 1}`).join(', ');
+  // Only events of some step count, and the chains (a fold over the person's step events)
+  // only for persons past step 1: the medians read no other (short-circuit `if`).
   return `SELECT person, windowFunnel(${window})(t, ${conds}) AS level,
-      ${chainsSql(window, n)} AS chains,
+      if(level >= 2, ${chainsSql(window, n)}, []) AS chains,
       argMinIf(tuple(key_value), t, c1).1 AS key
-    FROM (SELECT *, arrayMap(k -> (t, k), arrayFilter(k -> k > 0, [${stepNumbers}])) AS pairs FROM (${events}))
+    FROM (SELECT *, arrayMap(k -> (t, k), arrayFilter(k -> k > 0, [${stepNumbers}])) AS pairs
+      FROM (${events}) WHERE ${query.steps.map((_, i) => `c${i + 1}`).join(' OR ')})
     GROUP BY person`;
 }
 

@@ -26,9 +26,6 @@ export function identityMapSql(project: string): string {
 /** The person of `e` (events) joined with `i` (identity map): user, merged user or anonymous id. */
 export const personSql = `if(e.user_id != '', e.user_id, if(i.merged_user != '', i.merged_user, e.anonymous_id))`;
 
-/** 1 when the person is a known user (notifiable), 0 for a never-merged anonymous id. */
-export const identifiedSql = `(e.user_id != '' OR i.merged_user != '')`;
-
 /** Which events a query reads. Times are event time, [fromMs, toMs). */
 export interface EventScope {
   project: string;
@@ -56,6 +53,10 @@ export function scopeWhereSql(p: SqlParams, scope: EventScope, project: string):
  * with its alias) plus `person` and `identified`. Events with no person (neither id) are left
  * out. Other helpers build on this: wrap it and aggregate by `person`.
  *
+ * Events carrying a `user_id` are their user's without a lookup; only the anonymous ones
+ * probe the identity map, so the join sees the share of events sent before login (in the
+ * analytics bench's 10M events, about a fifth), not every event in scope.
+ *
  * @example
  * const p = createSqlParams();
  * const sql = `SELECT uniqExact(person) AS users FROM (${personEventsSql(p, { project: 'dev', types: ['song.play'] }, [])})`;
@@ -66,13 +67,19 @@ export function personEventsSql(
   select: readonly string[],
 ): string {
   const project = p.bind(scope.project, 'String');
-  const outer = [...select, `${personSql} AS person`, `${identifiedSql} AS identified`];
-  const persons = scope.personsIn ? ` AND person IN (${scope.personsIn})` : '';
-  // The events are filtered in a subquery, so the join probes only the rows in scope.
-  return `SELECT ${outer.join(', ')}
-    FROM (SELECT * FROM events AS e WHERE ${scopeWhereSql(p, scope, project)}) AS e
-    LEFT ANY JOIN (${identityMapSql(project)}) AS i ON i.anonymous_id = e.anonymous_id
-    WHERE person != ''${persons}`;
+  const where = scopeWhereSql(p, scope, project);
+  const head = select.length ? `${select.join(', ')}, ` : '';
+  const persons = scope.personsIn ? `person IN (${scope.personsIn})` : '1';
+  // The anonymous events are filtered in a subquery, so the join probes only those in scope.
+  return `SELECT * FROM (
+      SELECT ${head}e.user_id AS person, toUInt8(1) AS identified
+      FROM events AS e WHERE ${where} AND e.user_id != ''
+      UNION ALL
+      SELECT ${head}if(i.merged_user != '', i.merged_user, e.anonymous_id) AS person,
+        toUInt8(i.merged_user != '') AS identified
+      FROM (SELECT * FROM events AS e WHERE ${where} AND e.user_id = '' AND e.anonymous_id != '') AS e
+      LEFT ANY JOIN (${identityMapSql(project)}) AS i ON i.anonymous_id = e.anonymous_id)
+    WHERE ${persons}`;
 }
 
 /**

@@ -55,27 +55,53 @@ function baseSql(p: SqlParams, query: TrendQuery): string {
     : scopedEventsSql(p, scope, select);
 }
 
+// A breakdown's values are kept per (bucket, key) as aggregate states, merged per key to rank
+// the keys and again per series: exact, and the events are read once (distinct users merge).
+const stateSql: Record<TrendMeasure, string> = {
+  count: 'countState()',
+  users: 'uniqExactState(person)',
+  sum: 'sumState(x)',
+  avg: 'avgState(x)',
+};
+// `over`: a window clause, which follows the aggregate itself.
+const mergeSql: Record<TrendMeasure, (state: string, over?: string) => string> = {
+  count: (s, over = '') => `toFloat64(countMerge(${s})${over})`,
+  users: (s, over = '') => `toFloat64(uniqExactMerge(${s})${over})`,
+  sum: (s, over = '') => `coalesce(sumMerge(${s})${over}, 0)`,
+  avg: (s, over = '') => `avgMerge(${s})${over}`,
+};
+
 /**
  * One query for a trend: a value per bucket and per key, and one per key for the whole range
- * (GROUPING SETS: distinct users over a range are not a sum of buckets).
+ * (GROUPING SETS: distinct users over a range are not a sum of buckets). With a breakdown, one
+ * pass over the events: states per bucket and key, each key's rank merged over its buckets
+ * (a window), the keys past the top `limit` folded into other.
  */
 export function trendSql(query: TrendQuery): { sql: string; params: Record<string, unknown> } {
   const p = createSqlParams();
   const base = baseSql(p, query);
-  const value = valueSql[query.measure];
+  const { measure } = query;
   // grouping() is 1 where the column is aggregated away: the row for the whole range.
   const head = `SELECT if(grouping(bucket) = 1, NULL, bucket) AS bucket_ms`;
   if (query.breakdown === undefined) {
-    const sql = `${head}, NULL AS key, 0 AS other, ${value} AS value, ${rankSql[query.measure]} AS rank
+    const sql = `${head}, NULL AS key, 0 AS other, ${valueSql[measure]} AS value, ${rankSql[measure]} AS rank
       FROM (${base}) GROUP BY GROUPING SETS ((bucket), ()) ORDER BY bucket_ms`;
     return { sql, params: p.values };
   }
-  const top = query.keys
-    ? `SELECT arrayJoin(${p.bind(query.keys, 'Array(Nullable(String))')}) AS key`
-    : `SELECT key FROM base GROUP BY key ORDER BY ${rankSql[query.measure]} DESC, key LIMIT ${p.bind(query.limit, 'UInt64')}`;
-  const sql = `WITH base AS (${base}), top AS (${top})
-    ${head}, if(other, NULL, key_or_null) AS key, other, ${value} AS value, ${rankSql[query.measure]} AS rank
-    FROM (SELECT *, key NOT IN (SELECT key FROM top) AS other, if(other, NULL, key) AS key_or_null FROM base)
+  // An average ranks by its events: a count state beside the value's.
+  const rankState = measure === 'avg' ? 'countState()' : stateSql[measure];
+  const rankMerge = measure === 'avg' ? mergeSql.count : mergeSql[measure];
+  const other = query.keys
+    ? `key NOT IN ${p.bind(query.keys, 'Array(Nullable(String))')}`
+    : `dense_rank() OVER (ORDER BY key_rank DESC, key ASC) > ${p.bind(query.limit, 'UInt64')}`;
+  const sql = `${head}, if(other, NULL, key_or_null) AS key, other,
+      ${mergeSql[measure]('v')} AS value, ${rankMerge('r')} AS rank
+    FROM (
+      SELECT bucket, v, r, other, if(other, NULL, key) AS key_or_null FROM (
+        SELECT bucket, key, v, r, ${other} AS other FROM (
+          SELECT *, ${rankMerge('r', ' OVER (PARTITION BY key)')} AS key_rank FROM (
+            SELECT bucket, key, ${stateSql[measure]} AS v, ${rankState} AS r
+            FROM (${base}) GROUP BY bucket, key))))
     GROUP BY GROUPING SETS ((bucket, other, key_or_null), (other, key_or_null))
     ORDER BY bucket_ms, other, key
     SETTINGS transform_null_in = 1`;
