@@ -5,6 +5,7 @@ import { dayMs, seedEnd } from './history-data.js';
 import { measureRoutes, timedGet, type RouteFigures } from './history-routes.js';
 import { count, mebibytes, ms } from './number-format.js';
 import type { BenchOptions } from './options.js';
+import { measurePredictions } from './predictions.js';
 import { failedResult, type Scenario, type ScenarioResult } from './scenario.js';
 import { onSeededFolder, seedCommand } from './seed-process.js';
 import {
@@ -15,6 +16,13 @@ import {
 } from './server-process.js';
 
 const name = 'analytics';
+/** The seed's shows as recommendation items: voted on or viewed, described by their views. */
+const musicItems = {
+  types: ['vote.cast', 'show.view'],
+  item: 'props.showId',
+  attributes: ['props.artistId', 'props.genre'],
+  catalog: ['show.view'],
+};
 const seedScript = 'bench/analytics-seed.ts';
 
 /** Issue #12: 10M events of 10,000 users over 90 days. `--quick` keeps the days, not the rows. */
@@ -52,8 +60,17 @@ async function runAnalytics(options: BenchOptions): Promise<ScenarioResult> {
       const calls = analyticsRoutes(size.persons);
       const routes = await measureRoutes(target, days, size, calls);
       const jobs = await measureJobs(target);
-      const figures = { seed: seeded, routes, jobs, rssBytes: server.rssBytes() };
-      const table = tableOf(seeded, size, figures, calls);
+      const predictions = await measurePredictions({
+        baseUrl: `http://127.0.0.1:${server.port}`,
+        key: server.key,
+        specs: { recommendations: musicItems },
+        ...(options.quick ? { warmup: 10, calls: 100 } : {}),
+      });
+      const figures = {
+        ...{ seed: seeded, routes, jobs, predictions: predictions.figures },
+        rssBytes: server.rssBytes(),
+      };
+      const table = [...tableOf(seeded, size, figures, calls), ...(predictions.table ?? [])];
       return { ok: true, figures, table, notes: notes(size) };
     } finally {
       await server.stop();
@@ -123,6 +140,9 @@ function notes(size: typeof full): string[] {
     `Each API is called ${size.warmup} times (not counted) then ${size.calls} times, in turn, ` +
       'one call at a time over loopback, over a range that moves from call to call; a time ' +
       'runs from the send to the last byte of the answer. Then each warehouse job kind runs ' +
-      'once, alone; its duration is the server’s own (`lastRun.durationMs`).',
+      'once, alone; its duration is the server’s own (`lastRun.durationMs`). Last, the three ' +
+      'model jobs (bench/predictions.ts) train once each on the same events, the shows voted ' +
+      'on or viewed as recommendation items, and a listed user’s recommendations are asked ' +
+      'for one call at a time (goal p99 < 100 ms, issue #17).',
   ];
 }
