@@ -16,6 +16,7 @@ import { createLifecycle, shutdownOnSignals } from './ops/lifecycle.js';
 import { createLogger } from './ops/logger.js';
 import { createMetrics } from './ops/metrics.js';
 import { StartError } from './ops/start-error.js';
+import { createMusicHistoryStore } from './storage/analytics/music-history-store.js';
 
 async function main(): Promise<void> {
   const loaded = withClusterFlag(loadConfig(process.env, projectSchemas), process.argv);
@@ -40,7 +41,7 @@ async function main(): Promise<void> {
   // dev project, sent over the server's own ingest socket; started last, so it is stopped
   // first and its last events are acknowledged.
   const demo = demoServices(demoRequested(process.argv, process.env), dev, {
-    ch: stored.storage.ch,
+    history: createMusicHistoryStore(stored.storage.ch),
     origin: () => localOrigin(config.host, server.port, secure),
     ...(config.tls.certFile ? { serverCertFile: config.tls.certFile } : {}),
     log,

@@ -9,6 +9,7 @@ import { createTrending } from '../analytics/trending-service.js';
 import { createWarehouseJobs } from '../analytics/warehouse-jobs.js';
 import type { Ingest } from '../ingest/ingest-service.js';
 import { createModelTrainer } from '../predictions/model-trainer.js';
+import { computeInThread } from '../predictions/recommender-thread.js';
 import { createPredictions } from '../predictions/predictions-service.js';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
@@ -49,7 +50,7 @@ export function composeAnalytics(
   const jobs = createWarehouseJobs({
     state: deps.stored.state,
     warehouse: queries.warehouse,
-    models: createModelTrainer({ store }),
+    models: createModelTrainer({ store, computeRecommender: computeInThread }),
     settings: settings.jobs,
     engagement: settings.engagement,
     instance: node?.instanceId ?? `single-${randomBytes(4).toString('hex')}`,

@@ -1,11 +1,6 @@
 import type { Logger } from '../ops/logger.js';
 import type { Service } from '../ops/lifecycle.js';
-import type { ClickHouse } from '../storage/clickhouse.js';
-import {
-  musicHistoryDays,
-  musicHistorySql,
-  type MusicHistorySpec,
-} from '../storage/analytics/music-history-sql.js';
+import type { MusicHistorySpec } from '../storage/analytics/music-history-sql.js';
 
 export const defaultDemoHistoryOptions = {
   events: 300_000,
@@ -14,8 +9,18 @@ export const defaultDemoHistoryOptions = {
   idPrefix: 'hist-', // the seeded events' ids: `hist-0` … `hist-299999`
 };
 
+/** Where the history is stored (`createMusicHistoryStore` of src/storage/analytics). */
+export interface HistoryStore {
+  /** How many of the history's events are stored. */
+  stored(spec: MusicHistorySpec): Promise<number>;
+  clear(spec: MusicHistorySpec): Promise<void>;
+  /** How many day inserts the history takes. */
+  days(spec: MusicHistorySpec): number;
+  insertDay(spec: MusicHistorySpec, day: number): Promise<void>;
+}
+
 export interface DemoHistoryDeps {
-  ch: ClickHouse;
+  store: HistoryStore;
   project: string;
   now: () => number;
   log: Logger;
@@ -30,38 +35,27 @@ export interface DemoHistoryDeps {
  * and the live demo traffic carries on from there.
  *
  * @example
- * const history = createDemoHistory({ ch: stored.storage.ch, project: 'dev', now: Date.now, log });
+ * const history = createDemoHistory({ store: createMusicHistoryStore(ch), project: 'dev', now: Date.now, log });
  * await history.start(); // { seeded: true } the first time, false after
  */
 export function createDemoHistory(deps: DemoHistoryDeps, options = defaultDemoHistoryOptions) {
-  const { ch, project } = deps;
-  const params = { project, prefix: options.idPrefix };
-  const ours = `project = {project:String} AND startsWith(id, {prefix:String})`;
-
-  async function stored(): Promise<number> {
-    const [row] = await ch.query<{ n: string | number }>(
-      `SELECT count() AS n FROM events WHERE ${ours}`,
-      params,
-    );
-    return Number(row?.n ?? 0);
-  }
+  const { store, project } = deps;
 
   return {
     /** Seeds the history unless the folder holds it already; answers whether it seeded. */
     async seed(): Promise<{ seeded: boolean; events: number; ms: number }> {
       const began = performance.now();
-      const found = await stored();
-      if (found === options.events) return { seeded: false, events: found, ms: 0 };
-      if (found > 0) await ch.exec(`DELETE FROM events WHERE ${ours}`, params);
       const spec: MusicHistorySpec = { ...options, project, endMs: deps.now() };
-      const days = musicHistoryDays(spec);
-      for (let d = 0; d < days.length; d++) await ch.exec(musicHistorySql(spec, d));
+      const found = await store.stored(spec);
+      if (found === options.events) return { seeded: false, events: found, ms: 0 };
+      if (found > 0) await store.clear(spec);
+      for (let d = 0; d < store.days(spec); d++) await store.insertDay(spec, d);
       const ms = Math.round(performance.now() - began);
       deps.log.info(
         { events: options.events, persons: options.persons, ms },
         'demo: history seeded',
       );
-      return { seeded: true, events: await stored(), ms };
+      return { seeded: true, events: await store.stored(spec), ms };
     },
   };
 }

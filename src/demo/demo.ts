@@ -5,9 +5,8 @@ import WebSocket, { type ClientOptions } from 'ws';
 import { createClient, type Client } from '../client/index.js';
 import type { Logger } from '../ops/logger.js';
 import type { Service } from '../ops/lifecycle.js';
-import type { ClickHouse } from '../storage/clickhouse.js';
 import { demoFan } from './demo-fan.js';
-import { createDemoHistory, demoHistoryService } from './demo-history.js';
+import { createDemoHistory, demoHistoryService, type HistoryStore } from './demo-history.js';
 import type { DevProject } from './dev-project.js';
 import { liveMusicEvents } from './live-music.js';
 
@@ -40,13 +39,13 @@ export function demoRequested(argv: readonly string[], env: NodeJS.ProcessEnv): 
 export function demoServices(
   requested: boolean,
   dev: DevProject | undefined,
-  deps: Omit<DemoDeps, 'key'> & { ch: ClickHouse },
+  deps: Omit<DemoDeps, 'key'> & { history: HistoryStore },
 ): Service[] {
   if (!requested) return [];
   if (dev) {
-    const { ch, ...live } = deps;
+    const { history: store, ...live } = deps;
     const project = dev.project.id;
-    const history = createDemoHistory({ ch, project, now: Date.now, log: deps.log });
+    const history = createDemoHistory({ store, project, now: Date.now, log: deps.log });
     return [demoHistoryService(history), createDemo({ ...live, key: dev.project.keys[0]!.key })];
   }
   deps.log.warn('demo mode feeds the dev project, which `projects` in the config replace');

@@ -1,6 +1,6 @@
 import type { PredictionStore } from '../storage/analytics/prediction-store.js';
 import { figure, hitsAt, mean, type Evaluation } from './evaluation.js';
-import { byPopularity, recommend } from './hybrid-recommender.js';
+import { byPopularity, recommend, type Recommendation } from './hybrid-recommender.js';
 import { itemNeighbours, type Neighbour } from './item-neighbours.js';
 import type { ModelRun } from '../analytics/model-jobs.js';
 import type { RecommendationSpec } from '../analytics/model-job-spec.js';
@@ -116,15 +116,51 @@ export function evaluateRecommender(
   };
 }
 
+/** What training reads: who took up which item when, and each item's attributes. */
+export interface RecommenderInput {
+  pairs: Pair[];
+  attributes: Array<[string, readonly string[]]>;
+  run: number;
+  spec: Pick<RecommendationSpec, 'neighbours' | 'blend' | 'trendingDays' | 'holdoutDays' | 'limit'>;
+}
+
+/** What training makes: the evaluation, each person's list, the trending list, neighbours. */
+export interface RecommenderOutput {
+  evaluation: Evaluation;
+  lists: Array<[string, Recommendation[]]>;
+  trending: string[];
+  neighbours: Array<[string, Neighbour[]]>;
+}
+
+/**
+ * The CPU-bound part of a run, a pure function of what was read, so it can run on a worker
+ * thread (recommender-thread.ts): evaluates on the last `holdoutDays` held out, then trains
+ * on everything and ranks each person's top `limit` items.
+ */
+export function computeRecommender(input: RecommenderInput): RecommenderOutput {
+  const { pairs, run, spec } = input;
+  const attributes = new Map(input.attributes);
+  const evaluation = evaluateRecommender(pairs, attributes, run - spec.holdoutDays * day, spec);
+  const model = fitRecommender(pairs, attributes, run - spec.trendingDays * day, spec);
+  const options = { limit: spec.limit, blend: spec.blend };
+  const lists = [...model.holdings].map(([person, has]): [string, Recommendation[]] => [
+    person,
+    recommend((i) => model.neighbours.get(i), has, model.trending, options),
+  ]);
+  const trending = model.trending.slice(0, spec.limit);
+  return { evaluation, lists, trending, neighbours: [...model.neighbours] };
+}
+
 /**
  * One run of a `recommendations` job: reads the project's items and who took them up over the
- * last `days`, evaluates the recommender on the last `holdoutDays` held out, then trains on
- * everything and writes each person's top `limit` items, the trending list (person '') and
- * every item's neighbours (which serve persons who came after the run).
+ * last `days`, has `compute` evaluate and train (a worker thread in the server, so the event
+ * loop stays free), and writes each person's top `limit` items, the trending list (person '')
+ * and every item's neighbours (which serve persons who came after the run).
  */
 export async function trainRecommendations(
   store: PredictionStore,
   r: ModelRun<RecommendationSpec>,
+  compute: (input: RecommenderInput) => Promise<RecommenderOutput>,
 ): Promise<{ rows: number; evaluation: Evaluation }> {
   const { spec } = r;
   const scope = {
@@ -137,23 +173,18 @@ export async function trainRecommendations(
   const pairs = await store.holdings(scope);
   const described = { ...scope, types: [...new Set([...spec.types, ...spec.catalog])] };
   const attributes = await store.itemAttributes(described, spec.attributes);
-  const evaluation = evaluateRecommender(pairs, attributes, r.run - spec.holdoutDays * day, spec);
-  const model = fitRecommender(pairs, attributes, r.run - spec.trendingDays * day, spec);
+  const out = await compute({ pairs: [...pairs], attributes: [...attributes], run: r.run, spec });
   const head = { project: r.project, job: r.job, run: r.run };
-  const options = { limit: spec.limit, blend: spec.blend };
   function* lists() {
-    for (const [person, has] of model.holdings) {
-      const recs = recommend((i) => model.neighbours.get(i), has, model.trending, options);
+    for (const [person, recs] of out.lists)
       yield* recs.map((rec, rank) => ({ ...head, person, rank, ...rec }));
-    }
-    const trending = model.trending.slice(0, spec.limit);
-    yield* trending.map((item, rank) => ({
+    yield* out.trending.map((item, rank) => ({
       ...{ ...head, person: '', rank, item },
       ...{ score: 0, collaborative: 0, content: 0, because: '' },
     }));
   }
   function* neighbourRows() {
-    for (const [item, near] of model.neighbours)
+    for (const [item, near] of out.neighbours)
       for (const n of near)
         yield {
           ...head,
@@ -165,5 +196,5 @@ export async function trainRecommendations(
   }
   const rows = await store.write('warehouse_recommendations', lists());
   await store.write('warehouse_item_neighbours', neighbourRows());
-  return { rows, evaluation };
+  return { rows, evaluation: out.evaluation };
 }
