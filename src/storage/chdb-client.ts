@@ -8,9 +8,6 @@ import { assertIdentifier, type ClickHouse } from './clickhouse.js';
  * the synchronous ones block the event loop for the whole query (the chdb-query-blocking
  * bench scenario measures both).
  * An insert that has returned survives `kill -9` of the process.
- * Each table's inserts run on a connection of their own: a connection runs one statement at a
- * time, so on the shared one an insert (and the acks waiting on it) queued behind whatever
- * read or roll was running (measured: 984 ms behind a 1 s query, 53 ms on its own connection).
  *
  * @example
  * const ch = openChdb('./data/clickhouse');
@@ -20,13 +17,6 @@ export function openChdb(path: string): ClickHouse {
   mkdirSync(path, { recursive: true });
   const session = new Session(path);
   const streams = new Set<Session>();
-  // By table; about 1 MB each, since the engine and its tables are shared within the process.
-  const inserters = new Map<string, Session>();
-  const inserterOf = (table: string) => {
-    let own = inserters.get(table);
-    if (!own) inserters.set(table, (own = new Session(path)));
-    return own;
-  };
   const exportDir = `${path}-exports`;
   prepareExportDir(exportDir);
   return {
@@ -50,8 +40,8 @@ export function openChdb(path: string): ClickHouse {
       const lines = rows.map((row) =>
         JSON.stringify(columns.map((column) => (row as Record<string, unknown>)[column])),
       );
-      await inserterOf(assertIdentifier(table)).insert({
-        table,
+      await session.insert({
+        table: assertIdentifier(table),
         values: Buffer.from(lines.join('\n')),
         format: 'JSONCompactEachRow',
         columns,
@@ -77,8 +67,6 @@ export function openChdb(path: string): ClickHouse {
     },
     async close() {
       for (const own of streams) own.close();
-      for (const own of inserters.values()) own.close();
-      inserters.clear();
       session.close();
     },
   };

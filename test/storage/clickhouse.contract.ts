@@ -93,16 +93,6 @@ export function clickHouseContract(
       });
     });
 
-    it('inserts while a query runs, without waiting for it', async () => {
-      const store = createEventStore(ch);
-      const order: string[] = [];
-      const slow = ch.query('SELECT sleep(1) AS slept').then(() => order.push('query'));
-      await store.insert([row('beside-1', { type: 'beside' })], 'contract-beside');
-      order.push('insert');
-      await slow;
-      expect(order).toEqual(['insert', 'query']);
-    });
-
     it('keeps any Unicode and props JSON intact', async () => {
       const store = createEventStore(ch);
       const props = JSON.stringify({ s: 'line\nbreak "quoted" \\ ☃ \ud83c\udfb5', lone: '\ud800' });
