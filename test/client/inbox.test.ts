@@ -237,6 +237,20 @@ describe('client inbox across a server crash', () => {
       );
       clearInterval(ticker);
       await sender.flush();
+      // Rules fire after the ack: the last tracked events may still be turning into
+      // notifications, so the stored inbox must stop growing before the two are compared.
+      let storedBefore = -1;
+      await eventually(
+        async () => {
+          const now = (await inboxOf(server, 'cy')).items.length;
+          const still = now === storedBefore;
+          storedBefore = now;
+          return still;
+        },
+        20_000,
+        'the inbox to stop growing',
+        500,
+      );
 
       const settled = async () => {
         const stored = await inboxOf(server, 'cy');
