@@ -74,7 +74,13 @@ export function createWarehouseJobs(
     staleMs: opts.staleMs,
   });
 
+  // A name no job can have (define answers BAD_JOB) names no job: its key, which may be
+  // longer than the StateStore takes, is never read or written.
+  const isJobName = (name: string) => jobNameSchema.safeParse(name).success;
+
   async function record(project: string, name: string): Promise<JobRecord> {
+    if (!isJobName(name))
+      throw new BacklineError('UNKNOWN_JOB', `no job \`${name}\` in this project`);
     const found = await state.get<JobRecord>(keyOf(project, name));
     if (!found) throw new BacklineError('UNKNOWN_JOB', `no job \`${name}\` in this project`);
     return found;
@@ -142,6 +148,7 @@ export function createWarehouseJobs(
 
     /** Deletes a job, its status and its rows; false when there was none. */
     async remove(project: string, name: string): Promise<boolean> {
+      if (!isJobName(name)) return false;
       const key = keyOf(project, name);
       if (!(await state.get(key))) return false;
       await state.del(key);
@@ -151,6 +158,8 @@ export function createWarehouseJobs(
 
     /** Asks for a run now: JOB_RUNNING while one runs. */
     async request(project: string, name: string) {
+      if (!isJobName(name))
+        throw new BacklineError('UNKNOWN_JOB', `no job \`${name}\` in this project`);
       const key = keyOf(project, name);
       const at = rules();
       let busy = false;

@@ -80,6 +80,15 @@ describe('warehouse jobs over the real server', () => {
       [],
     );
     expect((await http.getJson('/v1/jobs/daily', keys.rivalRead)).body.code).toBe('UNKNOWN_JOB');
+    // A name no job can have, longer than an LMDB key may be (the fuzz found a 500 here).
+    const long = `/v1/jobs/${'a'.repeat(4000)}`;
+    const asked = await http.send('POST', `${long}/run`, keys.admin);
+    expect([asked.status, ((await asked.json()) as { code?: string }).code]).toEqual([
+      404,
+      'UNKNOWN_JOB',
+    ]);
+    expect((await http.getJson(long)).body.code).toBe('UNKNOWN_JOB');
+    expect((await http.send('DELETE', long, keys.admin)).status).toBe(404);
   });
 
   it('keeps jobs and status across a restart, and runs again a run cut short by a crash', async () => {
