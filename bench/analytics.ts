@@ -6,14 +6,9 @@ import { measureRoutes, timedGet, type RouteFigures } from './history-routes.js'
 import { count, mebibytes, ms } from './number-format.js';
 import type { BenchOptions } from './options.js';
 import { measurePredictions } from './predictions.js';
-import { failedResult, type Scenario, type ScenarioResult } from './scenario.js';
-import { onSeededFolder, seedCommand } from './seed-process.js';
-import {
-  defaultServerOptions,
-  describeServer,
-  startServer,
-  type ServerSettings,
-} from './server-process.js';
+import type { Scenario, ScenarioResult } from './scenario.js';
+import { onSeededServer } from './seed-process.js';
+import type { ServerSettings } from './server-process.js';
 
 const name = 'analytics';
 /** The seed's shows as recommendation items: voted on or viewed, described by their views. */
@@ -47,34 +42,27 @@ async function runAnalytics(options: BenchOptions): Promise<ScenarioResult> {
   const size = options.quick ? quick : full;
   const endMs = seedEnd(Date.now());
   const args = [size.events, size.persons, size.days, endMs];
-  const commands = [seedCommand(seedScript, args), describeServer(settings)];
-  const run = { scenario: name, script: seedScript, args, timeoutMs: 1_800_000 };
-  return onSeededFolder<AnalyticsSeedResult>(run, commands, async (dataDir, seeded) => {
+  const run = { scenario: name, script: seedScript, args, timeoutMs: 1_800_000, settings };
+  return onSeededServer<AnalyticsSeedResult>(run, async ({ server, seeded }) => {
     const days = { start: endMs - size.days * dayMs, end: endMs };
-    const start = { ...defaultServerOptions, startTimeoutMs: 180_000 };
-    const server = await startServer(settings, start, { dataDir });
-    try {
-      const target = { port: server.port, key: server.key };
-      const problems = await check(target, days, seeded);
-      if (problems.length) return failedResult(name, problems.join('\n'), commands);
-      const calls = analyticsRoutes(size.persons);
-      const routes = await measureRoutes(target, days, size, calls);
-      const jobs = await measureJobs(target);
-      const predictions = await measurePredictions({
-        baseUrl: `http://127.0.0.1:${server.port}`,
-        key: server.key,
-        specs: { recommendations: musicItems },
-        ...(options.quick ? { warmup: 10, calls: 100 } : {}),
-      });
-      const figures = {
-        ...{ seed: seeded, routes, jobs, predictions: predictions.figures },
-        rssBytes: server.rssBytes(),
-      };
-      const table = [...tableOf(seeded, size, figures, calls), ...(predictions.table ?? [])];
-      return { ok: true, figures, table, notes: notes(size) };
-    } finally {
-      await server.stop();
-    }
+    const target = { port: server.port, key: server.key };
+    const problems = await check(target, days, seeded);
+    if (problems.length) return { ok: false, failure: problems.join('\n'), figures: {}, table: [] };
+    const calls = analyticsRoutes(size.persons);
+    const routes = await measureRoutes(target, days, size, calls);
+    const jobs = await measureJobs(target);
+    const predictions = await measurePredictions({
+      baseUrl: `http://127.0.0.1:${server.port}`,
+      key: server.key,
+      specs: { recommendations: musicItems },
+      ...(options.quick ? { warmup: 10, calls: 100 } : {}),
+    });
+    const figures = {
+      ...{ seed: seeded, routes, jobs, predictions: predictions.figures },
+      rssBytes: server.rssBytes(),
+    };
+    const table = [...tableOf(seeded, size, figures, calls), ...(predictions.table ?? [])];
+    return { ok: true, figures, table, notes: notes(size) };
   });
 }
 

@@ -16,14 +16,9 @@ import {
 import { count, mebibytes, ms } from './number-format.js';
 import type { BenchOptions } from './options.js';
 import type { Scenario, ScenarioResult } from './scenario.js';
-import { onSeededFolder, seedCommand } from './seed-process.js';
+import { onSeededServer, type SeededServer } from './seed-process.js';
 import { scrapeMetrics, sumOf } from './server-metrics.js';
-import {
-  defaultServerOptions,
-  describeServer,
-  startServer,
-  type ServerSettings,
-} from './server-process.js';
+import type { ServerSettings } from './server-process.js';
 
 const name = 'history';
 const seedScript = 'bench/history-seed.ts';
@@ -51,42 +46,30 @@ async function runHistory(options: BenchOptions): Promise<ScenarioResult> {
   const endMs = seedEnd(Date.now());
   const seed: HistorySeedSpec = { events: size.events, days: size.days, endMs, users: size.users };
   const args = [seed.events, seed.days, seed.endMs, seed.users];
-  const commands = [seedCommand(seedScript, args), describeServer(settings)];
-  const run = { scenario: name, script: seedScript, args, timeoutMs: 900_000 };
-  return onSeededFolder<HistorySeedResult>(run, commands, (dataDir, seeded) =>
-    measure(dataDir, seed, seeded, size),
-  );
+  const run = { scenario: name, script: seedScript, args, timeoutMs: 900_000, settings };
+  return onSeededServer<HistorySeedResult>(run, (on) => measure(on, seed, size));
 }
 
-/** Starts the server on the seeded folder, waits for the roll, checks, then times the routes. */
+/** On the started server: waits for the roll, checks, then times the routes. */
 async function measure(
-  dataDir: string,
+  { server, seeded, startSeconds }: SeededServer<HistorySeedResult>,
   seed: HistorySeedSpec,
-  seeded: HistorySeedResult,
   counts: typeof full,
 ): Promise<Omit<ScenarioResult, 'scenario' | 'commands'>> {
   const days = { start: seed.endMs - seed.days * dayMs, end: seed.endMs };
-  const began = performance.now();
-  const startOptions = { ...defaultServerOptions, startTimeoutMs: 180_000 };
-  const server = await startServer(settings, startOptions, { dataDir });
-  try {
-    const startSeconds = (performance.now() - began) / 1000;
-    const roll = await rolled(server.port);
-    const target = { port: server.port, key: server.key };
-    const problems = await checkAnswers(target, days, seeded, historyStream.name);
-    if (roll.failures > 0) problems.push(`${roll.failures} rollup rolls or rounds failed`);
-    const routes = problems.length ? [] : await measureRoutes(target, days, counts);
-    const figures = { seed: seeded, startSeconds, roll, routes, rssBytes: server.rssBytes() };
-    return {
-      ok: problems.length === 0,
-      ...(problems.length ? { failure: problems.join('\n') } : {}),
-      figures,
-      table: table(seeded, counts, figures),
-      notes: notes(counts),
-    };
-  } finally {
-    await server.stop();
-  }
+  const roll = await rolled(server.port);
+  const target = { port: server.port, key: server.key };
+  const problems = await checkAnswers(target, days, seeded, historyStream.name);
+  if (roll.failures > 0) problems.push(`${roll.failures} rollup rolls or rounds failed`);
+  const routes = problems.length ? [] : await measureRoutes(target, days, counts);
+  const figures = { seed: seeded, startSeconds, roll, routes, rssBytes: server.rssBytes() };
+  return {
+    ok: problems.length === 0,
+    ...(problems.length ? { failure: problems.join('\n') } : {}),
+    figures,
+    table: table(seeded, counts, figures),
+    notes: notes(counts),
+  };
 }
 
 interface RollFigures {

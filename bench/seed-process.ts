@@ -3,8 +3,9 @@
  * one engine per process and one session per folder, and the runner should not carry its
  * memory. The scenario runs the script (`runSeed`); the script's `main` is `seedMain`, which
  * opens the folder's embedded ClickHouse, applies backline's migrations, seeds, and prints
- * one JSON line: what it stored, read back by `runSeed`. Used by the history and analytics
- * scenarios (history-seed.ts, analytics-seed.ts).
+ * one JSON line: what it stored, read back by `runSeed`. Then the scenario's server starts on
+ * the folder (`onSeededServer`). Used by the history and analytics scenarios (history-seed.ts,
+ * analytics-seed.ts).
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,6 +17,13 @@ import type { ClickHouse } from '../src/storage/clickhouse.js';
 import { migrate } from '../src/storage/migrate.js';
 import { projectRoot } from './project-root.js';
 import { failedResult, type ScenarioResult } from './scenario.js';
+import {
+  defaultServerOptions,
+  describeServer,
+  startServer,
+  type ServerProcess,
+  type ServerSettings,
+} from './server-process.js';
 
 const run = promisify(execFile);
 
@@ -43,24 +51,53 @@ export async function runSeed<Result>(
   return JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as Result;
 }
 
+/** A scenario's seed (`script` with `args`) and the server it then starts on the folder. */
+export interface SeededRun {
+  scenario: string;
+  script: string;
+  args: readonly number[];
+  timeoutMs: number;
+  settings: ServerSettings;
+}
+
+/** What a seeded scenario measures on: its server, what the seed stored, the start's time. */
+export interface SeededServer<Seeded> {
+  server: ServerProcess;
+  seeded: Seeded;
+  startSeconds: number;
+}
+
 /**
- * A scenario on a seeded folder: a fresh data folder (removed at the end, or at exit), the seed
- * run into it, then `measure` on it; any failure is the scenario's failed result.
+ * A scenario on a seeded server: a fresh data folder (removed at the end, or at exit), the seed
+ * run into it, a server started on it (given 3 minutes: it opens the seeded ClickHouse), then
+ * `measure`, then the server stopped. Any failure is the scenario's failed result; the result's
+ * commands are the seed's and the server's.
  */
-export async function onSeededFolder<Seeded>(
-  run: { scenario: string; script: string; args: readonly number[]; timeoutMs: number },
-  commands: string[],
+export async function onSeededServer<Seeded>(
+  run: SeededRun,
   measure: (
-    dataDir: string,
-    seeded: Seeded,
+    on: SeededServer<Seeded>,
   ) => Promise<Omit<ScenarioResult, 'scenario' | 'commands'> | ScenarioResult>,
 ): Promise<ScenarioResult> {
+  const commands = [seedCommand(run.script, run.args), describeServer(run.settings)];
   const dataDir = mkdtempSync(join(tmpdir(), `backline-bench-${run.scenario}-`));
   const removeData = () => rmSync(dataDir, { recursive: true, force: true });
   process.once('exit', removeData);
   try {
     const seeded = await runSeed<Seeded>(run.script, dataDir, run.args, run.timeoutMs);
-    return { scenario: run.scenario, commands, ...(await measure(dataDir, seeded)) };
+    const began = performance.now();
+    const start = { ...defaultServerOptions, startTimeoutMs: 180_000 };
+    const server = await startServer(run.settings, start, { dataDir });
+    try {
+      const startSeconds = (performance.now() - began) / 1000;
+      return {
+        scenario: run.scenario,
+        commands,
+        ...(await measure({ server, seeded, startSeconds })),
+      };
+    } finally {
+      await server.stop();
+    }
   } catch (err) {
     return failedResult(run.scenario, err, commands);
   } finally {

@@ -154,7 +154,18 @@ export function createRouter(deps: RouterDeps) {
     }
     await caps.count(project, userId, intent.category, notification.ts);
     await inbox.append(notification);
+    // A socket that opened since the check above read the inbox (its resume) before this
+    // append: only a live push brings it the notification now.
+    const connectedMeanwhile =
+      !reachable.includes('in_app') &&
+      wanted.includes('in_app') &&
+      (await channels.get('in_app')?.reachable(project, userId)) === true;
+    if (connectedMeanwhile) {
+      decisions.record(notification, 'sent', 'connected while routed', 'in_app');
+      await delivery.send('in_app', notification);
+    }
     if (reachable.length === 0) {
+      if (connectedMeanwhile) return notification;
       decisions.record(notification, 'sent', 'inbox_only: no channel reaches the user now');
       return notification;
     }

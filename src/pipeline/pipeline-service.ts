@@ -1,4 +1,4 @@
-import { merge, Subject, type SchedulerLike, type Subscription } from 'rxjs';
+import { merge, Subject, Subscription, type SchedulerLike } from 'rxjs';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import { streamPipeline } from './stream-pipeline.js';
@@ -57,7 +57,8 @@ export function createPipelineService(
     remove(project, spec.name);
     const open: OpenWindows = new Map();
     const replay = new Subject<StreamEvent[]>();
-    const subscription = merge(replay, inputOf(project))
+    const stream: RunningStream = { spec, open, subscription: Subscription.EMPTY, replay };
+    stream.subscription = merge(replay, inputOf(project))
       .pipe(
         streamPipeline(spec, {
           open,
@@ -67,7 +68,7 @@ export function createPipelineService(
       )
       .subscribe({
         next(all) {
-          const from = running.get(project)?.get(spec.name)?.replayedFrom;
+          const from = stream.replayedFrom;
           const results = from === undefined ? all : all.filter((r) => r.start >= from);
           if (results.length === 0) return;
           const collected = muted.get(project);
@@ -78,7 +79,7 @@ export function createPipelineService(
       });
     let streams = running.get(project);
     if (!streams) running.set(project, (streams = new Map()));
-    streams.set(spec.name, { spec, open, subscription, replay });
+    streams.set(spec.name, stream);
   }
 
   function emit(project: string, results: readonly WindowResult[]): void {

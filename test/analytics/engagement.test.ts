@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngagement, type Engagement } from '../../src/analytics/engagement-service.js';
 import { engagementSchema } from '../../src/config/analytics-schema.js';
+import type { PersonScore } from '../../src/model/analytics.js';
 import { dayMs } from '../helpers/analytics-data.js';
 import { openAnalyticsFixture, params, range, t0 } from '../helpers/analytics-fixture.js';
 import { cohortReference } from '../helpers/analytics-reference-cohorts.js';
@@ -10,7 +11,6 @@ import {
   engagementReference,
   stickinessReference,
   type EngagementAsk,
-  type ScoreOf,
 } from '../helpers/analytics-reference-engagement.js';
 
 let f: Awaited<ReturnType<typeof openAnalyticsFixture>>;
@@ -60,7 +60,7 @@ const cases: Case[] = [
 ];
 
 /** The answer's scores against the loop's: the same persons, each part within float rounding. */
-function expectScores(got: readonly ScoreOf[], expected: readonly ScoreOf[]) {
+function expectScores(got: readonly PersonScore[], expected: readonly PersonScore[]) {
   const want = new Map(expected.map((s) => [s.person, s]));
   expect(got.map((s) => s.person).sort()).toEqual([...want.keys()].sort());
   for (const s of got) {

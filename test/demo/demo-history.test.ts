@@ -157,6 +157,34 @@ describe('the demo’s history', () => {
     expect(before).toBeGreaterThan(0);
   });
 
+  it('has planted churn that the churn model finds better than recency alone', async () => {
+    const send = (method: string, path: string) =>
+      fetch(`${server.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${server.key}`, 'content-type': 'application/json' },
+        ...(method === 'PUT' ? { body: JSON.stringify({ kind: 'churn', everyMs: dayMs }) } : {}),
+      });
+    expect((await send('PUT', '/v1/jobs/demo-churn')).status).toBe(200);
+    const asked = (await (await send('POST', '/v1/jobs/demo-churn/run')).json()) as {
+      status: { requestedAt: number };
+    };
+    interface Run {
+      run: number;
+      outcome: string;
+      error?: string;
+      evaluation: { metrics: { auc: { model: number; baseline: number } } };
+    }
+    let last: Run | null = null;
+    while (!last || last.run < asked.status.requestedAt) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      last = (await get<{ status: { lastRun: Run | null } }>('/v1/jobs/demo-churn')).status.lastRun;
+    }
+    expect(last.outcome, last.error).toBe('ok');
+    const { auc } = last.evaluation.metrics;
+    expect(auc.model).toBeGreaterThan(0.75);
+    expect(auc.model).toBeGreaterThan(auc.baseline);
+  });
+
   it('is seeded once per data folder: a restart keeps it and adds none', async () => {
     await server.stop();
     server = await demo(server.dataDir);

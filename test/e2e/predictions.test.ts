@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, sendRows } from '../helpers/analytics-server.js';
 import { launchChromium, poll } from '../helpers/browser.js';
 import { eventually } from '../helpers/eventually.js';
-import { attrs, openDashboard, texts } from '../helpers/dashboard-page.js';
+import { attrs, openDashboard, shoot, texts } from '../helpers/dashboard-page.js';
 import { dayMs, generatePredictionData } from '../helpers/prediction-data.js';
 import { removeDir, startServer, type ServerProcess } from '../helpers/server-process.js';
 
@@ -194,6 +194,8 @@ describe('predictions on the dashboard, in Chromium', () => {
     await poll(() => page.getAttribute('#pr-churn', 'data-risk')).toMatch(/^0?\.\d+|^[01]$/);
     expect(await page.locator('#pr-drivers li').count()).toBe(5);
     expect((await texts(page, '#pr-recs-note'))[0]).toContain('recs@');
+    await page.locator('#pr-recs').scrollIntoViewIfNeeded();
+    await shoot(page, 'predictions.png');
     await clean();
   });
 
@@ -208,6 +210,7 @@ describe('predictions on the dashboard, in Chromium', () => {
     expect(await attrs(page, '#mo-table tbody tr[data-metric]', 'data-metric')).toEqual(
       expect.arrayContaining(['precisionAt10', 'recallAt10', 'auc', 'dauMae']),
     );
+    await shoot(page, 'models.png');
     await clean();
   });
 });

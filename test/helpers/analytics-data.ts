@@ -1,5 +1,6 @@
 import type { EventRow } from '../../src/model/event.js';
 import { seeded } from './event-generator.js';
+import { eventRows } from './event-rows.js';
 
 export const dayMs = 86_400_000;
 
@@ -35,21 +36,12 @@ const sources = ['ad', 'seo', 'mail', 'friend'];
 export function generateAnalyticsData(options: AnalyticsDataOptions): AnalyticsData {
   const random = seeded(options.seed);
   const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)]!;
-  const rows: EventRow[] = [];
-  const taken = new Set<number>();
+  const { rows, add: addRow } = eventRows(options.project);
   const merges = new Map<string, string>();
   const contested: string[] = [];
   const add = (type: string, at: number, user: string, anon: string, props: object = {}) => {
-    let ts = Math.floor(at);
-    while (taken.has(ts)) ts += 1;
-    taken.add(ts);
-    const id = `${options.project}-${rows.length}`;
-    rows.push({
-      ...{ project: options.project, type, ts, client_ts: ts, sent_at: null, received_at: ts, id },
-      ...{ user_id: user, anonymous_id: anon, session_id: '', props: JSON.stringify(props) },
-    });
     if (user && anon && !merges.has(anon)) merges.set(anon, user);
-    return ts;
+    return addRow(type, at, { user, anon }, props);
   };
   const span = options.days * dayMs;
   const people = options.users + options.anonymous;

@@ -1,3 +1,4 @@
+import type { PersonScore } from '../../src/model/analytics.js';
 import type { EventRow } from '../../src/model/event.js';
 import { identityMap, personOf, startOf } from './analytics-reference.js';
 
@@ -15,24 +16,15 @@ export interface EngagementAsk {
   persons?: Set<string>;
 }
 
-export interface ScoreOf {
-  person: string;
-  score: number;
-  recency: number;
-  frequency: number;
-  breadth: number;
-  lastMs: number;
-  activeDays: number;
-  eventTypes: number;
-  events: number;
-}
-
 /**
  * Engagement by a loop, as the README states the formula: for each person with an event in
  * [at − window, at), recency 2^(−(at − last)/halfLife), frequency min(1, active UTC days /
  * target), breadth min(1, distinct types / target), and their weighted mean times 100.
  */
-export function engagementReference(allRows: readonly EventRow[], ask: EngagementAsk): ScoreOf[] {
+export function engagementReference(
+  allRows: readonly EventRow[],
+  ask: EngagementAsk,
+): PersonScore[] {
   const rows = allRows.filter((r) => r.project === ask.project);
   const map = identityMap(rows);
   const seen = new Map<
@@ -65,7 +57,7 @@ export function engagementReference(allRows: readonly EventRow[], ask: Engagemen
 }
 
 /** Persons, mean, lower median and the persons per bin of width 100/bins (100 in the last). */
-export function distributionReference(scores: readonly ScoreOf[], bins: number) {
+export function distributionReference(scores: readonly PersonScore[], bins: number) {
   const sorted = scores.map((s) => s.score).sort((a, b) => a - b);
   const counts = Array.from({ length: bins }, () => 0);
   for (const score of sorted) counts[Math.min(bins - 1, Math.floor((score * bins) / 100))]! += 1;

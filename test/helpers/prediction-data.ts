@@ -1,5 +1,5 @@
-import type { EventRow } from '../../src/model/event.js';
 import { seeded } from './event-generator.js';
+import { eventRows } from './event-rows.js';
 
 export const dayMs = 86_400_000;
 
@@ -75,18 +75,9 @@ export function generatePredictionData(options: PredictionDataOptions) {
   };
   const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)]!;
 
-  const rows: EventRow[] = [];
-  const taken = new Set<number>();
-  const add = (type: string, at: number, user: string, session: string, props: object) => {
-    let ts = Math.floor(at);
-    while (taken.has(ts)) ts += 1;
-    taken.add(ts);
-    const id = `${options.project}-${rows.length}`;
-    rows.push({
-      ...{ project: options.project, type, ts, client_ts: ts, sent_at: null, received_at: ts, id },
-      ...{ user_id: user, anonymous_id: '', session_id: session, props: JSON.stringify(props) },
-    });
-  };
+  const { rows, add: addRow } = eventRows(options.project);
+  const add = (type: string, at: number, user: string, session: string, props: object) =>
+    addRow(type, at, { user, session }, props);
   for (const show of shows)
     add('show.scheduled', options.t0 + random() * dayMs, '', '', {
       showId: show.id,

@@ -120,6 +120,27 @@ describe('router', () => {
     expect(await why(n.id)).toEqual(['sent::inbox_only']);
   });
 
+  it('delivers live to a socket that opened while the notification was routed inbox-only', async () => {
+    // The socket opens (and its resume reads the inbox) after the router found no channel
+    // and before the inbox holds the notification: neither the resume nor a live push
+    // would bring it, until the next reconnect.
+    let socket: SocketClient | undefined;
+    setup = build((state) => ({
+      ...state,
+      async put(key, value) {
+        if (key.startsWith('inbox/')) socket ??= await online();
+        return state.put(key, value);
+      },
+    }));
+    const n = await setup.router.route(intent());
+    expect(await socket!.nextMessage(5000)).toMatchObject({ t: 'notification', n: { id: n.id } });
+    expect(await why(n.id)).toEqual([
+      'delivered:in_app:online',
+      'sent:in_app:connected while routed',
+    ]);
+    socket!.close();
+  });
+
   it('sends a de-duplication key once per user', async () => {
     const first = await setup.router.route(intent({ dedupKey: 'show-7' }));
     const second = await setup.router.route(intent({ dedupKey: 'show-7' }));

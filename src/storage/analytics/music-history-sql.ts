@@ -18,8 +18,11 @@ import { quote } from '../field-sql.js';
  *   ticket.purchase 2%, search 1%, identify 4%; props carry `artistId` (200 artists, a few
  *   popular), `genre` (8), `showId`, `songId`, `ms`, `price`, `path`.
  * - **planted**: weekly seasonality (events per day by the UTC weekday, Saturday the
- *   busiest) and a trending artist (`artist-42`'s share of artist events grows from its usual to 30% over
- *   the last 3 days).
+ *   busiest), a trending artist (`artist-42`'s share of artist events grows from its usual to 30% over
+ *   the last 3 days) and churn: a quarter of the persons (`fan-<n>` with n % 4 = 1) leave at a
+ *   time drawn from a week after their arrival to three weeks past the history's end; over the
+ *   14 days before, their activity tapers to a quarter, and the events they no longer send go
+ *   to `fan-<n−1>` (who stays), so every day keeps its count.
  */
 export interface MusicHistorySpec {
   project: string;
@@ -48,6 +51,8 @@ const artists = 200;
 export const trendingArtist = 'artist-42';
 const foundingShare = 0.3;
 const surgeMs = 3 * dayMs; // the trending artist's share of artist events grows to 30% over these
+const taperMs = 14 * dayMs; // a leaving person's activity falls to a quarter over these
+const staysAfterEndMs = 21 * dayMs; // the latest a leaving person leaves, past the end
 
 /** The history's days with their share of the events, by weekday weight. */
 export function musicHistoryDays(spec: MusicHistorySpec): MusicHistoryDay[] {
@@ -94,7 +99,12 @@ export function musicHistorySql(spec: MusicHistorySpec, d: number): string {
       toInt64(${day.startMs} + cityHash64(number, 6) % ${dayMs}) AS ts_ms,
       toUInt32(if(${uniform(1)} < 0.5,
         ${eligible} - 1 - floor(${eligible} * pow(${uniform(2)}, 3)),
-        floor(${eligible} * pow(${uniform(2)}, 2)))) AS person,
+        floor(${eligible} * pow(${uniform(2)}, 2)))) AS drawn,
+      toInt64(${startMs} + intDiv(greatest(0, toInt64(drawn) - ${founders}) * ${spec.days * dayMs}, ${newcomers})) AS arrival_ms,
+      arrival_ms + ${7 * dayMs} + toInt64(cityHash64(drawn, 9) % toUInt64(greatest(1, ${spec.endMs + staysAfterEndMs} - arrival_ms - ${7 * dayMs}))) AS leave_ms,
+      drawn % 4 = 1 AND (ts_ms >= leave_ms
+        OR (ts_ms >= leave_ms - ${taperMs} AND ${uniform(10)} >= 0.25 + 0.75 * (leave_ms - ts_ms) / ${taperMs})) AS gone,
+      if(gone, drawn - 1, drawn) AS person,
       person >= ${founders} AND person % 5 = 4 AS never_signs_up,
       toInt64(${startMs} + intDiv((toInt64(person) - ${founders}) * ${spec.days * dayMs}, ${newcomers})
         + cityHash64(person, 7) % 43200000) AS signup_ms,
