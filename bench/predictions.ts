@@ -128,10 +128,20 @@ export async function measurePredictions(
         `training: ${kind}`,
         untrained[kind] !== undefined
           ? `not trained: ${untrained[kind]}`
-          : `${(t.ms / 1000).toFixed(1)} s, ${String(t.rows)} rows`,
+          : `${(t.ms / 1000).toFixed(1)} s, ${String(t.rows)} rows; held out: ${heldOut(t.evaluation)}`,
       ]),
       ['GET /v1/users/:id/recommendations p50', ms(p50Ms)],
       ['GET /v1/users/:id/recommendations p99 (goal < 100 ms)', ms(p99Ms)],
     ],
   };
+}
+
+/** An evaluation as `auc 0.97 (recency 0.95)`, each metric beside its baseline's. */
+function heldOut(evaluation: unknown): string {
+  const e = evaluation as
+    { baseline: string; metrics: Record<string, { model: number; baseline: number }> } | undefined;
+  if (!e) return 'no evaluation';
+  return Object.entries(e.metrics)
+    .map(([name, m]) => `${name} ${m.model} (${e.baseline} ${m.baseline})`)
+    .join(', ');
 }

@@ -85,6 +85,11 @@ export const jwtSettingsSchema = z
       .default('sub'),
     /** Clock skew allowed on `exp` and `nbf`, in seconds. */
     leewaySeconds: z.number().int().min(0).max(300).default(30),
+    /**
+     * After a JWKS fetch, the least time before a token naming an unknown `kid` fetches the
+     * set again (a key the provider just published); default 30 s (the server's setting).
+     */
+    jwksCooldownSeconds: z.number().int().min(1).max(3600).optional(),
     /** Lets `jwksUrl` be `http:` on a loopback host: only for a test double on this machine. */
     allowInsecureLoopback: z.boolean().default(false),
   })

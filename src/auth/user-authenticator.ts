@@ -110,7 +110,8 @@ async function checkJwt(
 }
 
 /**
- * One verifier per project, grouped by issuer; projects on one JWKS URL share its cache.
+ * One verifier per project, grouped by issuer; projects on one JWKS URL (and cooldown) share
+ * its cache.
  * Projects may share an issuer (one Auth0 tenant, one API each) only if each names its
  * audiences and none overlap: otherwise a token could be valid for either.
  */
@@ -120,13 +121,15 @@ function verifiersByIssuer(
 ): Map<string, JwtVerifier[]> {
   const now = deps.now ?? Date.now;
   const sources = new Map<string, ReturnType<typeof createJwksSource>>();
-  const sourceOf = (url: string) => {
-    let source = sources.get(url);
+  const sourceOf = (url: string, cooldownSeconds: number | undefined) => {
+    const cooldownMs = cooldownSeconds === undefined ? opts.jwksCooldownMs : cooldownSeconds * 1000;
+    const id = `${cooldownMs} ${url}`;
+    let source = sources.get(id);
     if (!source) {
       const onFailure = (err: unknown) =>
         deps.log?.warn({ err, jwksUrl: url }, 'JWKS fetch failed');
-      source = createJwksSource(url, jwksOptions(opts), { now, onFailure });
-      sources.set(url, source);
+      source = createJwksSource(url, { ...jwksOptions(opts), cooldownMs }, { now, onFailure });
+      sources.set(id, source);
     }
     return source;
   };
@@ -135,7 +138,10 @@ function verifiersByIssuer(
   for (const { id, jwt } of deps.projects) {
     if (!jwt) continue;
     checkSharedIssuer(id, jwt, audiences);
-    const key = jwt.secret !== undefined ? Buffer.from(jwt.secret, 'utf8') : sourceOf(jwt.jwksUrl!);
+    const key =
+      jwt.secret !== undefined
+        ? Buffer.from(jwt.secret, 'utf8')
+        : sourceOf(jwt.jwksUrl!, jwt.jwksCooldownSeconds);
     const verify = createJwtVerifier(id, jwt, { key, now });
     byIssuer.set(jwt.issuer, [...(byIssuer.get(jwt.issuer) ?? []), verify]);
   }

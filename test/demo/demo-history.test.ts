@@ -181,6 +181,7 @@ describe('the demo’s history', () => {
     }
     expect(last.outcome, last.error).toBe('ok');
     const { auc } = last.evaluation.metrics;
+    console.log('demo history churn AUC:', auc);
     expect(auc.model).toBeGreaterThan(0.75);
     expect(auc.model).toBeGreaterThan(auc.baseline);
   });

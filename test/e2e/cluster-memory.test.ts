@@ -9,8 +9,8 @@ import { withTimeout } from '../helpers/socket-client.js';
 
 const key = 'cluster_memory_key_0123456789';
 const project = 'mem';
-const maxLogEntries = 500; // cluster.maxLogEntries: entries over every log:<p> before BACKPRESSURE
-const dedupWindowMs = 5000; // storage.dedupWindowMs: an id's de-dup set expires 2 windows after its last add
+const maxLogEntries = 250; // cluster.maxLogEntries: entries over every log:<p> before BACKPRESSURE
+const dedupWindowMs = 3000; // storage.dedupWindowMs: an id's de-dup set expires 2 windows after its last add
 const config = {
   projects: [
     {
