@@ -9,7 +9,7 @@ import { withSharedSecrets } from './compose/cluster-secrets.js';
 import { projectSchemas } from './compose/config.js';
 import { composeNode } from './compose/node.js';
 import { ConfigError, loadConfig } from './config/load-config.js';
-import { demoRequested, demoServices } from './demo/demo.js';
+import { demoHistoryRequested, demoRequested, demoServices } from './demo/demo.js';
 import { resolveDevProject } from './demo/dev-project.js';
 import { checkDataDir } from './ops/data-dir.js';
 import { createLifecycle, shutdownOnSignals } from './ops/lifecycle.js';
@@ -40,7 +40,11 @@ async function main(): Promise<void> {
   // Demo mode: 90 days of live-music history stored once, then synthetic live events for the
   // dev project, sent over the server's own ingest socket; started last, so it is stopped
   // first and its last events are acknowledged.
-  const demo = demoServices(demoRequested(process.argv, process.env), dev, {
+  const requested = {
+    live: demoRequested(process.argv, process.env),
+    history: demoHistoryRequested(process.env),
+  };
+  const demo = demoServices(requested, dev, {
     history: createMusicHistoryStore(stored.storage.ch),
     origin: () => localOrigin(config.host, server.port, secure),
     ...(config.tls.certFile ? { serverCertFile: config.tls.certFile } : {}),

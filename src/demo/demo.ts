@@ -31,22 +31,28 @@ export function demoRequested(argv: readonly string[], env: NodeJS.ProcessEnv): 
   return argv.includes('--demo') || env.BACKLINE_DEMO === '1' || env.BACKLINE_DEMO === 'true';
 }
 
+/** The demo's history unless `BACKLINE_DEMO_HISTORY=0` (live traffic only, a quicker start). */
+export function demoHistoryRequested(env: NodeJS.ProcessEnv): boolean {
+  return env.BACKLINE_DEMO_HISTORY !== '0' && env.BACKLINE_DEMO_HISTORY !== 'false';
+}
+
 /**
  * The demo's services when it was asked for: the dev project's history seeded once
- * (demo-history.ts), then the live traffic; none without the dev project, which `projects`
+ * (demo-history.ts; unless `history` is false), then the live traffic; none without the dev project, which `projects`
  * in the configuration replace (with a warning).
  */
 export function demoServices(
-  requested: boolean,
+  requested: { live: boolean; history: boolean },
   dev: DevProject | undefined,
   deps: Omit<DemoDeps, 'key'> & { history: HistoryStore },
 ): Service[] {
-  if (!requested) return [];
+  if (!requested.live) return [];
   if (dev) {
     const { history: store, ...live } = deps;
     const project = dev.project.id;
     const history = createDemoHistory({ store, project, now: Date.now, log: deps.log });
-    return [demoHistoryService(history), createDemo({ ...live, key: dev.project.keys[0]!.key })];
+    const traffic = createDemo({ ...live, key: dev.project.keys[0]!.key });
+    return requested.history ? [demoHistoryService(history), traffic] : [traffic];
   }
   deps.log.warn('demo mode feeds the dev project, which `projects` in the config replace');
   return [];

@@ -157,7 +157,7 @@ describe('the demo’s history', () => {
     expect(before).toBeGreaterThan(0);
   });
 
-  it('has planted churn that the churn model finds better than recency alone', async () => {
+  it('has planted churn: a churn job trains on it and ranks the leavers first', async () => {
     const send = (method: string, path: string) =>
       fetch(`${server.url}${path}`, {
         method,
@@ -182,8 +182,10 @@ describe('the demo’s history', () => {
     expect(last.outcome, last.error).toBe('ok');
     const { auc } = last.evaluation.metrics;
     console.log('demo history churn AUC:', auc);
+    // Leavers there stop at once after tapering, so recency alone ranks them almost as well
+    // (0.960 against the model's 0.964 in one run): the evaluation that must beat recency is
+    // test/predictions/model-evaluation.test.ts, on a generator made for it.
     expect(auc.model).toBeGreaterThan(0.75);
-    expect(auc.model).toBeGreaterThan(auc.baseline);
   });
 
   it('is seeded once per data folder: a restart keeps it and adds none', async () => {

@@ -260,7 +260,7 @@ describe('dashboard in demo mode', () => {
     'shows the example streams moving with the synthetic live-music traffic',
     { timeout: readme ? 240_000 : 120_000 },
     async () => {
-      const server = await startServer({ env: { BACKLINE_DEMO: '1' } });
+      const server = await startServer({ env: { BACKLINE_DEMO: '1', BACKLINE_DEMO_HISTORY: '0' } });
       const page = await browser.newPage({ viewport: { width: 1200, height: readme ? 760 : 900 } });
       const violations = await cspViolations(page);
       try {

@@ -139,7 +139,9 @@ describe('TLS: https and wss through uWS SSLApp', () => {
 
 describe('demo mode over TLS', () => {
   it('sends its events to the server’s own wss port, trusting its certificate', async () => {
-    const demo = await startServer({ env: { ...env, BACKLINE_DEMO: '1' } });
+    const demo = await startServer({
+      env: { ...env, BACKLINE_DEMO: '1', BACKLINE_DEMO_HISTORY: '0' },
+    });
     try {
       const counts = async () =>
         (await httpsJson(`${demo.url}/v1/events/stats`, { key: demo.key })).body.counts as Record<

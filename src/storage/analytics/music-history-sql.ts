@@ -93,18 +93,23 @@ export function musicHistorySql(spec: MusicHistorySpec, d: number): string {
       type = 'page.view', concat('{"path":"', ${list(paths)}[1 + h % ${paths.length}], '","loadMs":', toString(80 + h % 900), '}'),
       type = 'search', concat('{"query":"', ${genre}, '"}'),
       '{}')`;
-  return `INSERT INTO events
-      (project, type, ts, client_ts, sent_at, received_at, id, user_id, anonymous_id, session_id, props)
-    WITH cityHash64(number, 5) AS h,
+  // Who sends each event, worked out once per row in the inner query: every later
+  // expression reads `person` as a column (as one expression, substituted into each, the
+  // churn's arithmetic made the insert three times slower).
+  const senders = `SELECT number, ts_ms, if(gone, drawn - 1, drawn) AS person
+    FROM (SELECT number,
       toInt64(${day.startMs} + cityHash64(number, 6) % ${dayMs}) AS ts_ms,
       toUInt32(if(${uniform(1)} < 0.5,
         ${eligible} - 1 - floor(${eligible} * pow(${uniform(2)}, 3)),
         floor(${eligible} * pow(${uniform(2)}, 2)))) AS drawn,
       toInt64(${startMs} + intDiv(greatest(0, toInt64(drawn) - ${founders}) * ${spec.days * dayMs}, ${newcomers})) AS arrival_ms,
-      arrival_ms + ${7 * dayMs} + toInt64(cityHash64(drawn, 9) % toUInt64(greatest(1, ${spec.endMs + staysAfterEndMs} - arrival_ms - ${7 * dayMs}))) AS leave_ms,
+      arrival_ms + ${7 * dayMs} + toInt64((cityHash64(drawn, 9) % 1024) * (${spec.endMs + staysAfterEndMs - 7 * dayMs} - arrival_ms) / 1024) AS leave_ms,
       drawn % 4 = 1 AND (ts_ms >= leave_ms
-        OR (ts_ms >= leave_ms - ${taperMs} AND ${uniform(10)} >= 0.25 + 0.75 * (leave_ms - ts_ms) / ${taperMs})) AS gone,
-      if(gone, drawn - 1, drawn) AS person,
+        OR (ts_ms >= leave_ms - ${taperMs} AND ${uniform(10)} >= 0.25 + 0.75 * (leave_ms - ts_ms) / ${taperMs})) AS gone
+      FROM numbers(${day.first}, ${day.count}))`;
+  return `INSERT INTO events
+      (project, type, ts, client_ts, sent_at, received_at, id, user_id, anonymous_id, session_id, props)
+    WITH cityHash64(number, 5) AS h,
       person >= ${founders} AND person % 5 = 4 AS never_signs_up,
       toInt64(${startMs} + intDiv((toInt64(person) - ${founders}) * ${spec.days * dayMs}, ${newcomers})
         + cityHash64(person, 7) % 43200000) AS signup_ms,
@@ -123,5 +128,5 @@ export function musicHistorySql(spec: MusicHistorySpec, d: number): string {
         concat('anon-', toString(person)), ''),
       concat('s', toString(person), '-', toString(intDiv(ts_ms, 1800000))),
       ${props}
-    FROM numbers(${day.first}, ${day.count})`;
+    FROM (${senders})`;
 }
