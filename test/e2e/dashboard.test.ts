@@ -311,7 +311,7 @@ describe('dashboard in demo mode', () => {
         for (const type of ['page.view', 'vote.cast']) expect(counts[type]).toBeGreaterThan(0);
 
         // The demo user's own events fire the dev project's example rules within the first
-        // minute: welcome at once, the show reminder 20 s in (src/demo/demo-fan.ts).
+        // minute: welcome at once, the show reminder 8 s in (src/demo/demo-fan.ts).
         expect(await page.inputValue('#user')).toBe('demo-fan');
         await poll(() => panelTitles(page)).toContain('Welcome to backline, Demo Fan');
         await poll(() => panelTitles(page), 60_000).toContain('Nova Lane plays in 1 hour');
