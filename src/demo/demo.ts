@@ -38,8 +38,8 @@ export function demoHistoryRequested(env: NodeJS.ProcessEnv): boolean {
 
 /**
  * The demo's services when it was asked for: the dev project's history seeded once
- * (demo-history.ts; unless `history` is false), then the live traffic; none without the dev project, which `projects`
- * in the configuration replace (with a warning).
+ * (demo-history.ts; unless `history` is false), then the live traffic; none without the dev
+ * project, which `projects` in the configuration replace (with a warning).
  */
 export function demoServices(
   requested: { live: boolean; history: boolean },
