@@ -69,11 +69,15 @@ export async function connect(
     nextMessage(timeoutMs = 30_000) {
       const queued = queue.shift();
       if (queued) return Promise.resolve(queued);
-      return withTimeout(
-        new Promise<Message>((resolve) => waiters.push(resolve)),
-        timeoutMs,
-        'a message',
-      );
+      let waiter: (message: Message) => void = () => undefined;
+      const next = new Promise<Message>((resolve) => waiters.push((waiter = resolve)));
+      // A wait that timed out leaves the line, or it would take the next message for nobody
+      // (a caller reading on after a timeout lost one message per timeout).
+      return withTimeout(next, timeoutMs, 'a message').catch((err: unknown) => {
+        const at = waiters.indexOf(waiter);
+        if (at >= 0) waiters.splice(at, 1);
+        throw err;
+      });
     },
     async expectNoMessage(ms) {
       await new Promise((resolve) => setTimeout(resolve, ms));
