@@ -133,9 +133,9 @@ export function defineSocket<S extends FrameErrorState>(
 
 /**
  * uWS `upgrade`: the state `authenticate` makes, or its error answered with no socket. An
- * asynchronous one follows uWS's UpgradeAsync example: the handshake headers are copied
- * before `req` is freed, `onAborted` notes a client that left meanwhile (no upgrade then),
- * and the late upgrade is corked.
+ * asynchronous one follows uWS's UpgradeAsync example (the handshake headers are copied
+ * before `req` is freed, `onAborted` notes a client that left meanwhile: no upgrade then),
+ * except that the late upgrade is not corked (see below).
  */
 function upgradeWith<S extends FrameErrorState>(
   definition: SocketDefinition<S>,
@@ -167,7 +167,11 @@ function upgradeWith<S extends FrameErrorState>(
     res.onAborted(() => (aborted = true));
     state.then(
       (ready) => {
-        if (!aborted) res.cork(() => res.upgrade(ready, key, protocol, extensions, context));
+        // Not inside `res.cork()`: uWS (v20.30) then sometimes closes the new socket about a
+        // millisecond after `open`, no close frame, no error (its cork() reads the response's
+        // state from memory the WebSocket took over: uNetworking/uWebSockets#1928, fixed by
+        // #1929). Seen as a /v1/live socket of a user JWT closing at once, 1 run in ~15.
+        if (!aborted) res.upgrade(ready, key, protocol, extensions, context);
       },
       (err: unknown) => {
         if (!aborted) refuse(res, err);
