@@ -7,11 +7,8 @@
  * Run: `node --import tsx bench/analytics-seed.ts <data folder> <events> <persons> <days> <end ms>`
  */
 import type { ClickHouse } from '../src/storage/clickhouse.js';
-import {
-  musicHistoryDays,
-  musicHistorySql,
-  type MusicHistorySpec,
-} from '../src/storage/analytics/music-history-sql.js';
+import type { MusicHistorySpec } from '../src/storage/analytics/music-history-sql.js';
+import { createMusicHistoryStore } from '../src/storage/analytics/music-history-store.js';
 import { identityMapSql, personSql } from '../src/storage/analytics/person-sql.js';
 import { eventParts, seedMain } from './seed-process.js';
 import { benchProjectId } from './server-process.js';
@@ -29,7 +26,7 @@ export interface AnalyticsSeedResult {
 
 async function seed(ch: ClickHouse, spec: MusicHistorySpec): Promise<AnalyticsSeedResult> {
   const began = performance.now();
-  for (let d = 0; d < musicHistoryDays(spec).length; d++) await ch.exec(musicHistorySql(spec, d));
+  await createMusicHistoryStore(ch).insert(spec);
   const seconds = (performance.now() - began) / 1000;
   const params = { project: spec.project };
   const [merges] = await ch.query<{ n: string }>(

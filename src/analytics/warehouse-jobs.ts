@@ -77,12 +77,13 @@ export function createWarehouseJobs(
   // A name no job can have (define answers BAD_JOB) names no job: its key, which may be
   // longer than the StateStore takes, is never read or written.
   const isJobName = (name: string) => jobNameSchema.safeParse(name).success;
+  const unknownJob = (name: string) =>
+    new BacklineError('UNKNOWN_JOB', `no job \`${name}\` in this project`);
 
   async function record(project: string, name: string): Promise<JobRecord> {
-    if (!isJobName(name))
-      throw new BacklineError('UNKNOWN_JOB', `no job \`${name}\` in this project`);
+    if (!isJobName(name)) throw unknownJob(name);
     const found = await state.get<JobRecord>(keyOf(project, name));
-    if (!found) throw new BacklineError('UNKNOWN_JOB', `no job \`${name}\` in this project`);
+    if (!found) throw unknownJob(name);
     return found;
   }
 
@@ -158,8 +159,7 @@ export function createWarehouseJobs(
 
     /** Asks for a run now: JOB_RUNNING while one runs. */
     async request(project: string, name: string) {
-      if (!isJobName(name))
-        throw new BacklineError('UNKNOWN_JOB', `no job \`${name}\` in this project`);
+      if (!isJobName(name)) throw unknownJob(name);
       const key = keyOf(project, name);
       const at = rules();
       let busy = false;
@@ -167,7 +167,7 @@ export function createWarehouseJobs(
         busy = Boolean(cur?.status.running && !isDead(cur.status.running, at));
         return cur && !busy ? { ...cur, status: { ...cur.status, requestedAt: at.nowMs } } : cur;
       });
-      if (!saved) throw new BacklineError('UNKNOWN_JOB', `no job \`${name}\` in this project`);
+      if (!saved) throw unknownJob(name);
       if (busy) throw new BacklineError('JOB_RUNNING');
       void checkNow();
       return view(saved);

@@ -14,9 +14,8 @@ export interface HistoryStore {
   /** How many of the history's events are stored. */
   stored(spec: MusicHistorySpec): Promise<number>;
   clear(spec: MusicHistorySpec): Promise<void>;
-  /** How many day inserts the history takes. */
-  days(spec: MusicHistorySpec): number;
-  insertDay(spec: MusicHistorySpec, day: number): Promise<void>;
+  /** Stores every event of the history. */
+  insert(spec: MusicHistorySpec): Promise<void>;
 }
 
 export interface DemoHistoryDeps {
@@ -49,7 +48,7 @@ export function createDemoHistory(deps: DemoHistoryDeps, options = defaultDemoHi
       const found = await store.stored(spec);
       if (found === options.events) return { seeded: false, events: found, ms: 0 };
       if (found > 0) await store.clear(spec);
-      for (let d = 0; d < store.days(spec); d++) await store.insertDay(spec, d);
+      await store.insert(spec);
       const ms = Math.round(performance.now() - began);
       deps.log.info(
         { events: options.events, persons: options.persons, ms },

@@ -2,13 +2,14 @@ import type { ClickHouse } from '../clickhouse.js';
 import { musicHistoryDays, musicHistorySql, type MusicHistorySpec } from './music-history-sql.js';
 
 /**
- * The seeded live-music history's rows in `events` (the demo's past): how many are stored,
- * removing them, and storing one day of them (music-history-sql.ts). The seeded events are
- * the project's whose ids start with `spec.idPrefix`.
+ * The seeded live-music history's rows in `events` (the demo's past, the analytics bench's
+ * seed): how many are stored, removing them, and storing them, one insert per day
+ * (music-history-sql.ts). The seeded events are the project's whose ids start with
+ * `spec.idPrefix`.
  *
  * @example
  * const history = createMusicHistoryStore(ch);
- * for (let d = 0; d < history.days(spec); d++) await history.insertDay(spec, d);
+ * await history.insert(spec);
  */
 export function createMusicHistoryStore(ch: ClickHouse) {
   const ours = `project = {project:String} AND startsWith(id, {prefix:String})`;
@@ -24,9 +25,10 @@ export function createMusicHistoryStore(ch: ClickHouse) {
     async clear(spec: MusicHistorySpec): Promise<void> {
       await ch.exec(`DELETE FROM events WHERE ${ours}`, params(spec));
     },
-    days: (spec: MusicHistorySpec): number => musicHistoryDays(spec).length,
-    async insertDay(spec: MusicHistorySpec, day: number): Promise<void> {
-      await ch.exec(musicHistorySql(spec, day));
+    /** Every day of the history, one insert (and one part) per day, oldest first. */
+    async insert(spec: MusicHistorySpec): Promise<void> {
+      const days = musicHistoryDays(spec).length;
+      for (let d = 0; d < days; d++) await ch.exec(musicHistorySql(spec, d));
     },
   };
 }
