@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultDemoHistoryOptions } from '../../src/demo/demo-history.js';
 import { trendingArtist, weekdayWeights } from '../../src/storage/analytics/music-history-sql.js';
+import { eventually } from '../helpers/eventually.js';
 import { removeDir, startServer, type ServerProcess } from '../helpers/server-process.js';
 
 /**
@@ -174,11 +175,15 @@ describe('the demo’s history', () => {
       error?: string;
       evaluation: { metrics: { auc: { model: number; baseline: number } } };
     }
-    let last: Run | null = null;
-    while (!last || last.run < asked.status.requestedAt) {
-      await new Promise((resolve) => setTimeout(resolve, 250));
-      last = (await get<{ status: { lastRun: Run | null } }>('/v1/jobs/demo-churn')).status.lastRun;
-    }
+    const lastRun = async () =>
+      (await get<{ status: { lastRun: Run | null } }>('/v1/jobs/demo-churn')).status.lastRun;
+    await eventually(
+      async () => ((await lastRun())?.run ?? 0) >= asked.status.requestedAt,
+      50_000,
+      'the churn run asked for',
+      250,
+    );
+    const last = (await lastRun())!;
     expect(last.outcome, last.error).toBe('ok');
     const { auc } = last.evaluation.metrics;
     console.log('demo history churn AUC:', auc);
