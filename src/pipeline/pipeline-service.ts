@@ -83,8 +83,25 @@ export function createPipelineService(
   }
 
   function emit(project: string, results: readonly WindowResult[]): void {
-    for (const result of results)
-      metrics.windowsEmitted.inc({ stream: result.stream, final: String(result.final) });
+    // Counted per stream and kind, not per result: a labelled inc costs a label lookup, and
+    // a stream with many keys emits tens of thousands of results a second.
+    let stream = '';
+    let finals = 0;
+    let updates = 0;
+    const count = () => {
+      if (finals > 0) metrics.windowsEmitted.inc({ stream, final: 'true' }, finals);
+      if (updates > 0) metrics.windowsEmitted.inc({ stream, final: 'false' }, updates);
+      finals = updates = 0;
+    };
+    for (const result of results) {
+      if (result.stream !== stream) {
+        count();
+        stream = result.stream;
+      }
+      if (result.final) finals += 1;
+      else updates += 1;
+    }
+    count();
     for (const sink of sinks) sink.write(project, results);
   }
 

@@ -7,7 +7,8 @@ export const defaultWindowCacheOptions = {
 
 /**
  * The latest result of each recent window, per stream: what a dashboard gets as its
- * snapshot on subscribe. Bounded per stream; the least recently updated windows go first.
+ * snapshot on subscribe. Bounded per stream; the least recently updated windows go first
+ * (a tenth of the bound at a time).
  */
 export function createWindowCache(options: Partial<typeof defaultWindowCacheOptions> = {}) {
   const { maxWindowsPerStream } = { ...defaultWindowCacheOptions, ...options };
@@ -15,21 +16,38 @@ export function createWindowCache(options: Partial<typeof defaultWindowCacheOpti
 
   const sink: WindowSink = {
     write(project, results) {
+      let id = '';
+      let windows: Map<string, WindowResult> | undefined;
       for (const result of results) {
-        const id = `${project}\u0000${result.stream}`;
-        let windows = streams.get(id);
-        if (!windows) streams.set(id, (windows = new Map()));
+        const streamId = `${project}\u0000${result.stream}`;
+        if (windows === undefined || streamId !== id) {
+          id = streamId;
+          windows = streams.get(id);
+          if (!windows) streams.set(id, (windows = new Map()));
+        }
         const key = `${result.start}\u0000${result.key}`;
         const previous = windows.get(key);
         if (previous && previous.rev > result.rev) continue;
         windows.delete(key);
         windows.set(key, result);
-        // Results arrive roughly in window order and updates move to the back, so the first
-        // entry is the least recently updated: dropping it is O(1).
-        if (windows.size > maxWindowsPerStream) windows.delete(windows.keys().next().value!);
+        if (windows.size > maxWindowsPerStream) evict(windows);
       }
     },
   };
+
+  /**
+   * Results arrive roughly in window order and updates move to the back, so the first entries
+   * are the least recently updated. They go a tenth of the bound at a time: a map's iterator
+   * walks over the slots of deleted entries until the map is rehashed, so taking one first
+   * entry per write grew slower with every write (15% of the main thread with 100,000 keys).
+   */
+  function evict(windows: Map<string, WindowResult>): void {
+    let excess = windows.size - Math.floor(maxWindowsPerStream * 0.9);
+    for (const key of windows.keys()) {
+      if (excess-- <= 0) break;
+      windows.delete(key);
+    }
+  }
 
   return {
     sink,

@@ -19,6 +19,8 @@ export interface OpenWindow {
   rev: number;
   /** The watermark passed `end` and the final result went out. */
   fired: boolean;
+  /** The window operator's tick that last changed it (its own bookkeeping; 0 when new). */
+  tick: number;
 }
 
 /** What a window operator reports per tick: windows that changed, and those now final. */
@@ -56,6 +58,7 @@ export function createWindow(
     states: aggregates.map((a) => a.fn.create()),
     rev: 0,
     fired: false,
+    tick: 0,
   };
 }
 
@@ -83,13 +86,10 @@ export function windowResult(
   bump = true,
 ): WindowResult {
   if (bump) window.rev += 1;
-  // fromEntries defines own properties: an aggregate named `__proto__` is kept, not swallowed.
-  const values: Record<string, unknown> = Object.fromEntries(
-    window.aggregates.map((aggregate, i) => [
-      aggregate.name,
-      aggregate.fn.result(window.states[i]),
-    ]),
-  );
+  const values: Record<string, unknown> = {};
+  const { aggregates, states } = window;
+  for (let i = 0; i < aggregates.length; i++)
+    ownValue(values, aggregates[i]!.name, aggregates[i]!.fn.result(states[i]));
   return {
     stream,
     start: window.start,
@@ -99,4 +99,19 @@ export function windowResult(
     final,
     rev: window.rev,
   };
+}
+
+/**
+ * `target[name] = value` as an own property, also for `__proto__` (whose plain assignment
+ * would set the prototype instead): what `Object.fromEntries` does, without its arrays.
+ */
+export function ownValue(target: Record<string, unknown>, name: string, value: unknown): void {
+  if (name === '__proto__')
+    Object.defineProperty(target, name, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  else target[name] = value;
 }

@@ -22,3 +22,24 @@ it('answers the newest result seen of one window, for a new owner to adopt its r
   expect(cache.latest('dev', 'votes', 'a', 1000)).toBeUndefined();
   expect(cache.latest('other', 'votes', 'a', 0)).toBeUndefined();
 });
+
+it('keeps at most maxWindowsPerStream per stream, dropping the least recently updated', () => {
+  const cache = createWindowCache({ maxWindowsPerStream: 100 });
+  const write = (key: string, start: number, rev: number) =>
+    cache.sink.write('dev', [result(key, start, rev)]);
+  for (let i = 0; i < 100; i++) write(`k${i}`, 0, 1);
+  write('k0', 0, 2); // updated: now the most recent
+  for (let i = 100; i < 1000; i++) {
+    write(`k${i}`, 0, 1);
+    expect(cache.recent('dev', 'votes', 1).length).toBeLessThanOrEqual(100);
+  }
+  const kept = cache.recent('dev', 'votes', 1).map((w) => w.key);
+  expect(kept.length).toBeGreaterThanOrEqual(90);
+  expect(kept).toContain('k999');
+  expect(kept).not.toContain('k1');
+  // k0 was updated after k1..k99 were written, so it outlived them; the rest went in order.
+  const numbers = kept.map((key) => Number(key.slice(1))).sort((a, b) => a - b);
+  expect(numbers.slice(1)).toEqual(
+    Array.from({ length: numbers.length - 1 }, (_, i) => 1000 - numbers.length + 1 + i),
+  );
+});

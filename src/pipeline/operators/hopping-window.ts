@@ -10,11 +10,11 @@ export function hoppingWindow(
 ): OperatorFunction<Tick, WindowChange[]> {
   return alignedWindows(
     sizeMs,
-    (ts) => {
-      const starts: number[] = [];
+    (ts, starts) => {
+      let count = 0;
       for (let start = Math.floor(ts / slideMs) * slideMs; start > ts - sizeMs; start -= slideMs)
-        starts.push(start);
-      return starts;
+        starts[count++] = start;
+      return count;
     },
     options,
   );

@@ -7,5 +7,12 @@ export function tumblingWindow(
   sizeMs: number,
   options: WindowOperatorOptions,
 ): OperatorFunction<Tick, WindowChange[]> {
-  return alignedWindows(sizeMs, (ts) => [Math.floor(ts / sizeMs) * sizeMs], options);
+  return alignedWindows(
+    sizeMs,
+    (ts, starts) => {
+      starts[0] = Math.floor(ts / sizeMs) * sizeMs;
+      return 1;
+    },
+    options,
+  );
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  exactQuantileLimit,
   quantileName,
   quantileRelativeAccuracy,
   quantiles,
@@ -76,5 +77,42 @@ describe('quantiles', () => {
     sketch.add(state, 12);
     const { p50 } = sketch.result(state) as { p50: number };
     expect(Math.abs(p50 - 12) / 12).toBeLessThanOrEqual(quantileRelativeAccuracy);
+  });
+
+  it(`is exact up to ${exactQuantileLimit} values, at DDSketch's rank`, () => {
+    const sketch = quantiles(levels);
+    const state = sketch.create();
+    const values = latencies(exactQuantileLimit, 7);
+    for (const v of values) sketch.add(state, v);
+    expect(sketch.result(state)).toEqual(
+      Object.fromEntries(levels.map((q) => [quantileName(q), exact(values, q)])),
+    );
+    sketch.add(state, 5); // one past the limit: the sketch takes over, within 1%
+    expectWithinAccuracy(sketch.result(state), [...values, 5]);
+  });
+
+  it('merges every pairing of few values and a sketch', () => {
+    const sketch = quantiles(levels);
+    const few = latencies(10, 3);
+    const many = latencies(2_000, 4).map((v) => v * 2);
+    const sizes: [string, number[], number[]][] = [
+      ['few into few', few, latencies(10, 5)],
+      ['few into few, past the limit', few, latencies(exactQuantileLimit, 6)],
+      ['a sketch into few', few, many],
+      ['few into a sketch', many, few],
+      ['a sketch into a sketch', many, latencies(3_000, 8)],
+    ];
+    for (const [name, left, right] of sizes) {
+      const [a, b] = [sketch.create(), sketch.create()];
+      for (const v of left) sketch.add(a, v);
+      for (const v of right) sketch.add(b, v);
+      sketch.merge(a, b);
+      const all = [...left, ...right];
+      if (all.length <= exactQuantileLimit)
+        expect(sketch.result(a), name).toEqual(
+          Object.fromEntries(levels.map((q) => [quantileName(q), exact(all, q)])),
+        );
+      else expectWithinAccuracy(sketch.result(a), all);
+    }
   });
 });

@@ -5,10 +5,15 @@ import type { OpenWindows, Tick } from '../../../src/pipeline/window-state.js';
 import { countPerK, describeChanges, event, lateLog, marbles, tick } from '../stream-fixtures.js';
 
 // Assigners are what tumbling and hopping supply: here 1 s windows every second or every 500 ms.
-const perSecond = (ts: number) => [Math.floor(ts / 1000) * 1000];
-const everyHalfSecond = (ts: number) => {
+const perSecond = (ts: number, starts: number[]) => {
+  starts[0] = Math.floor(ts / 1000) * 1000;
+  return 1;
+};
+const everyHalfSecond = (ts: number, starts: number[]) => {
   const last = Math.floor(ts / 500) * 500;
-  return [last - 500, last];
+  starts[0] = last - 500;
+  starts[1] = last;
+  return 2;
 };
 
 describe('alignedWindows', () => {
@@ -18,6 +23,27 @@ describe('alignedWindows', () => {
       const windows = ticks.pipe(alignedWindows(1000, everyHalfSecond, countPerK()));
       expectObservable(windows.pipe(describeChanges())).toBe('x', {
         x: ['[0,1000) n=1', '[1000,2000) n=1', '[500,1500) n=2'],
+      });
+    });
+  });
+
+  it('counts runs of one window and interleaved keys exactly, once per window per tick', () => {
+    marbles().run(({ cold, expectObservable }) => {
+      const ticks = cold('ab', {
+        a: tick(
+          -Infinity,
+          ...[100, 200, 300].map((ts) => event(ts, { k: 'a' })),
+          event(400, { k: 'b' }),
+          event(500, { k: 'a' }),
+          event(1500, { k: 'a' }),
+          event(600, { k: 'a' }),
+        ),
+        b: tick(-Infinity, event(700, { k: 'a' }), event(800, { k: 'b' })),
+      });
+      const windows = ticks.pipe(alignedWindows(1000, perSecond, countPerK()));
+      expectObservable(windows.pipe(describeChanges())).toBe('xy', {
+        x: ['a [0,1000) n=5', 'a [1000,2000) n=1', 'b [0,1000) n=1'],
+        y: ['a [0,1000) n=6', 'b [0,1000) n=2'],
       });
     });
   });
@@ -77,10 +103,11 @@ describe('alignedWindows', () => {
 
   it('passes errors and completion through', () => {
     marbles().run(({ cold, expectObservable }) => {
-      const assign = (ts: number) => [ts];
-      expectObservable(cold<Tick>('#').pipe(alignedWindows(1000, assign, countPerK()))).toBe('#');
+      expectObservable(cold<Tick>('#').pipe(alignedWindows(1000, perSecond, countPerK()))).toBe(
+        '#',
+      );
       expectObservable(
-        cold('a|', { a: tick(0) }).pipe(alignedWindows(1000, assign, countPerK())),
+        cold('a|', { a: tick(0) }).pipe(alignedWindows(1000, perSecond, countPerK())),
       ).toBe('-|');
     });
   });
