@@ -47,6 +47,10 @@ export const catalogue = {
   // Email templates (`/v1/templates`).
   BAD_TEMPLATE: { status: 400, message: 'email template or layout is invalid' },
   UNKNOWN_TEMPLATE: { status: 404, message: 'no such email template in this project' },
+  BAD_UNSUBSCRIBE_LINK: {
+    status: 404,
+    message: 'this unsubscribe link is not valid (mistyped, or its signing key was rotated away)',
+  },
 
   // Privacy (`DELETE /v1/users/:id`).
   ERASE_INCOMPLETE: {

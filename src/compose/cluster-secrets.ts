@@ -43,8 +43,11 @@ export async function withSharedSecrets(config: AppConfig, state: StateStore): P
   };
 }
 
-/** The value under `cluster/generated/<name>`, made by whichever node asks first. */
-async function generatedOnce<T>(state: StateStore, name: string, make: () => T): Promise<T> {
+/**
+ * The value under `cluster/generated/<name>`, made by whichever node asks first (a single
+ * node's own state store works alike: made once, kept through restarts).
+ */
+export async function generatedOnce<T>(state: StateStore, name: string, make: () => T): Promise<T> {
   const key = `cluster/generated/${name}`;
   await state.putIfAbsent(key, make());
   const value = await state.get<T>(key);

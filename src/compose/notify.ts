@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Ingest } from '../ingest/ingest-service.js';
 import type { DevProject } from '../demo/dev-project.js';
 import { exampleTemplates, seedTemplates } from '../demo/example-templates.js';
@@ -9,6 +10,7 @@ import { createSendRecords } from '../notify/channels/email/send-records.js';
 import { createSmtpProvider } from '../notify/channels/email/smtp-provider.js';
 import { createSuppressions } from '../notify/channels/email/suppressions.js';
 import { createEmailTemplates } from '../notify/channels/email/templates.js';
+import { createUnsubscribeLinks } from '../notify/channels/email/unsubscribe-links.js';
 import { createSendGridWebhook, decisionRecorder } from '../notify/channels/email/webhook.js';
 import type { InAppDeps } from '../notify/channels/in-app/in-app.js';
 import { openChannels } from '../notify/channels/index.js';
@@ -25,6 +27,7 @@ import type { Metrics } from '../ops/metrics.js';
 import { withGroupCommit } from '../state/group-commit.js';
 import type { Sealer } from '../state/sealer.js';
 import type { StateStore } from '../state/state-store.js';
+import { generatedOnce } from './cluster-secrets.js';
 import type { AppConfig } from './config.js';
 import type { Stored } from './storage.js';
 
@@ -132,12 +135,18 @@ async function composeEmail(
   if (deps.dev) await seedTemplates(templates, deps.dev.project.id, exampleTemplates);
   const provider = openEmailProvider(config.email, log);
   const { from, replyTo, rateLimit, sendgrid } = config.email;
+  const unsubscribe = await openUnsubscribeLinks(config.email.unsubscribe, state);
+  if (provider && from && !unsubscribe)
+    log.warn(
+      'email.unsubscribe.baseUrl is not set: emails go without List-Unsubscribe, which Gmail and Yahoo require of bulk senders',
+    );
   const channel =
     provider && from
       ? {
           ...{ templates, preferences: deps.preferences, suppressions, records, provider },
           ...{ from, ...(replyTo ? { replyTo } : {}), rateLimit },
           ...(deps.variablesFor ? { variablesFor: deps.variablesFor } : {}),
+          ...(unsubscribe ? { unsubscribe } : {}),
         }
       : undefined;
   const webhook = sendgrid.webhookPublicKey
@@ -156,7 +165,23 @@ async function composeEmail(
     start: async () => undefined,
     stop: async () => provider?.close?.(),
   };
-  return { templates, channel, webhook, service, suppressions };
+  return { templates, channel, webhook, service, suppressions, unsubscribe };
+}
+
+/**
+ * One-click unsubscribe links when `baseUrl` says where users reach this server; signed by
+ * the configured secret, else by one generated once into the (shared) state store.
+ */
+async function openUnsubscribeLinks(
+  settings: AppConfig['email']['unsubscribe'],
+  state: StateStore,
+) {
+  const { baseUrl, secret, previousSecrets } = settings;
+  if (baseUrl === undefined) return undefined;
+  const signing =
+    secret ??
+    (await generatedOnce(state, 'unsubscribe-secret', () => randomBytes(32).toString('base64url')));
+  return createUnsubscribeLinks({ baseUrl, secrets: [signing, ...previousSecrets] });
 }
 
 /** SendGrid, SMTP, or both with failover; none when neither is configured. */

@@ -19,6 +19,8 @@ const envSettings = {
   SMTP_URL: { path: ['email', 'smtp', 'url'], kind: 'string' },
   SMTP_REQUIRE_TLS: { path: ['email', 'smtp', 'requireTls'], kind: 'boolean' },
   SMTP_CA_FILE: { path: ['email', 'smtp', 'caFile'], kind: 'string' },
+  UNSUBSCRIBE_BASE_URL: { path: ['email', 'unsubscribe', 'baseUrl'], kind: 'string' },
+  UNSUBSCRIBE_SECRET: { path: ['email', 'unsubscribe', 'secret'], kind: 'string' },
   BACKLINE_ALLOW_WS_FALLBACK: { path: ['allowWsFallback'], kind: 'boolean' },
   BACKLINE_PUSH_ALLOW_INSECURE_LOOPBACK: {
     path: ['push', 'allowInsecureLoopback'],

@@ -206,6 +206,19 @@ const settingsShape = {
           caFile: z.string().min(1).optional(), // PEM CA (or self-signed cert) to trust as well
         })
         .prefault({}),
+      unsubscribe: z
+        .object({
+          // The https origin users reach this server at: links are <baseUrl>/v1/unsubscribe/<token>
+          baseUrl: z
+            .url()
+            .refine((url) => url.startsWith('https://'), 'RFC 8058 links are https')
+            .optional(),
+          // Signs the links (32+ characters); generated once into the shared state when unset
+          secret: z.string().min(32).optional(),
+          // Still verify links they signed (a rotation's overlap); drop one to expire its links
+          previousSecrets: z.array(z.string().min(32)).default([]),
+        })
+        .prefault({}),
       failover: z
         .object({
           failuresToOpen: z.number().int().min(1).default(3), // consecutive failed batches

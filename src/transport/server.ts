@@ -44,10 +44,12 @@ import { registerHttpPush } from './http/push.js';
 import { registerHttpWebhooks, type WebhookLimits } from './http/webhooks.js';
 import { registerHttpRules } from './http/rules.js';
 import { registerHttpTemplates } from './http/templates.js';
+import { registerHttpUnsubscribe } from './http/unsubscribe.js';
 import { registerHttpUsers } from './http/users.js';
 import { registerHttpAudit } from './http/audit.js';
 import { registerHttpPrivacy } from './http/privacy.js';
 import type { UserHub } from './user/user-hub.js';
+import type { UnsubscribeLinks } from '../notify/channels/email/unsubscribe-links.js';
 import { registerUserSocket } from './user/user-socket.js';
 import type { SocketState, SocketWriter } from './socket-writer.js';
 import type { RateLimiters } from './rate-limits.js';
@@ -99,6 +101,8 @@ export interface ServerDeps {
   templates: EmailTemplates;
   /** Present when SendGrid's event webhook public key is configured. */
   sendgridWebhook?: SendGridWebhook;
+  /** One-click unsubscribe links (`email.unsubscribe.baseUrl` set): their route is served. */
+  unsubscribeLinks?: Pick<UnsubscribeLinks, 'verify'>;
   /** Product analytics (`/v1/analytics/…`), saved cohorts, raw exports and the rest. */
   analytics: AnalyticsApis;
   /** Every admin write, erase and export is recorded here; `GET /v1/audit` reads `auditLog`. */
@@ -168,6 +172,13 @@ export function createServer(deps: ServerDeps, options: ServerOptions): Server {
   });
   registerHttpRules(app, { ...common, catalog: deps.ruleCatalog });
   registerHttpTemplates(app, { ...common, templates: deps.templates });
+  if (deps.unsubscribeLinks)
+    registerHttpUnsubscribe(app, {
+      ...common,
+      links: deps.unsubscribeLinks,
+      preferences: deps.preferences,
+      track: (project, event) => deps.ingest.accept(project, [event]).durable,
+    });
   if (deps.sendgridWebhook)
     registerHttpWebhooks(app, { sendgrid: deps.sendgridWebhook, metrics, log }, options.webhooks);
   registerHttpPush(app, {

@@ -1,3 +1,4 @@
+import { createUnsubscribeLinks } from '../../src/notify/channels/email/unsubscribe-links.js';
 import { analyticsCases } from './isolation-cases-analytics.js';
 
 /**
@@ -78,6 +79,13 @@ const stream = {
   aggregates: [{ name: 'n', fn: 'count' }],
 };
 const user = `/v1/users/${victim.user}`;
+/** The victim's unsubscribe link as an attacker could make it: signed with a guessed secret. */
+const forgedUnsubscribe = createUnsubscribeLinks({
+  baseUrl: 'https://mail.example.test',
+  secrets: ['a-guessed-secret-of-32-characters-000001'],
+})
+  .url({ project: victim.project, userId: victim.user, category: victim.category })
+  .slice('https://mail.example.test'.length);
 
 /** Keyed `METHOD pattern`, as the server's route table names each route. */
 export function routeCases(ids: { notification: string; key: string; endpoint: string }) {
@@ -96,6 +104,9 @@ export function routeCases(ids: { notification: string; key: string; endpoint: s
     'GET /assets/*': { path: '/assets/nothing.js', own: everyone },
     'GET /v1/push/vapid-public-key': { path: '/v1/push/vapid-public-key', own: everyone },
     'POST /v1/webhooks/sendgrid': { path: '/v1/webhooks/sendgrid', body: [], own: [] },
+    // The link is the credential: no key or token opens a link the server did not sign.
+    'GET /v1/unsubscribe/:token': { path: forgedUnsubscribe, own: [] },
+    'POST /v1/unsubscribe/:token': { path: forgedUnsubscribe, body: {}, own: [] },
 
     'POST /v1/events': { path: '/v1/events', body: { events: [] }, own: otherKey },
     'GET /v1/events/stats': { path: '/v1/events/stats', own: otherKey },

@@ -77,7 +77,10 @@ export async function startIsolationServer(jwks: JwksServer) {
     env: { LOG_LEVEL: 'debug' },
     config: {
       push: { allowInsecureLoopback: true },
-      email: { sendgrid: { webhookPublicKey: createWebhookSigner().publicKey } },
+      email: {
+        sendgrid: { webhookPublicKey: createWebhookSigner().publicKey },
+        unsubscribe: { baseUrl: 'https://mail.example.test' },
+      },
       projects: [
         victimProject(jwks.url),
         {

@@ -6,6 +6,7 @@ import { createSendBatcher, defaultBatchOptions } from './send-batcher.js';
 import type { SendRecord, SendRecords } from './send-records.js';
 import type { Suppressions } from './suppressions.js';
 import type { EmailTemplate, EmailTemplates } from './templates.js';
+import type { UnsubscribeLinks } from './unsubscribe-links.js';
 import type { Notification } from '../../notification.js';
 import type { PreferenceStore } from '../../preferences.js';
 
@@ -43,6 +44,11 @@ export interface EmailChannelDeps extends Sender {
    * Predictions); the notification's own variables win. A failure here renders without them.
    */
   variablesFor?: (project: string, userId: string) => Promise<Record<string, unknown>>;
+  /**
+   * One-click unsubscribe (RFC 8058): every email but a critical one carries its
+   * `List-Unsubscribe` headers, and templates may show the link as `{{unsubscribeUrl}}`.
+   */
+  unsubscribe?: Pick<UnsubscribeLinks, 'url' | 'headers'>;
 }
 
 /**
@@ -80,10 +86,18 @@ export function createEmailChannel(
     return email;
   }
 
+  /** What unsubscribes the recipient from the notification's category; none when critical. */
+  const unsubscribeOf = (n: Notification) =>
+    n.priority === 'critical' || !deps.unsubscribe
+      ? undefined
+      : { project: n.project, userId: n.userId, category: n.category };
+
   async function render(n: Notification): Promise<RenderedEmail | undefined> {
     const own = await deps.variablesFor?.(n.project, n.userId).catch(() => undefined);
+    const unsubscribe = unsubscribeOf(n);
     const variables = {
       ...own,
+      ...(unsubscribe ? { unsubscribeUrl: deps.unsubscribe!.url(unsubscribe) } : {}),
       ...{ title: n.title, body: n.body, category: n.category, ...n.variables },
     };
     const id = n.template ?? 'default';
@@ -127,6 +141,7 @@ export function createEmailChannel(
     const claimed = await records.begin(project, id);
     if (claimed) return settle(claimed);
     const sender = deps.senderFor?.(project) ?? deps;
+    const unsubscribe = unsubscribeOf(n);
     const message: EmailMessage = {
       notificationId: id,
       project,
@@ -138,6 +153,7 @@ export function createEmailChannel(
       subject: rendered.subject,
       html: rendered.html,
       text: rendered.text,
+      ...(unsubscribe ? { headers: deps.unsubscribe!.headers(unsubscribe) } : {}),
     };
     const [result] = await provider.send([message]);
     if (result!.status === 'delivered') await records.sent(project, id, result!.detail ?? '');

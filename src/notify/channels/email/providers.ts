@@ -19,6 +19,8 @@ export interface EmailMessage {
   subject: string;
   html: string;
   text: string;
+  /** Headers of this message alone (`List-Unsubscribe`), beside the provider's own. */
+  headers?: Record<string, string>;
 }
 
 /**

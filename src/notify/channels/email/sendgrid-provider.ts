@@ -104,7 +104,7 @@ function mailData(chunk: readonly EmailMessage[]): MailDataRequired {
     personalizations: chunk.map((m) => ({
       to: [{ email: m.to }],
       subject: m.subject,
-      headers: { 'X-Backline-Notification': m.notificationId },
+      headers: { ...m.headers, 'X-Backline-Notification': m.notificationId },
       customArgs: {
         notification_id: m.notificationId,
         project: m.project,

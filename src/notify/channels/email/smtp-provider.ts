@@ -63,6 +63,7 @@ export function createSmtpProvider(
         ...(m.text ? { text: m.text } : {}),
         ...(m.html ? { html: m.html } : {}),
         headers: {
+          ...m.headers,
           'X-Backline-Notification': m.notificationId,
           'X-Backline-Project': m.project,
           'X-Backline-Template': m.template,

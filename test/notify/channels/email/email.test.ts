@@ -11,6 +11,7 @@ import { createSendRecords } from '../../../../src/notify/channels/email/send-re
 import { createSendGridProvider } from '../../../../src/notify/channels/email/sendgrid-provider.js';
 import { createSuppressions } from '../../../../src/notify/channels/email/suppressions.js';
 import { createEmailTemplates } from '../../../../src/notify/channels/email/templates.js';
+import { createUnsubscribeLinks } from '../../../../src/notify/channels/email/unsubscribe-links.js';
 import { createSendGridWebhook } from '../../../../src/notify/channels/email/webhook.js';
 import { createPreferences } from '../../../../src/notify/preferences.js';
 import { openLmdbStateStore } from '../../../../src/state/lmdb-state-store.js';
@@ -162,6 +163,36 @@ describe('email channel', () => {
       reason: 'template_not_found: nope',
     });
     expect(sg.received).toBe(before);
+    await state.close();
+  });
+
+  it('gives every email but a critical one its one-click unsubscribe link (RFC 8058)', async () => {
+    const state = openLmdbStateStore(newPath());
+    const unsubscribe = createUnsubscribeLinks({
+      baseUrl: 'https://mail.example.test',
+      secrets: ['a-secret-of-at-least-32-characters-0001'],
+    });
+    const { channel, preferences, templates } = await setup(state, { unsubscribe });
+    await preferences.put('p1', 'u7', { email: 'fan7@example.com' });
+    await templates.put('p1', 'news', 'en', {
+      subject: 'News',
+      html: '<p>News</p><a href="{{unsubscribeUrl}}">Unsubscribe</a>',
+      text: 'News. Unsubscribe: {{unsubscribeUrl}}',
+    });
+    const link = unsubscribe.url({ project: 'p1', userId: 'u7', category: 'shows' });
+    await channel.send(emailNotification('n-news', 'u7', { template: 'news' }));
+    const [news] = sentTo('n-news');
+    expect(news!.headers).toMatchObject({
+      'List-Unsubscribe': `<${link}>`,
+      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+    });
+    expect(news!.html).toContain(`<a href="${link}">`);
+    expect(news!.text).toBe(`News. Unsubscribe: ${link}`);
+
+    await channel.send(emailNotification('n-alert', 'u7', { priority: 'critical' }));
+    const [alert] = sentTo('n-alert');
+    expect(alert!.headers['List-Unsubscribe']).toBeUndefined();
+    expect(alert!.headers['List-Unsubscribe-Post']).toBeUndefined();
     await state.close();
   });
 
