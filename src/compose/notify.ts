@@ -7,6 +7,7 @@ import { createFailover } from '../notify/channels/email/failover.js';
 import type { EmailProvider } from '../notify/channels/email/providers.js';
 import { createSendGridProvider } from '../notify/channels/email/sendgrid-provider.js';
 import { createSendRecords } from '../notify/channels/email/send-records.js';
+import { createSesProvider } from '../notify/channels/email/ses-provider.js';
 import { createSmtpProvider } from '../notify/channels/email/smtp-provider.js';
 import { createSuppressions } from '../notify/channels/email/suppressions.js';
 import { createEmailTemplates } from '../notify/channels/email/templates.js';
@@ -184,21 +185,52 @@ async function openUnsubscribeLinks(
   return createUnsubscribeLinks({ baseUrl, secrets: [signing, ...previousSecrets] });
 }
 
-/** SendGrid, SMTP, or both with failover; none when neither is configured. */
-function openEmailProvider(email: AppConfig['email'], log: Logger): EmailProvider | undefined {
+/**
+ * The configured providers (SendGrid, Amazon SES, SMTP) in `email.failover.order`, each behind
+ * the one before it: the next takes over while the one before keeps failing. None when none
+ * is configured.
+ */
+export function openEmailProvider(email: AppConfig['email'], log: Logger): EmailProvider | undefined {
   const sendgrid = email.sendgrid.apiKey
     ? createSendGridProvider(
         { apiKey: email.sendgrid.apiKey },
         { baseUrl: email.sendgrid.baseUrl, timeoutMs: email.sendgrid.timeoutMs },
       )
     : undefined;
+  const { region, endpoint, accessKeyId, secretAccessKey, configurationSet } = email.ses;
+  const ses = region
+    ? createSesProvider(
+        {
+          region,
+          ...(endpoint ? { endpoint } : {}),
+          ...(accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : {}),
+          ...(configurationSet ? { configurationSet } : {}),
+        },
+        { timeoutMs: email.ses.timeoutMs },
+      )
+    : undefined;
   const { url, requireTls, caFile, maxConnections } = email.smtp;
   const smtp = url
     ? createSmtpProvider({ url, requireTls, ...(caFile ? { caFile } : {}) }, { maxConnections })
     : undefined;
-  if (sendgrid && smtp)
-    return createFailover({ primary: sendgrid, secondary: smtp, log }, email.failover);
-  return sendgrid ?? smtp;
+  const configured = { sendgrid, ses, smtp };
+  for (const [name, provider] of Object.entries(configured))
+    if (provider && !email.failover.order.includes(name as keyof typeof configured))
+      log.warn(
+        { provider: name },
+        'email provider configured but not in email.failover.order: unused',
+      );
+  const chain = email.failover.order
+    .map((name) => configured[name])
+    .filter((p): p is EmailProvider => p !== undefined);
+  const { failuresToOpen, coolDownMs } = email.failover;
+  return chain.reduceRight<EmailProvider | undefined>(
+    (secondary, primary) =>
+      secondary
+        ? createFailover({ primary, secondary, log }, { failuresToOpen, coolDownMs })
+        : primary,
+    undefined,
+  );
 }
 
 export type Notify = Awaited<ReturnType<typeof composeNotify>>;

@@ -219,8 +219,30 @@ const settingsShape = {
           previousSecrets: z.array(z.string().min(32)).default([]),
         })
         .prefault({}),
+      ses: z
+        .object({
+          region: z.string().min(1).optional(), // enables Amazon SES (v2 API) in that region
+          endpoint: z.url().optional(), // another endpoint than the region's (a relay, a double)
+          // Both or neither; without them the AWS SDK's default chain (env, profile, role)
+          accessKeyId: z.string().min(1).optional(),
+          secretAccessKey: z.string().min(1).optional(),
+          configurationSet: z.string().min(1).optional(), // whose event destination feeds SNS
+          timeoutMs: z.number().int().min(100).default(15_000),
+        })
+        .refine((s) => !s.accessKeyId === !s.secretAccessKey, {
+          message: 'set both the access key id and the secret access key, or neither',
+          path: ['secretAccessKey'],
+        })
+        .prefault({}),
       failover: z
         .object({
+          // Which configured providers send, first to last: each takes over while the one
+          // before keeps failing
+          order: z
+            .array(z.enum(['sendgrid', 'ses', 'smtp']))
+            .min(1)
+            .refine((order) => new Set(order).size === order.length, 'each provider once')
+            .default(['sendgrid', 'ses', 'smtp']),
           failuresToOpen: z.number().int().min(1).default(3), // consecutive failed batches
           coolDownMs: z.number().int().min(100).default(30_000), // before probing the primary again
         })

@@ -1,4 +1,5 @@
 import { MailService, type MailDataRequired } from '@sendgrid/mail';
+import { eachLimited } from '../../../lib/each-limited.js';
 import { retryAfterMs } from '../../retry-after.js';
 import type { EmailMessage, EmailProvider, ProviderResult } from './providers.js';
 
@@ -155,16 +156,4 @@ function headerOf(headers: unknown, name: string): string | undefined {
   if (!headers || typeof headers !== 'object') return undefined;
   const value = (headers as Record<string, unknown>)[name];
   return value === undefined || value === null ? undefined : String(value);
-}
-
-async function eachLimited<T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
