@@ -190,7 +190,10 @@ async function openUnsubscribeLinks(
  * the one before it: the next takes over while the one before keeps failing. None when none
  * is configured.
  */
-export function openEmailProvider(email: AppConfig['email'], log: Logger): EmailProvider | undefined {
+export function openEmailProvider(
+  email: AppConfig['email'],
+  log: Logger,
+): EmailProvider | undefined {
   const sendgrid = email.sendgrid.apiKey
     ? createSendGridProvider(
         { apiKey: email.sendgrid.apiKey },
