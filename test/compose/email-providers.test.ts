@@ -34,7 +34,7 @@ describe('email providers in email.failover.order', () => {
     }).email;
 
   it('sends through the first in order; the next takes over while it keeps failing', async () => {
-    const provider = openEmailProvider(emailConfig(['ses', 'sendgrid']), log)!;
+    const provider = (await openEmailProvider(emailConfig(['ses', 'sendgrid']), log))!;
     expect(provider.name).toBe('ses|sendgrid');
     expect((await provider.send([emailMessage(1)]))[0]).toMatchObject({ detail: /^ses / });
     ses.script({ status: 503 }, { status: 503 });
@@ -49,7 +49,7 @@ describe('email providers in email.failover.order', () => {
   });
 
   it('leaves out a configured provider not in the order', async () => {
-    const provider = openEmailProvider(emailConfig(['sendgrid']), log)!;
+    const provider = (await openEmailProvider(emailConfig(['sendgrid']), log))!;
     expect(provider.name).toBe('sendgrid');
   });
 
