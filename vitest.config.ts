@@ -12,7 +12,8 @@ const isolated = ['e2e', 'client', 'cluster', 'demo'];
 export default defineConfig({
   test: {
     // Fails the run at once, naming the Debian packages, when a system tool is missing.
-    globalSetup: ['test/helpers/required-tools.ts'],
+    // Then builds the server once for the run's server processes (test/helpers/server-build.ts).
+    globalSetup: ['test/helpers/required-tools.ts', 'test/helpers/server-build.ts'],
     pool: 'forks',
     // Two cores: each worker may hold an embedded ClickHouse (≈200 MB: bench chdb-session-memory)
     // or a server process.

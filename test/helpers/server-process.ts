@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { builtServerEntry } from './server-build.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -57,7 +58,10 @@ function spawnServer(options: StartOptions) {
     writeFileSync(file, JSON.stringify(options.config));
     env.BACKLINE_CONFIG = file;
   }
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  // The server built once for this run (server-build.ts), else through tsx as `npm start`.
+  const built = builtServerEntry();
+  const args = built ? [built] : ['--import', 'tsx', 'src/main.ts'];
+  const child = spawn(process.execPath, args, {
     cwd: root,
     env,
     stdio: 'pipe',
