@@ -1,6 +1,7 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { openSignedJson, signedJsonShape, signJson } from './signed-json.js';
 
 /** The end user a valid user token speaks for. */
 export interface UserIdentity {
@@ -13,9 +14,6 @@ export interface IssuedToken {
   /** Epoch ms after which `verify` refuses the token. */
   expiresAt: number;
 }
-
-/** HMAC-SHA256 signatures are 32 bytes: 43 base64url characters. */
-const tokenShape = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/;
 
 /** Shorter configured secrets would make the HMAC guessable offline. */
 export const minSecretLength = 32;
@@ -32,32 +30,18 @@ export const minSecretLength = 32;
  */
 export function createUserTokens(secret: Buffer, now: () => number = Date.now) {
   if (secret.length < 16) throw new Error('a user token secret needs at least 16 bytes');
-  const sign = (payload: string) => createHmac('sha256', secret).update(payload).digest();
 
   return {
     issue(project: string, userId: string, ttlMs: number): IssuedToken {
       if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw new RangeError('ttlMs must be positive');
       const expiresAt = Math.floor(now() + ttlMs);
-      const payload = Buffer.from(JSON.stringify({ p: project, u: userId, exp: expiresAt }));
-      const encoded = payload.toString('base64url');
-      return { token: `${encoded}.${sign(encoded).toString('base64url')}`, expiresAt };
+      return { token: signJson(secret, { p: project, u: userId, exp: expiresAt }), expiresAt };
     },
 
     /** The identity of a well-signed, unexpired token; `undefined` for anything else. */
     verify(token: string | undefined): UserIdentity | undefined {
-      if (!token || !tokenShape.test(token)) return undefined;
-      const [encoded, signature] = token.split('.') as [string, string];
-      // Compared as text, so a non-canonical encoding of the right bytes is refused too; in
-      // constant time, so the signature cannot be found byte by byte from response timings.
-      const given = Buffer.from(signature);
-      const expected = Buffer.from(sign(encoded).toString('base64url'));
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
-      let claims: unknown;
-      try {
-        claims = JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8'));
-      } catch {
-        return undefined;
-      }
+      if (!token) return undefined;
+      const claims = openSignedJson(token, [secret]);
       const { p, u, exp } = (claims ?? {}) as Record<string, unknown>;
       if (typeof p !== 'string' || typeof u !== 'string' || typeof exp !== 'number')
         return undefined;
@@ -71,7 +55,7 @@ export type UserTokens = ReturnType<typeof createUserTokens>;
 
 /** Whether a credential has the form of a user token (to tell a bad token from an unknown key). */
 export const looksLikeUserToken = (credential: string | undefined): boolean =>
-  credential !== undefined && tokenShape.test(credential);
+  credential !== undefined && signedJsonShape.test(credential);
 
 /**
  * The secret user tokens are signed with: the configured one, else 32 random bytes made on

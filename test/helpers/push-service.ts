@@ -1,5 +1,6 @@
 import { createECDH, randomBytes, randomUUID, type ECDH } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { buffer } from 'node:stream/consumers';
 import { createOutboundUrlGuard } from '../../src/notify/channels/web-push/outbound-url.js';
 import { checkHeaders, checkVapid, decryptPushMessage, Refusal } from './push-message-checks.js';
 
@@ -85,7 +86,7 @@ export async function startPushService() {
   const server = createServer((req, res) => {
     const at = Date.now();
     const id = /^\/push\/([\w-]+)$/.exec(req.url ?? '')?.[1];
-    readAll(req)
+    buffer(req)
       .then((body) => {
         const answer = accept(id, req, body, at);
         const headers: Record<string, string> = {};
@@ -142,12 +143,3 @@ export async function startPushService() {
 }
 
 export type PushService = Awaited<ReturnType<typeof startPushService>>;
-
-function readAll(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}

@@ -1,5 +1,6 @@
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { buffer } from 'node:stream/consumers';
 import type { AddressInfo } from 'node:net';
 import { validateMailSend } from './sendgrid-schema.js';
 
@@ -49,7 +50,7 @@ export async function startSendGridServer(apiKey = `SG.test-${randomBytes(8).toS
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
-    const body = await readAll(req);
+    const body = await buffer(req);
     if (req.method !== 'POST' || req.url !== '/v3/mail/send') return answer(res, 404, 'Not found');
     if (req.headers.authorization !== `Bearer ${apiKey}`)
       return answer(res, 401, 'The provided authorization grant is invalid, expired, or revoked');
@@ -132,15 +133,6 @@ function flatten(body: Json, messageId: string): AcceptedMessage[] {
       messageId,
     })),
   );
-}
-
-function readAll(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 function answer(

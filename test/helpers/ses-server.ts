@@ -1,5 +1,6 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { buffer } from 'node:stream/consumers';
 import type { AddressInfo } from 'node:net';
 
 /** What the double answers to the next authenticated, well-formed request. */
@@ -75,7 +76,7 @@ export async function startSesServer(region = 'eu-west-1') {
   let received = 0;
 
   const server = createServer((req, res) => {
-    readAll(req).then(
+    buffer(req).then(
       (body) => handle(req, res, body),
       () => res.destroy(),
     );
@@ -329,13 +330,4 @@ function record(body: Json, messageId: string): SesMessage {
     configurationSet: body.ConfigurationSetName as string | undefined,
     messageId,
   };
-}
-
-function readAll(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { TemplatedApp } from 'uWebSockets.js';
 import { BacklineError } from '../../errors.js';
+import { escapeHtml } from '../../notify/channels/email/render-email.js';
 import {
   unsubscribePath,
   type UnsubscribeLinks,
@@ -114,12 +115,6 @@ const pageHeaders = {
   'cache-control': 'no-store',
   'referrer-policy': 'no-referrer',
 };
-
-const escapeHtml = (text: string) =>
-  text.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
-  );
 
 const page = (title: string, content: string) => `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">

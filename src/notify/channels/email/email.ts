@@ -6,7 +6,7 @@ import { createSendBatcher, defaultBatchOptions } from './send-batcher.js';
 import type { SendRecord, SendRecords } from './send-records.js';
 import type { Suppressions } from './suppressions.js';
 import type { EmailTemplate, EmailTemplates } from './templates.js';
-import type { UnsubscribeLinks } from './unsubscribe-links.js';
+import { unsubscribeHeaders, type UnsubscribeLinks } from './unsubscribe-links.js';
 import type { Notification } from '../../notification.js';
 import type { PreferenceStore } from '../../preferences.js';
 
@@ -48,7 +48,7 @@ export interface EmailChannelDeps extends Sender {
    * One-click unsubscribe (RFC 8058): every email but a critical one carries its
    * `List-Unsubscribe` headers, and templates may show the link as `{{unsubscribeUrl}}`.
    */
-  unsubscribe?: Pick<UnsubscribeLinks, 'url' | 'headers'>;
+  unsubscribe?: Pick<UnsubscribeLinks, 'url'>;
 }
 
 /**
@@ -86,18 +86,20 @@ export function createEmailChannel(
     return email;
   }
 
-  /** What unsubscribes the recipient from the notification's category; none when critical. */
-  const unsubscribeOf = (n: Notification) =>
-    n.priority === 'critical' || !deps.unsubscribe
+  /** The link that unsubscribes the recipient from the notification's category; none when critical. */
+  const unsubscribeUrlOf = (n: Notification) =>
+    n.priority === 'critical'
       ? undefined
-      : { project: n.project, userId: n.userId, category: n.category };
+      : deps.unsubscribe?.url({ project: n.project, userId: n.userId, category: n.category });
 
-  async function render(n: Notification): Promise<RenderedEmail | undefined> {
+  async function render(
+    n: Notification,
+    unsubscribeUrl: string | undefined,
+  ): Promise<RenderedEmail | undefined> {
     const own = await deps.variablesFor?.(n.project, n.userId).catch(() => undefined);
-    const unsubscribe = unsubscribeOf(n);
     const variables = {
       ...own,
-      ...(unsubscribe ? { unsubscribeUrl: deps.unsubscribe!.url(unsubscribe) } : {}),
+      ...(unsubscribeUrl ? { unsubscribeUrl } : {}),
       ...{ title: n.title, body: n.body, category: n.category, ...n.variables },
     };
     const id = n.template ?? 'default';
@@ -134,14 +136,14 @@ export function createEmailChannel(
     if (!to) return { status: 'failed', reason: 'unreachable: no email address, or disabled' };
     const earlier = await records.get(project, id);
     if (earlier) return settle(earlier);
-    const rendered = await render(n);
+    const unsubscribeUrl = unsubscribeUrlOf(n);
+    const rendered = await render(n, unsubscribeUrl);
     if (!rendered) return { status: 'failed', reason: `template_not_found: ${n.template}` };
     const waitMs = await take();
     if (waitMs > 0) return { status: 'retry', reason: 'rate_limited: email', afterMs: waitMs };
     const claimed = await records.begin(project, id);
     if (claimed) return settle(claimed);
     const sender = deps.senderFor?.(project) ?? deps;
-    const unsubscribe = unsubscribeOf(n);
     const message: EmailMessage = {
       notificationId: id,
       project,
@@ -153,7 +155,7 @@ export function createEmailChannel(
       subject: rendered.subject,
       html: rendered.html,
       text: rendered.text,
-      ...(unsubscribe ? { headers: deps.unsubscribe!.headers(unsubscribe) } : {}),
+      ...(unsubscribeUrl ? { headers: unsubscribeHeaders(unsubscribeUrl) } : {}),
     };
     const [result] = await provider.send([message]);
     if (result!.status === 'delivered') await records.sent(project, id, result!.detail ?? '');

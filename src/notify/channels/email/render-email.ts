@@ -85,7 +85,9 @@ const entities: Record<string, string> = {
   '`': '&#96;',
 };
 
-const escapeHtml = (value: string): string => value.replace(/[&<>"'`]/g, (c) => entities[c]!);
+/** Text as HTML element content or a quoted attribute value. */
+export const escapeHtml = (value: string): string =>
+  value.replace(/[&<>"'`]/g, (c) => entities[c]!);
 
 /** Unquoted attribute values end at any space or `>`: every non-alphanumeric is encoded. */
 const escapeUnquoted = (value: string): string =>
