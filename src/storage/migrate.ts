@@ -56,13 +56,25 @@ export async function migrate(ch: ClickHouse, migrations = readMigrations()): Pr
   return done;
 }
 
-/** Sets the raw events TTL; skipped when the table already has it. */
+/**
+ * Sets the raw events TTL, and the same on the per-day rows of `actor_days` (its all-time rows
+ * stay: a person's first event is still when they were first seen); skipped where a table
+ * already has it.
+ */
 export async function applyRetention(ch: ClickHouse, retentionDays: number): Promise<void> {
-  const ttl = `toDateTime(ts) + toIntervalDay(${Math.floor(retentionDays)})`;
-  const [table] = await ch.query<{ engine_full: string }>(
-    'SELECT engine_full FROM system.tables WHERE database = currentDatabase() AND name = {name:String}',
-    { name: 'events' },
-  );
-  if (table?.engine_full.includes(`TTL ${ttl}`)) return;
-  await ch.exec(`ALTER TABLE events MODIFY TTL ${ttl} SETTINGS materialize_ttl_after_modify = 0`);
+  const days = Math.floor(retentionDays);
+  const ttls = {
+    events: `toDateTime(ts) + toIntervalDay(${days})`,
+    actor_days: `day + toIntervalDay(${days}) WHERE day > toDate(0)`,
+  };
+  for (const [name, ttl] of Object.entries(ttls)) {
+    const [table] = await ch.query<{ engine_full: string }>(
+      'SELECT engine_full FROM system.tables WHERE database = currentDatabase() AND name = {name:String}',
+      { name },
+    );
+    if (!table || table.engine_full.includes(`TTL ${ttl}`)) continue;
+    await ch.exec(
+      `ALTER TABLE ${name} MODIFY TTL ${ttl} SETTINGS materialize_ttl_after_modify = 0`,
+    );
+  }
 }

@@ -1,3 +1,4 @@
+import { actorDaysTable } from './actor-days.js';
 import type { ClickHouse } from './clickhouse.js';
 import { quote } from './field-sql.js';
 import { arrayLiteral, deleteWhere, unlogged, type UserIds } from './user-rows.js';
@@ -6,7 +7,8 @@ import { arrayLiteral, deleteWhere, unlogged, type UserIds } from './user-rows.j
 export const identitiesTable = 'identities';
 
 /**
- * Removes a user from the identity merges: every state row whose merge names the user goes
+ * Removes a user from the identity merges and from who was active on which day (`actor_days`,
+ * whose rows of the user's events the events' delete does not reach): every state row whose merge names the user goes
  * (an insert block's row keeps one user per anonymous id, the block's first). Then the
  * merges of the user's anonymous ids are taken again from the events that remain, so a shared
  * device whose first sign-in was the erased user now merges into the next user seen on it,
@@ -21,6 +23,14 @@ export async function eraseUserIdentities(ch: ClickHouse, user: UserIds): Promis
     ch,
     identitiesTable,
     `project = ${project} AND finalizeAggregation(user_id) = ${userId}`,
+  );
+  const anonymous = user.anonymousIds.length
+    ? ` OR (identified = 0 AND has(${arrayLiteral(user.anonymousIds)}, actor))`
+    : '';
+  await deleteWhere(
+    ch,
+    actorDaysTable,
+    `project = ${project} AND ((identified = 1 AND actor = ${userId})${anonymous})`,
   );
   if (user.anonymousIds.length === 0) return deleted;
   await ch.exec(

@@ -62,6 +62,20 @@ describe('trends against a loop over the raw rows', () => {
     expect(answer.series.length).toBeGreaterThan(0);
   });
 
+  it.each([
+    { interval: 'day', from: t0 + 5 * 3600_000, to: t0 + 20 * dayMs + 7 * 3600_000 },
+    { interval: 'week', from: t0 + 2 * dayMs + 1, to: t0 + 23 * dayMs - 1 },
+    { interval: 'day', from: t0 + 3 * dayMs + 3600_000, to: t0 + 3 * dayMs + 9 * 3600_000 },
+  ] as const)('counts persons over whole and partial days alike: %j', async (c) => {
+    const ask = { measure: 'users', event: 'song.play', interval: c.interval } as const;
+    const span = { from: c.from, to: c.to };
+    const answer = await f.analytics.trends('shop', params(ask), span);
+    const expected = trendReference(f.rows, { project: 'shop', ...span, ...ask });
+    expect(answer.buckets).toEqual(expected.buckets);
+    expect(answer.series).toEqual(expected.series);
+    expect(expected.series[0]!.total).toBeGreaterThan(0);
+  });
+
   it('counts a person’s anonymous history as theirs once any event carries both ids', async () => {
     const shop = f.rows.filter((r) => r.project === 'shop');
     const map = identityMap(shop);

@@ -204,6 +204,7 @@ describe('GDPR erase', () => {
         'notification_decisions.user_id',
         'stream_windows.key',
         'stream_windows.values',
+        'actor_days.actor',
       ]),
     );
     expect(keptWhere.some((where) => /^rollup_by_fan_\w+\.key$/.test(where))).toBe(true);

@@ -7,6 +7,8 @@ import type { EventRow } from '../../src/model/event.js';
 import { createMetrics } from '../../src/ops/metrics.js';
 import { createAnalyticsQueries } from '../../src/storage/analytics/analytics-queries.js';
 import { openChdb } from '../../src/storage/chdb-client.js';
+import { rollActorDays } from '../../src/storage/actor-days.js';
+import { lastBlock } from '../../src/storage/event-blocks.js';
 import { migrate } from '../../src/storage/migrate.js';
 import { dayMs, generateAnalyticsData } from './analytics-data.js';
 
@@ -42,8 +44,17 @@ export async function openAnalyticsFixture(seed = 7) {
   const rows: EventRow[] = [...shop.rows, ...other.rows];
   // Arrival order is not event order: merges must not depend on which insert came first.
   const shuffled = [...rows].sort((a, b) => (hash(a.id) % 1000) - (hash(b.id) % 1000));
-  for (let i = 0; i < shuffled.length; i += 500)
+  // The first half reaches `actor_days` as the rollup roller rolls it (twice, as two racing
+  // rounds would); the rest stays in the tail the queries read from `events`.
+  const half = Math.floor(shuffled.length / 1000) * 500;
+  for (let i = 0; i < shuffled.length; i += 500) {
+    if (i === half) {
+      const upto = await lastBlock(ch);
+      await rollActorDays(ch, 0, upto);
+      await rollActorDays(ch, 0, upto);
+    }
     await ch.insert('events', shuffled.slice(i, i + 500));
+  }
   const queries = createAnalyticsQueries(ch);
   const cohorts = createCohortCatalog({ file: join(dir, 'cohorts.json') });
   const metrics = createMetrics();

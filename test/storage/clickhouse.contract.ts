@@ -50,6 +50,7 @@ export function clickHouseContract(
         '006_warehouse',
         '007_event_blocks',
         '008_predictions',
+        '009_actor_days',
       ]);
       expect(await migrate(ch)).toEqual([]);
       await applyRetention(ch, 30);
@@ -58,6 +59,11 @@ export function clickHouseContract(
         `SELECT engine_full FROM system.tables WHERE database = currentDatabase() AND name = 'events'`,
       );
       expect(table!.engine_full).toContain('toIntervalDay(30)');
+      const [days] = await ch.query<{ engine_full: string }>(
+        `SELECT engine_full FROM system.tables WHERE database = currentDatabase() AND name = 'actor_days'`,
+      );
+      // Its all-time rows (first events) stay.
+      expect(days!.engine_full).toContain('TTL day + toIntervalDay(30) WHERE day > toDate(0)');
     });
 
     it('stores rows and counts them per type and time range', async () => {

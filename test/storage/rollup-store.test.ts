@@ -254,3 +254,57 @@ describe('rollups filled off the insert path', () => {
     expect(await rolledUp('p5')).toEqual(await fromEvents('p5'));
   });
 });
+
+describe('who was active on which day (actor_days)', () => {
+  /** Per (type or '' for any, day or 0 for all time, actor), the first event's time. */
+  function expectedDays(rows: readonly EventRow[]) {
+    const out = new Map<string, number>();
+    for (const e of rows) {
+      const actor = e.user_id || e.anonymous_id;
+      if (!actor) continue;
+      const day = Math.floor(e.ts / (24 * hour)) * 24 * hour;
+      for (const type of [e.type, ''])
+        for (const d of [day, 0]) {
+          const key = `${type}|${d}|${e.user_id ? 1 : 0}|${actor}`;
+          out.set(key, Math.min(out.get(key) ?? Infinity, e.ts));
+        }
+    }
+    return [...out].map(([key, first]) => `${key}|${first}`).sort();
+  }
+
+  async function storedDays(project: string) {
+    const rows = await ch.query<{ line: string }>(
+      `SELECT concat(type, '|', toString(toInt64(toUnixTimestamp(toDateTime(day, 'UTC'))) * 1000), '|',
+         toString(identified), '|', actor, '|', toString(toUnixTimestamp64Milli(min(first_ts)))) AS line
+       FROM actor_days WHERE project = {project:String}
+       GROUP BY type, day, identified, actor`,
+      { project },
+    );
+    return rows.map((r) => r.line).sort();
+  }
+
+  it('are rolled with the streams, up to the newest block, each block once whatever the rounds', async () => {
+    const days = (e: EventRow) => ({ ...e, project: 'days' });
+    const first = [
+      play('a', 1, 'u1', t0),
+      play('a', 1, 'u1', t0 + 30 * hour),
+      row('anon-1', { type: 'page.view', ts: t0 + hour, user_id: '', anonymous_id: 'anon-9' }),
+      row('nobody', { type: 'page.view', ts: t0 + hour, user_id: '', anonymous_id: '' }),
+    ].map(days);
+    await ch.insert('events', first);
+    await roller().rollNow();
+    expect(await storedDays('days')).toEqual(expectedDays(first.slice(0, 3)));
+    // Earlier times arriving later lower the first times; two rounds at once change nothing.
+    const second = [play('b', 2, 'u1', t0 - hour), play('b', 2, 'u2', t0 + 50 * hour)].map(days);
+    await ch.insert('events', second);
+    await Promise.all([roller().rollNow(), roller().rollNow()]);
+    expect(await storedDays('days')).toEqual(expectedDays([...first.slice(0, 3), ...second]));
+    const [marker] = await ch.query<{ upto: string }>(
+      `SELECT toString(max(upto)) AS upto FROM actor_days WHERE project = ''`,
+    );
+    const [newest] = await ch.query<{ block: string }>(
+      `SELECT toString(max(_block_number)) AS block FROM events`,
+    );
+    expect(marker!.upto).toBe(newest!.block);
+  });
+});

@@ -1,7 +1,8 @@
 import type { ClickHouse } from '../clickhouse.js';
 import { bucketSql } from './interval-sql.js';
 import { cohortPersonsSql, type CohortRule } from './cohort-sql.js';
-import { personEventsSql } from './person-sql.js';
+import { actorDaysUpto } from '../actor-days.js';
+import { dayMs, personDaysSql } from './person-days-sql.js';
 import { createSqlParams, msParam } from './sql-params.js';
 
 export const intervalMs = { day: 86_400_000, week: 7 * 86_400_000 } as const;
@@ -31,35 +32,38 @@ export interface RetentionRow {
 }
 
 /**
- * A retention table in one pass over the project's events: per person, the first cohort event
- * ever (history before `from` counts, so a person first seen earlier is in no cohort) and the
- * days with a return event from that day on; per cohort, how many returned in each period.
- * Period k of a cohort starting at S is [S + k·interval, S + (k+1)·interval).
+ * A retention table from the persons' active days (personDaysSql): per person, the first
+ * cohort event ever (history before `from` counts, so a person first seen earlier is in no
+ * cohort; the all-time rows keep it past the raw events' retention) and the days with a
+ * return event from that day on; per cohort, how many returned in each period. Period k of a
+ * cohort starting at S is [S + k·interval, S + (k+1)·interval). Reading days instead of events
+ * is exact: cohorts and periods are whole days.
  */
-export function retentionSql(query: RetentionQuery): {
+export function retentionSql(
+  query: RetentionQuery,
+  upto: number,
+): {
   sql: string;
   params: Record<string, unknown>;
 } {
   const p = createSqlParams();
   const step = intervalMs[query.interval];
-  const isCohort = query.cohortType ? `e.type = ${p.bind(query.cohortType, 'String')}` : '1';
-  const isReturn = query.returnType ? `e.type = ${p.bind(query.returnType, 'String')}` : '1';
-  const types =
-    query.cohortType && query.returnType ? [query.cohortType, query.returnType] : undefined;
-  const events = personEventsSql(
+  const personsIn = query.cohort ? cohortPersonsSql(p, query.project, query.cohort) : undefined;
+  const scope = { project: query.project, upto, ...(personsIn ? { personsIn } : {}) };
+  const firsts = personDaysSql(
     p,
-    {
-      project: query.project,
-      toMs: query.toMs + (query.periods + 1) * step,
-      ...(types ? { types } : {}),
-      ...(query.cohort ? { personsIn: cohortPersonsSql(p, query.project, query.cohort) } : {}),
-    },
+    { ...scope, ...(query.cohortType ? { types: [query.cohortType] } : {}), days: 'ever' },
+    ['first_ts AS ts', 'toUInt8(1) AS is_cohort', 'toInt64(0) AS day_ms'],
+  );
+  // Days before the first cohort's day cannot be returns of anyone in the table.
+  const days = { fromMs: bucketStart(query.fromMs), toMs: query.toMs + (query.periods + 1) * step };
+  const returns = personDaysSql(
+    p,
+    { ...scope, ...(query.returnType ? { types: [query.returnType] } : {}), days },
     [
-      'e.ts AS ts',
-      `${bucketSql('day')} AS day`,
-      `(${isCohort}) AS is_cohort`,
-      // Days before the first cohort's day cannot be returns of anyone in the table.
-      `(${isReturn} AND e.ts >= toStartOfDay(${msParam(p, query.fromMs)})) AS is_return`,
+      'first_ts AS ts',
+      'toUInt8(0) AS is_cohort',
+      `toInt64(toUnixTimestamp(toDateTime(day, 'UTC'))) * 1000 AS day_ms`,
     ],
   );
   const stepParam = p.bind(step, 'Int64');
@@ -70,16 +74,18 @@ export function retentionSql(query: RetentionQuery): {
       SELECT bucket,
         arrayMap(d -> intDiv(d - bucket, ${stepParam}), arrayFilter(d -> d >= first_day, days)) AS returned
       FROM (
-        SELECT person, minIf(ts, is_cohort) AS first,
+        SELECT person, minIf(ts, is_cohort = 1) AS first,
           ${bucketSql(query.interval, 'first')} AS bucket, ${bucketSql('day', 'first')} AS first_day,
-          groupUniqArrayIf(day, is_return) AS days
-        FROM (${events})
+          groupUniqArrayIf(day_ms, is_cohort = 0) AS days
+        FROM (${firsts} UNION ALL ${returns})
         GROUP BY person
-        HAVING countIf(is_cohort) > 0
+        HAVING countIf(is_cohort = 1) > 0
           AND first >= ${msParam(p, query.fromMs)} AND first < ${msParam(p, query.toMs)}))
     GROUP BY bucket ORDER BY bucket`;
   return { sql, params: p.values };
 }
+
+const bucketStart = (ms: number) => Math.floor(ms / dayMs) * dayMs;
 
 /**
  * Retention tables on ClickHouse.
@@ -91,7 +97,7 @@ export function retentionSql(query: RetentionQuery): {
 export function createRetentionQuery(ch: ClickHouse) {
   return {
     async rows(query: RetentionQuery): Promise<RetentionRow[]> {
-      const { sql, params } = retentionSql(query);
+      const { sql, params } = retentionSql(query, await actorDaysUpto(ch));
       const rows = await ch.query<{
         bucket: string | number;
         size: string | number;

@@ -4,6 +4,8 @@ import { bucketSql, type Interval } from './interval-sql.js';
 import { withCohort, type AnalyticsScope } from './cohort-sql.js';
 import { personEventsSql, scopedEventsSql } from './person-sql.js';
 import { createSqlParams, type SqlParams } from './sql-params.js';
+import { personDaysSql, wholeDays } from './person-days-sql.js';
+import { actorDaysUpto } from '../actor-days.js';
 
 export type TrendMeasure = 'count' | 'users' | 'sum' | 'avg';
 
@@ -55,6 +57,41 @@ function baseSql(p: SqlParams, query: TrendQuery): string {
     : scopedEventsSql(p, scope, select);
 }
 
+/**
+ * Distinct persons per day or week with no field condition nor breakdown need only who was
+ * active on which day: the whole days of the range come from `actor_days` (person-days-sql.ts),
+ * the partial days at its ends from the events.
+ */
+export function readsDays(query: TrendQuery): boolean {
+  const { scope, interval, measure, breakdown } = query;
+  if (measure !== 'users' || breakdown !== undefined || scope.where?.length) return false;
+  const whole = wholeDays(scope.fromMs, scope.toMs);
+  return interval !== 'hour' && whole.fromMs < whole.toMs;
+}
+
+function daysSql(p: SqlParams, query: TrendQuery, upto: number): string {
+  const scope = withCohort(p, query.scope);
+  const whole = wholeDays(scope.fromMs!, scope.toMs!);
+  const { project, types, personsIn } = scope;
+  const persons = personsIn ? { personsIn } : {};
+  const parts = [
+    personDaysSql(p, { project, ...(types ? { types } : {}), days: whole, upto, ...persons }, [
+      `${bucketSql(query.interval, "toDateTime(day, 'UTC')")} AS bucket`,
+    ]),
+  ];
+  const ends = [
+    [scope.fromMs!, whole.fromMs],
+    [whole.toMs, scope.toMs!],
+  ].filter(([from, to]) => from! < to!);
+  for (const [fromMs, toMs] of ends)
+    parts.push(
+      personEventsSql(p, { ...scope, fromMs: fromMs!, toMs: toMs! }, [
+        `${bucketSql(query.interval)} AS bucket`,
+      ]),
+    );
+  return parts.map((part) => `SELECT bucket, person FROM (${part})`).join(' UNION ALL ');
+}
+
 // A breakdown's values are kept per (bucket, key) as aggregate states, merged per key to rank
 // the keys and again per series: exact, and the events are read once (distinct users merge).
 const stateSql: Record<TrendMeasure, string> = {
@@ -77,9 +114,12 @@ const mergeSql: Record<TrendMeasure, (state: string, over?: string) => string> =
  * pass over the events: states per bucket and key, each key's rank merged over its buckets
  * (a window), the keys past the top `limit` folded into other.
  */
-export function trendSql(query: TrendQuery): { sql: string; params: Record<string, unknown> } {
+export function trendSql(
+  query: TrendQuery,
+  upto?: number,
+): { sql: string; params: Record<string, unknown> } {
   const p = createSqlParams();
-  const base = baseSql(p, query);
+  const base = upto !== undefined && readsDays(query) ? daysSql(p, query, upto) : baseSql(p, query);
   const { measure } = query;
   // grouping() is 1 where the column is aggregated away: the row for the whole range.
   const head = `SELECT if(grouping(bucket) = 1, NULL, bucket) AS bucket_ms`;
@@ -118,7 +158,8 @@ export function trendSql(query: TrendQuery): { sql: string; params: Record<strin
 export function createTrendsQuery(ch: ClickHouse) {
   return {
     async rows(query: TrendQuery): Promise<TrendRow[]> {
-      const { sql, params } = trendSql(query);
+      const upto = readsDays(query) ? await actorDaysUpto(ch) : undefined;
+      const { sql, params } = trendSql(query, upto);
       const rows = await ch.query<{
         bucket_ms: string | number | null;
         key: string | null;

@@ -1,3 +1,4 @@
+import { actorDaysUpto } from '../actor-days.js';
 import type { ClickHouse, StreamFormat } from '../clickhouse.js';
 import { scoresSql, type EngagementFormula } from './engagement-sql.js';
 import { personEventsSql } from './person-sql.js';
@@ -63,20 +64,29 @@ function featuresSql(p: SqlParams, r: Extract<WarehouseRun, { kind: 'user_featur
     LEFT JOIN (${scores}) AS s ON s.person = a.person`;
 }
 
-/** The statement that writes one run's rows, with its bound parameters. */
-export function materializeSql(r: WarehouseRun): { sql: string; params: Record<string, unknown> } {
+/**
+ * The statement that writes one run's rows, with its bound parameters; `upto` is the last
+ * `events` block in `actor_days` (the retention kind reads persons' days).
+ */
+export function materializeSql(
+  r: WarehouseRun,
+  upto: number,
+): { sql: string; params: Record<string, unknown> } {
   const { table } = warehouseTables[r.kind];
   if (r.kind === 'retention') {
     const step = intervalMs[r.interval];
-    const inner = retentionSql({
-      project: r.project,
-      fromMs: startOfDay(r.run) - r.days * day,
-      toMs: r.run,
-      interval: r.interval,
-      periods: r.periods,
-      ...(r.cohort ? { cohortType: r.cohort } : {}),
-      ...(r.return ? { returnType: r.return } : {}),
-    });
+    const inner = retentionSql(
+      {
+        project: r.project,
+        fromMs: startOfDay(r.run) - r.days * day,
+        toMs: r.run,
+        interval: r.interval,
+        periods: r.periods,
+        ...(r.cohort ? { cohortType: r.cohort } : {}),
+        ...(r.return ? { returnType: r.return } : {}),
+      },
+      upto,
+    );
     // Only periods begun by the run: later ones are not zeros yet.
     const sql = `INSERT INTO ${table} (project, job, run, cohort_start, period, size, persons)
       SELECT {wh_project:String}, {wh_job:String}, {wh_run:UInt64},
@@ -109,7 +119,8 @@ export function createWarehouseQuery(ch: ClickHouse) {
   return {
     /** Writes the run's rows; answers how many. */
     async materialize(r: WarehouseRun): Promise<number> {
-      const { sql, params } = materializeSql(r);
+      const upto = r.kind === 'retention' ? await actorDaysUpto(ch) : 0;
+      const { sql, params } = materializeSql(r, upto);
       await ch.exec(sql, params);
       const { table } = warehouseTables[r.kind];
       const [row] = await ch.query<{ n: string | number }>(

@@ -1,0 +1,48 @@
+import type { ClickHouse } from './clickhouse.js';
+import { blocksAfter } from './event-blocks.js';
+import { markerKey, oneBlock } from './rollup-sql.js';
+
+/** Who was active on which day (clickhouse/009_actor_days.sql). */
+export const actorDaysTable = 'actor_days';
+
+/** The `day` of the rows that span all time. */
+export const allTime = 'toDate(0)';
+
+/**
+ * An actor's rows for the events of `events AS e` where `where` holds: per (type, day), (type,
+ * all time), (any, day) and (any, all time), each with the first event's time. Events with
+ * neither id have no actor and are left out, as the analytics queries leave them out.
+ */
+export function actorRowsSql(where: string): string {
+  return `SELECT e.project AS project, k.1 AS type, k.2 AS day,
+      toUInt8(e.user_id != '') AS identified,
+      if(e.user_id != '', e.user_id, e.anonymous_id) AS actor, min(e.ts) AS first_ts
+    FROM events AS e
+    ARRAY JOIN [(e.type, toDate(e.ts)), (e.type, ${allTime}), ('', toDate(e.ts)), ('', ${allTime})] AS k
+    WHERE ${where} AND (e.user_id != '' OR e.anonymous_id != '')
+    GROUP BY project, type, day, identified, actor`;
+}
+
+/** The last `events` block the table holds; 0 before the first roll. */
+export async function actorDaysUpto(ch: ClickHouse): Promise<number> {
+  const [row] = await ch.query<{ upto: string }>(
+    `SELECT toString(max(upto)) AS upto FROM ${actorDaysTable} WHERE project = '' AND actor = ${markerKey}`,
+  );
+  return Number(row?.upto ?? 0);
+}
+
+/**
+ * Appends the rows of the `events` blocks in `(after, upto]` and the marker `upto`, in one part:
+ * a crash leaves the table before or after the roll. Rolling a block twice (two rounds racing)
+ * adds rows equal to those there: minimums and set members.
+ */
+export async function rollActorDays(ch: ClickHouse, after: number, upto: number): Promise<void> {
+  await ch.exec(
+    `INSERT INTO ${actorDaysTable} (project, type, day, identified, actor, first_ts, upto)
+     SELECT project, type, day, identified, actor, first_ts, toUInt64(0) AS upto
+     FROM (${actorRowsSql(blocksAfter(after, upto))})
+     UNION ALL
+     SELECT '', '', ${allTime}, 0, ${markerKey}, toDateTime64(0, 3, 'UTC'), toUInt64(${Math.floor(upto)})
+     SETTINGS ${oneBlock}`,
+  );
+}
