@@ -50,6 +50,14 @@ export function createAnalytics(deps: AnalyticsDeps) {
       ...(request.breakdown ? { breakdown: request.breakdown } : {}),
       ...(keys ? { keys } : {}),
     });
+    const span = range.to - range.from;
+    const before = { from: Math.max(0, range.from - span), to: range.from };
+    // Without a breakdown the previous period needs nothing of the current one: both at once.
+    const early =
+      request.compare && !request.breakdown
+        ? queries.trends.rows(ask(before.from, before.to))
+        : undefined;
+    early?.catch(() => undefined); // awaited below; not unhandled if the current one fails first
     const current = trendAnswer(
       await queries.trends.rows(ask(range.from, range.to)),
       range,
@@ -63,12 +71,10 @@ export function createAnalytics(deps: AnalyticsDeps) {
     const head = { ...answer, breakdown: request.breakdown ?? null, ...current };
     if (!request.compare) return head;
     // The previous period is keyed as the current one: the same top values, the rest as other.
-    const span = range.to - range.from;
-    const before = { from: Math.max(0, range.from - span), to: range.from };
     const keys = request.breakdown
       ? current.series.filter((s) => !s.other).map((s) => s.key)
       : undefined;
-    const rows = await queries.trends.rows(ask(before.from, before.to, keys));
+    const rows = await (early ?? queries.trends.rows(ask(before.from, before.to, keys)));
     const previous = alignPrevious(current, trendAnswer(rows, before, request), request.measure);
     return { ...head, previous };
   }

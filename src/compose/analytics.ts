@@ -14,6 +14,7 @@ import { createPredictions } from '../predictions/predictions-service.js';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import { createAnalyticsQueries } from '../storage/analytics/analytics-queries.js';
+import { propColumns } from '../storage/analytics/materialized-props.js';
 import { createPredictionStore } from '../storage/analytics/prediction-store.js';
 import type { AnalyticsApis } from '../transport/http/analytics-routes.js';
 import type { ClusterNode } from './cluster-node.js';
@@ -38,7 +39,9 @@ export function composeAnalytics(
   },
 ) {
   const { metrics, node } = deps;
-  const queries = createAnalyticsQueries(deps.stored.storage.ch);
+  // Every node of a cluster lists the same fields: the owner of ClickHouse makes the columns.
+  const columns = propColumns(config.analytics.materializedProps);
+  const queries = createAnalyticsQueries(deps.stored.storage.ch, { columns });
   const cohorts = createCohortCatalog(
     deps.node
       ? { saved: deps.node.definitions.cohorts }

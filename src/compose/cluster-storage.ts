@@ -21,7 +21,12 @@ export function clusterStorage(
 ): { storage: Service & { readonly ch: ClickHouse }; state: StateStore } {
   if (node.storage !== 'remote') {
     const { dataDir, clickhouseUrl } = config;
-    const options = { dataDir, clickhouseUrl, retentionDays: config.storage.retentionDays };
+    const options = {
+      dataDir,
+      clickhouseUrl,
+      retentionDays: config.storage.retentionDays,
+      materializedProps: config.analytics.materializedProps,
+    };
     return { storage: createStorageService(options, deps.log), state: node.state };
   }
   const ch = createRemoteClickHouse(node.redis, { node: node.instanceId }, deps);

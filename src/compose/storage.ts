@@ -43,7 +43,12 @@ export function composeStorage(
     ? clusterStorage(config, deps.node, deps)
     : {
         storage: createStorageService(
-          { dataDir, clickhouseUrl, retentionDays: config.storage.retentionDays },
+          {
+            dataDir,
+            clickhouseUrl,
+            retentionDays: config.storage.retentionDays,
+            materializedProps: config.analytics.materializedProps,
+          },
           log,
         ),
         state: openLmdbStateStore(join(dataDir, 'state')),

@@ -68,6 +68,12 @@ export const jobsSchema = z.object({
 });
 
 export const analyticsSchema = z.object({
+  // `props.…` fields kept as columns of the events table, read by breakdowns, funnels and
+  // trending without parsing each event's JSON (README: Materialized props).
+  materializedProps: z
+    .array(z.string().regex(/^props(\.[A-Za-z0-9_$-]+)+$/, 'a `props.…` field'))
+    .max(50)
+    .default([]),
   engagement: engagementSchema.prefault({}),
   trending: trendingSchema.prefault({}),
   jobs: jobsSchema.prefault({}),

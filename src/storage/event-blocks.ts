@@ -10,12 +10,14 @@ import { eventsTable } from './event-store.js';
  * number through merges, as `_block_number`.
  */
 
+/** A scalar query of the highest block number of `events` visible now; 0 before the first insert. */
+export const lastBlockSql = `SELECT max(max_block_number) FROM system.parts
+  WHERE database = currentDatabase() AND table = '${eventsTable}' AND active`;
+
 /** The highest block number of `events` visible now; 0 before the first insert. */
 export async function lastBlock(ch: ClickHouse): Promise<number> {
   const [row] = await ch.query<{ block: string | number }>(
-    `SELECT toString(max(max_block_number)) AS block FROM system.parts
-     WHERE database = currentDatabase() AND table = {table:String} AND active`,
-    { table: eventsTable },
+    `SELECT toString((${lastBlockSql})) AS block`,
   );
   return Number(row?.block ?? 0);
 }

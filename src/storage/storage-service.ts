@@ -5,6 +5,7 @@ import type { Service } from '../ops/lifecycle.js';
 import { backoffMs } from '../lib/backoff.js';
 import { openChdb } from './chdb-client.js';
 import type { ClickHouse } from './clickhouse.js';
+import { materializeProps } from './analytics/materialized-props.js';
 import { applyRetention, migrate } from './migrate.js';
 import { openClickHouseServer } from './server-client.js';
 
@@ -12,10 +13,13 @@ export interface StorageOptions {
   dataDir: string;
   clickhouseUrl: string | undefined; // unset: embedded chdb in `<dataDir>/clickhouse`
   retentionDays: number;
+  /** `props.…` fields kept as columns of `events` (analytics/materialized-props.ts). */
+  materializedProps?: readonly string[];
 }
 
 /**
- * Opens ClickHouse (embedded or server), applies migrations and the retention TTL. A server
+ * Opens ClickHouse (embedded or server), applies migrations, the retention TTL and the
+ * materialized props. A server
  * that is not reachable yet is retried with backoff until it is, or until `stop()`.
  */
 export function createStorageService(
@@ -34,6 +38,7 @@ export function createStorageService(
         try {
           const applied = await migrate(ch);
           await applyRetention(ch, options.retentionDays);
+          await materializeProps(ch, options.materializedProps ?? []);
           log.info({ backend: ch.kind, applied }, 'storage ready');
           return;
         } catch (err) {

@@ -9,25 +9,28 @@ import { createStickinessQuery } from './stickiness-sql.js';
 import { createTrendingQuery } from './trending-sql.js';
 import { createTrendsQuery } from './trends-sql.js';
 import { createWarehouseQuery } from './warehouse-sql.js';
+import type { PropColumns } from './materialized-props.js';
 
 /**
  * Every analytics query on one ClickHouse, for the composition root to hand to
- * src/analytics and the rules' cohort audience.
+ * src/analytics and the rules' cohort audience. Trends, funnels and trending read the fields
+ * in `columns` (materialized-props.ts) from their columns.
  *
  * @example
  * const queries = createAnalyticsQueries(storage.ch);
  * await queries.trends.rows({ scope: { project: 'dev', fromMs, toMs }, interval: 'day', measure: 'count', limit: 10 });
  */
-export function createAnalyticsQueries(ch: ClickHouse) {
+export function createAnalyticsQueries(ch: ClickHouse, options: { columns?: PropColumns } = {}) {
+  const { columns } = options;
   return {
-    trends: createTrendsQuery(ch),
-    funnels: createFunnelQuery(ch),
+    trends: createTrendsQuery(ch, columns),
+    funnels: createFunnelQuery(ch, columns),
     retention: createRetentionQuery(ch),
     cohorts: createCohortQuery(ch),
     exports: createEventExport(ch),
     engagement: createEngagementQuery(ch),
     stickiness: createStickinessQuery(ch),
-    trending: createTrendingQuery(ch),
+    trending: createTrendingQuery(ch, columns),
     warehouse: createWarehouseQuery(ch),
     persons: createPersonQuery(ch),
   };

@@ -37,6 +37,8 @@ export function textSql(p: SqlParams, field: string): string {
   assertField(field);
   if (field === 'ts') return 'toString(toUnixTimestamp64Milli(e.ts))';
   if (columns[field]) return `nullIf(${columns[field]}, '')`;
+  const materialized = p.columns?.get(field);
+  if (materialized) return `e.${materialized}`;
   const path = pathArgs(p, field);
   // One parse of `props` per row: the raw value, then the string inside it when it is one.
   const raw = `JSONExtractRaw(e.props, ${path})`;

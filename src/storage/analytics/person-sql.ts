@@ -70,6 +70,8 @@ export function personEventsSql(
   const where = scopeWhereSql(p, scope, project);
   const head = select.length ? `${select.join(', ')}, ` : '';
   const persons = scope.personsIn ? `person IN (${scope.personsIn})` : '1';
+  // `*` leaves out materialized columns (materialized-props.ts), which `select` may read.
+  const materialized = [...(p.columns?.values() ?? [])].map((column) => `, ${column}`).join('');
   // The anonymous events are filtered in a subquery, so the join probes only those in scope.
   return `SELECT * FROM (
       SELECT ${head}e.user_id AS person, toUInt8(1) AS identified
@@ -77,7 +79,7 @@ export function personEventsSql(
       UNION ALL
       SELECT ${head}if(i.merged_user != '', i.merged_user, e.anonymous_id) AS person,
         toUInt8(i.merged_user != '') AS identified
-      FROM (SELECT * FROM events AS e WHERE ${where} AND e.user_id = '' AND e.anonymous_id != '') AS e
+      FROM (SELECT *${materialized} FROM events AS e WHERE ${where} AND e.user_id = '' AND e.anonymous_id != '') AS e
       LEFT ANY JOIN (${identityMapSql(project)}) AS i ON i.anonymous_id = e.anonymous_id)
     WHERE ${persons}`;
 }

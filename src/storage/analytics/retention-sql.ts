@@ -1,9 +1,10 @@
 import type { ClickHouse } from '../clickhouse.js';
 import { bucketSql } from './interval-sql.js';
 import { cohortPersonsSql, type CohortRule } from './cohort-sql.js';
-import { actorDaysUpto } from '../actor-days.js';
-import { dayMs, personDaysSql } from './person-days-sql.js';
-import { createSqlParams, msParam } from './sql-params.js';
+import { actorDaysTail } from '../actor-days.js';
+import { allTime } from '../actor-days.js';
+import { dayMs, dayMsSql, personActorsSql } from './person-days-sql.js';
+import { createSqlParams, msParam, type SqlParams } from './sql-params.js';
 
 export const intervalMs = { day: 86_400_000, week: 7 * 86_400_000 } as const;
 
@@ -32,7 +33,7 @@ export interface RetentionRow {
 }
 
 /**
- * A retention table from the persons' active days (personDaysSql): per person, the first
+ * A retention table from the persons' active days (personActorsSql): per person, the first
  * cohort event ever (history before `from` counts, so a person first seen earlier is in no
  * cohort; the all-time rows keep it past the raw events' retention) and the days with a
  * return event from that day on; per cohort, how many returned in each period. Period k of a
@@ -41,7 +42,7 @@ export interface RetentionRow {
  */
 export function retentionSql(
   query: RetentionQuery,
-  upto: number,
+  tailAfter: number | null,
 ): {
   sql: string;
   params: Record<string, unknown>;
@@ -49,21 +50,24 @@ export function retentionSql(
   const p = createSqlParams();
   const step = intervalMs[query.interval];
   const personsIn = query.cohort ? cohortPersonsSql(p, query.project, query.cohort) : undefined;
-  const scope = { project: query.project, upto, ...(personsIn ? { personsIn } : {}) };
-  const firsts = personDaysSql(
-    p,
-    { ...scope, ...(query.cohortType ? { types: [query.cohortType] } : {}), days: 'ever' },
-    ['first_ts AS ts', 'toUInt8(1) AS is_cohort', 'toInt64(0) AS day_ms'],
-  );
   // Days before the first cohort's day cannot be returns of anyone in the table.
-  const days = { fromMs: bucketStart(query.fromMs), toMs: query.toMs + (query.periods + 1) * step };
-  const returns = personDaysSql(
+  const days = { fromMs: startOfDay(query.fromMs), toMs: query.toMs + (query.periods + 1) * step };
+  const typed = (type: string | undefined) => (type ? { types: [type] } : {});
+  const actors = personActorsSql(
     p,
-    { ...scope, ...(query.returnType ? { types: [query.returnType] } : {}), days },
+    {
+      project: query.project,
+      reads: [
+        { ...typed(query.cohortType), days: 'ever' },
+        { ...typed(query.returnType), days },
+      ],
+      tailAfter,
+      ...(personsIn ? { personsIn } : {}),
+    },
     [
-      'first_ts AS ts',
-      'toUInt8(0) AS is_cohort',
-      `toInt64(toUnixTimestamp(toDateTime(day, 'UTC'))) * 1000 AS day_ms`,
+      `minIf(first_ts, ${isRows(p, query.cohortType, true)}) AS first_cohort`,
+      `countIf(${isRows(p, query.cohortType, true)}) AS cohort_rows`,
+      `groupUniqArrayIf(${dayMsSql('day')}, ${isRows(p, query.returnType, false)}) AS return_days`,
     ],
   );
   const stepParam = p.bind(step, 'Int64');
@@ -74,18 +78,24 @@ export function retentionSql(
       SELECT bucket,
         arrayMap(d -> intDiv(d - bucket, ${stepParam}), arrayFilter(d -> d >= first_day, days)) AS returned
       FROM (
-        SELECT person, minIf(ts, is_cohort = 1) AS first,
+        SELECT person, minIf(first_cohort, cohort_rows > 0) AS first,
           ${bucketSql(query.interval, 'first')} AS bucket, ${bucketSql('day', 'first')} AS first_day,
-          groupUniqArrayIf(day_ms, is_cohort = 0) AS days
-        FROM (${firsts} UNION ALL ${returns})
+          arrayDistinct(arrayFlatten(groupArray(return_days))) AS days
+        FROM (${actors})
         GROUP BY person
-        HAVING countIf(is_cohort = 1) > 0
+        HAVING sum(cohort_rows) > 0
           AND first >= ${msParam(p, query.fromMs)} AND first < ${msParam(p, query.toMs)}))
     GROUP BY bucket ORDER BY bucket`;
   return { sql, params: p.values };
 }
 
-const bucketStart = (ms: number) => Math.floor(ms / dayMs) * dayMs;
+const startOfDay = (ms: number) => Math.floor(ms / dayMs) * dayMs;
+
+/** Whether a row of `actor_days` is a cohort one (all time) or a return one (a day). */
+function isRows(p: SqlParams, type: string | undefined, ever: boolean): string {
+  const day = ever ? `day = ${allTime}` : `day > ${allTime}`;
+  return `(${day} AND type = ${p.bind(type ?? '', 'String')})`;
+}
 
 /**
  * Retention tables on ClickHouse.
@@ -97,7 +107,7 @@ const bucketStart = (ms: number) => Math.floor(ms / dayMs) * dayMs;
 export function createRetentionQuery(ch: ClickHouse) {
   return {
     async rows(query: RetentionQuery): Promise<RetentionRow[]> {
-      const { sql, params } = retentionSql(query, await actorDaysUpto(ch));
+      const { sql, params } = retentionSql(query, await actorDaysTail(ch));
       const rows = await ch.query<{
         bucket: string | number;
         size: string | number;

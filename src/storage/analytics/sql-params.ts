@@ -14,13 +14,19 @@ export interface SqlParams {
   bind(value: unknown, type: string): string;
   /** Everything bound so far, by placeholder name. */
   readonly values: Record<string, unknown>;
+  /** Fields `events` keeps as columns (materialized-props.ts): read as such. */
+  readonly columns?: ReadonlyMap<string, string>;
 }
 
-export function createSqlParams(fixed: Record<string, unknown> = {}): SqlParams {
+export function createSqlParams(
+  fixed: Record<string, unknown> = {},
+  columns?: ReadonlyMap<string, string>,
+): SqlParams {
   const values: Record<string, unknown> = { ...fixed };
   let next = 0;
   return {
     values,
+    ...(columns ? { columns } : {}),
     bind(value, type) {
       const name = `p${next++}`;
       values[name] = value;

@@ -1,5 +1,6 @@
 import type { ClickHouse } from '../clickhouse.js';
 import { textSql } from './field-sql.js';
+import type { PropColumns } from './materialized-props.js';
 import { createSqlParams, msParam } from './sql-params.js';
 
 export interface TrendingBackfill {
@@ -31,10 +32,10 @@ export interface TrendingCell {
  * const trending = createTrendingQuery(ch);
  * await trending.cells({ project: 'dev', entity: 'props.artistId', fromMs, bucketMs: 60000, halfLifeMs: 21600000 });
  */
-export function createTrendingQuery(ch: ClickHouse) {
+export function createTrendingQuery(ch: ClickHouse, columns?: PropColumns) {
   return {
     async cells(query: TrendingBackfill): Promise<TrendingCell[]> {
-      const p = createSqlParams();
+      const p = createSqlParams({}, columns);
       const where = [
         `e.project = ${p.bind(query.project, 'String')}`,
         `e.ts >= ${msParam(p, query.fromMs)}`,

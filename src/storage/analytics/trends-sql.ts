@@ -5,7 +5,8 @@ import { withCohort, type AnalyticsScope } from './cohort-sql.js';
 import { personEventsSql, scopedEventsSql } from './person-sql.js';
 import { createSqlParams, type SqlParams } from './sql-params.js';
 import { personDaysSql, wholeDays } from './person-days-sql.js';
-import { actorDaysUpto } from '../actor-days.js';
+import { actorDaysTail } from '../actor-days.js';
+import type { PropColumns } from './materialized-props.js';
 
 export type TrendMeasure = 'count' | 'users' | 'sum' | 'avg';
 
@@ -69,16 +70,14 @@ export function readsDays(query: TrendQuery): boolean {
   return interval !== 'hour' && whole.fromMs < whole.toMs;
 }
 
-function daysSql(p: SqlParams, query: TrendQuery, upto: number): string {
+function daysSql(p: SqlParams, query: TrendQuery, tailAfter: number | null): string {
   const scope = withCohort(p, query.scope);
   const whole = wholeDays(scope.fromMs!, scope.toMs!);
   const { project, types, personsIn } = scope;
   const persons = personsIn ? { personsIn } : {};
-  const parts = [
-    personDaysSql(p, { project, ...(types ? { types } : {}), days: whole, upto, ...persons }, [
-      `${bucketSql(query.interval, "toDateTime(day, 'UTC')")} AS bucket`,
-    ]),
-  ];
+  const reads = [{ ...(types ? { types } : {}), days: whole }];
+  const bucket = `${bucketSql(query.interval, "toDateTime(day, 'UTC')")} AS bucket`;
+  const parts = [personDaysSql(p, { project, reads, tailAfter, ...persons }, [bucket])];
   const ends = [
     [scope.fromMs!, whole.fromMs],
     [whole.toMs, scope.toMs!],
@@ -116,10 +115,13 @@ const mergeSql: Record<TrendMeasure, (state: string, over?: string) => string> =
  */
 export function trendSql(
   query: TrendQuery,
-  upto?: number,
+  /** For the queries readsDays() takes: actorDaysTail(). */
+  tailAfter?: number | null,
+  columns?: PropColumns,
 ): { sql: string; params: Record<string, unknown> } {
-  const p = createSqlParams();
-  const base = upto !== undefined && readsDays(query) ? daysSql(p, query, upto) : baseSql(p, query);
+  const p = createSqlParams({}, columns);
+  const base =
+    tailAfter !== undefined && readsDays(query) ? daysSql(p, query, tailAfter) : baseSql(p, query);
   const { measure } = query;
   // grouping() is 1 where the column is aggregated away: the row for the whole range.
   const head = `SELECT if(grouping(bucket) = 1, NULL, bucket) AS bucket_ms`;
@@ -155,11 +157,11 @@ export function trendSql(
  * const trends = createTrendsQuery(ch);
  * await trends.rows({ scope: { project: 'dev', fromMs, toMs, types: ['song.play'] }, interval: 'day', measure: 'users', limit: 10 });
  */
-export function createTrendsQuery(ch: ClickHouse) {
+export function createTrendsQuery(ch: ClickHouse, columns?: PropColumns) {
   return {
     async rows(query: TrendQuery): Promise<TrendRow[]> {
-      const upto = readsDays(query) ? await actorDaysUpto(ch) : undefined;
-      const { sql, params } = trendSql(query, upto);
+      const tailAfter = readsDays(query) ? await actorDaysTail(ch) : undefined;
+      const { sql, params } = trendSql(query, tailAfter, columns);
       const rows = await ch.query<{
         bucket_ms: string | number | null;
         key: string | null;

@@ -1,4 +1,4 @@
-import { actorDaysUpto } from '../actor-days.js';
+import { actorDaysTail } from '../actor-days.js';
 import type { ClickHouse, StreamFormat } from '../clickhouse.js';
 import { scoresSql, type EngagementFormula } from './engagement-sql.js';
 import { personEventsSql } from './person-sql.js';
@@ -65,12 +65,12 @@ function featuresSql(p: SqlParams, r: Extract<WarehouseRun, { kind: 'user_featur
 }
 
 /**
- * The statement that writes one run's rows, with its bound parameters; `upto` is the last
- * `events` block in `actor_days` (the retention kind reads persons' days).
+ * The statement that writes one run's rows, with its bound parameters; `tailAfter` is what
+ * actorDaysTail() answers (the retention kind reads persons' days).
  */
 export function materializeSql(
   r: WarehouseRun,
-  upto: number,
+  tailAfter: number | null,
 ): { sql: string; params: Record<string, unknown> } {
   const { table } = warehouseTables[r.kind];
   if (r.kind === 'retention') {
@@ -85,7 +85,7 @@ export function materializeSql(
         ...(r.cohort ? { cohortType: r.cohort } : {}),
         ...(r.return ? { returnType: r.return } : {}),
       },
-      upto,
+      tailAfter,
     );
     // Only periods begun by the run: later ones are not zeros yet.
     const sql = `INSERT INTO ${table} (project, job, run, cohort_start, period, size, persons)
@@ -119,8 +119,8 @@ export function createWarehouseQuery(ch: ClickHouse) {
   return {
     /** Writes the run's rows; answers how many. */
     async materialize(r: WarehouseRun): Promise<number> {
-      const upto = r.kind === 'retention' ? await actorDaysUpto(ch) : 0;
-      const { sql, params } = materializeSql(r, upto);
+      const tailAfter = r.kind === 'retention' ? await actorDaysTail(ch) : null;
+      const { sql, params } = materializeSql(r, tailAfter);
       await ch.exec(sql, params);
       const { table } = warehouseTables[r.kind];
       const [row] = await ch.query<{ n: string | number }>(
