@@ -84,6 +84,10 @@ export const catalogue = {
   NOT_FOUND: { status: 404, message: 'no such route' },
   BAD_SIGNATURE: { status: 401, message: 'webhook signature is missing, invalid or stale' },
   WEBHOOK_BUSY: { status: 503, message: 'too many webhook bodies in flight, retry later' },
+  SNS_CERT_UNAVAILABLE: {
+    status: 503,
+    message: 'the SNS signing certificate could not be fetched, retry later',
+  },
   BAD_QUERY: { status: 400, message: 'query parameters are missing or invalid' },
   NOT_READY: { status: 503, message: 'not ready' },
   ORIGIN_NOT_ALLOWED: { status: 403, message: 'this page’s origin is not in cors.origins' },

@@ -11,7 +11,17 @@ import { createSmtpProvider } from '../notify/channels/email/smtp-provider.js';
 import { createSuppressions } from '../notify/channels/email/suppressions.js';
 import { createEmailTemplates } from '../notify/channels/email/templates.js';
 import { createUnsubscribeLinks } from '../notify/channels/email/unsubscribe-links.js';
-import { createSendGridWebhook, decisionRecorder } from '../notify/channels/email/webhook.js';
+import {
+  createSendGridWebhook,
+  decisionRecorder,
+  type TrackingEvent,
+} from '../notify/channels/email/webhook.js';
+import { createSesWebhook } from '../notify/channels/email/ses-webhook.js';
+import {
+  createSnsVerifier,
+  defaultSnsOptions,
+  fetchText,
+} from '../notify/channels/email/sns-message.js';
 import type { InAppDeps } from '../notify/channels/in-app/in-app.js';
 import { openChannels } from '../notify/channels/index.js';
 import { createOutboundUrlGuard } from '../notify/channels/web-push/outbound-url.js';
@@ -122,7 +132,8 @@ function composePush(config: AppConfig, state: StateStore, sealer: Sealer) {
 
 /**
  * Email: templates (the examples seeded for the dev project), suppressions kept from
- * SendGrid's event webhook, and the channel when a provider and a sender are configured.
+ * SendGrid's and SES's event webhooks, and the channel when a provider and a sender are
+ * configured.
  */
 async function composeEmail(
   config: AppConfig,
@@ -149,15 +160,25 @@ async function composeEmail(
           ...(unsubscribe ? { unsubscribe } : {}),
         }
       : undefined;
+  const common = {
+    ingestEvents: (project: string, events: TrackingEvent[]) =>
+      deps.ingest.accept(project, events).durable,
+    suppressions,
+    records,
+    recordSuppression: decisionRecorder(deps.decisions),
+    knownProject: (project: string) => deps.projects.some((p) => p.id === project),
+    log,
+  };
   const webhook = sendgrid.webhookPublicKey
-    ? createSendGridWebhook({
-        publicKey: sendgrid.webhookPublicKey,
-        ingestEvents: (project, events) => deps.ingest.accept(project, events).durable,
-        suppressions,
-        records,
-        recordSuppression: decisionRecorder(deps.decisions),
-        knownProject: (project) => deps.projects.some((p) => p.id === project),
-        log,
+    ? createSendGridWebhook({ publicKey: sendgrid.webhookPublicKey, ...common })
+    : undefined;
+  const { sns } = config.email.ses;
+  const sesWebhook = sns.topicArns.length
+    ? createSesWebhook({
+        ...common,
+        sns: createSnsVerifier({ certHostPattern: sns.certHostPattern }),
+        topicArns: sns.topicArns,
+        visit: (url) => fetchText(url, defaultSnsOptions),
       })
     : undefined;
   const service = {
@@ -165,7 +186,7 @@ async function composeEmail(
     start: async () => undefined,
     stop: async () => provider?.close?.(),
   };
-  return { templates, channel, webhook, service, suppressions, unsubscribe };
+  return { templates, channel, webhook, sesWebhook, service, suppressions, unsubscribe };
 }
 
 /**

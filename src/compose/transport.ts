@@ -85,7 +85,7 @@ export function composeServer(
   },
 ) {
   const { sockets, notify, auth } = deps;
-  const { webhook, unsubscribe } = notify.email;
+  const { webhook, sesWebhook, unsubscribe } = notify.email;
   const { sendgrid } = config.email;
   return createServer(
     {
@@ -121,6 +121,7 @@ export function composeServer(
       vapid: notify.push.vapid,
       templates: notify.email.templates,
       ...(webhook ? { sendgridWebhook: webhook } : {}),
+      ...(sesWebhook ? { sesWebhook } : {}),
       ...(unsubscribe ? { unsubscribeLinks: unsubscribe } : {}),
       analytics: deps.analytics.apis,
       audit: deps.privacy.audit,

@@ -228,6 +228,19 @@ const settingsShape = {
           secretAccessKey: z.string().min(1).optional(),
           configurationSet: z.string().min(1).optional(), // whose event destination feeds SNS
           timeoutMs: z.number().int().min(100).default(15_000),
+          sns: z
+            .object({
+              // Topics whose SES events POST /v1/webhooks/ses takes; none: no webhook
+              topicArns: z
+                .array(z.string().regex(/^arn:aws[a-z-]*:sns:/, 'an SNS topic ARN'))
+                .default([]),
+              // Hosts SNS signing certificates (and SubscribeURLs) may come from, https only
+              certHostPattern: z
+                .string()
+                .refine(isRegExp, 'a regular expression')
+                .default('^sns\\.[a-z0-9-]+\\.amazonaws\\.com(\\.cn)?$'),
+            })
+            .prefault({}),
         })
         .refine((s) => !s.accessKeyId === !s.secretAccessKey, {
           message: 'set both the access key id and the secret access key, or neither',
@@ -313,3 +326,12 @@ export type CorsSettings = Config['cors'];
 export type Scope = z.infer<typeof scopeSchema>;
 export type ProjectConfig<P extends ProjectSchemas = ProjectSchemas> =
   Config<P>['projects'][number];
+
+function isRegExp(pattern: string): boolean {
+  try {
+    new RegExp(pattern);
+    return true;
+  } catch {
+    return false;
+  }
+}

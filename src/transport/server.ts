@@ -19,6 +19,7 @@ import type { PushSubscriptions } from '../notify/channels/web-push/push-subscri
 import type { VapidKeys } from '../notify/channels/web-push/vapid.js';
 import type { EmailTemplates } from '../notify/channels/email/templates.js';
 import type { SendGridWebhook } from '../notify/channels/email/webhook.js';
+import type { SesWebhook } from '../notify/channels/email/ses-webhook.js';
 import type { RuleCatalog } from '../rules/rule-catalog.js';
 import type { AuditTrail } from '../privacy/audit-trail.js';
 import type { UserErasure } from '../privacy/user-erasure.js';
@@ -101,6 +102,7 @@ export interface ServerDeps {
   templates: EmailTemplates;
   /** Present when SendGrid's event webhook public key is configured. */
   sendgridWebhook?: SendGridWebhook;
+  sesWebhook?: SesWebhook;
   /** One-click unsubscribe links (`email.unsubscribe.baseUrl` set): their route is served. */
   unsubscribeLinks?: Pick<UnsubscribeLinks, 'verify'>;
   /** Product analytics (`/v1/analytics/…`), saved cohorts, raw exports and the rest. */
@@ -179,8 +181,17 @@ export function createServer(deps: ServerDeps, options: ServerOptions): Server {
       preferences: deps.preferences,
       track: (project, event) => deps.ingest.accept(project, [event]).durable,
     });
-  if (deps.sendgridWebhook)
-    registerHttpWebhooks(app, { sendgrid: deps.sendgridWebhook, metrics, log }, options.webhooks);
+  if (deps.sendgridWebhook || deps.sesWebhook)
+    registerHttpWebhooks(
+      app,
+      {
+        ...(deps.sendgridWebhook ? { sendgrid: deps.sendgridWebhook } : {}),
+        ...(deps.sesWebhook ? { ses: deps.sesWebhook } : {}),
+        metrics,
+        log,
+      },
+      options.webhooks,
+    );
   registerHttpPush(app, {
     ...common,
     subscriptions: deps.pushSubscriptions,
