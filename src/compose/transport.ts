@@ -21,6 +21,7 @@ import { loadUws, type Uws } from '../transport/uws.js';
 import type { Auth } from './auth.js';
 import type { AppConfig } from './config.js';
 import type { ComposedAnalytics } from './analytics.js';
+import { createVariantReports } from '../analytics/variant-report.js';
 import type { Notify } from './notify.js';
 import type { Privacy } from './privacy.js';
 import type { Stored } from './storage.js';
@@ -122,6 +123,10 @@ export function composeServer(
       templates: notify.email.templates,
       ...(webhook ? { sendgridWebhook: webhook } : {}),
       ...(sesWebhook ? { sesWebhook } : {}),
+      variantReports: createVariantReports({
+        counts: deps.analytics.queries.variants,
+        rules: deps.ruleCatalog,
+      }),
       ...(unsubscribe ? { unsubscribeLinks: unsubscribe } : {}),
       analytics: deps.analytics.apis,
       audit: deps.privacy.audit,

@@ -1,6 +1,7 @@
 import type { NotificationIntent } from '../notify/notification.js';
 import type { Firing } from './firing.js';
 import { render, renderValue } from './render.js';
+import { pickVariant } from '../notify/variants.js';
 
 /**
  * The intent for one recipient of a firing. Templates see the firing's context with
@@ -28,7 +29,9 @@ export function toIntent(firing: Firing, userId: string): NotificationIntent {
     dedupKey:
       spec.dedupKey !== undefined ? render(spec.dedupKey, context) : `${rule.name}/${firing.id}`,
     channels: [...spec.channels],
-    template: spec.template,
+    template: spec.variants
+      ? pickVariant(spec.variants, rule.name, userId).template
+      : spec.template,
     // Channels that render their own template (email) get the whole context, data on top.
     variables: { ...context, ...data },
   };

@@ -76,6 +76,14 @@ const audience = z.discriminatedUnion('kind', [
 const notification = z.object({
   category: z.string().min(1).max(64),
   template: z.string().min(1).optional(),
+  // An A/B test: each recipient gets one of these templates instead of `template`, the same
+  // one every time (src/notify/variants.ts); GET /v1/rules/:name/variants compares them.
+  variants: z
+    .array(z.object({ template: z.string().min(1), weight: z.number().positive().default(1) }))
+    .min(2)
+    .max(10)
+    .refine((v) => new Set(v.map((x) => x.template)).size === v.length, 'each template once')
+    .optional(),
   title: z.string().min(1),
   body: z.string(),
   data: z.record(z.string(), z.unknown()).default({}),

@@ -20,6 +20,7 @@ import type { VapidKeys } from '../notify/channels/web-push/vapid.js';
 import type { EmailTemplates } from '../notify/channels/email/templates.js';
 import type { SendGridWebhook } from '../notify/channels/email/webhook.js';
 import type { SesWebhook } from '../notify/channels/email/ses-webhook.js';
+import type { VariantReports } from '../analytics/variant-report.js';
 import type { RuleCatalog } from '../rules/rule-catalog.js';
 import type { AuditTrail } from '../privacy/audit-trail.js';
 import type { UserErasure } from '../privacy/user-erasure.js';
@@ -103,6 +104,8 @@ export interface ServerDeps {
   /** Present when SendGrid's event webhook public key is configured. */
   sendgridWebhook?: SendGridWebhook;
   sesWebhook?: SesWebhook;
+  /** A/B tests of rules' templates (`GET /v1/rules/:name/variants`). */
+  variantReports?: VariantReports;
   /** One-click unsubscribe links (`email.unsubscribe.baseUrl` set): their route is served. */
   unsubscribeLinks?: Pick<UnsubscribeLinks, 'verify'>;
   /** Product analytics (`/v1/analytics/…`), saved cohorts, raw exports and the rest. */
@@ -172,7 +175,11 @@ export function createServer(deps: ServerDeps, options: ServerOptions): Server {
     preferences: deps.preferences,
     decisions: deps.decisions,
   });
-  registerHttpRules(app, { ...common, catalog: deps.ruleCatalog });
+  registerHttpRules(app, {
+    ...common,
+    catalog: deps.ruleCatalog,
+    ...(deps.variantReports ? { variants: deps.variantReports } : {}),
+  });
   registerHttpTemplates(app, { ...common, templates: deps.templates });
   if (deps.unsubscribeLinks)
     registerHttpUnsubscribe(app, {

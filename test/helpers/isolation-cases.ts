@@ -134,6 +134,7 @@ export function routeCases(ids: { notification: string; key: string; endpoint: s
     'GET /v1/rules/:name': { path: `/v1/rules/${victim.rule}`, own: otherKey },
     'PUT /v1/rules/:name': { path: `/v1/rules/${victim.rule}`, body: {}, own: otherKey },
     'DELETE /v1/rules/:name': { path: `/v1/rules/${victim.rule}`, own: otherKey },
+    'GET /v1/rules/:name/variants': { path: `/v1/rules/${victim.rule}/variants`, own: otherKey },
 
     'GET /v1/templates': { path: '/v1/templates', own: otherKey },
     'GET /v1/templates/:name': { path: `/v1/templates/${victim.template}`, own: otherKey },
