@@ -11,6 +11,9 @@ import type { RollupTurns } from './rollup-turns.js';
 
 export const defaultRollerOptions = {
   intervalMs: 2000, // shortest wait between two rounds of rolls
+  // Shortest wait between two rolls of `actor_days`: its readers read the blocks after its
+  // marker from `events` anyway, so rolling less often costs them a longer tail, not answers.
+  activityIntervalMs: 10_000,
   // Most of the time rounds may take: after a round of d ms the next waits d / busyShare, so
   // under load (100 streams are 100 inserts a round) rolls give way to the events' inserts.
   busyShare: 0.2,
@@ -92,8 +95,12 @@ export function createRollupRoller(
     }
   }
 
+  let activityRolledAt = -Infinity;
+
   /** The persons' active days (actor-days.ts): one insert for every project. */
-  async function rollActivity(upto: number) {
+  async function rollActivity(upto: number, forced: boolean) {
+    if (!forced && performance.now() - activityRolledAt < opts.activityIntervalMs) return;
+    activityRolledAt = performance.now();
     const after = await actorDaysUpto(ch);
     if (after >= upto) return;
     try {
@@ -104,11 +111,11 @@ export function createRollupRoller(
     }
   }
 
-  async function round(): Promise<void> {
+  async function round(forced = false): Promise<void> {
     const upto = await lastBlock(ch);
     if (upto === 0) return;
     await rollStreams(upto, await targets(upto));
-    if (!halted) await rollActivity(upto);
+    if (!halted) await rollActivity(upto, forced);
   }
 
   async function rollStreams(upto: number, behind: RollTarget[]): Promise<void> {
@@ -124,10 +131,10 @@ export function createRollupRoller(
     }
   }
 
-  const timed = async () => {
+  const timed = async (forced = false) => {
     const started = performance.now();
     try {
-      await round();
+      await round(forced);
     } catch (err) {
       metrics.rollupFailures.inc({ reason: 'round' });
       log.warn({ err }, 'rollup round failed; the next one retries');
@@ -165,7 +172,7 @@ export function createRollupRoller(
     },
     async rollNow() {
       await running;
-      await timed();
+      await timed(true);
     },
   };
 }
