@@ -57,7 +57,7 @@ export function parseSnsMessage(body: Buffer): SnsMessage {
   const m = parsed as Record<string, unknown>;
   const missing = [...required, 'SigningCertURL'].filter((k) => typeof m[k] !== 'string');
   if (missing.length) throw new BacklineError('BAD_JSON', `missing ${missing.join(', ')}`);
-  if (!((m.Type! as string) in signed))
+  if (typeof m.Type !== 'string' || !Object.hasOwn(signed, m.Type))
     throw new BacklineError('BAD_JSON', `unknown SNS message type ${String(m.Type)}`);
   if (m.SignatureVersion !== '1' && m.SignatureVersion !== '2')
     throw new BacklineError('BAD_SIGNATURE', 'SignatureVersion is 1 or 2');
