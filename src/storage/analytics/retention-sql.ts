@@ -1,8 +1,7 @@
 import type { ClickHouse } from '../clickhouse.js';
 import { bucketSql } from './interval-sql.js';
 import { cohortPersonsSql, type CohortRule } from './cohort-sql.js';
-import { actorDaysTail } from '../actor-days.js';
-import { allTime } from '../actor-days.js';
+import { actorDaysTail, allTime } from '../actor-days.js';
 import { dayMs, dayMsSql, personActorsSql } from './person-days-sql.js';
 import { createSqlParams, msParam, type SqlParams } from './sql-params.js';
 
