@@ -81,7 +81,18 @@ const config = (eraseStepPauseMs: number) => ({
 });
 
 const dataDir = tempDir();
-afterAll(() => removeDir(dataDir));
+// Every server the test starts: ended here too, so a failed run leaves none running.
+const servers: ServerProcess[] = [];
+afterAll(async () => {
+  await Promise.all(servers.map((server) => server.kill()));
+  removeDir(dataDir);
+});
+
+async function started(options: Parameters<typeof startServer>[0]) {
+  const server = await startServer(options);
+  servers.push(server);
+  return server;
+}
 
 async function api(server: ServerProcess, method: string, path: string, body?: unknown) {
   const res = await fetch(server.url + path, {
@@ -127,7 +138,7 @@ const metric = async (server: ServerProcess, outcome: string) => {
 
 describe('GDPR erase', () => {
   it('leaves no trace of the user in any table or state key, even when killed mid-way', async () => {
-    const first = await startServer({
+    const first = await started({
       dataDir,
       key,
       config: config(1500),
@@ -185,7 +196,7 @@ describe('GDPR erase', () => {
     expect(first.output()).not.toMatch(/"step":"state"/);
 
     // Restarted, the journal finishes the erase with no request.
-    const second = await startServer({ dataDir, key, config: config(0) });
+    const second = await started({ dataDir, key, config: config(0) });
     await eventually(async () => (await metric(second, 'done')) === 1, 30_000, 'the resumed erase');
     expect(await metric(second, 'resumed')).toBe(1);
     const keptInbox = await api(second, 'GET', `/v1/users/${kept}/inbox`);
