@@ -28,6 +28,9 @@ export function actorRowsSql(where: string): string {
     SETTINGS group_by_use_nulls = 0`;
 }
 
+/** A scalar query of the last `events` block the table holds (its marker's `upto`). */
+const markerUptoSql = `SELECT max(upto) FROM ${actorDaysTable} WHERE project = '' AND actor = ${markerKey}`;
+
 /**
  * The last `events` block the table holds when newer blocks exist (readers take those from
  * `events`), null when it holds every block: reading an empty tail still costs each query
@@ -35,8 +38,7 @@ export function actorRowsSql(where: string): string {
  */
 export async function actorDaysTail(ch: ClickHouse): Promise<number | null> {
   const [row] = await ch.query<{ upto: string; last: string }>(
-    `SELECT toString(max(upto)) AS upto, toString((${lastBlockSql})) AS last
-     FROM ${actorDaysTable} WHERE project = '' AND actor = ${markerKey}`,
+    `SELECT toString((${markerUptoSql})) AS upto, toString((${lastBlockSql})) AS last`,
   );
   const upto = Number(row?.upto ?? 0);
   return upto < Number(row?.last ?? 0) ? upto : null;
@@ -44,9 +46,7 @@ export async function actorDaysTail(ch: ClickHouse): Promise<number | null> {
 
 /** The last block the table holds; 0 before the first roll. */
 export async function actorDaysUpto(ch: ClickHouse): Promise<number> {
-  const [row] = await ch.query<{ upto: string }>(
-    `SELECT toString(max(upto)) AS upto FROM ${actorDaysTable} WHERE project = '' AND actor = ${markerKey}`,
-  );
+  const [row] = await ch.query<{ upto: string }>(`SELECT toString((${markerUptoSql})) AS upto`);
   return Number(row?.upto ?? 0);
 }
 

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/eventually.js';
 import { startSesServer, type SesMessage, type SesServer } from '../helpers/ses-server.js';
 import { removeDir, startServer, tempDir, type ServerProcess } from '../helpers/server-process.js';
+import { serverApi } from '../helpers/server-api.js';
 import { startSnsSender, type SnsSender } from '../helpers/sns-sender.js';
 
 const topic = 'arn:aws:sns:eu-west-1:123456789012:backline-ses-events';
@@ -39,14 +40,7 @@ afterAll(async () => {
 });
 
 const webhook = () => `${server.url}/v1/webhooks/ses`;
-const api = async (method: string, path: string, body?: unknown) => {
-  const res = await fetch(`${server.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${server.key}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-};
+const api = serverApi(() => server);
 
 /** Signs `user` up: the dev project's `welcome` rule emails them through the SES double. */
 async function welcomeEmailOf(user: string): Promise<SesMessage> {

@@ -3,6 +3,7 @@ import { userPseudonym } from '../../src/privacy/pseudonym.js';
 import { eventually } from '../helpers/eventually.js';
 import { startSendGridServer, type SendGridServer } from '../helpers/sendgrid-server.js';
 import { removeDir, startServer, tempDir, type ServerProcess } from '../helpers/server-process.js';
+import { serverApi } from '../helpers/server-api.js';
 
 // The https origin users reach the server at; the test calls the same paths on loopback.
 const publicBase = 'https://mail.example.test';
@@ -35,14 +36,7 @@ afterAll(async () => {
   removeDir(dataDir);
 });
 
-const api = async (method: string, path: string, body?: unknown) => {
-  const res = await fetch(`${server.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${server.key}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-};
+const api = serverApi(() => server);
 
 /** Signs `user` up (the dev project's `welcome` rule emails them) and returns their email. */
 async function welcomeEmailOf(user: string) {

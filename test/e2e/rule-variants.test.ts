@@ -8,6 +8,7 @@ import {
   type SendGridServer,
 } from '../helpers/sendgrid-server.js';
 import { removeDir, startServer, tempDir, type ServerProcess } from '../helpers/server-process.js';
+import { serverApi } from '../helpers/server-api.js';
 
 const dataDir = tempDir('backline-variants-');
 const signer = createWebhookSigner();
@@ -33,15 +34,7 @@ afterAll(async () => {
   removeDir(dataDir);
 });
 
-const api = async (method: string, path: string, body?: unknown) => {
-  const res = await fetch(`${server.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${server.key}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
-};
+const api = serverApi(() => server);
 
 const variants = [
   { template: 'tour_a', weight: 1 },

@@ -1,30 +1,20 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openMigratedChdb } from '../helpers/migrated-chdb.js';
 import { createMetrics } from '../../src/ops/metrics.js';
 import type { EventRow } from '../../src/model/event.js';
-import { openChdb } from '../../src/storage/chdb-client.js';
 import type { ClickHouse } from '../../src/storage/clickhouse.js';
 import { numberOf, textOf } from '../../src/storage/field-sql.js';
-import { migrate } from '../../src/storage/migrate.js';
 import { createRollupRoller } from '../../src/storage/rollup-roller.js';
 import { rollupSql, type RollupSpec } from '../../src/storage/rollup-sql.js';
 import { createRollupStore } from '../../src/storage/rollup-store.js';
 import { createRollupTurns } from '../../src/storage/rollup-turns.js';
 import { row } from './clickhouse.contract.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'backline-rollup-store-'));
 let ch: ClickHouse;
-beforeAll(async () => {
-  ch = openChdb(join(dir, 'ch'));
-  await migrate(ch);
-});
-afterAll(async () => {
-  await ch.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+let close: () => Promise<void>;
+beforeAll(async () => ({ ch, close } = await openMigratedChdb('backline-rollup-store-')));
+afterAll(() => close());
 
 const hour = 3600_000;
 const t0 = Date.UTC(2030, 0, 1, 10);

@@ -1,23 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { openChdb } from '../../src/storage/chdb-client.js';
+import { openMigratedChdb } from '../helpers/migrated-chdb.js';
 import type { ClickHouse } from '../../src/storage/clickhouse.js';
-import { migrate } from '../../src/storage/migrate.js';
 import { createUserData } from '../../src/storage/user-data.js';
 import { row } from './clickhouse.contract.js';
 
 let ch: ClickHouse;
-const dir = mkdtempSync(join(tmpdir(), 'backline-user-identities-'));
-beforeAll(async () => {
-  ch = openChdb(join(dir, 'ch'));
-  await migrate(ch);
-});
-afterAll(async () => {
-  await ch.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+let close: () => Promise<void>;
+beforeAll(async () => ({ ch, close } = await openMigratedChdb('backline-user-identities-')));
+afterAll(() => close());
 
 const merges = async () =>
   (

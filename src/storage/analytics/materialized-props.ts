@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ClickHouse } from '../clickhouse.js';
 import { quote } from '../field-sql.js';
 import { assertField, textSql } from './field-sql.js';
-import { createSqlParams } from './sql-params.js';
+import { createLiteralSqlParams } from './sql-params.js';
 
 /** Event fields kept as their own columns of `events`, by field: `props.artistId` → column. */
 export type PropColumns = ReadonlyMap<string, string>;
@@ -16,15 +16,9 @@ export function propColumn(field: string): string {
   return `prop_${field.slice('props.'.length).replace(/[^A-Za-z0-9_]/g, '_')}_${hash}`;
 }
 
-/**
- * The field's text as the analytics queries read it (field-sql.ts `textSql`), with its path
- * keys as literals: a column default may bind no parameter.
- */
-function textExpression(field: string): string {
-  const p = createSqlParams();
-  const sql = textSql(p, field);
-  return sql.replace(/\{(p\d+):String\}/g, (_m, name: string) => quote(String(p.values[name])));
-}
+/** The field's text as the analytics queries read it (field-sql.ts `textSql`), over `props`. */
+const textExpression = (field: string) =>
+  textSql(createLiteralSqlParams(), field).replaceAll('e.props', 'props');
 
 /** The columns of the listed fields (those of `props`), by field. */
 export function propColumns(fields: readonly string[]): PropColumns {
@@ -56,7 +50,7 @@ export async function materializeProps(ch: ClickHouse, fields: readonly string[]
     if (present.has(column)) continue;
     await ch.exec(
       `ALTER TABLE events ADD COLUMN IF NOT EXISTS ${column} LowCardinality(Nullable(String))
-       MATERIALIZED ${textExpression(field).replaceAll('e.props', 'props')} COMMENT ${quote(field)}`,
+       MATERIALIZED ${textExpression(field)} COMMENT ${quote(field)}`,
     );
     await ch.exec(`ALTER TABLE events MATERIALIZE COLUMN ${column}`);
   }

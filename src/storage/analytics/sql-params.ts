@@ -1,3 +1,5 @@
+import { quote } from '../field-sql.js';
+
 /**
  * The bound parameters of one analytics query. Every value that comes from a caller (project,
  * times, event types, prop path keys, condition literals) goes in as a ClickHouse
@@ -38,4 +40,19 @@ export function createSqlParams(
 /** Epoch ms as a DateTime64(3) placeholder's expression. */
 export function msParam(p: SqlParams, ms: number): string {
   return `fromUnixTimestamp64Milli(${p.bind(Math.floor(ms), 'Int64')})`;
+}
+
+/**
+ * Parameters spliced in as literals, for DDL, which binds none (a column's MATERIALIZED
+ * expression): strings only, quoted as field-sql.ts quotes them.
+ */
+export function createLiteralSqlParams(): SqlParams {
+  return {
+    values: {},
+    bind(value, type) {
+      if (type !== 'String' || typeof value !== 'string')
+        throw new Error(`only strings are spliced in as literals, not ${type}`);
+      return quote(value);
+    },
+  };
 }

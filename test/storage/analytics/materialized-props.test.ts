@@ -1,8 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openChdb } from '../../../src/storage/chdb-client.js';
+import { openMigratedChdb } from '../../helpers/migrated-chdb.js';
 import type { ClickHouse } from '../../../src/storage/clickhouse.js';
 import { textSql } from '../../../src/storage/analytics/field-sql.js';
 import {
@@ -12,19 +9,12 @@ import {
 import { createSqlParams } from '../../../src/storage/analytics/sql-params.js';
 import { createTrendsQuery } from '../../../src/storage/analytics/trends-sql.js';
 import { createFunnelQuery } from '../../../src/storage/analytics/funnel-sql.js';
-import { migrate } from '../../../src/storage/migrate.js';
 import { row } from '../clickhouse.contract.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'backline-materialized-'));
 let ch: ClickHouse;
-beforeAll(async () => {
-  ch = openChdb(join(dir, 'ch'));
-  await migrate(ch);
-});
-afterAll(async () => {
-  await ch.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+let close: () => Promise<void>;
+beforeAll(async () => ({ ch, close } = await openMigratedChdb('backline-materialized-')));
+afterAll(() => close());
 
 const t0 = Date.UTC(2026, 2, 2);
 // Every shape a prop takes: text, escaped text, numbers, booleans, null, objects, absent.
