@@ -37,39 +37,58 @@ export function createVariantReports(deps: {
   counts: VariantQuery;
   rules: { get(project: string, name: string): RuleSpec | undefined };
 }) {
+  const compare = (project: string, scope: string, variants: Variants) =>
+    compareVariants(deps.counts, project, scope, variants);
   return {
+    /** The A/B test of rule `name`: UNKNOWN_RULE, or BAD_QUERY when it has no variants. */
     async report(project: string, name: string): Promise<VariantReport> {
       const spec = deps.rules.get(project, name);
       if (!spec) throw new BacklineError('UNKNOWN_RULE');
       const variants = spec.notification.variants;
       if (!variants) throw new BacklineError('BAD_QUERY', `rule ${name} has no template variants`);
-      const found = new Map(
-        (
-          await deps.counts.counts(
-            project,
-            name,
-            variants.map((v) => v.template),
-          )
-        ).map((c) => [c.template, c]),
-      );
-      const results = variants.map(({ template, weight }): VariantResult => {
-        const c = found.get(template) ?? { sent: 0, delivered: 0, opened: 0, clicked: 0 };
-        return {
-          ...{ template, weight, sent: c.sent, delivered: c.delivered },
-          ...{ opened: c.opened, clicked: c.clicked },
-          openRate: wilson(c.opened, c.delivered),
-          clickRate: wilson(c.clicked, c.delivered),
-        };
-      });
-      const compare = (pick: (r: VariantResult) => RateEstimate) =>
-        leader(results.map((r) => ({ name: r.template, estimate: pick(r) })));
-      return {
-        rule: name,
-        variants: results,
-        opens: compare((r) => r.openRate),
-        clicks: compare((r) => r.clickRate),
-      };
+      return { rule: name, ...(await compare(project, name, variants)) };
     },
+    compare,
+  };
+}
+
+/** Variants as a rule or a campaign declares them. */
+type Variants = ReadonlyArray<{ template: string; weight: number }>;
+
+/**
+ * How the notifications of `scope` (a rule's name, a campaign's `campaign:<id>`) fared per
+ * template variant, with the significantly better one.
+ */
+async function compareVariants(
+  counts: VariantQuery,
+  project: string,
+  scope: string,
+  variants: Variants,
+): Promise<Omit<VariantReport, 'rule'>> {
+  const found = new Map(
+    (
+      await counts.counts(
+        project,
+        scope,
+        variants.map((v) => v.template),
+      )
+    ).map((c) => [c.template, c]),
+  );
+  const results = variants.map(({ template, weight }): VariantResult => {
+    const c = found.get(template) ?? { sent: 0, delivered: 0, opened: 0, clicked: 0 };
+    return {
+      ...{ template, weight, sent: c.sent, delivered: c.delivered },
+      ...{ opened: c.opened, clicked: c.clicked },
+      openRate: wilson(c.opened, c.delivered),
+      clickRate: wilson(c.clicked, c.delivered),
+    };
+  });
+  const best = (pick: (r: VariantResult) => RateEstimate) =>
+    leader(results.map((r) => ({ name: r.template, estimate: pick(r) })));
+  return {
+    variants: results,
+    opens: best((r) => r.openRate),
+    clicks: best((r) => r.clickRate),
   };
 }
 

@@ -16,6 +16,8 @@ import { composeClusterWork } from './cluster-work.js';
 import type { AppConfig } from './config.js';
 import { composeIngest } from './ingest.js';
 import { composeNotify } from './notify.js';
+import { composeCampaigns } from './campaigns.js';
+import { createVariantReports } from '../analytics/variant-report.js';
 import { composePipeline } from './pipeline.js';
 import { composePrivacy } from './privacy.js';
 import { composeRules } from './rules.js';
@@ -67,6 +69,17 @@ export async function composeNode(config: AppConfig, deps: NodeDeps) {
     churn: analytics.churnAudience,
     ...base,
   });
+  const variantReports = createVariantReports({
+    counts: analytics.queries.variants,
+    rules: ruleCatalog,
+  });
+  const campaigns = composeCampaigns({
+    ...{ stored, route, preferences: notify.preferences, variants: variantReports },
+    cohorts: analytics.cohortAudience,
+    churn: analytics.churnAudience,
+    counts: analytics.queries.campaigns,
+    ...base,
+  });
   const { pipeline, catalog, cache, rollups, restored } = composePipeline(config, {
     ...{ stored, ingest, node, bus, rules: rules.windowSink },
     ...base,
@@ -80,6 +93,8 @@ export async function composeNode(config: AppConfig, deps: NodeDeps) {
   const server = composeServer(config, {
     ...{ uws, sockets, auth, stored, ingest, catalog, ruleCatalog, notify, privacy, bus },
     analytics,
+    variantReports,
+    campaigns,
     presence,
     ...(node ? { rateLimiter: node.rateLimiter } : {}),
     readiness: {

@@ -69,7 +69,6 @@ export async function composeNotify(config: AppConfig, deps: NotifyDeps) {
   // A project's notifications route at once (rules/project-queue.ts): their de-duplication
   // claims and inbox items then share transactions instead of a commit each.
   const grouped = withGroupCommit(state);
-  const inbox = createInbox(grouped);
   const preferences = createPreferences(state, sealer);
   const capsByProject = new Map(deps.projects.map((p) => [p.id, p.notifications.caps]));
   const caps = createCaps(state, (project) => capsByProject.get(project) ?? []);
@@ -83,6 +82,18 @@ export async function composeNotify(config: AppConfig, deps: NotifyDeps) {
       log.warn({ err }, 'channel result event refused');
     }
   };
+  // A mark that changed an item becomes a `notification.<state>` event: reads and views are
+  // then counted like email opens (campaign reports), once per item and state.
+  const inbox = createInbox(grouped, (project, userId, ids, as) => {
+    for (const notificationId of ids)
+      trackResult(project, {
+        id: `inbox-${as}-${notificationId}`,
+        type: `notification.${as}`,
+        ts: Date.now(),
+        userId,
+        props: { notificationId },
+      });
+  });
   const push = composePush(config, state, sealer);
   const email = await composeEmail(config, { ...deps, state, preferences, decisions });
   const channels = openChannels({

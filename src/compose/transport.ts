@@ -21,7 +21,8 @@ import { loadUws, type Uws } from '../transport/uws.js';
 import type { Auth } from './auth.js';
 import type { AppConfig } from './config.js';
 import type { ComposedAnalytics } from './analytics.js';
-import { createVariantReports } from '../analytics/variant-report.js';
+import type { VariantReports } from '../analytics/variant-report.js';
+import type { ComposedCampaigns } from './campaigns.js';
 import type { Notify } from './notify.js';
 import type { Privacy } from './privacy.js';
 import type { Stored } from './storage.js';
@@ -74,6 +75,8 @@ export function composeServer(
     ruleCatalog: RuleCatalog;
     notify: Notify;
     analytics: ComposedAnalytics;
+    variantReports: VariantReports;
+    campaigns: ComposedCampaigns;
     privacy: Privacy;
     bus: Bus;
     presence: Presence;
@@ -123,10 +126,8 @@ export function composeServer(
       templates: notify.email.templates,
       ...(webhook ? { sendgridWebhook: webhook } : {}),
       ...(sesWebhook ? { sesWebhook } : {}),
-      variantReports: createVariantReports({
-        counts: deps.analytics.queries.variants,
-        rules: deps.ruleCatalog,
-      }),
+      variantReports: deps.variantReports,
+      campaigns: deps.campaigns,
       ...(unsubscribe ? { unsubscribeLinks: unsubscribe } : {}),
       analytics: deps.analytics.apis,
       audit: deps.privacy.audit,

@@ -16,11 +16,14 @@ export interface InboxPage {
   next: string | undefined;
 }
 
+/** Told of the items a mark changed: campaigns' reports and workflows count reads by them. */
+export type OnMarked = (project: string, userId: string, ids: string[], as: InboxState) => void;
+
 /**
  * Every routed notification lands in its user's inbox (`inbox/<project>/<user>/<id>`),
  * whatever channel delivered it, so any socket can resume from the last id it saw.
  */
-export function createInbox(state: StateStore) {
+export function createInbox(state: StateStore, onMarked?: OnMarked) {
   const prefix = (project: string, userId: string) => `inbox/${project}/${part(userId)}/`;
   const item = (n: Notification): InboxItem => ({
     ...wireNotification(n),
@@ -103,20 +106,26 @@ export function createInbox(state: StateStore) {
       as: InboxState,
     ): Promise<string[]> {
       const done: string[] = [];
+      const changed: string[] = [];
       for (const id of ids) {
+        let before: InboxItem | undefined;
         // One update per item: marks made on two nodes at once both stay.
-        const marked = await state.update<InboxItem>(
-          `${prefix(project, userId)}${id}`,
-          (value) =>
+        const marked = await state.update<InboxItem>(`${prefix(project, userId)}${id}`, (value) => {
+          before = value;
+          return (
             value && {
               ...value,
               seen: true,
               read: value.read || as === 'read',
               archived: value.archived || as === 'archived',
-            },
-        );
-        if (marked) done.push(id);
+            }
+          );
+        });
+        if (!marked) continue;
+        done.push(id);
+        if (before && !before[as]) changed.push(id);
       }
+      if (changed.length > 0) onMarked?.(project, userId, changed, as);
       return done;
     },
   };

@@ -195,6 +195,18 @@ export function createMetrics(registry: Registry = new Registry()) {
       labelNames: ['trigger'],
       registers,
     }),
+    campaignRecipients: new Counter({
+      name: 'backline_campaigns_recipients_total',
+      help: 'Campaign recipients handed to the router (routed) or given up after repeated route failures (failed).',
+      labelNames: ['outcome'],
+      registers,
+    }),
+    campaignFailures: new Counter({
+      name: 'backline_campaigns_failures_total',
+      help: 'Campaign work that failed and is retried, by reason (route, plan).',
+      labelNames: ['reason'],
+      registers,
+    }),
     ruleFailures: new Counter({
       name: 'backline_rules_failures_total',
       help: 'Rule work that failed or was skipped, by reason.',

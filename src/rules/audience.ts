@@ -57,6 +57,12 @@ const renderCondition = (condition: Condition, context: Context): Condition => {
   return condition;
 };
 
+/** Audiences that need no triggering event (rule-spec.ts `standingAudiences`). */
+export type StandingAudience = AudienceOf<'list' | 'segment' | 'cohort' | 'churn'>;
+
+/** Byte order of UTF-8, as ClickHouse sorts strings: pages of every audience follow it. */
+const byteOrder = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
+
 export const defaultAudienceOptions = {
   segmentPageSize: 10_000, // users per ClickHouse page of a segment or cohort
 };
@@ -101,25 +107,38 @@ export function createAudience(
     }
   }
 
-  function segment(firing: Firing, audience: AudienceOf<'segment'>) {
-    const where = audience.where.map((condition) => renderCondition(condition, firing.context));
-    const filled = { ...audience, where };
-    return paged((at, page) => segments.users(firing.project, filled, at, page));
-  }
-
-  function cohort(firing: Firing, audience: AudienceOf<'cohort'>) {
-    const { cohorts } = deps;
-    if (!cohorts) throw new Error('cohort audiences need the analytics store');
-    return paged((at, page) => cohorts.users(firing.project, audience.cohort, at, page));
-  }
-
-  function churn(firing: Firing, audience: AudienceOf<'churn'>) {
-    if (!deps.churn) throw new Error('churn audiences need the predictions service');
-    const { churn: risks } = deps;
-    return paged((_at, page) => risks.users(firing.project, audience, page));
+  /**
+   * One page of a standing audience's users as of `at` (ms), in byte order after
+   * `page.after`: what `users` reads page by page, and what campaigns page through.
+   */
+  async function page(
+    project: string,
+    audience: StandingAudience,
+    context: Context,
+    at: number,
+    page: { after: string; limit: number },
+  ): Promise<string[]> {
+    switch (audience.kind) {
+      case 'list':
+        return [...new Set(audience.users)]
+          .sort(byteOrder)
+          .filter((user) => byteOrder(user, page.after) > 0)
+          .slice(0, page.limit);
+      case 'segment': {
+        const where = audience.where.map((condition) => renderCondition(condition, context));
+        return segments.users(project, { ...audience, where }, at, page);
+      }
+      case 'cohort':
+        if (!deps.cohorts) throw new Error('cohort audiences need the analytics store');
+        return deps.cohorts.users(project, audience.cohort, at, page);
+      case 'churn':
+        if (!deps.churn) throw new Error('churn audiences need the predictions service');
+        return deps.churn.users(project, audience, page);
+    }
   }
 
   return {
+    page,
     async *users(firing: Firing): AsyncGenerator<string> {
       const audience = firing.rule.audience;
       switch (audience.kind) {
@@ -135,13 +154,9 @@ export function createAudience(
           return;
         }
         case 'segment':
-          yield* segment(firing, audience);
-          return;
         case 'cohort':
-          yield* cohort(firing, audience);
-          return;
         case 'churn':
-          yield* churn(firing, audience);
+          yield* paged((at, next) => page(firing.project, audience, firing.context, at, next));
           return;
       }
     },

@@ -41,15 +41,16 @@ const trigger = z.discriminatedUnion('kind', [
 
 const followEdge = z.object({ types, entity: fieldPath });
 
-const audience = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('user') }),
-  z.object({
-    kind: z.literal('followers'),
-    // A field of the triggering event, or `key` (the window's group key) for thresholds.
-    entity: z.union([fieldPath, z.literal('key')]),
-    follow: followEdge,
-    unfollow: followEdge,
-  }),
+const followersAudience = z.object({
+  kind: z.literal('followers'),
+  // A field of the triggering event, or `key` (the window's group key) for thresholds.
+  entity: z.union([fieldPath, z.literal('key')]),
+  follow: followEdge,
+  unfollow: followEdge,
+});
+
+/** Audiences chosen ahead of any firing, without a triggering event: campaigns take these. */
+export const standingAudiences = [
   z.object({ kind: z.literal('list'), users: z.array(z.string().min(1)).min(1).max(10_000) }),
   z.object({
     kind: z.literal('segment'),
@@ -71,9 +72,15 @@ const audience = z.discriminatedUnion('kind', [
       .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'a job name')
       .optional(),
   }),
+] as const;
+
+export const audienceSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('user') }),
+  followersAudience,
+  ...standingAudiences,
 ]);
 
-const notification = z.object({
+export const notificationSpecSchema = z.object({
   category: z.string().min(1).max(64),
   template: z.string().min(1).optional(),
   // An A/B test: each recipient gets one of these templates instead of `template`, the same
@@ -113,8 +120,8 @@ export const ruleSpecSchema = z
       .string()
       .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'rule names are lowercase [a-z0-9_-], at most 64'),
     trigger,
-    audience,
-    notification,
+    audience: audienceSchema,
+    notification: notificationSpecSchema,
   })
   .refine(
     (r) =>

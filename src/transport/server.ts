@@ -45,6 +45,9 @@ import { registerLiveSocket } from './live/live-socket.js';
 import { registerHttpPush } from './http/push.js';
 import { registerHttpWebhooks, type WebhookLimits } from './http/webhooks.js';
 import { registerHttpRules } from './http/rules.js';
+import { registerHttpCampaigns } from './http/campaigns.js';
+import type { Campaigns } from '../campaigns/campaigns.js';
+import type { CampaignReports } from '../campaigns/campaign-report.js';
 import { registerHttpTemplates } from './http/templates.js';
 import { registerHttpUnsubscribe } from './http/unsubscribe.js';
 import { registerHttpUsers } from './http/users.js';
@@ -106,6 +109,8 @@ export interface ServerDeps {
   sesWebhook?: SesWebhook;
   /** A/B tests of rules' templates (`GET /v1/rules/:name/variants`). */
   variantReports?: VariantReports;
+  /** Campaigns and their reports (`/v1/campaigns`). */
+  campaigns?: { campaigns: Campaigns; reports: CampaignReports };
   /** One-click unsubscribe links (`email.unsubscribe.baseUrl` set): their route is served. */
   unsubscribeLinks?: Pick<UnsubscribeLinks, 'verify'>;
   /** Product analytics (`/v1/analytics/…`), saved cohorts, raw exports and the rest. */
@@ -181,6 +186,7 @@ export function createServer(deps: ServerDeps, options: ServerOptions): Server {
     ...(deps.variantReports ? { variants: deps.variantReports } : {}),
   });
   registerHttpTemplates(app, { ...common, templates: deps.templates });
+  if (deps.campaigns) registerHttpCampaigns(app, { ...common, ...deps.campaigns });
   if (deps.unsubscribeLinks)
     registerHttpUnsubscribe(app, {
       ...common,

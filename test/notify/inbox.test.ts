@@ -28,7 +28,7 @@ const notification = (id: string): Notification => ({
 
 describe('inbox in cluster mode', () => {
   it('keeps both marks when two nodes mark the same items at once', async () => {
-    const [a, b] = shared.nodes.map(createInbox);
+    const [a, b] = shared.nodes.map((state) => createInbox(state));
     const ids = Array.from({ length: 30 }, (_, i) => `n${String(i).padStart(3, '0')}`);
     for (const id of ids) await a!.append(notification(id));
     const marks = ids.flatMap((id) => [

@@ -8,6 +8,7 @@ import { createRetentionQuery } from './retention-sql.js';
 import { createStickinessQuery } from './stickiness-sql.js';
 import { createTrendingQuery } from './trending-sql.js';
 import { createTrendsQuery } from './trends-sql.js';
+import { createCampaignQuery } from './campaign-sql.js';
 import { createVariantQuery } from './variant-sql.js';
 import { createWarehouseQuery } from './warehouse-sql.js';
 import type { PropColumns } from './materialized-props.js';
@@ -35,6 +36,7 @@ export function createAnalyticsQueries(ch: ClickHouse, options: { columns?: Prop
     warehouse: createWarehouseQuery(ch),
     persons: createPersonQuery(ch),
     variants: createVariantQuery(ch),
+    campaigns: createCampaignQuery(ch),
   };
 }
 

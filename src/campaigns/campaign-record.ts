@@ -1,0 +1,56 @@
+import { part, sortableTime } from '../state/state-store.js';
+import type { CampaignSpec } from './campaign-spec.js';
+
+/**
+ * `scheduled` until its audience is read, `planning` while each recipient's send time is
+ * planned, `sending` until the last planned recipient was routed, then `done`; `cancelled`
+ * at any time before `done`.
+ */
+export type CampaignStatus = 'scheduled' | 'planning' | 'sending' | 'done' | 'cancelled';
+
+/** A campaign as the state store keeps it: its spec, where it stands, and its tallies. */
+export interface CampaignRecord {
+  id: string;
+  project: string;
+  spec: CampaignSpec;
+  status: CampaignStatus;
+  createdAt: number;
+  /** When the audience is read and the send times planned (epoch ms). */
+  startAt: number;
+  /** Recipients planned, and of those handed to the router or given up on. */
+  targeted: number;
+  routed: number;
+  failed: number;
+  /** Pages of the audience planned so far: a page planned twice counts once. */
+  plannedPages: number;
+  /** Earliest and latest planned send (epoch ms), null before planning. */
+  firstSendAt: number | null;
+  lastSendAt: number | null;
+  finishedAt: number | null;
+}
+
+/** A recipient waiting in the campaign's queue, and the routes of them that failed so far. */
+export interface QueuedRecipient {
+  userId: string;
+  attempts: number;
+}
+
+/** The name a campaign's notifications carry as their `rule` (decision log, variants). */
+export const campaignScope = (id: string): string => `campaign:${id}`;
+
+export const campaignKey = (project: string, id: string): string =>
+  `campaign/${encodeURIComponent(project)}/${id}`;
+
+export const campaignsPrefix = (project: string): string =>
+  `campaign/${encodeURIComponent(project)}/`;
+
+/** The queue sorts by planned send time, so a send step reads the due ones first. */
+export const queuePrefix = (project: string, id: string): string =>
+  `campaign-queue/${encodeURIComponent(project)}/${id}/`;
+
+export const queueKey = (project: string, id: string, dueAt: number, userId: string): string =>
+  `${queuePrefix(project, id)}${sortableTime(dueAt)}/${part(userId)}`;
+
+/** The planned send time of a queue key (its first part after the prefix). */
+export const dueOfQueueKey = (key: string, prefix: string): number =>
+  Number(key.slice(prefix.length, prefix.length + sortableTime(0).length));

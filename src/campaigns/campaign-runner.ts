@@ -1,0 +1,217 @@
+import type { Logger } from '../ops/logger.js';
+import type { Metrics } from '../ops/metrics.js';
+import type { StandingAudience } from '../rules/audience.js';
+import type { Route } from '../rules/fire.js';
+import { intentFor } from '../rules/intent.js';
+import type { Context } from '../rules/render.js';
+import type { StateStore } from '../state/state-store.js';
+import type { Timers } from '../state/timers.js';
+import {
+  campaignKey,
+  campaignScope,
+  dueOfQueueKey,
+  queueKey,
+  queuePrefix,
+  type CampaignRecord,
+  type QueuedRecipient,
+} from './campaign-record.js';
+import type { SendTimes } from './send-times.js';
+import { sortableTime } from '../state/state-store.js';
+
+export const defaultCampaignRunnerOptions = {
+  planPageSize: 1000, // recipients read from the audience and planned per step
+  maxChunk: 1000, // recipients routed per send step at most (fewer when the rate is lower)
+  routeGroupSize: 100, // routed at once, so their state writes share commits
+  maxAttempts: 5, // routes of one recipient that failed before they are given up
+  retryAfterMs: 1000, // pause before a send step after one whose routes failed
+};
+
+/** What the runner reads of audiences (rules/audience.ts `page`). */
+export interface AudiencePages {
+  page(
+    project: string,
+    audience: StandingAudience,
+    context: Context,
+    at: number,
+    page: { after: string; limit: number },
+  ): Promise<string[]>;
+}
+
+interface PlanStep {
+  project: string;
+  id: string;
+  page: number;
+  after: string;
+}
+interface SendStep {
+  project: string;
+  id: string;
+}
+
+/**
+ * Runs campaigns in steps on persistent timers, so a restart resumes where it stopped and
+ * no step holds the timers long. A plan step reads one page of the audience (as of the
+ * campaign's start, so pages agree), gives each recipient a send time and queues them in the
+ * state store by that time; the last plan step starts the send steps. A send step routes the
+ * queued recipients that are due, at most one second's worth of `ratePerSecond`, then
+ * schedules the next step one second's worth later (or at the next planned time). Every
+ * recipient's intent carries the campaign's de-duplication key, so a step run twice (a crash
+ * between routing and dequeuing) notifies nobody twice.
+ *
+ * @example
+ * const runner = createCampaignRunner({ state, timers, audience, times, route, log });
+ * await runner.begin(record);
+ */
+export function createCampaignRunner(
+  deps: {
+    state: StateStore;
+    timers: Timers;
+    audience: AudiencePages;
+    times: SendTimes;
+    route: Route;
+    metrics?: Metrics;
+    log: Logger;
+    now?: () => number;
+  },
+  options: Partial<typeof defaultCampaignRunnerOptions> = {},
+) {
+  const { state, timers, audience, times, route, metrics, log } = deps;
+  const opts = { ...defaultCampaignRunnerOptions, ...options };
+  const now = deps.now ?? Date.now;
+
+  const load = (project: string, id: string) =>
+    state.get<CampaignRecord>(campaignKey(project, id));
+  const change = (record: CampaignRecord, fn: (r: CampaignRecord) => CampaignRecord) =>
+    state.update<CampaignRecord>(campaignKey(record.project, record.id), (r) => r && fn(r));
+
+  const schedulePlan = (record: CampaignRecord, page: number, after: string, at: number) =>
+    timers.schedule<PlanStep>(
+      'campaign-plan',
+      at,
+      { project: record.project, id: record.id, page, after },
+      `campaign-${record.id}-plan-${page}`,
+    );
+  const scheduleSend = (record: CampaignRecord, at: number) =>
+    timers.schedule<SendStep>(
+      'campaign-send',
+      at,
+      { project: record.project, id: record.id },
+      `campaign-${record.id}-send-${at}`,
+    );
+
+  async function plan({ project, id, page, after }: PlanStep): Promise<void> {
+    const record = await load(project, id);
+    if (!record || record.status === 'cancelled' || record.plannedPages > page) return;
+    const { spec } = record;
+    const context = { campaign: { id, name: spec.name } };
+    const limit = opts.planPageSize;
+    const users = await audience.page(project, spec.audience, context, record.startAt, {
+      after,
+      limit,
+    });
+    const dueAt = await times.plan(project, spec, users, now());
+    await state.batch(
+      users.map((userId, i) => ({
+        op: 'put' as const,
+        key: queueKey(project, id, dueAt[i]!, userId),
+        value: { userId, attempts: 0 } satisfies QueuedRecipient,
+      })),
+    );
+    const last = users.length < limit;
+    const planned = await change(record, (r) =>
+      r.plannedPages !== page
+        ? r
+        : {
+            ...r,
+            status: r.status === 'cancelled' ? r.status : last ? 'sending' : 'planning',
+            plannedPages: page + 1,
+            targeted: r.targeted + users.length,
+            firstSendAt: Math.min(r.firstSendAt ?? Infinity, ...dueAt),
+            lastSendAt: Math.max(r.lastSendAt ?? -Infinity, ...dueAt),
+          },
+    );
+    if (!planned || planned.status === 'cancelled') return;
+    if (!last) await schedulePlan(planned, page + 1, users.at(-1)!, now());
+    else await scheduleSend(planned, Math.max(now(), planned.firstSendAt ?? now()));
+  }
+
+  /** Routes one recipient; false when the route failed (it stays queued for a later step). */
+  async function routeOne(record: CampaignRecord, recipient: QueuedRecipient): Promise<boolean> {
+    const { project, id, spec } = record;
+    const scope = campaignScope(id);
+    const source = {
+      ...{ project, scope, notification: spec.notification, defaultDedupKey: scope },
+      context: { campaign: { id, name: spec.name } },
+    };
+    try {
+      await route(intentFor(source, recipient.userId));
+      return true;
+    } catch (err) {
+      log.warn({ err, campaign: id, project }, 'campaign route failed');
+      metrics?.campaignFailures.inc({ reason: 'route' });
+      return false;
+    }
+  }
+
+  async function send({ project, id }: SendStep): Promise<void> {
+    const record = await load(project, id);
+    if (!record || record.status === 'done') return;
+    const prefix = queuePrefix(project, id);
+    if (record.status === 'cancelled') return void (await drop(record, prefix));
+    const started = now();
+    const chunk = Math.min(record.spec.ratePerSecond, opts.maxChunk);
+    const due = await state.list<QueuedRecipient>(prefix, {
+      before: `${prefix}${sortableTime(started + 1)}`,
+      limit: chunk,
+    });
+    let routed = 0;
+    let failed = 0;
+    let retrying = false;
+    for (let i = 0; i < due.length; i += opts.routeGroupSize) {
+      const group = due.slice(i, i + opts.routeGroupSize);
+      const ok = await Promise.all(group.map(([, r]) => routeOne(record, r)));
+      const writes = group.map(([key, r], j) => {
+        if (ok[j]) routed += 1;
+        else if (r.attempts + 1 >= opts.maxAttempts) failed += 1;
+        else {
+          retrying = true;
+          return { op: 'put' as const, key, value: { ...r, attempts: r.attempts + 1 } };
+        }
+        return { op: 'del' as const, key };
+      });
+      await state.batch(writes);
+    }
+    metrics?.campaignRecipients.inc({ outcome: 'routed' }, routed);
+    if (failed > 0) metrics?.campaignRecipients.inc({ outcome: 'failed' }, failed);
+    const [next] = await state.list<QueuedRecipient>(prefix, { limit: 1 });
+    const updated = await change(record, (r) => ({
+      ...r,
+      routed: r.routed + routed,
+      failed: r.failed + failed,
+      ...(next || r.status === 'cancelled' ? {} : { status: 'done', finishedAt: now() }),
+    }));
+    if (!next || !updated || updated.status !== 'sending') return;
+    const paced = started + Math.ceil((due.length * 1000) / record.spec.ratePerSecond);
+    const at = Math.max(paced, dueOfQueueKey(next[0], prefix), retrying ? started + opts.retryAfterMs : 0);
+    await scheduleSend(updated, at);
+  }
+
+  /** A cancelled campaign's queue, removed a page per step. */
+  async function drop(record: CampaignRecord, prefix: string): Promise<void> {
+    const page = await state.list(prefix, { limit: 5000 });
+    await state.batch(page.map(([key]) => ({ op: 'del' as const, key })));
+    if (page.length === 5000) await scheduleSend(record, now());
+  }
+
+  timers.on('campaign-plan', (timer) => plan(timer.payload as PlanStep));
+  timers.on('campaign-send', (timer) => send(timer.payload as SendStep));
+
+  return {
+    /** Starts a stored campaign: its first plan step at its start time. */
+    begin: (record: CampaignRecord) => schedulePlan(record, 0, '', record.startAt),
+    /** Clears a cancelled campaign's queue (a step that finds it cancelled does too). */
+    clear: (record: CampaignRecord) => scheduleSend(record, now()),
+  };
+}
+
+export type CampaignRunner = ReturnType<typeof createCampaignRunner>;
