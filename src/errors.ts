@@ -32,7 +32,10 @@ export const catalogue = {
   UNKNOWN_RULE: { status: 404, message: 'no such rule in this project' },
   BAD_CAMPAIGN: { status: 400, message: 'campaign definition is invalid' },
   UNKNOWN_CAMPAIGN: { status: 404, message: 'no such campaign in this project' },
-  CAMPAIGN_FINISHED: { status: 409, message: 'the campaign has finished: nothing is left to cancel' },
+  CAMPAIGN_FINISHED: {
+    status: 409,
+    message: 'the campaign has finished: nothing is left to cancel',
+  },
 
   // Users: the in-app socket (`/v1/user`) and `/v1/users/:id/…`.
   BAD_TOKEN: { status: 401, message: 'user token is invalid or expired' },

@@ -79,8 +79,7 @@ export function createCampaignRunner(
   const opts = { ...defaultCampaignRunnerOptions, ...options };
   const now = deps.now ?? Date.now;
 
-  const load = (project: string, id: string) =>
-    state.get<CampaignRecord>(campaignKey(project, id));
+  const load = (project: string, id: string) => state.get<CampaignRecord>(campaignKey(project, id));
   const change = (record: CampaignRecord, fn: (r: CampaignRecord) => CampaignRecord) =>
     state.update<CampaignRecord>(campaignKey(record.project, record.id), (r) => r && fn(r));
 
@@ -192,7 +191,11 @@ export function createCampaignRunner(
     }));
     if (!next || !updated || updated.status !== 'sending') return;
     const paced = started + Math.ceil((due.length * 1000) / record.spec.ratePerSecond);
-    const at = Math.max(paced, dueOfQueueKey(next[0], prefix), retrying ? started + opts.retryAfterMs : 0);
+    const at = Math.max(
+      paced,
+      dueOfQueueKey(next[0], prefix),
+      retrying ? started + opts.retryAfterMs : 0,
+    );
     await scheduleSend(updated, at);
   }
 

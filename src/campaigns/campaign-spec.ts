@@ -4,7 +4,6 @@ import { notificationSpecSchema, standingAudiences } from '../rules/rule-spec.js
 /** Wall-clock date and time without a zone, read in each recipient's own time zone. */
 const localDateTime = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/;
 
-
 /**
  * A campaign: one named send of a notification to a segment, a saved cohort, a churn-risk
  * group or a list, now or later, paced to `ratePerSecond`. `sendAt` is `now`, an instant
@@ -35,13 +34,10 @@ export const campaignSpecSchema = z
     localTime: z.boolean().default(false),
     ratePerSecond: z.number().int().min(1).max(10_000).default(100),
   })
-  .refine(
-    (c) => c.localTime === (typeof c.sendAt === 'string' && localDateTime.test(c.sendAt)),
-    {
-      message: 'localTime goes with a sendAt of YYYY-MM-DDTHH:MM and no zone, and only with it',
-      path: ['sendAt'],
-    },
-  );
+  .refine((c) => c.localTime === (typeof c.sendAt === 'string' && localDateTime.test(c.sendAt)), {
+    message: 'localTime goes with a sendAt of YYYY-MM-DDTHH:MM and no zone, and only with it',
+    path: ['sendAt'],
+  });
 
 export type CampaignSpec = z.infer<typeof campaignSpecSchema>;
 export type CampaignAudience = CampaignSpec['audience'];

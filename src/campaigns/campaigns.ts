@@ -65,7 +65,9 @@ export function createCampaigns(deps: {
     },
     async cancel(project: string, id: string): Promise<CampaignRecord> {
       const found = await state.update<CampaignRecord>(campaignKey(project, id), (r) =>
-        r && r.status !== 'done' ? { ...r, status: 'cancelled', finishedAt: r.finishedAt ?? now() } : r,
+        r && r.status !== 'done'
+          ? { ...r, status: 'cancelled', finishedAt: r.finishedAt ?? now() }
+          : r,
       );
       if (!found) throw new BacklineError('UNKNOWN_CAMPAIGN');
       if (found.status === 'done') throw new BacklineError('CAMPAIGN_FINISHED');

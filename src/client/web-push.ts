@@ -1,91 +1,10 @@
-/**
- * Web push registration (README "Web push"): the parts of the Push API the helper uses,
- * declared structurally so that this file type-checks without the DOM library and a real
- * `ServiceWorkerRegistration` is accepted as it is.
- */
+/** Web push registration (README "Web push"). */
 
-import { serverList, startIndex } from './server-list.js';
+import { createServerRequest } from './server-request.js';
+import type { WebPush, WebPushOptions } from './web-push-types.js';
 
-/** What `PushSubscription.toJSON()` gives: the body of `POST /v1/users/:id/push-subscriptions`. */
-export interface PushSubscriptionJSONLike {
-  endpoint?: string;
-  expirationTime?: number | null;
-  keys?: Record<string, string>;
-}
-
-/** The part of a browser's `PushSubscription` the helper uses. */
-export interface PushSubscriptionLike {
-  readonly endpoint: string;
-  /** The options it was made with; `applicationServerKey` tells which VAPID key may push to it. */
-  readonly options?: { readonly applicationServerKey: ArrayBuffer | null };
-  toJSON(): PushSubscriptionJSONLike;
-  unsubscribe(): Promise<boolean>;
-}
-
-/** The part of a browser's `PushManager` the helper uses. */
-export interface PushManagerLike {
-  getSubscription(): Promise<PushSubscriptionLike | null>;
-  subscribe(options: {
-    userVisibleOnly: boolean;
-    applicationServerKey: Uint8Array<ArrayBuffer>;
-  }): Promise<PushSubscriptionLike>;
-}
-
-/** A service worker's `ServiceWorkerRegistration`, as far as push goes. */
-export interface PushRegistrationLike {
-  readonly pushManager: PushManagerLike;
-}
-
-/** The part of `fetch` the helper uses. */
-export type FetchLike = (
-  url: string,
-  init?: { method?: string; headers?: Record<string, string>; body?: string },
-) => Promise<{ ok: boolean; status: number; text(): Promise<string> }>;
-
-export interface WebPushOptions {
-  /**
-   * The server, `http(s)://`; in a page or a service worker it defaults to its origin. A list
-   * names the nodes of a cluster: requests start on one at random and go to the next node
-   * when one cannot be reached (not when it answers with an error).
-   */
-  url?: string | readonly string[];
-  /**
-   * A user token from `POST /v1/users/:id/token` (which only an admin key may call: an app's
-   * backend does, never the browser).
-   */
-  token: string;
-  /** The user the token is for. */
-  userId: string;
-  /** The service worker's registration: `await navigator.serviceWorker.ready`, or `self.registration`. */
-  registration: PushRegistrationLike;
-  /** Defaults to the global `fetch`. */
-  fetch?: FetchLike;
-}
-
-/** A registered push subscription. */
-export interface WebPush {
-  /** The browser's subscription, as stored by the server. */
-  subscription: PushSubscriptionLike;
-  /**
-   * Removes the subscription at the server (`DELETE /v1/users/:id/push-subscriptions`), then
-   * in the browser. Rejects when the server refuses (404 `NOT_FOUND` once it is gone), after
-   * the browser's subscription is removed all the same.
-   */
-  unsubscribe(): Promise<void>;
-}
-
-/** A refusal of the server: `code` and `message` from its `{code, msg}` body. */
-export class WebPushError extends Error {
-  readonly status: number;
-  readonly code: string;
-
-  constructor(status: number, code: string, message: string) {
-    super(message);
-    this.name = 'WebPushError';
-    this.status = status;
-    this.code = code;
-  }
-}
+export { WebPushError } from './web-push-types.js';
+export type * from './web-push-types.js';
 
 /**
  * Registers the browser's web push subscription for a user: reads the server's VAPID key
@@ -113,27 +32,8 @@ export class WebPushError extends Error {
  */
 export async function registerWebPush(options: WebPushOptions): Promise<WebPush> {
   const { registration, token } = options;
-  const send: FetchLike = options.fetch ?? ((url, init) => globalThis.fetch(url, init));
-  const servers = serverList(options.url);
-  let at = startIndex(servers.length);
+  const request = createServerRequest(options.url, options.fetch);
   const subscriptionsPath = `/v1/users/${encodeURIComponent(options.userId)}/push-subscriptions`;
-
-  // Stays on the node that answered; a fetch that fails (no answer at all) tries the next.
-  const request = async (path: string, init?: Parameters<FetchLike>[1]) => {
-    for (let tried = 1; ; tried++) {
-      let res: Awaited<ReturnType<FetchLike>>;
-      try {
-        res = await send(new URL(path, servers[at]).toString(), init);
-      } catch (err) {
-        if (tried >= servers.length) throw err;
-        at = (at + 1) % servers.length;
-        continue;
-      }
-      const text = await res.text();
-      if (!res.ok) throw refusal(res.status, text);
-      return text;
-    }
-  };
   const userRequest = (method: string, body: unknown) =>
     request(subscriptionsPath, {
       method,
@@ -168,17 +68,6 @@ export async function registerWebPush(options: WebPushOptions): Promise<WebPush>
       }
     },
   };
-}
-
-function refusal(status: number, text: string): WebPushError {
-  try {
-    const { code, msg } = JSON.parse(text) as { code?: unknown; msg?: unknown };
-    if (typeof code === 'string')
-      return new WebPushError(status, code, typeof msg === 'string' ? msg : code);
-  } catch {
-    // Not the server's JSON (a proxy's page): the status says it all.
-  }
-  return new WebPushError(status, 'HTTP_ERROR', `HTTP ${status}`);
 }
 
 /** base64url (padded or not) to bytes, without Node's Buffer. */

@@ -207,6 +207,7 @@ export function createServer(deps: ServerDeps, options: ServerOptions): Server {
     );
   registerHttpPush(app, {
     ...common,
+    track: (project, event) => deps.ingest.accept(project, [event]).durable,
     subscriptions: deps.pushSubscriptions,
     endpoints: deps.pushEndpoints,
     vapid: deps.vapid,

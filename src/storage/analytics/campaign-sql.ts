@@ -8,6 +8,8 @@ export const campaignEventTypes = [
   'notification.click',
 ] as const;
 
+const providerSkewMs = 3_600_000;
+
 export interface CampaignCounts {
   /** Distinct notifications per channel ('' is the inbox alone) and decision outcome. */
   decisions: Array<{ channel: string; outcome: string; notifications: number }>;
@@ -27,7 +29,12 @@ export interface CampaignCounts {
 export function createCampaignQuery(ch: ClickHouse) {
   return {
     async counts(project: string, scope: string, sinceMs: number): Promise<CampaignCounts> {
-      const params = { project, scope, since: sinceMs, types: [...campaignEventTypes] };
+      // Providers stamp events in whole seconds by their own clocks: an event may read as a
+      // little older than the decision it follows. The bound only prunes partitions.
+      const params = {
+        ...{ project, scope, since: sinceMs, types: [...campaignEventTypes] },
+        eventsSince: sinceMs - providerSkewMs,
+      };
       const [decisions, events] = await Promise.all([
         ch.query<{ channel: string; outcome: string; n: string | number }>(
           `SELECT channel, outcome, uniqExact(notification_id) AS n
@@ -41,7 +48,7 @@ export function createCampaignQuery(ch: ClickHouse) {
           `SELECT type, uniqExact(JSONExtractString(props, 'notificationId')) AS n
            FROM events
            WHERE project = {project:String} AND type IN {types:Array(String)}
-             AND ts >= fromUnixTimestamp64Milli({since:Int64})
+             AND ts >= fromUnixTimestamp64Milli({eventsSince:Int64})
              AND JSONExtractString(props, 'notificationId') IN (
                SELECT notification_id FROM notification_decisions
                WHERE project = {project:String} AND rule = {scope:String}

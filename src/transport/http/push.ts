@@ -21,7 +21,20 @@ export interface HttpPushDeps extends RouteDeps {
   vapid: Pick<VapidKeys, 'publicKey'>;
   /** The outbound URL policy every endpoint must pass, DNS included, before it is stored. */
   endpoints: Pick<OutboundUrlGuard, 'check'>;
+  /** Hands a `push.click` event to the project's stream; resolves once stored. */
+  track: (project: string, event: PushClickEvent) => Promise<unknown>;
 }
+
+/** What a click on a web push notification becomes, in protocol v1 shape. */
+export interface PushClickEvent {
+  id: string;
+  type: 'push.click';
+  ts: number;
+  userId: string;
+  props: { notificationId: string; action?: string };
+}
+
+const maxIdLength = 128;
 
 /**
  * Web push subscriptions over HTTP: `POST /v1/users/:id/push-subscriptions` with the
@@ -30,6 +43,10 @@ export interface HttpPushDeps extends RouteDeps {
  * `DELETE` of the same path with `{endpoint}` (204, or 404 `NOT_FOUND`), both for the admin
  * key or the user's own token (a backline user token or a JWT); and `GET /v1/push/vapid-public-key` (no key: the page needs
  * it before any user signs in) for `pushManager.subscribe({applicationServerKey})`.
+ * `POST /v1/users/:id/push-clicks` with `{notificationId, action?}` (the client library's
+ * `reportPushClick`, from the service worker's `notificationclick`) becomes a `push.click`
+ * event (204; 400 `BAD_FRAME` for a missing or overlong id); its id is derived from the
+ * notification's, so a repeated report is stored once.
  */
 export function registerHttpPush(app: TemplatedApp, deps: HttpPushDeps): void {
   const { subscriptions, vapid, metrics } = deps;
@@ -56,6 +73,26 @@ export function registerHttpPush(app: TemplatedApp, deps: HttpPushDeps): void {
     if (!(await subscriptions.remove(project, userId, endpoint)))
       throw new BacklineError('NOT_FOUND', 'no such push subscription for this user');
     reply.send(204, 'application/json', '');
+  });
+
+  route('post', '/v1/users/:id/push-clicks', 'self-or-admin', async (call) => {
+    const { notificationId, action } = await jsonMap(call.body);
+    const text = (value: unknown, max: number) =>
+      typeof value === 'string' && value.length > 0 && value.length <= max;
+    if (!text(notificationId, maxIdLength) || (action !== undefined && !text(action, 64)))
+      throw new BacklineError(
+        'BAD_FRAME',
+        '`notificationId` (and `action`, if any) must be short strings',
+      );
+    const id = notificationId as string;
+    await deps.track(call.project, {
+      id: `push-click-${id}`,
+      type: 'push.click',
+      ts: Date.now(),
+      userId: call.userId,
+      props: { notificationId: id, ...(action ? { action: action as string } : {}) },
+    });
+    call.reply.send(204, 'application/json', '');
   });
 
   // No key: the page needs it before any user signs in.

@@ -12,7 +12,7 @@ import { createPushSubscriptions } from '../../../src/notify/channels/web-push/p
 import { loadVapidKeys } from '../../../src/notify/channels/web-push/vapid.js';
 import { createMetrics } from '../../../src/ops/metrics.js';
 import { createMemoryStateStore } from '../../../src/state/memory-state-store.js';
-import { registerHttpPush } from '../../../src/transport/http/push.js';
+import { registerHttpPush, type PushClickEvent } from '../../../src/transport/http/push.js';
 import { loadUws } from '../../../src/transport/uws.js';
 import { listenOnLoopback } from '../../helpers/loopback-app.js';
 import { keys, makeNotification, project, userAppConfig } from '../../helpers/user-app.js';
@@ -22,6 +22,7 @@ import { doubleEndpoints, startPushService, type PushService } from '../../helpe
 const { uws } = loadUws(false);
 const vapid = loadVapidKeys(mkdtempSync(join(tmpdir(), 'backline-vapid-')));
 const subscriptions = createPushSubscriptions(createMemoryStateStore());
+const tracked: Array<{ project: string; event: PushClickEvent }> = [];
 const tokens = createUserTokens(randomBytes(32));
 let server: Awaited<ReturnType<typeof listenOnLoopback>>;
 let base = '';
@@ -40,6 +41,7 @@ beforeAll(async () => {
     subscriptions,
     vapid,
     endpoints: doubleEndpoints,
+    track: async (project, event) => tracked.push({ project, event }),
     metrics: createMetrics(),
     log,
     rateLimits,
@@ -72,6 +74,30 @@ async function call(method: string, path: string, bearer?: string, body?: unknow
 }
 
 const browser = () => service.subscribe({ applicationServerKey: vapid.publicKey });
+
+describe('push clicks over HTTP', () => {
+  it('turns the user’s report of a click into one push.click event per notification', async () => {
+    const path = '/v1/users/erin/push-clicks';
+    const click = { notificationId: '000001764-abc', action: 'open' };
+    expect((await call('POST', path, tokenFor('erin'), click)).status).toBe(204);
+    expect(tracked.at(-1)).toEqual({
+      project,
+      event: {
+        id: 'push-click-000001764-abc',
+        type: 'push.click',
+        ts: expect.any(Number),
+        userId: 'erin',
+        props: click,
+      },
+    });
+    const count = tracked.length;
+    expect((await call('POST', path, tokenFor('frank'), click)).json.code).toBe('FORBIDDEN');
+    expect((await call('POST', path, tokenFor('erin'), {})).json.code).toBe('BAD_FRAME');
+    const long = { notificationId: 'x'.repeat(129) };
+    expect((await call('POST', path, tokenFor('erin'), long)).json.code).toBe('BAD_FRAME');
+    expect(tracked).toHaveLength(count);
+  });
+});
 
 describe('push subscriptions over HTTP', () => {
   it('serves the VAPID public key without a key', async () => {
