@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/eventually.js';
-import { startSesServer, type SesMessage, type SesServer } from '../helpers/ses-server.js';
+import {
+  sesEvent,
+  startSesServer,
+  type SesMessage,
+  type SesServer,
+} from '../helpers/ses-server.js';
 import { removeDir, startServer, tempDir, type ServerProcess } from '../helpers/server-process.js';
 import { serverApi } from '../helpers/server-api.js';
 import { startSnsSender, type SnsSender } from '../helpers/sns-sender.js';
@@ -51,24 +56,6 @@ async function welcomeEmailOf(user: string): Promise<SesMessage> {
   const sent = () => ses.messages.find((m) => m.to === email);
   await eventually(() => sent() !== undefined, 20_000, `the welcome email to ${email}`);
   return sent()!;
-}
-
-/** An SES event of a sent message, as SES's event publishing puts it in an SNS message. */
-function sesEvent(message: SesMessage, eventType: string, detail: Record<string, unknown> = {}) {
-  const tags = Object.fromEntries(Object.entries(message.tags).map(([k, v]) => [k, [v]]));
-  const mail = {
-    timestamp: new Date().toISOString(),
-    messageId: message.messageId,
-    source: message.from,
-    destination: [message.to],
-    tags: { 'ses:configuration-set': [message.configurationSet], ...tags },
-  };
-  const key = eventType.charAt(0).toLowerCase() + eventType.slice(1);
-  return JSON.stringify({
-    eventType,
-    mail,
-    [key]: { timestamp: new Date().toISOString(), ...detail },
-  });
 }
 
 const refusedTotal = async () => {

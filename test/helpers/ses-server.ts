@@ -331,3 +331,29 @@ function record(body: Json, messageId: string): SesMessage {
     messageId,
   };
 }
+
+/** An SES event of a sent message, as SES's event publishing puts it in an SNS message. */
+export function sesEvent(
+  message: SesMessage,
+  eventType: string,
+  detail: Record<string, unknown> = {},
+): string {
+  const tags = Object.fromEntries(Object.entries(message.tags).map(([k, v]) => [k, [v]]));
+  const mail = {
+    timestamp: new Date().toISOString(),
+    messageId: message.messageId,
+    source: message.from,
+    destination: [message.to],
+    tags: { 'ses:configuration-set': [message.configurationSet], ...tags },
+  };
+  const key = eventType.charAt(0).toLowerCase() + eventType.slice(1);
+  return JSON.stringify({
+    eventType,
+    mail,
+    [key]: { timestamp: new Date().toISOString(), ...detail },
+  });
+}
+
+/** A tag backline set on a message (`backline_notification`, …), decoded (ses-provider.ts). */
+export const sesTag = (message: SesMessage, name: string): string =>
+  Buffer.from(message.tags[name] ?? '', 'base64url').toString('utf8');
