@@ -5,7 +5,12 @@ import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import { createRuleCatalog } from '../rules/rule-catalog.js';
 import type { ChurnAudience, CohortAudience } from '../rules/audience.js';
-import { createRulesService, type Route } from '../rules/rules-service.js';
+import { createRulesService } from '../rules/rules-service.js';
+import { createWorkflowRunner } from '../rules/workflows/workflow-runner.js';
+import { createDecisionLog } from '../notify/decision-log.js';
+import { createInbox } from '../notify/inbox.js';
+import { createPreferences } from '../notify/preferences.js';
+import { routedId, type Router } from '../notify/router.js';
 import type { ClusterNode } from './cluster-node.js';
 import type { AppConfig } from './config.js';
 import type { Stored } from './storage.js';
@@ -20,7 +25,7 @@ export function composeRules(
     stored: Stored;
     ingest: Ingest;
     node: ClusterNode | undefined;
-    route: Route;
+    route: Router['route'];
     bus: Bus;
     cohorts?: CohortAudience;
     churn?: ChurnAudience;
@@ -37,6 +42,7 @@ export function composeRules(
     ...(deps.cohorts ? { cohorts: deps.cohorts } : {}),
     ...(deps.churn ? { churn: deps.churn } : {}),
     route: deps.route,
+    workflows: composeWorkflows(stored, deps.route, metrics),
     metrics,
     log,
   });
@@ -51,4 +57,36 @@ export function composeRules(
   }
   if (!deps.node) deps.ingest.onAccepted(rules.onEvents);
   return { rules, ruleCatalog };
+}
+
+/**
+ * Rules' workflows: sends through the router, reading the inbox and preferences, and writing
+ * the decision log, each a view over the same state and decision writer as notify's.
+ */
+function composeWorkflows(stored: Stored, route: Router['route'], metrics: Metrics) {
+  const { state, sealer } = stored;
+  const decisions = createDecisionLog({
+    writer: stored.decisionWriter,
+    store: stored.decisionStore,
+    metrics,
+  });
+  const inbox = createInbox(state);
+  const preferences = createPreferences(state, sealer);
+  return createWorkflowRunner({
+    state,
+    timers: stored.timers,
+    sealer,
+    metrics,
+    // A step routed again after a crash is suppressed as a repeat: its first route's id counts.
+    send: async (intent) => {
+      const routed = await route(intent);
+      const first = intent.dedupKey
+        ? await routedId(state, intent.project, intent.userId, intent.dedupKey)
+        : undefined;
+      return first ?? routed.id;
+    },
+    inboxItem: inbox.get,
+    preferences: preferences.get,
+    record: (subject, reason, channel) => decisions.record(subject, 'workflow', reason, channel),
+  });
 }

@@ -12,7 +12,12 @@ import { pickVariant } from '../notify/variants.js';
  * @example
  * route(toIntent(firing, 'u42'));
  */
-export function toIntent(firing: Firing, userId: string): NotificationIntent {
+export function toIntent(
+  firing: Pick<Firing, 'project' | 'id' | 'context'> & {
+    rule: Pick<Firing['rule'], 'name' | 'notification'>;
+  },
+  userId: string,
+): NotificationIntent {
   const { rule } = firing;
   const spec = rule.notification;
   const context = { ...firing.context, userId };

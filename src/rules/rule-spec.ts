@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { channelField, channelNames, priorityField } from '../notify/notification.js';
 import { streamSpecSchema } from '../pipeline/stream-spec.js';
+import { checkWorkflow, workflowStepsSchema } from './workflows/workflow-spec.js';
 
 // stream-spec.ts keeps its field and condition schemas private; reading them off the stream
 // schema keeps one definition of what a field path and a `where` condition are.
@@ -73,27 +74,33 @@ const audience = z.discriminatedUnion('kind', [
   }),
 ]);
 
-const notification = z.object({
-  category: z.string().min(1).max(64),
-  template: z.string().min(1).optional(),
-  // An A/B test: each recipient gets one of these templates instead of `template`, the same
-  // one every time (src/notify/variants.ts); GET /v1/rules/:name/variants compares them.
-  variants: z
-    .array(z.object({ template: z.string().min(1), weight: z.number().positive().default(1) }))
-    .min(2)
-    .max(10)
-    .refine((v) => new Set(v.map((x) => x.template)).size === v.length, 'each template once')
-    .optional(),
-  title: z.string().min(1),
-  body: z.string(),
-  data: z.record(z.string(), z.unknown()).default({}),
-  priority: priorityField.default('normal'),
-  dedupKey: z.string().min(1).optional(),
-  channels: z
-    .array(channelField)
-    .min(1)
-    .default([...channelNames]),
-});
+const notification = z
+  .object({
+    category: z.string().min(1).max(64),
+    template: z.string().min(1).optional(),
+    // An A/B test: each recipient gets one of these templates instead of `template`, the same
+    // one every time (src/notify/variants.ts); GET /v1/rules/:name/variants compares them.
+    variants: z
+      .array(z.object({ template: z.string().min(1), weight: z.number().positive().default(1) }))
+      .min(2)
+      .max(10)
+      .refine((v) => new Set(v.map((x) => x.template)).size === v.length, 'each template once')
+      .optional(),
+    title: z.string().min(1),
+    body: z.string(),
+    data: z.record(z.string(), z.unknown()).default({}),
+    priority: priorityField.default('normal'),
+    dedupKey: z.string().min(1).optional(),
+    channels: z
+      .array(channelField)
+      .min(1)
+      .default([...channelNames]),
+    // A workflow (src/rules/workflows/): these steps replace the single send.
+    steps: workflowStepsSchema.optional(),
+  })
+  .superRefine((n, ctx) => {
+    if (n.steps) checkWorkflow(n.steps, n.channels, ctx);
+  });
 
 /**
  * A notification rule, declared per project in configuration or through the admin API.
