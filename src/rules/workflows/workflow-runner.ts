@@ -177,18 +177,27 @@ export function createWorkflowRunner(
   timers.on(workflowTimerKind, async (timer) => {
     const at = timer.payload as StepTimer;
     const key = keyOf(at);
-    await serial.push(key, async () => {
-      const run = await runs.get(key);
-      if (at.at === 'ended') {
-        if (run?.status === 'done') await deps.state.del(key);
-        return;
-      }
-      // Removed with its rule, ended, or past this step (a timer of a step taken twice). A
-      // run still `running` at this step stopped between scheduling and writing: it resumes.
-      if (!run || run.status === 'done' || cursorText(run.cursor) !== at.at) return;
-      await proceed(await resume(run));
-    });
+    // Thrown on, so the timer is tried again at the next check (timers.ts logs it).
+    await serial
+      .push(key, () => resumeAt(key, at))
+      .catch((err: unknown) => {
+        metrics?.ruleFailures.inc({ reason: 'workflow' });
+        throw err;
+      });
   });
+
+  async function resumeAt(key: string, at: StepTimer): Promise<void> {
+    if (at.at === 'ended') {
+      const ended = await deps.state.get<Pick<WorkflowRun, 'status'>>(key);
+      if (ended?.status === 'done') await deps.state.del(key);
+      return;
+    }
+    const run = await runs.get(key);
+    // Removed with its rule, ended, or past this step (a timer of a step taken twice). A
+    // run still `running` at this step stopped between scheduling and writing: it resumes.
+    if (!run || run.status === 'done' || cursorText(run.cursor) !== at.at) return;
+    await proceed(await resume(run));
+  }
 
   return {
     /** Starts the run of `firing` for `userId`, or takes up one a failed try left running. */
