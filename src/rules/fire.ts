@@ -17,11 +17,11 @@ const routeGroupSize = 100;
 export class CountedFailure extends Error {}
 
 /**
- * Turns a firing into one routed intent per audience user (or, for a rule with a workflow,
- * one run per user). Preferences, quiet hours, caps,
- * de-duplication and digests are the router's: a rule only says what and to whom. A user
- * whose routing fails does not stop the others; the firing then throws, so a timer retries
- * it, and the default dedup key (`<rule>/<firing id>`) makes the repeats harmless.
+ * Turns a firing into one routed intent per audience user (a rule with a workflow: one run
+ * per user). Preferences, quiet hours, caps, de-duplication and digests are the router's: a
+ * rule only says what and to whom. A user whose routing fails does not stop the others; the
+ * firing then throws, so a timer retries it, and the default dedup key (`<rule>/<firing
+ * id>`) makes the repeats harmless.
  *
  * @example
  * const fire = createFire({ audience, route: router.route, metrics, fail });

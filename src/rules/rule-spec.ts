@@ -74,33 +74,29 @@ const audience = z.discriminatedUnion('kind', [
   }),
 ]);
 
-const notification = z
-  .object({
-    category: z.string().min(1).max(64),
-    template: z.string().min(1).optional(),
-    // An A/B test: each recipient gets one of these templates instead of `template`, the same
-    // one every time (src/notify/variants.ts); GET /v1/rules/:name/variants compares them.
-    variants: z
-      .array(z.object({ template: z.string().min(1), weight: z.number().positive().default(1) }))
-      .min(2)
-      .max(10)
-      .refine((v) => new Set(v.map((x) => x.template)).size === v.length, 'each template once')
-      .optional(),
-    title: z.string().min(1),
-    body: z.string(),
-    data: z.record(z.string(), z.unknown()).default({}),
-    priority: priorityField.default('normal'),
-    dedupKey: z.string().min(1).optional(),
-    channels: z
-      .array(channelField)
-      .min(1)
-      .default([...channelNames]),
-    // A workflow (src/rules/workflows/): these steps replace the single send.
-    steps: workflowStepsSchema.optional(),
-  })
-  .superRefine((n, ctx) => {
-    if (n.steps) checkWorkflow(n.steps, n.channels, ctx);
-  });
+const notification = z.object({
+  category: z.string().min(1).max(64),
+  template: z.string().min(1).optional(),
+  // An A/B test: each recipient gets one of these templates instead of `template`, the same
+  // one every time (src/notify/variants.ts); GET /v1/rules/:name/variants compares them.
+  variants: z
+    .array(z.object({ template: z.string().min(1), weight: z.number().positive().default(1) }))
+    .min(2)
+    .max(10)
+    .refine((v) => new Set(v.map((x) => x.template)).size === v.length, 'each template once')
+    .optional(),
+  title: z.string().min(1),
+  body: z.string(),
+  data: z.record(z.string(), z.unknown()).default({}),
+  priority: priorityField.default('normal'),
+  dedupKey: z.string().min(1).optional(),
+  channels: z
+    .array(channelField)
+    .min(1)
+    .default([...channelNames]),
+  // A workflow (src/rules/workflows/): these steps replace the single send.
+  steps: workflowStepsSchema.optional(),
+});
 
 /**
  * A notification rule, declared per project in configuration or through the admin API.
@@ -122,6 +118,9 @@ export const ruleSpecSchema = z
     trigger,
     audience,
     notification,
+  })
+  .superRefine(({ notification: n }, ctx) => {
+    if (n.steps) checkWorkflow(n.steps, n.channels, ctx, ['notification', 'steps']);
   })
   .refine(
     (r) =>

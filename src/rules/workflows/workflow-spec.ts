@@ -61,7 +61,7 @@ export function checkWorkflow(
   steps: readonly WorkflowStep[],
   channels: readonly ChannelName[],
   ctx: z.RefinementCtx,
-  at: Array<string | number> = ['steps'],
+  at: Array<string | number>,
   sentBefore = false,
 ): boolean {
   let sent = sentBefore;
