@@ -64,6 +64,7 @@ export async function composeNode(config: AppConfig, deps: NodeDeps) {
     ingest,
     node,
     route,
+    notify: { decisions: notify.decisions, inbox: notify.inbox, preferences: notify.preferences },
     bus,
     cohorts: analytics.cohortAudience,
     churn: analytics.churnAudience,

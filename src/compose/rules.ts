@@ -5,7 +5,12 @@ import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import { createRuleCatalog } from '../rules/rule-catalog.js';
 import type { ChurnAudience, CohortAudience } from '../rules/audience.js';
-import { createRulesService, type Route } from '../rules/rules-service.js';
+import { createRulesService } from '../rules/rules-service.js';
+import { createWorkflowRunner } from '../rules/workflows/workflow-runner.js';
+import type { DecisionLog } from '../notify/decision-log.js';
+import type { Inbox } from '../notify/inbox.js';
+import type { PreferenceStore } from '../notify/preferences.js';
+import { routedId, type Router } from '../notify/router.js';
 import type { ClusterNode } from './cluster-node.js';
 import type { AppConfig } from './config.js';
 import type { Stored } from './storage.js';
@@ -20,7 +25,9 @@ export function composeRules(
     stored: Stored;
     ingest: Ingest;
     node: ClusterNode | undefined;
-    route: Route;
+    route: Router['route'];
+    /** What workflows read and write beside routing: notify's own parts. */
+    notify: { decisions: DecisionLog; inbox: Inbox; preferences: PreferenceStore };
     bus: Bus;
     cohorts?: CohortAudience;
     churn?: ChurnAudience;
@@ -37,6 +44,7 @@ export function composeRules(
     ...(deps.cohorts ? { cohorts: deps.cohorts } : {}),
     ...(deps.churn ? { churn: deps.churn } : {}),
     route: deps.route,
+    workflows: composeWorkflows(stored, deps.route, deps.notify, metrics),
     metrics,
     log,
   });
@@ -51,4 +59,32 @@ export function composeRules(
   }
   if (!deps.node) deps.ingest.onAccepted(rules.onEvents);
   return { rules, ruleCatalog };
+}
+
+/** Rules' workflows: sends through the router, reading the inbox and preferences. */
+function composeWorkflows(
+  stored: Stored,
+  route: Router['route'],
+  notify: { decisions: DecisionLog; inbox: Inbox; preferences: PreferenceStore },
+  metrics: Metrics,
+) {
+  const { state, sealer } = stored;
+  const { decisions, inbox, preferences } = notify;
+  return createWorkflowRunner({
+    state,
+    timers: stored.timers,
+    sealer,
+    metrics,
+    // A step routed again after a crash is suppressed as a repeat: its first route's id counts.
+    send: async (intent) => {
+      const routed = await route(intent);
+      const first = intent.dedupKey
+        ? await routedId(state, intent.project, intent.userId, intent.dedupKey)
+        : undefined;
+      return first ?? routed.id;
+    },
+    inboxItem: inbox.get,
+    preferences: preferences.get,
+    record: (subject, reason, channel) => decisions.record(subject, 'workflow', reason, channel),
+  });
 }

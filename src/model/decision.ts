@@ -7,7 +7,9 @@ export type Outcome =
   | 'suppressed'
   | 'retrying'
   | 'failed'
-  | 'dead_letter';
+  | 'dead_letter'
+  /** A step of a rule's workflow (src/rules/workflows/), one row per step taken. */
+  | 'workflow';
 
 /** One routing or delivery decision as stored in `notification_decisions` (ts in epoch ms). */
 export interface DecisionRow {

@@ -14,6 +14,12 @@ export interface DecisionStore {
   ): Promise<Array<Omit<DecisionRow, 'project' | 'user_id'>>>;
 }
 
+/** What a decision is about: a notification, or a workflow run (its id in `id`). */
+export type DecisionSubject = Pick<
+  Notification,
+  'project' | 'userId' | 'id' | 'rule' | 'category' | 'dedupKey'
+>;
+
 /**
  * The decision log: every routing and delivery outcome with its reason, written in batches
  * to ClickHouse and counted in `backline_notify_decisions_total{channel, outcome}`.
@@ -25,7 +31,7 @@ export function createDecisionLog(
   const { writer, store, metrics } = deps;
   return {
     record(
-      notification: Notification,
+      notification: DecisionSubject,
       outcome: Outcome,
       reason: string,
       channel: ChannelName | '' = '',

@@ -41,6 +41,9 @@ export function createInbox(state: StateStore, onMarked?: OnMarked) {
       );
       return entry;
     },
+    /** One item by its notification id, or undefined. */
+    get: (project: string, userId: string, id: string): Promise<InboxItem | undefined> =>
+      state.get<InboxItem>(`${prefix(project, userId)}${id}`),
     /** Newest first, `limit` per page, archived ones only when asked. */
     async list(
       project: string,

@@ -27,6 +27,11 @@ export interface NotificationIntent {
   /** Template id and variables, for channels that render their own (email). */
   template: string | undefined;
   variables: Record<string, unknown>;
+  /**
+   * `false`: delivered without an inbox item, for a workflow's later step through another
+   * channel (the item is in the inbox from its first send). Absent: kept in the inbox.
+   */
+  inbox?: false;
 }
 
 /** A notification as delivered and kept in the inbox. */

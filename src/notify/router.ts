@@ -82,7 +82,7 @@ export function createRouter(deps: RouterDeps) {
     const notification: Notification = { ...intent, id: flags.id ?? newId(now()), ts: now() };
     if (flags.resumed || intent.dedupKey === undefined) return decide(intent, notification, flags);
     const { project, userId } = notification;
-    const key = `dedup/${project}/${part(userId)}/${part(intent.dedupKey)}`;
+    const key = dedupStateKey(project, userId, intent.dedupKey);
     const claim = await claimKey(key, notification.id);
     if (claim.done)
       return suppress(notification, `duplicate: key ${intent.dedupKey} already notified`);
@@ -152,11 +152,18 @@ export function createRouter(deps: RouterDeps) {
         if (!critical) break;
       }
     }
+    const kept = intent.inbox !== false;
+    if (!kept && reachable.length === 0)
+      return suppress(
+        notification,
+        'unreachable: no channel reaches the user now (not kept in the inbox)',
+      );
     await caps.count(project, userId, intent.category, notification.ts);
-    await inbox.append(notification);
+    if (kept) await inbox.append(notification);
     // A socket that opened since the check above read the inbox (its resume) before this
     // append: only a live push brings it the notification now.
     const connectedMeanwhile =
+      kept &&
       !reachable.includes('in_app') &&
       wanted.includes('in_app') &&
       (await channels.get('in_app')?.reachable(project, userId)) === true;
@@ -190,6 +197,26 @@ export function createRouter(deps: RouterDeps) {
 }
 
 export type Router = ReturnType<typeof createRouter>;
+
+const dedupStateKey = (project: string, userId: string, dedupKey: string) =>
+  `dedup/${project}/${part(userId)}/${part(dedupKey)}`;
+
+/**
+ * The id a de-duplication key was routed under, finished or not; undefined when never routed.
+ * A caller routing a key again after a crash learns its first notification's id by it: the
+ * repeat itself is suppressed under an id of its own.
+ */
+export async function routedId(
+  state: StateStore,
+  project: string,
+  userId: string,
+  dedupKey: string,
+): Promise<string | undefined> {
+  const claim = await state.get<DedupClaim>(dedupStateKey(project, userId, dedupKey));
+  if (claim === undefined || claim === null) return undefined;
+  if (typeof claim === 'string') return claim;
+  return 'done' in claim ? claim.done : claim.pending;
+}
 
 /** Time-ordered ids: inbox keys sort by them, and resuming "after id" is "after time". */
 function newId(ms: number): string {

@@ -207,6 +207,12 @@ export function createMetrics(registry: Registry = new Registry()) {
       labelNames: ['reason'],
       registers,
     }),
+    ruleWorkflowSteps: new Counter({
+      name: 'backline_rules_workflow_steps_total',
+      help: 'Steps rules’ workflows took (a wait counted when it begins), by step kind.',
+      labelNames: ['kind'],
+      registers,
+    }),
     ruleFailures: new Counter({
       name: 'backline_rules_failures_total',
       help: 'Rule work that failed or was skipped, by reason.',

@@ -24,7 +24,12 @@ export interface IntentSource {
  * @example
  * route(toIntent(firing, 'u42'));
  */
-export function toIntent(firing: Firing, userId: string): NotificationIntent {
+export function toIntent(
+  firing: Pick<Firing, 'project' | 'id' | 'context'> & {
+    rule: Pick<Firing['rule'], 'name' | 'notification'>;
+  },
+  userId: string,
+): NotificationIntent {
   const { rule } = firing;
   return intentFor(
     {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { channelField, channelNames, priorityField } from '../notify/notification.js';
 import { streamSpecSchema } from '../pipeline/stream-spec.js';
+import { checkWorkflow, workflowStepsSchema } from './workflows/workflow-spec.js';
 
 // stream-spec.ts keeps its field and condition schemas private; reading them off the stream
 // schema keeps one definition of what a field path and a `where` condition are.
@@ -100,6 +101,8 @@ export const notificationSpecSchema = z.object({
     .array(channelField)
     .min(1)
     .default([...channelNames]),
+  // A workflow (src/rules/workflows/): these steps replace the single send.
+  steps: workflowStepsSchema.optional(),
 });
 
 /**
@@ -122,6 +125,9 @@ export const ruleSpecSchema = z
     trigger,
     audience: audienceSchema,
     notification: notificationSpecSchema,
+  })
+  .superRefine(({ notification: n }, ctx) => {
+    if (n.steps) checkWorkflow(n.steps, n.channels, ctx, ['notification', 'steps']);
   })
   .refine(
     (r) =>

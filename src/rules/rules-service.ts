@@ -20,6 +20,7 @@ import { createRuleIndex, type RuleIndex } from './rule-index.js';
 import type { AudienceOf, RuleSpec } from './rule-spec.js';
 import { createTriggers } from './triggers/index.js';
 import type { CompiledTrigger } from './triggers/trigger.js';
+import type { WorkflowRunner } from './workflows/workflow-runner.js';
 
 type Followers = AudienceOf<'followers'>;
 
@@ -44,6 +45,8 @@ export function createRulesService(
     /** Churn-risk audiences; absent, a churn audience fails when its rule fires. */
     churn?: ChurnAudience;
     route: Route;
+    /** Runs rules' workflows; absent, a rule with `notification.steps` fails when it fires. */
+    workflows?: Pick<WorkflowRunner, 'start' | 'engagementTasks'>;
     metrics?: Metrics;
     log: Logger;
   },
@@ -76,7 +79,14 @@ export function createRulesService(
     ...(deps.cohorts ? { cohorts: deps.cohorts } : {}),
     ...(deps.churn ? { churn: deps.churn } : {}),
   });
-  const fire = createFire({ audience, route, metrics, fail });
+  const { workflows } = deps;
+  const fire = createFire({
+    audience,
+    route,
+    ...(workflows ? { startRun: workflows.start } : {}),
+    metrics,
+    fail,
+  });
 
   const nothing = Promise.resolve();
   const ruleOf = (project: string, name: string) => rules.get(project)?.get(name)?.spec;
@@ -90,7 +100,10 @@ export function createRulesService(
   });
 
   /** A project's rules as ingest batches read them; rebuilt after a rule change. */
-  const indexes = new Map<string, { index: RuleIndex; audiences: Followers[] }>();
+  const indexes = new Map<
+    string,
+    { index: RuleIndex; audiences: Followers[]; workflowRules: string[] }
+  >();
   function indexOf(project: string) {
     let built = indexes.get(project);
     if (built) return built;
@@ -98,7 +111,8 @@ export function createRulesService(
     const audiences = compiled
       .map((r) => r.spec.audience)
       .filter((a): a is Followers => a.kind === 'followers');
-    built = { index: createRuleIndex(compiled.map((r) => r.trigger)), audiences };
+    const workflowRules = compiled.filter((r) => r.spec.notification.steps).map((r) => r.spec.name);
+    built = { index: createRuleIndex(compiled.map((r) => r.trigger)), audiences, workflowRules };
     indexes.set(project, built);
     return built;
   }
@@ -106,11 +120,14 @@ export function createRulesService(
   /** Queues the batch's rule work; resolves once it has run (never rejects: failures are counted). */
   function onEvents(project: string, events: StreamEvent[]): Promise<void> {
     if (!rules.has(project)) return nothing;
-    const { index, audiences } = indexOf(project);
-    if (index.empty && audiences.length === 0) return nothing;
+    const { index, audiences, workflowRules } = indexOf(project);
+    if (index.empty && audiences.length === 0 && workflowRules.length === 0) return nothing;
     // Tasks are built now, while the batch is as ingest saw it; they run in queue order.
     const edges = audiences.length > 0 ? follows.tasks(project, audiences, events) : [];
     const tasks = index.tasks(project, events);
+    // Opens and clicks of notifications that workflows sent, for their `wait_for` steps.
+    if (workflows && workflowRules.length > 0)
+      tasks.push(...workflows.engagementTasks(project, workflowRules, events));
     if (edges.length + tasks.length === 0) return nothing;
     // Follows land before firings, so a rule fired by this batch sees its follows.
     return queue.pushBatch(project, { edges, tasks });

@@ -11,7 +11,7 @@ import { createInbox } from '../../src/notify/inbox.js';
 import type { ChannelName, NotificationIntent } from '../../src/notify/notification.js';
 import { createPreferences } from '../../src/notify/preferences.js';
 import { quietUntil } from '../../src/notify/quiet-hours.js';
-import { createRouter } from '../../src/notify/router.js';
+import { createRouter, routedId } from '../../src/notify/router.js';
 import { createMemoryStateStore } from '../../src/state/memory-state-store.js';
 import type { StateStore } from '../../src/state/state-store.js';
 import { createTimers } from '../../src/state/timers.js';
@@ -58,7 +58,7 @@ function build(wrap: (state: StateStore) => StateStore = (state) => state) {
     timers,
     now: () => clock,
   });
-  return { router, timers, preferences, inbox };
+  return { router, timers, preferences, inbox, state };
 }
 
 let users = 0;
@@ -188,6 +188,24 @@ describe('router', () => {
     ]);
     expect(await why(third.id)).toEqual(['suppressed::duplicate']);
     await socket.expectNoMessage(200);
+  });
+
+  it('answers the id a de-duplication key went out under, to a repeat too', async () => {
+    const first = await setup.router.route(intent({ dedupKey: 'show-9' }));
+    const repeat = await setup.router.route(intent({ dedupKey: 'show-9' }));
+    expect(repeat.id).not.toBe(first.id);
+    expect(await routedId(setup.state, project, user, 'show-9')).toBe(first.id);
+    expect(await routedId(setup.state, project, user, 'show-10')).toBeUndefined();
+  });
+
+  it('delivers an intent kept out of the inbox live only, and suppresses it when nothing reaches the user', async () => {
+    const unreachable = await setup.router.route(intent({ inbox: false }));
+    expect(await why(unreachable.id)).toEqual(['suppressed::unreachable']);
+    const socket = await online();
+    const live = await setup.router.route(intent({ inbox: false }));
+    expect(await socket.nextMessage()).toMatchObject({ t: 'notification', n: { id: live.id } });
+    expect((await setup.inbox.list(project, user)).items).toEqual([]);
+    socket.close();
   });
 
   it('suppresses the (N+1)th of a capped category within the period', async () => {
