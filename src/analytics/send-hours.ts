@@ -1,6 +1,8 @@
 import { sendTimeSchema, type SendTimeSettings } from '../config/analytics-schema.js';
+import { isBacklineError } from '../errors.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { SendHourQueryRunner } from '../storage/analytics/send-hour-sql.js';
+import { integer } from './query-params.js';
 
 const hourMs = 3600_000;
 const dayMs = 24 * hourMs;
@@ -33,6 +35,7 @@ export interface BestHours {
 export interface SendHoursDeps {
   queries: { sendHours: SendHourQueryRunner };
   metrics?: Pick<Metrics, 'analyticsQuerySeconds' | 'analyticsQueryFailures' | 'sendHours'>;
+  now?: () => number;
 }
 
 /**
@@ -114,7 +117,20 @@ export function createSendHours(deps: SendHoursDeps, options: Partial<SendHoursO
     return { users, projectHour };
   }
 
-  return { bestHours: timed(metrics, bestHours), nextSendAt, spreadMinutes };
+  /** One user's hour as `GET /v1/users/:id/send-hour?at` answers it; `at` (epoch ms): now. */
+  async function userHour(project: string, userId: string, query: URLSearchParams) {
+    const at = integer(query, 'at', { min: 0, max: 8.64e15 }, (deps.now ?? Date.now)());
+    const { users, projectHour } = await bestHours(project, [userId], at);
+    const { hour, basis } = users.get(userId)!;
+    return { userId, at, hour, basis, projectHour, nextSendAt: nextSendAt(hour, at) };
+  }
+
+  return {
+    bestHours: timed(metrics, bestHours),
+    userHour: timed(metrics, userHour),
+    nextSendAt,
+    spreadMinutes,
+  };
 }
 
 /** Times a call in `backline_analytics_query_seconds{api="send_hours"}`, counts its failures. */
@@ -127,7 +143,8 @@ function timed<A extends unknown[], R>(
     try {
       return await run(...args);
     } catch (err) {
-      metrics?.analyticsQueryFailures.inc({ api: 'send_hours', reason: 'storage' });
+      const reason = isBacklineError(err) ? err.code : 'storage';
+      metrics?.analyticsQueryFailures.inc({ api: 'send_hours', reason });
       throw err;
     } finally {
       const seconds = (performance.now() - started) / 1000;
