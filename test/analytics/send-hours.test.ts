@@ -8,7 +8,10 @@ import {
 } from '../../src/analytics/send-hours.js';
 import type { EventRow } from '../../src/model/event.js';
 import { createMetrics } from '../../src/ops/metrics.js';
-import { createSendHourQuery } from '../../src/storage/analytics/send-hour-sql.js';
+import {
+  createSendHourQuery,
+  type SendHourScope,
+} from '../../src/storage/analytics/send-hour-sql.js';
 import type { ClickHouse } from '../../src/storage/clickhouse.js';
 import { seeded } from '../helpers/event-generator.js';
 import { eventRows } from '../helpers/event-rows.js';
@@ -65,18 +68,33 @@ const askOf = (o: SendHoursOptions, project = 'shop'): SendHourAsk => ({
 describe('send hours against a loop over the raw rows', () => {
   const models: Array<Partial<SendHoursOptions>> = [
     {},
-    { openWeight: 10, neighbourWeight: 0, minActiveDays: 3, batchSize: 333 },
-    { lookbackDays: 10, openWeight: 0, neighbourWeight: 1, minActiveDays: 2, batchSize: 1000 },
+    { openWeight: 10, neighbourWeight: 0, minActiveDays: 3, batchSize: 700 },
+    { lookbackDays: 10, openWeight: 0, neighbourWeight: 1, minActiveDays: 2, batchChars: 3000 },
   ];
   it.each(models)('%j', async (model) => {
     const o = { ...defaultSendHoursOptions, ...model };
-    const sendHours = createSendHours({ queries: queries(), metrics }, o);
+    // The real query, watched: every batch within both bounds.
+    const query = createSendHourQuery(ch);
+    const asked: string[][] = [];
+    const watched = {
+      ...query,
+      users: (scope: SendHourScope, ids: readonly string[]) => {
+        asked.push([...ids]);
+        return query.users(scope, ids);
+      },
+    };
+    const sendHours = createSendHours({ queries: { sendHours: watched }, metrics }, o);
     // Unknown ids, a repeated one and an anonymous id are asked too: each gets one answer.
     const ids = [...planted.map((u) => u.id), 'nobody', 'u5', 'a3'];
     const answer = await sendHours.bestHours('shop', ids, now);
     const expected = sendHoursReference(rows, askOf(o), [...new Set(ids)]);
     expect(answer.projectHour).toBe(projectHourReference(rows, askOf(o)));
     expect(answer.users).toEqual(expected);
+    expect(asked.flat().sort()).toEqual([...new Set(ids)].sort());
+    for (const batch of asked) {
+      expect(batch.length).toBeLessThanOrEqual(o.batchSize);
+      expect(batch.join('').length + 3 * batch.length).toBeLessThanOrEqual(o.batchChars);
+    }
     const bases = [...expected.values()].map((h) => h.basis);
     // Both sides of the evidence threshold are exercised.
     expect(bases.filter((b) => b === 'own').length).toBeGreaterThan(1000);
