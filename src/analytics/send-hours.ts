@@ -114,9 +114,8 @@ export function createSendHours(deps: SendHoursDeps, options: Partial<SendHoursO
         hour === undefined ? { hour: projectHour, basis: 'project' } : { hour, basis: 'own' },
       );
     }
-    const fallback = ids.length - learned.size;
-    metrics?.sendHours.inc({ basis: 'own' }, ids.length - fallback);
-    metrics?.sendHours.inc({ basis: 'project' }, fallback);
+    metrics?.sendHours.inc({ basis: 'own' }, learned.size);
+    metrics?.sendHours.inc({ basis: 'project' }, ids.length - learned.size);
     return { users, projectHour };
   }
 

@@ -39,7 +39,7 @@ beforeAll(async () => {
     project: 'shop',
     t0,
     days,
-    before: 7,
+    before: 4,
     users: 2000,
   });
   // Another project with the same user ids at other hours: none of it may count.
@@ -49,7 +49,7 @@ beforeAll(async () => {
     t0,
     days,
     before: 0,
-    users: 300,
+    users: 100,
   });
   planted = shop.users;
   rows = [...shop.rows, ...other.rows];
@@ -102,9 +102,19 @@ describe('send hours against a loop over the raw rows', () => {
   });
 
   it('counts every answer by basis', async () => {
-    const sendHours = createSendHours({ queries: queries(), metrics: createMetrics() });
-    const own = await sendHours.bestHours('shop', ['u1', 'u2', 'nobody'], now);
+    const counted = createMetrics();
+    const sendHours = createSendHours({ queries: queries(), metrics: counted });
+    const own = await sendHours.bestHours('shop', ['u1', 'u2', 'nobody', 'u1'], now);
     expect([...own.users.values()].map((h) => h.basis)).toEqual(['own', 'own', 'project']);
+    const values = (await counted.sendHours.get()).values;
+    expect(values.map((v) => [v.labels.basis, v.value])).toEqual([
+      ['own', 2],
+      ['project', 1],
+    ]);
+    const seconds = (await counted.analyticsQuerySeconds.get()).values;
+    expect(seconds.find((v) => v.metricName?.endsWith('_count'))?.labels).toEqual({
+      api: 'send_hours',
+    });
   });
 });
 
