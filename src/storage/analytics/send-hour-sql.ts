@@ -95,7 +95,7 @@ export function projectHoursSql(p: SqlParams, scope: SendHourScope): string {
  * `neighbourWeight` times both adjacent hours' (23 and 0 adjacent), the lowest hour on a tie;
  * null when every weight is 0.
  */
-export function peakHour(hourly: readonly number[], neighbourWeight: number): number | null {
+function peakHour(hourly: readonly number[], neighbourWeight: number): number | null {
   let best: number | null = null;
   let bestScore = 0;
   for (let h = 0; h < 24; h++) {
