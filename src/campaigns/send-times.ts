@@ -1,8 +1,8 @@
 import { TZDate } from '@date-fns/tz';
+import { nextSendAt, spreadMinutes } from '../analytics/send-hours.js';
 import type { CampaignSpec } from './campaign-spec.js';
 
 const hourMs = 3_600_000;
-const dayMs = 24 * hourMs;
 /** The earliest zone in use (UTC+14, Kiribati) reaches a wall-clock time this long before UTC. */
 const earliestZoneMs = 14 * hourMs;
 
@@ -21,14 +21,6 @@ export interface SendHours {
 /** What local-time campaigns read of each recipient: their time zone (preferences). */
 export interface TimeZones {
   timeZoneOf(project: string, userId: string): Promise<string>;
-}
-
-/** The first instant at or after `nowMs` inside UTC hour `hour` (its start, or now within it). */
-export function nextHourStart(hour: number, nowMs: number): number {
-  const startOfDay = nowMs - (nowMs % dayMs);
-  const today = startOfDay + hour * hourMs;
-  if (nowMs < today) return today;
-  return nowMs < today + hourMs ? nowMs : today + dayMs;
 }
 
 /**
@@ -78,8 +70,14 @@ export function createSendTimes(deps: { zones: TimeZones; hours?: SendHours }) {
       if (sendAt === 'best') {
         if (!deps.hours) throw new Error('sendAt "best" needs the analytics store');
         const best = await deps.hours.bestHours(project, users, nowMs);
+        // Each recipient at a minute of their hour of their own, so a large send spreads
+        // over the hour instead of queueing at its first minute.
         return users.map((user) =>
-          nextHourStart(best.users.get(user)?.hour ?? best.projectHour, nowMs),
+          nextSendAt(
+            best.users.get(user)?.hour ?? best.projectHour,
+            nowMs,
+            spreadMinutes(user, 60),
+          ),
         );
       }
       if (typeof sendAt === 'string' && spec.localTime) {

@@ -5,6 +5,7 @@ import { createCohortAudience } from '../analytics/cohort-audience.js';
 import { createCohortCatalog } from '../analytics/cohort-catalog.js';
 import { createEngagement } from '../analytics/engagement-service.js';
 import { createPersonProfiles } from '../analytics/person-profile.js';
+import { createSendHours } from '../analytics/send-hours.js';
 import { createTrending } from '../analytics/trending-service.js';
 import { createWarehouseJobs } from '../analytics/warehouse-jobs.js';
 import type { Ingest } from '../ingest/ingest-service.js';
@@ -26,7 +27,8 @@ import type { Stored } from './storage.js';
  * `<dataDir>/cohorts.json`, or the cluster's shared definitions on a cluster node), the APIs,
  * cohorts as rule audiences, trending values followed live from ingest, the warehouse
  * jobs (a service: their scheduler) with the model jobs among them, and what the models serve
- * (recommendations, churn risk as APIs and as rule audiences, forecasts).
+ * (recommendations, churn risk as APIs and as rule audiences, forecasts), and each user's
+ * learned send hour (campaigns' `sendAt: "best"`).
  */
 export function composeAnalytics(
   config: AppConfig,
@@ -63,6 +65,7 @@ export function composeAnalytics(
     log: deps.log,
   });
   const predictions = createPredictions({ reads: store, jobs, metrics });
+  const sendHours = createSendHours({ queries, metrics }, settings.sendTime);
   const apis: AnalyticsApis = {
     analytics: createAnalytics({ queries, cohorts, metrics }),
     cohorts,
@@ -79,12 +82,14 @@ export function composeAnalytics(
     persons: createPersonProfiles({ queries, cohorts, metrics }),
     jobs,
     predictions,
+    sendHours,
   };
   return {
     queries,
     apis,
     cohortAudience: createCohortAudience({ cohorts, members: queries.cohorts }),
     churnAudience: predictions.churnAudience,
+    sendHours,
   };
 }
 

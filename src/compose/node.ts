@@ -79,6 +79,7 @@ export async function composeNode(config: AppConfig, deps: NodeDeps) {
     cohorts: analytics.cohortAudience,
     churn: analytics.churnAudience,
     counts: analytics.queries.campaigns,
+    hours: analytics.sendHours,
     ...base,
   });
   const { pipeline, catalog, cache, rollups, restored } = composePipeline(config, {

@@ -67,6 +67,47 @@ export const jobsSchema = z.object({
   checkEveryMs: z.number().int().min(100).default(10_000), // how often due jobs are looked for
 });
 
+/**
+ * Send-time optimisation (`sendAt: "best"`; README: Send time): each user's UTC hour of day
+ * with the most activity in the lookback, where an hour's score is its weighted events
+ * (openTypes count `openWeight`, other events 1, ignoredTypes nothing) plus `neighbourWeight`
+ * times each neighbouring hour's; a user with fewer than `minActiveDays` active days gets the
+ * project's hour (its opens per hour scored the same way, or its events when it has no opens).
+ */
+export const sendTimeSchema = z.object({
+  lookbackDays: z.number().int().min(1).max(366).default(28), // activity read: the days before now
+  openWeight: z.number().min(0).max(1000).default(3), // an open or click counts as this many events
+  openTypes: z
+    .array(z.string().min(1))
+    .max(50)
+    .default([
+      'email.open',
+      'email.click',
+      'notification.open',
+      'notification.click',
+      'push.click',
+    ]),
+  // What providers and push services report without the user doing anything: the send's
+  // own hour, which would teach the model the hour it already sends at.
+  ignoredTypes: z
+    .array(z.string().min(1))
+    .max(100)
+    .default([
+      'email.processed',
+      'email.deferred',
+      'email.delivered',
+      'email.bounce',
+      'email.dropped',
+      'push.delivered',
+      'push.failed',
+      'push.gone',
+      'push.retry',
+    ]),
+  neighbourWeight: z.number().min(0).max(1).default(0.5), // share of each adjacent hour's weight added
+  minActiveDays: z.number().int().min(1).max(366).default(5), // distinct UTC days with activity for an own hour
+  fallbackHour: z.number().int().min(0).max(23).default(17), // UTC; a project with no activity in the lookback
+});
+
 export const analyticsSchema = z.object({
   // `props.…` fields kept as columns of the events table, read by breakdowns, funnels and
   // trending without parsing each event's JSON (README: Materialized props).
@@ -77,8 +118,10 @@ export const analyticsSchema = z.object({
   engagement: engagementSchema.prefault({}),
   trending: trendingSchema.prefault({}),
   jobs: jobsSchema.prefault({}),
+  sendTime: sendTimeSchema.prefault({}),
 });
 
 export type EngagementSettings = z.output<typeof engagementSchema>;
 export type TrendingSettings = z.output<typeof trendingSchema>;
 export type JobsSettings = z.output<typeof jobsSchema>;
+export type SendTimeSettings = z.output<typeof sendTimeSchema>;

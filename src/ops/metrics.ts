@@ -221,7 +221,7 @@ export function createMetrics(registry: Registry = new Registry()) {
     }),
     analyticsQuerySeconds: new Histogram({
       name: 'backline_analytics_query_seconds',
-      help: 'Time to answer an analytics API (trends, funnels, retention, cohort_members, engagement, engagement_users, stickiness, trending), failures included.',
+      help: 'Time to answer an analytics API (trends, funnels, retention, cohort_members, engagement, engagement_users, stickiness, trending, send_hours), failures included.',
       labelNames: ['api'],
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
@@ -230,6 +230,12 @@ export function createMetrics(registry: Registry = new Registry()) {
       name: 'backline_analytics_query_failures_total',
       help: 'Analytics API calls that failed, by api and reason (the error code, such as BAD_QUERY or UNKNOWN_COHORT; storage: ClickHouse failed).',
       labelNames: ['api', 'reason'],
+      registers,
+    }),
+    sendHours: new Counter({
+      name: 'backline_analytics_send_hours_total',
+      help: "Recipients given a send hour (sendAt best), by basis (own: learned from their activity; project: too little of it, the project's best hour).",
+      labelNames: ['basis'],
       registers,
     }),
     jobRuns: new Counter({

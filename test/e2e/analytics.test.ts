@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sendTimeSchema } from '../../src/config/analytics-schema.js';
 import type { EventRow } from '../../src/model/event.js';
 import { openChdb } from '../../src/storage/chdb-client.js';
 import { cohortReference, retentionReference } from '../helpers/analytics-reference-cohorts.js';
@@ -23,6 +24,7 @@ import {
 import { parseCsv } from '../helpers/csv.js';
 import { eventually } from '../helpers/eventually.js';
 import { scrape } from '../helpers/scrape.js';
+import { projectHourReference, sendHoursReference } from '../helpers/send-hour-reference.js';
 import { removeDir, type ServerProcess } from '../helpers/server-process.js';
 
 /**
@@ -205,6 +207,31 @@ describe('analytics over the real server', () => {
     await ch.close();
     rmSync(dir, { recursive: true, force: true });
     expect(back.map((r) => [r.id, r.type, r.user_id, r.anonymous_id, r.props])).toEqual(expected);
+  });
+
+  it('GET /v1/users/:id/send-hour (users:read): each user’s hour and basis as the loop says', async () => {
+    const at = range.to; // a midnight: the next send is `hour` hours later
+    const ask = { ...sendTimeSchema.parse({}), project: 'shop', nowMs: at };
+    const users = Array.from({ length: 60 }, (_, i) => `user-${i}`);
+    const all = sendHoursReference(rows, ask, users);
+    // A few of each basis (each answer is a query), an anonymous id and an unknown one.
+    const of = (basis: string) => users.filter((id) => all.get(id)!.basis === basis).slice(0, 6);
+    const ids = [...of('own'), ...of('project'), 'anon-3', 'nobody'];
+    expect(of('own').length).toBe(6);
+    const expected = sendHoursReference(rows, ask, ids);
+    const projectHour = projectHourReference(rows, ask);
+    const answers = await Promise.all(
+      ids.map((id) => http.getJson(`/v1/users/${id}/send-hour?at=${at}`, keys.users)),
+    );
+    expect(answers.map((a) => a.body)).toEqual(
+      ids.map((userId) => {
+        const { hour, basis } = expected.get(userId)!;
+        return { userId, at, hour, basis, projectHour, nextSendAt: at + hour * 3600_000 };
+      }),
+    );
+    expect((await http.getJson('/v1/users/user-1/send-hour', keys.read)).status).toBe(403);
+    const bad = await http.getJson('/v1/users/user-1/send-hour?at=soon', keys.users);
+    expect([bad.status, bad.body.code]).toEqual([400, 'BAD_QUERY']);
   });
 
   it('refuses bad parameters with 400 BAD_QUERY, counted per route', async () => {

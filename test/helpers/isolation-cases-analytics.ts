@@ -53,6 +53,11 @@ export function analyticsCases(
       path: `/v1/analytics/persons/${victim.user}`,
       own: otherKey,
     },
+    // Another project's caller gets its own project's hour for that id (the victim's is theirs).
+    'GET /v1/users/:id/send-hour': {
+      path: `/v1/users/${victim.user}/send-hour`,
+      own: otherProject,
+    },
     'GET /v1/trending': { path: `/v1/trending?entity=props.by&${anyTime}`, own: otherKey },
     ...jobCases(victim, otherKey),
     ...predictionCases(victim, otherKey, otherProject),

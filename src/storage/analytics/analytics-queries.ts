@@ -5,6 +5,7 @@ import { createEventExport } from './event-export.js';
 import { createFunnelQuery } from './funnel-sql.js';
 import { createPersonQuery } from './person-timeline-sql.js';
 import { createRetentionQuery } from './retention-sql.js';
+import { createSendHourQuery } from './send-hour-sql.js';
 import { createStickinessQuery } from './stickiness-sql.js';
 import { createTrendingQuery } from './trending-sql.js';
 import { createTrendsQuery } from './trends-sql.js';
@@ -37,6 +38,7 @@ export function createAnalyticsQueries(ch: ClickHouse, options: { columns?: Prop
     persons: createPersonQuery(ch),
     variants: createVariantQuery(ch),
     campaigns: createCampaignQuery(ch),
+    sendHours: createSendHourQuery(ch),
   };
 }
 

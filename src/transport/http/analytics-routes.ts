@@ -3,6 +3,7 @@ import type { Analytics } from '../../analytics/analytics-service.js';
 import type { CohortCatalog } from '../../analytics/cohort-catalog.js';
 import type { Engagement } from '../../analytics/engagement-service.js';
 import type { PersonProfiles } from '../../analytics/person-profile.js';
+import type { SendHours } from '../../analytics/send-hours.js';
 import type { Trending } from '../../analytics/trending-service.js';
 import type { WarehouseJobs } from '../../analytics/warehouse-jobs.js';
 import type { Predictions } from '../../predictions/predictions-service.js';
@@ -14,6 +15,7 @@ import { registerHttpExport } from './analytics-export.js';
 import { registerHttpJobs } from './analytics-jobs.js';
 import { registerHttpPersons } from './analytics-persons.js';
 import { registerHttpAnalytics } from './analytics-queries.js';
+import { registerHttpSendHour } from './analytics-send-hour.js';
 import { registerHttpTrending } from './analytics-trending.js';
 import { registerHttpPredictions } from './predictions.js';
 import type { RouteDeps } from './route.js';
@@ -28,11 +30,12 @@ export interface AnalyticsApis {
   jobs: WarehouseJobs;
   persons: PersonProfiles;
   predictions: Predictions;
+  sendHours: SendHours;
 }
 
 /**
  * The product analytics routes: queries, cohorts, engagement, exports, trending, jobs, persons,
- * predictions.
+ * predictions, send hours.
  */
 export function registerHttpAnalyticsApis(
   app: TemplatedApp,
@@ -47,4 +50,5 @@ export function registerHttpAnalyticsApis(
   registerHttpTrending(app, { ...common, trending: apis.trending });
   registerHttpPersons(app, { ...common, persons: apis.persons });
   registerHttpPredictions(app, { ...common, predictions: apis.predictions });
+  registerHttpSendHour(app, { ...common, sendHours: apis.sendHours });
 }
