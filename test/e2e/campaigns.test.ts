@@ -243,6 +243,48 @@ describe('campaigns over the real server', () => {
     expect((await api('POST', `/v1/campaigns/${id}/cancel`)).status).toBe(200);
   });
 
+  it('plans sendAt "best" at each recipient’s own hour, learned from their past activity', async () => {
+    const hourMs = 3_600_000;
+    const now = Date.now();
+    const thisHour = Math.floor(now / hourMs) % 24;
+    // Habits three and six hours ahead of now, six days each: past the five days it takes.
+    const habits = { owl: (thisHour + 3) % 24, lark: (thisHour + 6) % 24 };
+    const events = Object.entries(habits).flatMap(([userId, hour]) =>
+      Array.from({ length: 6 }, (_, day) => {
+        const dayStart = now - (now % 86_400_000) - (day + 1) * 86_400_000;
+        return {
+          id: `habit-${userId}-${day}`,
+          type: 'track.play',
+          ts: dayStart + hour * hourMs + 600_000,
+          userId,
+        };
+      }),
+    );
+    expect((await api('POST', '/v1/events', { events })).status).toBe(200);
+    const id = await create({
+      name: 'best',
+      audience: { kind: 'list', users: Object.keys(habits) },
+      notification: { category: 'news', title: 'At your hour', body: 'b' },
+      sendAt: 'best',
+    });
+    await eventually(async () => (await report(id)).targeted === 2, 20_000, 'the plan');
+    const planned = await report(id);
+    // Each one's next such hour (today or tomorrow), at a minute of it the user keeps.
+    const startOf = (hour: number) => {
+      const today = now - (now % 86_400_000) + hour * hourMs;
+      return today > now ? today : today + 86_400_000;
+    };
+    const within = (at: number | null, hour: number) =>
+      at !== null && at >= startOf(hour) && at < startOf(hour) + hourMs;
+    const [first, last] =
+      habits.owl <= habits.lark || startOf(habits.owl) < startOf(habits.lark)
+        ? [habits.owl, habits.lark]
+        : [habits.lark, habits.owl];
+    expect(within(planned.firstSendAt, first), JSON.stringify(planned)).toBe(true);
+    expect(within(planned.lastSendAt, last), JSON.stringify(planned)).toBe(true);
+    expect((await api('POST', `/v1/campaigns/${id}/cancel`)).status).toBe(200);
+  });
+
   it('resumes after a restart and notifies every recipient once', async () => {
     const users = listOf('restart', 400);
     const id = await create({
