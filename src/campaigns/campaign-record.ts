@@ -4,9 +4,9 @@ import type { CampaignSpec } from './campaign-spec.js';
 /**
  * `scheduled` until its audience is read, `planning` while each recipient's send time is
  * planned, `sending` until the last planned recipient was routed, then `done`; `cancelled`
- * at any time before `done`.
+ * at any time before `done`; `failed` when its audience could not be read (`error` says why).
  */
-export type CampaignStatus = 'scheduled' | 'planning' | 'sending' | 'done' | 'cancelled';
+export type CampaignStatus = 'scheduled' | 'planning' | 'sending' | 'done' | 'cancelled' | 'failed';
 
 /** A campaign as the state store keeps it: its spec, where it stands, and its tallies. */
 export interface CampaignRecord {
@@ -27,6 +27,8 @@ export interface CampaignRecord {
   firstSendAt: number | null;
   lastSendAt: number | null;
   finishedAt: number | null;
+  /** Why a `failed` campaign stopped. */
+  error?: string;
 }
 
 /** A recipient waiting in the campaign's queue, and the routes of them that failed so far. */

@@ -1,3 +1,4 @@
+import { backoffMs } from '../lib/backoff.js';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { StandingAudience } from '../rules/audience.js';
@@ -22,8 +23,8 @@ export const defaultCampaignRunnerOptions = {
   planPageSize: 1000, // recipients read from the audience and planned per step
   maxChunk: 1000, // recipients routed per send step at most (fewer when the rate is lower)
   routeGroupSize: 100, // routed at once, so their state writes share commits
-  maxAttempts: 5, // routes of one recipient that failed before they are given up
-  retryAfterMs: 1000, // pause before a send step after one whose routes failed
+  maxAttempts: 5, // failed routes of one recipient, or reads of an audience page, before giving up
+  retryAfterMs: 1000, // pause after a failed step; an audience page's retries double it
 };
 
 /** What the runner reads of audiences (rules/audience.ts `page`). */
@@ -42,6 +43,8 @@ interface PlanStep {
   id: string;
   page: number;
   after: string;
+  /** Earlier tries of this page that failed (the audience's store down, a deleted cohort). */
+  failures?: number;
 }
 interface SendStep {
   project: string;
@@ -83,12 +86,18 @@ export function createCampaignRunner(
   const change = (record: CampaignRecord, fn: (r: CampaignRecord) => CampaignRecord) =>
     state.update<CampaignRecord>(campaignKey(record.project, record.id), (r) => r && fn(r));
 
-  const schedulePlan = (record: CampaignRecord, page: number, after: string, at: number) =>
+  const schedulePlan = (
+    record: CampaignRecord,
+    page: number,
+    after: string,
+    at: number,
+    failures = 0,
+  ) =>
     timers.schedule<PlanStep>(
       'campaign-plan',
       at,
-      { project: record.project, id: record.id, page, after },
-      `campaign-${record.id}-plan-${page}`,
+      { project: record.project, id: record.id, page, after, failures },
+      `campaign-${record.id}-plan-${page}-${failures}`,
     );
   const scheduleSend = (record: CampaignRecord, at: number) =>
     timers.schedule<SendStep>(
@@ -98,17 +107,37 @@ export function createCampaignRunner(
       `campaign-${record.id}-send-${at}`,
     );
 
-  async function plan({ project, id, page, after }: PlanStep): Promise<void> {
+  /** Reads a page of the audience and plans it; undefined when that failed (counted, retried). */
+  async function readPage(record: CampaignRecord, step: PlanStep) {
+    const { project, id, spec } = record;
+    const context = { campaign: { id, name: spec.name } };
+    const page = { after: step.after, limit: opts.planPageSize };
+    try {
+      const users = await audience.page(project, spec.audience, context, record.startAt, page);
+      return { users, dueAt: await times.plan(project, spec, users, now()) };
+    } catch (err) {
+      metrics?.campaignFailures.inc({ reason: 'plan' });
+      log.warn({ err, campaign: id, project }, 'campaign audience failed');
+      const failures = (step.failures ?? 0) + 1;
+      if (failures < opts.maxAttempts) {
+        const at = now() + backoffMs(failures, opts.retryAfterMs, 5 * 60_000);
+        await schedulePlan(record, step.page, step.after, at, failures);
+      } else {
+        const error = `audience: ${(err as Error).message}`;
+        await change(record, (r) => ({ ...r, status: 'failed', error, finishedAt: now() }));
+      }
+      return undefined;
+    }
+  }
+
+  async function plan(step: PlanStep): Promise<void> {
+    const { project, id, page } = step;
     const record = await load(project, id);
     if (!record || record.status === 'cancelled' || record.plannedPages > page) return;
-    const { spec } = record;
-    const context = { campaign: { id, name: spec.name } };
+    const read = await readPage(record, step);
+    if (!read) return;
+    const { users, dueAt } = read;
     const limit = opts.planPageSize;
-    const users = await audience.page(project, spec.audience, context, record.startAt, {
-      after,
-      limit,
-    });
-    const dueAt = await times.plan(project, spec, users, now());
     await state.batch(
       users.map((userId, i) => ({
         op: 'put' as const,

@@ -7,6 +7,8 @@ import type { CampaignRunner } from './campaign-runner.js';
 import { campaignSpecSchema } from './campaign-spec.js';
 import type { SendTimes } from './send-times.js';
 
+const finished = (r: CampaignRecord) => r.status === 'done' || r.status === 'failed';
+
 /** Campaigns a listing shows, newest first. */
 const listLimit = 100;
 
@@ -65,12 +67,12 @@ export function createCampaigns(deps: {
     },
     async cancel(project: string, id: string): Promise<CampaignRecord> {
       const found = await state.update<CampaignRecord>(campaignKey(project, id), (r) =>
-        r && r.status !== 'done'
+        r && !finished(r)
           ? { ...r, status: 'cancelled', finishedAt: r.finishedAt ?? now() }
           : r,
       );
       if (!found) throw new BacklineError('UNKNOWN_CAMPAIGN');
-      if (found.status === 'done') throw new BacklineError('CAMPAIGN_FINISHED');
+      if (finished(found)) throw new BacklineError('CAMPAIGN_FINISHED');
       await runner.clear(found);
       return found;
     },

@@ -203,7 +203,7 @@ export function createMetrics(registry: Registry = new Registry()) {
     }),
     campaignFailures: new Counter({
       name: 'backline_campaigns_failures_total',
-      help: 'Campaign work that failed and is retried, by reason (route, plan).',
+      help: 'Campaign work that failed and is retried, by reason (route: a recipient; plan: an audience page).',
       labelNames: ['reason'],
       registers,
     }),
