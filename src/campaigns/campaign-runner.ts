@@ -22,7 +22,7 @@ import { sortableTime } from '../state/state-store.js';
 export const defaultCampaignRunnerOptions = {
   planPageSize: 1000, // recipients read from the audience and planned per step
   maxChunk: 1000, // recipients routed per send step at most (fewer when the rate is lower)
-  routeGroupSize: 100, // routed at once, so their state writes share commits
+  routeGroupSize: 500, // routed at once: their state writes share commits, their emails calls
   maxAttempts: 5, // failed routes of one recipient, or reads of an audience page, before giving up
   retryAfterMs: 1000, // pause after a failed step; an audience page's retries double it
 };

@@ -67,9 +67,7 @@ export function createCampaigns(deps: {
     },
     async cancel(project: string, id: string): Promise<CampaignRecord> {
       const found = await state.update<CampaignRecord>(campaignKey(project, id), (r) =>
-        r && !finished(r)
-          ? { ...r, status: 'cancelled', finishedAt: r.finishedAt ?? now() }
-          : r,
+        r && !finished(r) ? { ...r, status: 'cancelled', finishedAt: r.finishedAt ?? now() } : r,
       );
       if (!found) throw new BacklineError('UNKNOWN_CAMPAIGN');
       if (finished(found)) throw new BacklineError('CAMPAIGN_FINISHED');
