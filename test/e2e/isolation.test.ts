@@ -37,7 +37,7 @@ let push: PushService;
 let server: ServerProcess;
 let table: RouteTable;
 let credentials: Record<Attacker, string | undefined>;
-let ids = { notification: '', key: '', endpoint: '' };
+let ids = { notification: '', key: '', endpoint: '', campaign: '' };
 let secrets: string[] = [];
 const call = caller(() => server);
 const { api } = call;
@@ -68,7 +68,7 @@ beforeAll(async () => {
   credentials = await attackerCredentials(call, started.signUser);
   secrets = [
     ...Object.values(victim).filter((value) => value !== victim.project),
-    ...[ids.notification, ids.key, ids.endpoint, victimAdmin, seeded.madeKey],
+    ...[ids.notification, ids.key, ids.endpoint, ids.campaign, victimAdmin, seeded.madeKey],
   ];
   await settled(call);
 });

@@ -23,6 +23,7 @@ export const victim = {
   usersStream: 'users_stream_a',
   keyName: 'victim-key-name',
   cohort: 'secret_cohort_a',
+  campaign: 'secret_campaign_a',
   job: 'secret_job_a',
   /** The job's description: nobody else sends it, so a listing that shows it leaked. */
   jobNote: 'VICTIM-JOB-NOTE-4b1a',
@@ -88,7 +89,12 @@ const forgedUnsubscribe = createUnsubscribeLinks({
   .slice('https://mail.example.test'.length);
 
 /** Keyed `METHOD pattern`, as the server's route table names each route. */
-export function routeCases(ids: { notification: string; key: string; endpoint: string }) {
+export function routeCases(ids: {
+  notification: string;
+  key: string;
+  endpoint: string;
+  campaign: string;
+}) {
   const marks = { ids: [ids.notification] };
   const cases: Record<string, RouteCase> = {
     'GET /healthz': { path: '/healthz', own: everyone },
@@ -136,6 +142,21 @@ export function routeCases(ids: { notification: string; key: string; endpoint: s
     'DELETE /v1/rules/:name': { path: `/v1/rules/${victim.rule}`, own: otherKey },
     'GET /v1/rules/:name/variants': { path: `/v1/rules/${victim.rule}/variants`, own: otherKey },
 
+    'POST /v1/campaigns': {
+      path: '/v1/campaigns',
+      body: {
+        name: victim.campaign,
+        audience: { kind: 'list', users: [victim.user] },
+        notification: { category: victim.category, title: 'x', body: 'x' },
+        sendAt: Date.now() + 86_400_000,
+      },
+      own: otherKey,
+    },
+    'GET /v1/campaigns': { path: '/v1/campaigns', own: otherKey },
+    // Campaign ids are the project's: another project's key finds none of that id.
+    'GET /v1/campaigns/:id': { path: `/v1/campaigns/${ids.campaign}`, own: [] },
+    'POST /v1/campaigns/:id/cancel': { path: `/v1/campaigns/${ids.campaign}/cancel`, own: [] },
+
     'GET /v1/templates': { path: '/v1/templates', own: otherKey },
     'GET /v1/templates/:name': { path: `/v1/templates/${victim.template}`, own: otherKey },
     'PUT /v1/templates/:name': {
@@ -175,6 +196,11 @@ export function routeCases(ids: { notification: string; key: string; endpoint: s
     'POST /v1/users/:id/push-subscriptions': {
       path: `${user}/push-subscriptions`,
       body: { endpoint: ids.endpoint, keys: { p256dh: 'x', auth: 'x' } },
+      own: otherProject,
+    },
+    'POST /v1/users/:id/push-clicks': {
+      path: `${user}/push-clicks`,
+      body: { notificationId: ids.notification },
       own: otherProject,
     },
     'DELETE /v1/users/:id/push-subscriptions': {

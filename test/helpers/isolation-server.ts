@@ -142,10 +142,18 @@ export async function seedVictim({ api, json }: Caller, push: PushService) {
   const cohort = { conditions: [{ kind: 'performed', types: ['vote'] }] };
   expect((await api('PUT', `/v1/cohorts/${victim.cohort}`, victimAdmin, cohort)).status).toBe(200);
   await seedJob({ api, json });
+  // Due tomorrow: it stays `scheduled`, so the victim's state holds still through the suite.
+  const campaign = await json('POST', '/v1/campaigns', victimAdmin, {
+    name: victim.campaign,
+    audience: { kind: 'list', users: [victim.user] },
+    notification: { category: victim.category, title: victim.title, body: 'x' },
+    sendAt: Date.now() + 86_400_000,
+  });
   const ids = {
     notification: (await items())[0]!.id,
     key: made.id as string,
     endpoint: subscription.endpoint,
+    campaign: campaign.id as string,
   };
   return { ids, madeKey: made.key as string };
 }
@@ -157,7 +165,7 @@ export async function victimState({ api }: Caller): Promise<string> {
     ...['/v1/streams', '/v1/rules', '/v1/templates', `/v1/templates/${victim.template}`],
     ...['/v1/keys', '/v1/events/stats', `${user}/inbox?archived=true`, `${user}/preferences`],
     ...[`${user}/decisions`, `/v1/streams/${victim.privateStream}/windows`],
-    ...['/v1/cohorts', `/v1/cohorts/${victim.cohort}/members`, '/v1/jobs'],
+    ...['/v1/cohorts', `/v1/cohorts/${victim.cohort}/members`, '/v1/jobs', '/v1/campaigns'],
   ];
   const reads = await Promise.all(
     paths.map(async (path) => {
