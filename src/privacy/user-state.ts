@@ -1,6 +1,7 @@
 import type { Suppressions } from '../notify/channels/email/suppressions.js';
 import type { PushSubscriptions } from '../notify/channels/web-push/push-subscriptions.js';
 import type { PreferenceStore } from '../notify/preferences.js';
+import { eraseFromCampaigns } from '../campaigns/campaign-erasure.js';
 import { part, type StateStore } from '../state/state-store.js';
 import type { UserIds } from '../storage/user-rows.js';
 
@@ -82,8 +83,8 @@ export async function stateNotificationIds(state: StateStore, project: string, u
  * Deletes the user's state: their own prefixes and preferences, push subscriptions (and the
  * endpoint's owner record), the suppression (kept as a hash of the address), email send
  * records of `notificationIds`, follow edges from or to the user, rule state keyed by the
- * user (absence spans, thresholds of a user-keyed window) and timers whose payload names
- * them. The project's follow graph, rule state and every timer are scanned: the cost grows
+ * user (absence spans, thresholds of a user-keyed window), timers whose payload names
+ * them and their place in campaigns (queued sends, list audiences). The project's follow graph, rule state and every timer are scanned: the cost grows
  * with them, not with the user. Idempotent. Answers the keys deleted.
  */
 export async function eraseUserState(
@@ -124,5 +125,6 @@ export async function eraseUserState(
       await del(key);
   for await (const [key, timer] of scan<{ payload: unknown }>(state, 'timer/'))
     if (payloadNames(timer.payload, user)) await del(key);
+  deleted += await eraseFromCampaigns(state, project, userId);
   return deleted;
 }

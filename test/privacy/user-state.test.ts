@@ -18,7 +18,11 @@ import type { AudienceOf } from '../../src/rules/rule-spec.js';
 import type { StateStore } from '../../src/state/state-store.js';
 import { createTimers } from '../../src/state/timers.js';
 import { openDecisionLog } from '../helpers/decision-log.js';
-import { event, log, rule, stateStores, tempDir } from '../rules/rules-fixtures.js';
+import { event, log, noSegments, rule, stateStores, tempDir } from '../rules/rules-fixtures.js';
+import { createCampaignRunner } from '../../src/campaigns/campaign-runner.js';
+import { createCampaigns } from '../../src/campaigns/campaigns.js';
+import { createSendTimes } from '../../src/campaigns/send-times.js';
+import { createAudience } from '../../src/rules/audience.js';
 
 const project = 'p1';
 const erased = 'fan-erased';
@@ -99,7 +103,31 @@ async function populate(state: StateStore, userId: string) {
     rule: 'r',
     event: anonymousEvent,
   });
+  await campaignsOf(state, timers, router.route, userId);
   return routed.map((n) => n.id);
+}
+
+/** Two campaigns listing the user: one planned (the user queued for its send), one not yet. */
+async function campaignsOf(
+  state: StateStore,
+  timers: ReturnType<typeof createTimers>,
+  route: (intent: NotificationIntent) => Promise<unknown>,
+  userId: string,
+) {
+  const times = createSendTimes({ zones: { timeZoneOf: async () => 'UTC' } });
+  const audience = createAudience({ follows: createFollowGraph(state), segments: noSegments });
+  const runner = createCampaignRunner({ state, timers, audience, times, route, log });
+  const campaigns = createCampaigns({ state, runner, times, bestHours: false });
+  const spec = (name: string, inMs: number) => ({
+    name,
+    audience: { kind: 'list', users: [userId] },
+    notification: { category: 'news', title: 'News', body: '' },
+    sendAt: Date.now() + inMs,
+  });
+  await campaigns.create(project, spec('planned', 3600_000));
+  await campaigns.create(project, spec('later', 7200_000));
+  await timers.fireDue(Date.now() + 3600_000 + 1000);
+  expect(await state.list(`campaign-queue/${project}/`)).not.toHaveLength(0);
 }
 
 /** The state entries whose key or value holds `text`. */
