@@ -107,7 +107,11 @@ export function createCampaignRunner(
       `campaign-${record.id}-send-${at}`,
     );
 
-  /** Reads a page of the audience and plans it; undefined when that failed (counted, retried). */
+  /**
+   * Reads a page of the audience and plans its send times; undefined when either failed (the
+   * audience's store or the send hours' down, a deleted cohort): counted, and retried with
+   * growing pauses until `maxAttempts`, then the campaign fails with the error.
+   */
   async function readPage(record: CampaignRecord, step: PlanStep) {
     const { project, id, spec } = record;
     const context = { campaign: { id, name: spec.name } };
@@ -117,13 +121,13 @@ export function createCampaignRunner(
       return { users, dueAt: await times.plan(project, spec, users, now()) };
     } catch (err) {
       metrics?.campaignFailures.inc({ reason: 'plan' });
-      log.warn({ err, campaign: id, project }, 'campaign audience failed');
+      log.warn({ err, campaign: id, project }, 'campaign plan step failed');
       const failures = (step.failures ?? 0) + 1;
       if (failures < opts.maxAttempts) {
         const at = now() + backoffMs(failures, opts.retryAfterMs, 5 * 60_000);
         await schedulePlan(record, step.page, step.after, at, failures);
       } else {
-        const error = `audience: ${(err as Error).message}`;
+        const error = `plan: ${(err as Error).message}`;
         await change(record, (r) => ({ ...r, status: 'failed', error, finishedAt: now() }));
       }
       return undefined;

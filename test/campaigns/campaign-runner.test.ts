@@ -112,7 +112,7 @@ describe('campaign runner', () => {
     for (let i = 0; i < 20; i++) await c.pass(60_000);
     expect(await c.record(id)).toMatchObject({
       status: 'failed',
-      error: 'audience: no such cohort',
+      error: 'plan: no such cohort',
     });
     await expect(c.campaigns.cancel('dev', id)).rejects.toMatchObject({
       code: 'CAMPAIGN_FINISHED',
