@@ -22,7 +22,9 @@ export const campaignSpecSchema = z
       .string()
       .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'campaign names are lowercase [a-z0-9_-], at most 64'),
     audience: z.discriminatedUnion('kind', [...standingAudiences]),
-    notification: notificationSpecSchema.omit({ dedupKey: true }),
+    // A rule's without `dedupKey` (the campaign's own) and `steps` (a campaign sends once):
+    // strict, so either is refused rather than ignored.
+    notification: notificationSpecSchema.omit({ dedupKey: true, steps: true }).strict(),
     sendAt: z
       .union([
         z.enum(['now', 'best']),

@@ -87,6 +87,11 @@ describe('campaigns over the real server', () => {
       { name: 'tour', audience: { kind: 'list', users: ['a'] }, notification, sendAt: 'soon' },
       { name: 'tour', audience: { kind: 'list', users: ['a'] }, notification, localTime: true },
       { name: 'tour', audience: { kind: 'list', users: ['a'] }, notification, ratePerSecond: 0 },
+      {
+        name: 'tour',
+        audience: { kind: 'list', users: ['a'] },
+        notification: { ...notification, steps: [{ kind: 'send' }] },
+      },
     ];
     for (const spec of bad) {
       const res = await api('POST', '/v1/campaigns', spec);
