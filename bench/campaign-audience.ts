@@ -1,4 +1,5 @@
 import type { JsonApi } from './json-api.js';
+import { startCpuSample } from './proc-stats.js';
 
 export const defaultAudienceOptions = {
   preferencesInFlight: 64, // PUT /v1/users/:id/preferences at once, over kept-alive sockets
@@ -14,6 +15,9 @@ export interface AudienceSeed {
   preferencesPerSecond: number;
   eventsSeconds: number;
   eventsPerSecond: number;
+  /** CPU while the preferences were PUT, in % of one core: the server (all threads), this process. */
+  preferencesServerCpuPercent: number | undefined;
+  preferencesBenchCpuPercent: number;
 }
 
 /** The i-th recipient's id and address. */
@@ -28,22 +32,27 @@ export const recipient = (i: number) => {
  * mean the events are in ClickHouse, where the segment reads them.
  *
  * @example
- * const seed = await seedAudience(jsonApi(server), 100_000, 'newsletter.optin');
+ * const seed = await seedAudience(jsonApi(server), server.pid, 100_000, 'newsletter.optin');
  * seed.preferencesPerSecond; // 9,800
  */
 export async function seedAudience(
   api: JsonApi,
+  serverPid: number,
   users: number,
   eventType: string,
   options: Partial<typeof defaultAudienceOptions> = {},
 ): Promise<AudienceSeed> {
   const opts = { ...defaultAudienceOptions, ...options };
   let start = performance.now();
+  const serverCpu = startCpuSample(serverPid);
+  const benchCpu = process.cpuUsage();
   await each(users, opts.preferencesInFlight, async (i) => {
     const { userId, email } = recipient(i);
     await api('PUT', `/v1/users/${userId}/preferences`, { email });
   });
   const preferencesSeconds = (performance.now() - start) / 1000;
+  const server = serverCpu.read();
+  const bench = process.cpuUsage(benchCpu);
   start = performance.now();
   const now = Date.now();
   await each(Math.ceil(users / opts.eventsPerBatch), opts.batchesInFlight, async (batch) => {
@@ -67,6 +76,8 @@ export async function seedAudience(
     preferencesPerSecond: users / preferencesSeconds,
     eventsSeconds,
     eventsPerSecond: users / eventsSeconds,
+    preferencesServerCpuPercent: server && (server.cpuSeconds / server.wallSeconds) * 100,
+    preferencesBenchCpuPercent: ((bench.user + bench.system) / 1e6 / preferencesSeconds) * 100,
   };
 }
 

@@ -80,7 +80,7 @@ export async function measureCampaign(
     server = await startServer(campaignSettings(double));
     const api = jsonApi(server);
     await api('PUT', `/v1/templates/${template.name}`, template.parts);
-    const seed = await seedAudience(api, plan.recipients, eventType);
+    const seed = await seedAudience(api, server.pid, plan.recipients, eventType);
     return { provider, ...plan, seed, ...(await runCampaign(server, api, double, plan)) };
   } finally {
     await server?.stop();

@@ -135,8 +135,9 @@ function campaignRows(c: CampaignRun): ScenarioResult['table'] {
     ],
     [`${at}: bench process CPU (the double, polling; 1 = one core)`, c.benchCpuCores.toFixed(2)],
     [
-      `${at}, seeding (not in the figures above): preferences PUT; events POSTed`,
-      `${count(seed.users)} in ${seed.preferencesSeconds.toFixed(1)} s (${count(seed.preferencesPerSecond)}/s); ` +
+      `${at}, seeding (not in the figures above): preferences PUT (CPU: server, bench process); events POSTed`,
+      `${count(seed.users)} in ${seed.preferencesSeconds.toFixed(1)} s (${count(seed.preferencesPerSecond)}/s; ` +
+        `${seed.preferencesServerCpuPercent?.toFixed(0) ?? 'n/a'} %, ${seed.preferencesBenchCpuPercent.toFixed(0)} %); ` +
         `${count(seed.users)} in ${seed.eventsSeconds.toFixed(1)} s (${count(seed.eventsPerSecond)}/s)`,
     ],
   ];
