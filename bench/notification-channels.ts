@@ -33,7 +33,7 @@ export const notificationChannels: Scenario = {
 function campaignPlan(options: BenchOptions): CampaignPlan {
   return options.quick
     ? { recipients: 5000, ratePerSecond: 10_000, timeoutMs: 60_000 }
-    : { recipients: 100_000, ratePerSecond: 10_000, timeoutMs: 600_000 };
+    : { recipients: 100_000, ratePerSecond: 10_000, timeoutMs: 900_000 };
 }
 
 async function runNotificationChannels(options: BenchOptions): Promise<ScenarioResult> {
