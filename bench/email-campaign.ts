@@ -97,7 +97,6 @@ async function runCampaign(
   plan: CampaignPlan,
 ): Promise<Measured> {
   const rssBefore = server.rssBytes();
-  let rssPeak = rssBefore;
   const cpu = startCpuSample(server.pid);
   const benchCpu = process.cpuUsage();
   const postedAt = Date.now();
@@ -105,30 +104,14 @@ async function runCampaign(
     id: string;
   };
   const report = async () => (await api('GET', `/v1/campaigns/${id}`)) as Report;
-  let last = await report();
-  let firstAt: number | undefined;
-  let allAt: number | undefined;
-  let polledAt = Date.now();
-  const deadline = postedAt + plan.timeoutMs;
-  while (Date.now() < deadline && (allAt === undefined || last.status !== 'done')) {
-    const taken = double.messages.length;
-    if (firstAt === undefined && taken > 0) firstAt = Date.now();
-    if (allAt === undefined && taken >= plan.recipients) allAt = Date.now();
-    // The report counts the decision log in ClickHouse: a poll costs the server a query.
-    if (Date.now() - polledAt >= 500) {
-      polledAt = Date.now();
-      last = await report();
-      if (last.status === 'cancelled') throw new Error(`campaign ${id} was cancelled`);
-      rssPeak = Math.max(rssPeak ?? 0, server.rssBytes() ?? 0);
-    }
-    await sleep(10);
-  }
+  const watched = await watchCampaign(server, double, plan, postedAt, report);
   const stoppedAt = Date.now();
-  const endedAt = allAt ?? stoppedAt;
   const serverCpu = cpu.read();
   const used = process.cpuUsage(benchCpu);
   if (!server.alive()) throw new Error(`server died:\n${server.logTail().join('\n')}`);
-  last = await report();
+  const last = await report();
+  const { firstAt, allAt } = watched;
+  const endedAt = allAt ?? stoppedAt;
   const taken = double.messages.length;
   const seconds = (at: number | undefined) =>
     at === undefined ? undefined : (at - postedAt) / 1000;
@@ -146,9 +129,43 @@ async function runCampaign(
     emailDecisions: emailDecisions(await scrapeMetrics(server.port)),
     serverCpu,
     serverRssBeforeBytes: rssBefore,
-    serverRssPeakBytes: rssPeak,
+    serverRssPeakBytes: Math.max(rssBefore ?? 0, watched.rssPeak),
     benchCpuCores: (used.user + used.system) / 1e6 / ((stoppedAt - postedAt) / 1000),
   };
+}
+
+/**
+ * Reads the double's count every 10 ms and the campaign's report (and the server's RSS)
+ * every 500 ms, until the double has every message and the campaign is `done`, or the
+ * plan's time is up. Times are epoch ms, as the server's own `createdAt` and `finishedAt`.
+ */
+async function watchCampaign(
+  server: ServerProcess,
+  double: EmailDouble,
+  plan: CampaignPlan,
+  postedAt: number,
+  report: () => Promise<Report>,
+) {
+  let status = (await report()).status;
+  let firstAt: number | undefined;
+  let allAt: number | undefined;
+  let rssPeak = 0;
+  let polledAt = Date.now();
+  const deadline = postedAt + plan.timeoutMs;
+  while (Date.now() < deadline && (allAt === undefined || status !== 'done')) {
+    const taken = double.messages.length;
+    if (firstAt === undefined && taken > 0) firstAt = Date.now();
+    if (allAt === undefined && taken >= plan.recipients) allAt = Date.now();
+    // The report counts the decision log in ClickHouse: a poll costs the server a query.
+    if (Date.now() - polledAt >= 500) {
+      polledAt = Date.now();
+      status = (await report()).status;
+      if (status === 'cancelled') throw new Error('the campaign was cancelled');
+      rssPeak = Math.max(rssPeak, server.rssBytes() ?? 0);
+    }
+    await sleep(10);
+  }
+  return { firstAt, allAt, rssPeak };
 }
 
 function emailDecisions(series: Map<string, number>): Record<string, number> {
