@@ -19,6 +19,8 @@ export interface ServerSettings {
   limits?: Record<string, number>;
   storage?: Record<string, number>;
   analytics?: Record<string, unknown>;
+  /** Email providers, their limits and the sender, as the config file's `email`. */
+  email?: Record<string, unknown>;
   /**
    * Streams and rules of one project `bench`, whose key (random per start) may ingest, read
    * and administer. Absent: the dev project with its example streams, as `npm start` runs.
