@@ -23,6 +23,14 @@ export interface CampaignRecord {
   failed: number;
   /** Pages of the audience planned so far: a page planned twice counts once. */
   plannedPages: number;
+  /**
+   * When the campaign's one send step is due (epoch ms), null while none is: each plan step
+   * moves it earlier when its recipients are due sooner; a send timer due at another time is
+   * stale and does nothing, so there is never more than one chain of send steps.
+   */
+  nextSendAt?: number | null;
+  /** The pace's bound: no send step before this (epoch ms), after one that routed a chunk. */
+  pacedUntil?: number;
   /** Earliest and latest planned send (epoch ms), null before planning. */
   firstSendAt: number | null;
   lastSendAt: number | null;

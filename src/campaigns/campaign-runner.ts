@@ -8,7 +8,6 @@ import type { Context } from '../rules/render.js';
 import type { StateStore } from '../state/state-store.js';
 import type { Timers } from '../state/timers.js';
 import {
-  campaignKey,
   campaignScope,
   dueOfQueueKey,
   queueKey,
@@ -16,13 +15,14 @@ import {
   type CampaignRecord,
   type QueuedRecipient,
 } from './campaign-record.js';
+import { createCampaignSteps, type PlanStep, type SendStep } from './campaign-steps.js';
 import type { SendTimes } from './send-times.js';
 import { sortableTime } from '../state/state-store.js';
 
 export const defaultCampaignRunnerOptions = {
-  planPageSize: 1000, // recipients read from the audience and planned per step
+  planPageSize: 5000, // recipients read from the audience and planned per step
   maxChunk: 1000, // recipients routed per send step at most (fewer when the rate is lower)
-  routeGroupSize: 500, // routed at once: their state writes share commits, their emails calls
+  routeGroupSize: 1000, // routed at once: their state writes share commits, their emails calls
   maxAttempts: 5, // failed routes of one recipient, or reads of an audience page, before giving up
   retryAfterMs: 1000, // pause after a failed step; an audience page's retries double it
 };
@@ -38,26 +38,15 @@ export interface AudiencePages {
   ): Promise<string[]>;
 }
 
-interface PlanStep {
-  project: string;
-  id: string;
-  page: number;
-  after: string;
-  /** Earlier tries of this page that failed (the audience's store down, a deleted cohort). */
-  failures?: number;
-}
-interface SendStep {
-  project: string;
-  id: string;
-}
-
 /**
  * Runs campaigns in steps on persistent timers, so a restart resumes where it stopped and
  * no step holds the timers long. A plan step reads one page of the audience (as of the
  * campaign's start, so pages agree), gives each recipient a send time and queues them in the
- * state store by that time; the last plan step starts the send steps. A send step routes the
- * queued recipients that are due, at most one second's worth of `ratePerSecond`, then
- * schedules the next step one second's worth later (or at the next planned time). Every
+ * state store by that time, and wakes the send steps when its recipients are due sooner than
+ * the next one: sending starts with the first page while the next are read. A send step
+ * routes the queued recipients that are due, at most one second's worth of `ratePerSecond`,
+ * then wakes the next one a second's worth later (or at the next planned time); with the
+ * queue empty the chain stops, and the campaign is done once its last page was planned. Every
  * recipient's intent carries the campaign's de-duplication key, so a step run twice (a crash
  * between routing and dequeuing) notifies nobody twice.
  *
@@ -82,30 +71,7 @@ export function createCampaignRunner(
   const opts = { ...defaultCampaignRunnerOptions, ...options };
   const now = deps.now ?? Date.now;
 
-  const load = (project: string, id: string) => state.get<CampaignRecord>(campaignKey(project, id));
-  const change = (record: CampaignRecord, fn: (r: CampaignRecord) => CampaignRecord) =>
-    state.update<CampaignRecord>(campaignKey(record.project, record.id), (r) => r && fn(r));
-
-  const schedulePlan = (
-    record: CampaignRecord,
-    page: number,
-    after: string,
-    at: number,
-    failures = 0,
-  ) =>
-    timers.schedule<PlanStep>(
-      'campaign-plan',
-      at,
-      { project: record.project, id: record.id, page, after, failures },
-      `campaign-${record.id}-plan-${page}-${failures}`,
-    );
-  const scheduleSend = (record: CampaignRecord, at: number) =>
-    timers.schedule<SendStep>(
-      'campaign-send',
-      at,
-      { project: record.project, id: record.id },
-      `campaign-${record.id}-send-${at}`,
-    );
+  const { load, change, schedulePlan, wake, clear } = createCampaignSteps({ state, timers, now });
 
   /**
    * Reads a page of the audience and plans its send times; undefined when either failed (the
@@ -163,8 +129,11 @@ export function createCampaignRunner(
           },
     );
     if (!planned || planned.status === 'cancelled') return;
+    // Sending starts with the first page planned, while the next pages are read.
+    if (users.length > 0) await wake(planned, Math.max(now(), Math.min(...dueAt)));
     if (!last) await schedulePlan(planned, page + 1, users.at(-1)!, now());
-    else await scheduleSend(planned, Math.max(now(), planned.firstSendAt ?? now()));
+    // An empty last page: a send step finds the queue empty, and the campaign done.
+    else if (users.length === 0) await wake(planned, now());
   }
 
   /** Routes one recipient; false when the route failed (it stays queued for a later step). */
@@ -185,11 +154,12 @@ export function createCampaignRunner(
     }
   }
 
-  async function send({ project, id }: SendStep): Promise<void> {
+  async function send({ project, id, at }: SendStep): Promise<void> {
     const record = await load(project, id);
     if (!record || record.status === 'done') return;
     const prefix = queuePrefix(project, id);
     if (record.status === 'cancelled') return void (await drop(record, prefix));
+    if (at !== undefined && record.nextSendAt !== at) return;
     const started = now();
     const chunk = Math.min(record.spec.ratePerSecond, opts.maxChunk);
     const due = await state.list<QueuedRecipient>(prefix, {
@@ -216,27 +186,27 @@ export function createCampaignRunner(
     metrics?.campaignRecipients.inc({ outcome: 'routed' }, routed);
     if (failed > 0) metrics?.campaignRecipients.inc({ outcome: 'failed' }, failed);
     const [next] = await state.list<QueuedRecipient>(prefix, { limit: 1 });
+    // With the queue empty the chain stops: done once planned whole, else the next plan step
+    // wakes it.
+    const paced = started + Math.ceil((due.length * 1000) / record.spec.ratePerSecond);
+    const retry = retrying ? started + opts.retryAfterMs : 0;
     const updated = await change(record, (r) => ({
       ...r,
       routed: r.routed + routed,
       failed: r.failed + failed,
-      ...(next || r.status === 'cancelled' ? {} : { status: 'done', finishedAt: now() }),
+      nextSendAt: null,
+      pacedUntil: Math.max(paced, retry),
+      ...(next || r.status !== 'sending' ? {} : { status: 'done', finishedAt: now() }),
     }));
-    if (!next || !updated || updated.status !== 'sending') return;
-    const paced = started + Math.ceil((due.length * 1000) / record.spec.ratePerSecond);
-    const at = Math.max(
-      paced,
-      dueOfQueueKey(next[0], prefix),
-      retrying ? started + opts.retryAfterMs : 0,
-    );
-    await scheduleSend(updated, at);
+    if (!next || !updated || updated.status === 'cancelled') return;
+    await wake(updated, dueOfQueueKey(next[0], prefix));
   }
 
   /** A cancelled campaign's queue, removed a page per step. */
   async function drop(record: CampaignRecord, prefix: string): Promise<void> {
     const page = await state.list(prefix, { limit: 5000 });
     await state.batch(page.map(([key]) => ({ op: 'del' as const, key })));
-    if (page.length === 5000) await scheduleSend(record, now());
+    if (page.length === 5000) await clear(record);
   }
 
   timers.on('campaign-plan', (timer) => plan(timer.payload as PlanStep));
@@ -246,7 +216,7 @@ export function createCampaignRunner(
     /** Starts a stored campaign: its first plan step at its start time. */
     begin: (record: CampaignRecord) => schedulePlan(record, 0, '', record.startAt),
     /** Clears a cancelled campaign's queue (a step that finds it cancelled does too). */
-    clear: (record: CampaignRecord) => scheduleSend(record, now()),
+    clear,
   };
 }
 

@@ -51,7 +51,7 @@ export function createCampaigns(deps: {
         ...{ id, project, spec, status: 'scheduled', createdAt },
         startAt: times.startAt(spec, createdAt),
         ...{ targeted: 0, routed: 0, failed: 0, plannedPages: 0 },
-        ...{ firstSendAt: null, lastSendAt: null, finishedAt: null },
+        ...{ nextSendAt: null, firstSendAt: null, lastSendAt: null, finishedAt: null },
       };
       await state.put(campaignKey(project, id), record);
       await runner.begin(record);

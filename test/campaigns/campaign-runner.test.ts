@@ -87,6 +87,25 @@ describe('campaign runner', () => {
     });
   });
 
+  it('finishes when the audience is a whole number of pages, or empty', async () => {
+    const c = openCampaigns();
+    const six = await c.campaigns.create('dev', {
+      name: 'six',
+      audience: { kind: 'list', users: users.slice(0, 6) },
+      notification,
+      ratePerSecond: 100,
+    });
+    const none = await c.campaigns.create('dev', {
+      name: 'none',
+      audience: { kind: 'cohort', cohort: 'empty' },
+      notification,
+    });
+    await c.pass(0);
+    await c.pass(1000);
+    expect(await c.record(six.id)).toMatchObject({ status: 'done', targeted: 6, routed: 6 });
+    expect(await c.record(none.id)).toMatchObject({ status: 'done', targeted: 0, routed: 0 });
+  });
+
   it('tries a recipient whose route failed again, and gives up after five tries', async () => {
     const c = openCampaigns({ failing: new Set(['u3']) });
     const { id } = await c.campaigns.create('dev', {
