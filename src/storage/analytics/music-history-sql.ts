@@ -54,10 +54,16 @@ const surgeMs = 3 * dayMs; // the trending artist's share of artist events grows
 const taperMs = 14 * dayMs; // a leaving person's activity falls to a quarter over these
 const staysAfterEndMs = 21 * dayMs; // the latest a leaving person leaves, past the end
 
-/** The history's days with their share of the events, by weekday weight. */
+/**
+ * The history's days with their share of the events, by weekday weight. A day is the 24 h
+ * before `endMs` and before each of those, so it straddles two UTC days unless `endMs` is a
+ * midnight: it takes the weight of the UTC day holding its middle, which holds most of it
+ * (by its start, a history ending at 18:00 put three quarters of Saturday's weight on
+ * Sunday, and a weekly trend showed Friday as the busiest day).
+ */
 export function musicHistoryDays(spec: MusicHistorySpec): MusicHistoryDay[] {
   const starts = Array.from({ length: spec.days }, (_, d) => spec.endMs - (spec.days - d) * dayMs);
-  const weights = starts.map((ms) => weekdayWeights[new Date(ms).getUTCDay()]!);
+  const weights = starts.map((ms) => weekdayWeights[new Date(ms + dayMs / 2).getUTCDay()]!);
   const total = weights.reduce((a, b) => a + b, 0);
   let before = 0;
   return starts.map((startMs, d) => {
