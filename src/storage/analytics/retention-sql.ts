@@ -66,7 +66,8 @@ export function retentionSql(
     [
       `minIf(first_ts, ${isRows(p, query.cohortType, true)}) AS first_cohort`,
       `countIf(${isRows(p, query.cohortType, true)}) AS cohort_rows`,
-      `groupUniqArrayIf(${dayMsSql('day')}, ${isRows(p, query.returnType, false)}) AS return_days`,
+      // One row per actor, type and day: the days come unique (a tail's repeats are harmless).
+      `groupArrayIf(${dayMsSql('day')}, ${isRows(p, query.returnType, false)}) AS return_days`,
     ],
   );
   const stepParam = p.bind(step, 'Int64');
