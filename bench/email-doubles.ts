@@ -52,12 +52,7 @@ export async function startEmailDouble(provider: EmailProviderName): Promise<Ema
     };
   }
   const ses = await startSesServer();
-  const credentials = {
-    region: ses.region,
-    endpoint: ses.url,
-    accessKeyId: ses.accessKeyId,
-    secretAccessKey: ses.secretAccessKey,
-  };
+  const credentials = ses.settings;
   return {
     provider,
     messages: ses.messages,

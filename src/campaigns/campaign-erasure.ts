@@ -1,17 +1,10 @@
-import { part, type StateStore } from '../state/state-store.js';
-import { campaignKey, campaignsPrefix, type CampaignRecord } from './campaign-record.js';
-
-const pageSize = 1000;
-
-/** Every entry under `prefix`, a page at a time. */
-async function* entries<T>(state: StateStore, prefix: string) {
-  for (let after: string | undefined; ;) {
-    const page = await state.list<T>(prefix, { limit: pageSize, ...(after ? { after } : {}) });
-    yield* page;
-    if (page.length < pageSize) return;
-    after = page.at(-1)![0];
-  }
-}
+import { part, scan, type StateStore } from '../state/state-store.js';
+import {
+  campaignKey,
+  campaignsPrefix,
+  queuesPrefix,
+  type CampaignRecord,
+} from './campaign-record.js';
 
 /**
  * Takes an erased user out of a project's campaigns: their queued sends, and their id from
@@ -29,12 +22,12 @@ export async function eraseFromCampaigns(
 ): Promise<number> {
   let changed = 0;
   const queued = `/${part(userId)}`;
-  for await (const [key] of entries(state, `campaign-queue/${encodeURIComponent(project)}/`))
+  for await (const [key] of scan(state, queuesPrefix(project)))
     if (key.endsWith(queued)) {
       await state.del(key);
       changed += 1;
     }
-  for await (const [, record] of entries<CampaignRecord>(state, campaignsPrefix(project))) {
+  for await (const [, record] of scan<CampaignRecord>(state, campaignsPrefix(project))) {
     const { audience } = record.spec;
     if (audience.kind !== 'list' || !audience.users.includes(userId)) continue;
     await state.update<CampaignRecord>(campaignKey(project, record.id), (r) => {

@@ -54,9 +54,18 @@ export const campaignKey = (project: string, id: string): string =>
 export const campaignsPrefix = (project: string): string =>
   `campaign/${encodeURIComponent(project)}/`;
 
+/** What templates and audiences see of the campaign: `{{campaign.id}}`, `{{campaign.name}}`. */
+export const campaignContext = (record: CampaignRecord) => ({
+  campaign: { id: record.id, name: record.spec.name },
+});
+
+/** Every queue of a project's campaigns. */
+export const queuesPrefix = (project: string): string =>
+  `campaign-queue/${encodeURIComponent(project)}/`;
+
 /** The queue sorts by planned send time, so a send step reads the due ones first. */
 export const queuePrefix = (project: string, id: string): string =>
-  `campaign-queue/${encodeURIComponent(project)}/${id}/`;
+  `${queuesPrefix(project)}${id}/`;
 
 export const queueKey = (project: string, id: string, dueAt: number, userId: string): string =>
   `${queuePrefix(project, id)}${sortableTime(dueAt)}/${part(userId)}`;

@@ -3,11 +3,12 @@ import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { StandingAudience } from '../rules/audience.js';
 import type { Route } from '../rules/fire.js';
-import { intentFor } from '../rules/intent.js';
+import { intentFor, type IntentSource } from '../rules/intent.js';
 import type { Context } from '../rules/render.js';
 import type { StateStore } from '../state/state-store.js';
 import type { Timers } from '../state/timers.js';
 import {
+  campaignContext,
   campaignScope,
   dueOfQueueKey,
   queueKey,
@@ -80,7 +81,7 @@ export function createCampaignRunner(
    */
   async function readPage(record: CampaignRecord, step: PlanStep) {
     const { project, id, spec } = record;
-    const context = { campaign: { id, name: spec.name } };
+    const context = campaignContext(record);
     const page = { after: step.after, limit: opts.planPageSize };
     try {
       const users = await audience.page(project, spec.audience, context, record.startAt, page);
@@ -137,18 +138,12 @@ export function createCampaignRunner(
   }
 
   /** Routes one recipient; false when the route failed (it stays queued for a later step). */
-  async function routeOne(record: CampaignRecord, recipient: QueuedRecipient): Promise<boolean> {
-    const { project, id, spec } = record;
-    const scope = campaignScope(id);
-    const source = {
-      ...{ project, scope, notification: spec.notification, defaultDedupKey: scope },
-      context: { campaign: { id, name: spec.name } },
-    };
+  async function routeOne(source: IntentSource, recipient: QueuedRecipient): Promise<boolean> {
     try {
       await route(intentFor(source, recipient.userId));
       return true;
     } catch (err) {
-      log.warn({ err, campaign: id, project }, 'campaign route failed');
+      log.warn({ err, campaign: source.scope, project: source.project }, 'campaign route failed');
       metrics?.campaignFailures.inc({ reason: 'route' });
       return false;
     }
@@ -160,6 +155,11 @@ export function createCampaignRunner(
     const prefix = queuePrefix(project, id);
     if (record.status === 'cancelled') return void (await drop(record, prefix));
     if (at !== undefined && record.nextSendAt !== at) return;
+    const scope = campaignScope(id);
+    const source: IntentSource = {
+      ...{ project, scope, notification: record.spec.notification, defaultDedupKey: scope },
+      context: campaignContext(record),
+    };
     const started = now();
     const chunk = Math.min(record.spec.ratePerSecond, opts.maxChunk);
     const due = await state.list<QueuedRecipient>(prefix, {
@@ -171,7 +171,7 @@ export function createCampaignRunner(
     let retrying = false;
     for (let i = 0; i < due.length; i += opts.routeGroupSize) {
       const group = due.slice(i, i + opts.routeGroupSize);
-      const ok = await Promise.all(group.map(([, r]) => routeOne(record, r)));
+      const ok = await Promise.all(group.map(([, r]) => routeOne(source, r)));
       const writes = group.map(([key, r], j) => {
         if (ok[j]) routed += 1;
         else if (r.attempts + 1 >= opts.maxAttempts) failed += 1;

@@ -4,7 +4,8 @@ import type { PreferenceStore } from '../notify/preferences.js';
 import type { StateStore } from '../state/state-store.js';
 import type { UserData } from '../storage/user-data.js';
 import type { UserIds } from '../storage/user-rows.js';
-import { preferenceKey, scan, userPrefixes } from './user-state.js';
+import { scan } from '../state/state-store.js';
+import { preferenceKey, userPrefixes } from './user-state.js';
 
 export interface UserExportDeps {
   data: Pick<UserData, 'anonymousIds' | 'counts' | 'events' | 'decisions'>;

@@ -2,7 +2,7 @@ import type { Suppressions } from '../notify/channels/email/suppressions.js';
 import type { PushSubscriptions } from '../notify/channels/web-push/push-subscriptions.js';
 import type { PreferenceStore } from '../notify/preferences.js';
 import { eraseFromCampaigns } from '../campaigns/campaign-erasure.js';
-import { part, type StateStore } from '../state/state-store.js';
+import { part, scan, type StateStore } from '../state/state-store.js';
 import type { UserIds } from '../storage/user-rows.js';
 
 export interface UserStateDeps {
@@ -27,17 +27,6 @@ export const preferenceKey = (project: string, userId: string): string =>
 
 /** Email send records are keyed by notification (notify/channels/email/send-records.ts). */
 const sendRecordKey = (project: string, id: string) => `emailsent/${project}/${part(id)}`;
-
-/** Every entry under `prefix`, a page at a time, so a large prefix is never held whole. */
-export async function* scan<T>(state: StateStore, prefix: string, pageSize = 1000) {
-  let after: string | undefined;
-  for (;;) {
-    const page = await state.list<T>(prefix, { limit: pageSize, ...(after ? { after } : {}) });
-    yield* page;
-    if (page.length < pageSize) return;
-    after = page[page.length - 1]![0];
-  }
-}
 
 const decoded = (segment: string): string => {
   try {

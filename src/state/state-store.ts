@@ -47,3 +47,14 @@ export const sortableTime = (ms: number): string =>
 
 /** One path segment of a key: user ids and keys may hold `/`, which would blur prefixes. */
 export const part = (value: string): string => encodeURIComponent(value);
+
+/** Every entry under `prefix`, a page at a time, so a large prefix is never held whole. */
+export async function* scan<T>(state: StateStore, prefix: string, pageSize = 1000) {
+  let after: string | undefined;
+  for (;;) {
+    const page = await state.list<T>(prefix, { limit: pageSize, ...(after ? { after } : {}) });
+    yield* page;
+    if (page.length < pageSize) return;
+    after = page[page.length - 1]![0];
+  }
+}

@@ -23,12 +23,7 @@ describe('email providers in email.failover.order', () => {
     configSchema.parse({
       email: {
         sendgrid: { apiKey: sg.apiKey, baseUrl: sg.url },
-        ses: {
-          region: ses.region,
-          endpoint: ses.url,
-          accessKeyId: ses.accessKeyId,
-          secretAccessKey: ses.secretAccessKey,
-        },
+        ses: ses.settings,
         failover: { order, failuresToOpen: 2, coolDownMs: 60_000 },
       },
     }).email;

@@ -47,10 +47,7 @@ beforeAll(async () => {
         rateLimit: { perSecond: 50_000, burst: 50_000 },
         sendgrid: { webhookPublicKey: signer.publicKey, webhookMaxInFlight: 64 },
         ses: {
-          region: ses.region,
-          endpoint: ses.url,
-          accessKeyId: ses.accessKeyId,
-          secretAccessKey: ses.secretAccessKey,
+          ...ses.settings,
           configurationSet: 'backline-events',
           sns: { topicArns: [topic], certHostPattern: '^127\\.0\\.0\\.1$' },
         },

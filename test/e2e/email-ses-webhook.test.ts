@@ -26,10 +26,7 @@ beforeAll(async () => {
       email: {
         from: { email: 'shows@example.com' },
         ses: {
-          region: ses.region,
-          endpoint: ses.url,
-          accessKeyId: ses.accessKeyId,
-          secretAccessKey: ses.secretAccessKey,
+          ...ses.settings,
           configurationSet: 'backline-events',
           sns: { topicArns: [topic], certHostPattern: '^127\\.0\\.0\\.1$' },
         },

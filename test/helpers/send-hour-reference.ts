@@ -1,4 +1,5 @@
 import type { EventRow } from '../../src/model/event.js';
+import type { SendHourModel } from '../../src/storage/analytics/send-hour-sql.js';
 import { identityMap } from './analytics-reference.js';
 
 /**
@@ -6,15 +7,10 @@ import { identityMap } from './analytics-reference.js';
  * time), for checking the ClickHouse answers against.
  */
 
-export interface SendHourAsk {
+/** The settings the server reads (one declaration of them), with the query's project and time. */
+export interface SendHourAsk extends SendHourModel {
   project: string;
   nowMs: number;
-  lookbackDays: number;
-  openWeight: number;
-  openTypes: readonly string[];
-  ignoredTypes: readonly string[];
-  neighbourWeight: number;
-  minActiveDays: number;
   fallbackHour: number;
 }
 

@@ -123,11 +123,14 @@ export async function startSesServer(region = 'eu-west-1') {
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     region,
     accessKeyId,
     secretAccessKey,
+    /** `email.ses` settings (region, endpoint, credentials) that point a server at this double. */
+    settings: { region, endpoint: url, accessKeyId, secretAccessKey },
     /** Messages accepted, one per call. */
     messages,
     /** Every refusal the double answered (signature, schema, scripted), in order. */

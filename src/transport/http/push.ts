@@ -9,6 +9,7 @@ import {
   type PushSubscriptions,
 } from '../../notify/channels/web-push/push-subscriptions.js';
 import type { VapidKeys } from '../../notify/channels/web-push/vapid.js';
+import { maxIdLength } from '../../notify/inbox-marks.js';
 import type { UserCheck } from '../identity.js';
 import { userAccess } from '../user/user-access.js';
 import { jsonMap } from './json-body.js';
@@ -33,8 +34,6 @@ export interface PushClickEvent {
   userId: string;
   props: { notificationId: string; action?: string };
 }
-
-const maxIdLength = 128;
 
 /**
  * Web push subscriptions over HTTP: `POST /v1/users/:id/push-subscriptions` with the
