@@ -63,7 +63,9 @@ describe('warehouse jobs over the real server', () => {
     expect([bad.status, ((await bad.json()) as { code: string }).code]).toEqual([400, 'BAD_JOB']);
     expect((await http.send('PUT', '/v1/jobs/daily', keys.admin, job)).status).toBe(200);
     // A new job is due at once: the scheduler may have claimed it before this asks (409).
-    expect([202, 409]).toContain((await http.send('POST', '/v1/jobs/daily/run', keys.admin)).status);
+    expect([202, 409]).toContain(
+      (await http.send('POST', '/v1/jobs/daily/run', keys.admin)).status,
+    );
     const run = await succeeded();
     expect(await status()).toMatchObject({
       runs: 1,
