@@ -15,7 +15,7 @@ import { createPredictions } from '../predictions/predictions-service.js';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import { createAnalyticsQueries } from '../storage/analytics/analytics-queries.js';
-import { propColumns } from '../storage/analytics/materialized-props.js';
+import { createPropColumns } from '../storage/analytics/prop-columns.js';
 import { createPredictionStore } from '../storage/analytics/prediction-store.js';
 import type { AnalyticsApis } from '../transport/http/analytics-routes.js';
 import type { ClusterNode } from './cluster-node.js';
@@ -41,9 +41,20 @@ export function composeAnalytics(
   },
 ) {
   const { metrics, node } = deps;
-  // Every node of a cluster lists the same fields: the owner of ClickHouse makes the columns.
-  const columns = propColumns(config.analytics.materializedProps);
-  const queries = createAnalyticsQueries(deps.stored.storage.ch, { columns });
+  // Every node of a cluster lists the same fields: the owner of ClickHouse makes the columns;
+  // any node makes one its slow queries ask for, and every node reads them all.
+  const ch = deps.stored.storage.ch;
+  const props = createPropColumns({
+    ch,
+    listed: config.analytics.materializedProps,
+    settings: config.analytics.autoMaterialize,
+    metrics,
+    log: deps.log,
+  });
+  const queries = createAnalyticsQueries(ch, {
+    columns: props.columns,
+    onJsonRead: props.onJsonRead,
+  });
   const cohorts = createCohortCatalog(
     deps.node
       ? { saved: deps.node.definitions.cohorts }
@@ -86,6 +97,7 @@ export function composeAnalytics(
   };
   return {
     queries,
+    props,
     apis,
     cohortAudience: createCohortAudience({ cohorts, members: queries.cohorts }),
     churnAudience: predictions.churnAudience,

@@ -108,7 +108,7 @@ export async function composeNode(config: AppConfig, deps: NodeDeps) {
     ...base,
   });
   const services: Service[] = [
-    ...[cluster.service, stored.stateService, stored.storage, ...work.storage],
+    ...[cluster.service, stored.stateService, stored.storage, ...work.storage, analytics.props],
     ...[stored.decisionWriter, stored.auditWriter, ...rollups, stored.windowWriter],
     ...[...ingestServices, pipeline, ...restored, rules, ...work.compute],
     ...[notify.email.service, work.timers, privacy.erasure, sockets.hub, auth.keys, server],

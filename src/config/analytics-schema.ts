@@ -108,6 +108,17 @@ export const sendTimeSchema = z.object({
   fallbackHour: z.number().int().min(0).max(23).default(17), // UTC; a project with no activity in the lookback
 });
 
+// Props read out of the JSON text by slow queries become columns by themselves (README:
+// Materialized props).
+const autoMaterializeSchema = z.object({
+  enabled: z.boolean().default(true),
+  slowMs: z.number().int().min(0).default(100), // a query this long or longer counts
+  slowQueries: z.number().int().min(1).max(1000).default(3), // slow queries reading a field…
+  windowMs: z.number().int().min(1000).default(3_600_000), // …within this long make it a column
+  maxColumns: z.number().int().min(0).max(50).default(10), // columns made so, at most
+  refreshMs: z.number().int().min(500).default(10_000), // how often the node reads the columns and their mutations
+});
+
 export const analyticsSchema = z.object({
   // `props.…` fields kept as columns of the events table, read by breakdowns, funnels and
   // trending without parsing each event's JSON (README: Materialized props).
@@ -115,6 +126,7 @@ export const analyticsSchema = z.object({
     .array(z.string().regex(/^props(\.[A-Za-z0-9_$-]+)+$/, 'a `props.…` field'))
     .max(50)
     .default([]),
+  autoMaterialize: autoMaterializeSchema.prefault({}),
   engagement: engagementSchema.prefault({}),
   trending: trendingSchema.prefault({}),
   jobs: jobsSchema.prefault({}),
@@ -122,6 +134,7 @@ export const analyticsSchema = z.object({
 });
 
 export type EngagementSettings = z.output<typeof engagementSchema>;
+export type AutoMaterializeSettings = z.output<typeof autoMaterializeSchema>;
 export type TrendingSettings = z.output<typeof trendingSchema>;
 export type JobsSettings = z.output<typeof jobsSchema>;
 export type SendTimeSettings = z.output<typeof sendTimeSchema>;

@@ -257,6 +257,18 @@ export function createMetrics(registry: Registry = new Registry()) {
       labelNames: ['api', 'source'],
       registers,
     }),
+    propColumns: new Gauge({
+      name: 'backline_analytics_prop_columns',
+      help: 'Props kept as columns of events, by source (listed: analytics.materializedProps; auto: made after slow queries read them out of the JSON text) and state (materializing: a mutation still writes the stored events; ready).',
+      labelNames: ['source', 'state'],
+      registers,
+    }),
+    propColumnsMade: new Counter({
+      name: 'backline_analytics_prop_columns_made_total',
+      help: 'Props this node made columns of events after slow queries read them out of the JSON text, by outcome (made, failed).',
+      labelNames: ['outcome'],
+      registers,
+    }),
     trendingTrackers: new Gauge({
       name: 'backline_analytics_trending_trackers',
       help: 'Fields whose trending values this node follows live (one per project, field, types, period and half-life asked).',

@@ -64,6 +64,20 @@ describe('analytics over the real server', () => {
       ...(ask as { measure: 'users' }),
     });
     expect({ buckets: body.buckets, series: body.series }).toEqual(expected);
+
+    // Read out of the JSON text a second time (analytics.autoMaterialize.slowQueries 2, every
+    // read counted as slow), props.artist becomes a column of events; the answer stays.
+    expect((await http.getJson(path)).body).toEqual(body);
+    const made = async () =>
+      (await scrape(server.url, 'backline_analytics_prop_columns_made_total', {
+        outcome: 'made',
+      })) >= 1 &&
+      (await scrape(server.url, 'backline_analytics_prop_columns', {
+        source: 'auto',
+        state: 'ready',
+      })) >= 1;
+    await eventually(made, 30_000, 'props.artist a column of events, written');
+    expect((await http.getJson(path)).body).toEqual(body);
   });
 
   it('GET /v1/analytics/funnels', async () => {

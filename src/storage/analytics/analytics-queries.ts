@@ -13,27 +13,32 @@ import { createCampaignQuery } from './campaign-sql.js';
 import { createVariantQuery } from './variant-sql.js';
 import { createWarehouseQuery } from './warehouse-sql.js';
 import type { PropColumns } from './materialized-props.js';
+import type { JsonReadListener } from './sql-params.js';
 
 /**
  * Every analytics query on one ClickHouse, for the composition root to hand to
  * src/analytics and the rules' cohort audience. Trends, funnels and trending read the fields
- * in `columns` (materialized-props.ts) from their columns.
+ * in `columns` (materialized-props.ts) from their columns, and tell `onJsonRead` of the
+ * others they read out of the JSON text (prop-columns.ts makes the slow ones columns).
  *
  * @example
  * const queries = createAnalyticsQueries(storage.ch);
  * await queries.trends.rows({ scope: { project: 'dev', fromMs, toMs }, interval: 'day', measure: 'count', limit: 10 });
  */
-export function createAnalyticsQueries(ch: ClickHouse, options: { columns?: PropColumns } = {}) {
-  const { columns } = options;
+export function createAnalyticsQueries(
+  ch: ClickHouse,
+  options: { columns?: PropColumns; onJsonRead?: JsonReadListener } = {},
+) {
+  const { columns, onJsonRead } = options;
   return {
-    trends: createTrendsQuery(ch, columns),
-    funnels: createFunnelQuery(ch, columns),
+    trends: createTrendsQuery(ch, columns, onJsonRead),
+    funnels: createFunnelQuery(ch, columns, onJsonRead),
     retention: createRetentionQuery(ch),
     cohorts: createCohortQuery(ch),
     exports: createEventExport(ch),
     engagement: createEngagementQuery(ch),
     stickiness: createStickinessQuery(ch),
-    trending: createTrendingQuery(ch, columns),
+    trending: createTrendingQuery(ch, columns, onJsonRead),
     warehouse: createWarehouseQuery(ch),
     persons: createPersonQuery(ch),
     variants: createVariantQuery(ch),

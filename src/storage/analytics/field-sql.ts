@@ -19,8 +19,10 @@ const columns: Record<string, string> = {
 
 const fieldShape = /^(id|type|ts|userId|anonymousId|sessionId|props(\.[A-Za-z0-9_$-]+)+)$/;
 
+export const isEventField = (field: string): boolean => fieldShape.test(field);
+
 export function assertField(field: string): string {
-  if (!fieldShape.test(field)) throw new Error(`not an event field: ${field}`);
+  if (!isEventField(field)) throw new Error(`not an event field: ${field}`);
   return field;
 }
 
@@ -39,6 +41,7 @@ export function textSql(p: SqlParams, field: string): string {
   if (columns[field]) return `nullIf(${columns[field]}, '')`;
   const materialized = p.columns?.get(field);
   if (materialized) return `e.${materialized}`;
+  p.jsonFields?.add(field);
   const path = pathArgs(p, field);
   // One parse of `props` per row: the raw value, then the string inside it when it is one.
   const raw = `JSONExtractRaw(e.props, ${path})`;

@@ -4,7 +4,12 @@ import { allConditionsSql, textSql } from './field-sql.js';
 import { withCohort, type AnalyticsScope } from './cohort-sql.js';
 import { personEventsSql } from './person-sql.js';
 import type { PropColumns } from './materialized-props.js';
-import { createSqlParams, type SqlParams } from './sql-params.js';
+import {
+  createSqlParams,
+  reportJsonReads,
+  type JsonReadListener,
+  type SqlParams,
+} from './sql-params.js';
 
 export interface FunnelStep {
   type: string;
@@ -112,7 +117,7 @@ function perPersonSql(p: SqlParams, query: FunnelQuery): string {
 export function funnelSql(
   query: FunnelQuery,
   columns?: PropColumns,
-): { sql: string; params: Record<string, unknown> } {
+): { sql: string; params: Record<string, unknown>; jsonFields?: ReadonlySet<string> } {
   const p = createSqlParams({}, columns);
   const persons = perPersonSql(p, query);
   const limit = p.bind(query.limit, 'UInt64');
@@ -131,7 +136,7 @@ export function funnelSql(
           SELECT person, level, ${chainOf('chains', 'level')} AS chain, key, count() OVER (PARTITION BY key) AS persons
           FROM (${persons}) WHERE level >= 1)))
     GROUP BY other, breakdown ORDER BY other, min(rank)`;
-  return { sql, params: p.values };
+  return { sql, params: p.values, jsonFields: p.jsonFields };
 }
 
 /**
@@ -142,16 +147,22 @@ export function funnelSql(
  * const funnels = createFunnelQuery(ch);
  * await funnels.rows({ scope: { project: 'dev', fromMs, toMs }, steps, windowMs: 3600_000, limit: 10 });
  */
-export function createFunnelQuery(ch: ClickHouse, columns?: PropColumns) {
+export function createFunnelQuery(
+  ch: ClickHouse,
+  columns?: PropColumns,
+  onJsonRead?: JsonReadListener,
+) {
   return {
     async rows(query: FunnelQuery): Promise<FunnelRow[]> {
-      const { sql, params } = funnelSql(query, columns);
-      const rows = await ch.query<{
-        breakdown: string | null;
-        other: number | boolean;
-        counts: Array<string | number>;
-        medians: Array<number | null>;
-      }>(sql, params);
+      const { sql, params, jsonFields } = funnelSql(query, columns);
+      const read = () =>
+        ch.query<{
+          breakdown: string | null;
+          other: number | boolean;
+          counts: Array<string | number>;
+          medians: Array<number | null>;
+        }>(sql, params);
+      const rows = await reportJsonReads(read, jsonFields, onJsonRead);
       return rows.map((row) => ({
         key: row.breakdown,
         other: Boolean(row.other),

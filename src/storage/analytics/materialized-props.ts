@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ClickHouse } from '../clickhouse.js';
 import { quote } from '../field-sql.js';
-import { assertField, textSql } from './field-sql.js';
+import { assertField, isEventField, textSql } from './field-sql.js';
 import { createLiteralSqlParams } from './sql-params.js';
 
 /** Event fields kept as their own columns of `events`, by field: `props.artistId` → column. */
@@ -40,18 +40,40 @@ export function propColumns(fields: readonly string[]): PropColumns {
  * createAnalyticsQueries(ch, { columns: propColumns(['props.artistId']) });
  */
 export async function materializeProps(ch: ClickHouse, fields: readonly string[]): Promise<void> {
-  const columns = propColumns(fields);
-  if (columns.size === 0) return;
-  const rows = await ch.query<{ name: string }>(
-    `SELECT name FROM system.columns WHERE database = currentDatabase() AND table = 'events'`,
-  );
-  const present = new Set(rows.map((row) => row.name));
-  for (const [field, column] of columns) {
-    if (present.has(column)) continue;
-    await ch.exec(
-      `ALTER TABLE events ADD COLUMN IF NOT EXISTS ${column} LowCardinality(Nullable(String))
-       MATERIALIZED ${textExpression(field)} COMMENT ${quote(field)}`,
-    );
-    await ch.exec(`ALTER TABLE events MATERIALIZE COLUMN ${column}`);
+  if (fields.length === 0) return;
+  const present = new Set((await storedPropColumns(ch)).values());
+  for (const [field, column] of propColumns(fields)) {
+    if (!present.has(column)) await addPropColumn(ch, field);
   }
+}
+
+/**
+ * Adds the field's column to `events` (nothing when it is there) and starts the background
+ * mutation that writes it into the stored parts; answers the column's name, usable at once.
+ */
+export async function addPropColumn(ch: ClickHouse, field: string): Promise<string> {
+  const column = propColumn(assertField(field));
+  await ch.exec(
+    `ALTER TABLE events ADD COLUMN IF NOT EXISTS ${column} LowCardinality(Nullable(String))
+     MATERIALIZED ${textExpression(field)} COMMENT ${quote(field)}`,
+  );
+  await ch.exec(`ALTER TABLE events MATERIALIZE COLUMN ${column}`);
+  return column;
+}
+
+/**
+ * The prop columns `events` has, by field (read from each column's comment, kept only when
+ * the name is the one propColumn gives the field): those listed and those made automatically
+ * (prop-columns.ts), by this process or another node of the cluster.
+ */
+export async function storedPropColumns(ch: ClickHouse): Promise<Map<string, string>> {
+  const rows = await ch.query<{ name: string; comment: string }>(
+    `SELECT name, comment FROM system.columns
+     WHERE database = currentDatabase() AND table = 'events' AND startsWith(name, 'prop_')`,
+  );
+  const fields = rows.filter(
+    (r) =>
+      r.comment.startsWith('props.') && isEventField(r.comment) && propColumn(r.comment) === r.name,
+  );
+  return new Map(fields.map((r) => [r.comment, r.name]));
 }

@@ -18,6 +18,24 @@ export interface SqlParams {
   readonly values: Record<string, unknown>;
   /** Fields `events` keeps as columns (materialized-props.ts): read as such. */
   readonly columns?: ReadonlyMap<string, string>;
+  /** The `props` fields read out of the JSON text so far (field-sql.ts `textSql`). */
+  readonly jsonFields?: Set<string>;
+}
+
+/** Told after a query which `props` fields it read out of the JSON text, and how long it took. */
+export type JsonReadListener = (fields: ReadonlySet<string>, ms: number) => void;
+
+/** Runs a query and tells `listener` its time when it read fields out of the JSON text. */
+export async function reportJsonReads<T>(
+  run: () => Promise<T>,
+  fields: ReadonlySet<string> | undefined,
+  listener: JsonReadListener | undefined,
+): Promise<T> {
+  if (!listener || !fields?.size) return run();
+  const started = performance.now();
+  const result = await run();
+  listener(fields, performance.now() - started);
+  return result;
 }
 
 export function createSqlParams(
@@ -28,6 +46,7 @@ export function createSqlParams(
   let next = 0;
   return {
     values,
+    jsonFields: new Set(),
     ...(columns ? { columns } : {}),
     bind(value, type) {
       const name = `p${next++}`;

@@ -1,7 +1,7 @@
 import type { ClickHouse } from '../clickhouse.js';
 import { textSql } from './field-sql.js';
 import type { PropColumns } from './materialized-props.js';
-import { createSqlParams, msParam } from './sql-params.js';
+import { createSqlParams, msParam, reportJsonReads, type JsonReadListener } from './sql-params.js';
 
 export interface TrendingBackfill {
   project: string;
@@ -32,7 +32,11 @@ export interface TrendingCell {
  * const trending = createTrendingQuery(ch);
  * await trending.cells({ project: 'dev', entity: 'props.artistId', fromMs, bucketMs: 60000, halfLifeMs: 21600000 });
  */
-export function createTrendingQuery(ch: ClickHouse, columns?: PropColumns) {
+export function createTrendingQuery(
+  ch: ClickHouse,
+  columns?: PropColumns,
+  onJsonRead?: JsonReadListener,
+) {
   return {
     async cells(query: TrendingBackfill): Promise<TrendingCell[]> {
       const p = createSqlParams({}, columns);
@@ -47,13 +51,14 @@ export function createTrendingQuery(ch: ClickHouse, columns?: PropColumns) {
       const b = p.bind(query.bucketMs, 'Int64');
       // One row per value with its buckets as arrays: ~200 rows to parse instead of one per
       // value and bucket (tens of thousands over 2 days of minutes).
-      const rows = await ch.query<{
-        value: string;
-        buckets: Array<string | number>;
-        n: Array<string | number>;
-        w: number[];
-      }>(
-        `SELECT value, groupArray(bucket) AS buckets, groupArray(n) AS n, groupArray(w) AS w
+      const read = () =>
+        ch.query<{
+          value: string;
+          buckets: Array<string | number>;
+          n: Array<string | number>;
+          w: number[];
+        }>(
+          `SELECT value, groupArray(bucket) AS buckets, groupArray(n) AS n, groupArray(w) AS w
          FROM (
            SELECT value, bucket, count() AS n, sum(exp2((t - bucket) / ${p.bind(query.halfLifeMs, 'Float64')})) AS w
            FROM (
@@ -62,8 +67,9 @@ export function createTrendingQuery(ch: ClickHouse, columns?: PropColumns) {
            WHERE value IS NOT NULL
            GROUP BY value, bucket)
          GROUP BY value`,
-        p.values,
-      );
+          p.values,
+        );
+      const rows = await reportJsonReads(read, p.jsonFields, onJsonRead);
       return rows.flatMap((row) =>
         row.buckets.map((bucket, i) => ({
           value: row.value,

@@ -3,7 +3,12 @@ import { numberSql, textSql } from './field-sql.js';
 import { bucketSql, type Interval } from './interval-sql.js';
 import { withCohort, type AnalyticsScope } from './cohort-sql.js';
 import { personEventsSql, scopedEventsSql } from './person-sql.js';
-import { createSqlParams, type SqlParams } from './sql-params.js';
+import {
+  createSqlParams,
+  reportJsonReads,
+  type JsonReadListener,
+  type SqlParams,
+} from './sql-params.js';
 import { personDaysSql, wholeDays } from './person-days-sql.js';
 import { actorDaysTail } from '../actor-days.js';
 import type { PropColumns } from './materialized-props.js';
@@ -118,7 +123,7 @@ export function trendSql(
   /** For the queries readsDays() takes: actorDaysTail(). */
   tailAfter?: number | null,
   columns?: PropColumns,
-): { sql: string; params: Record<string, unknown> } {
+): { sql: string; params: Record<string, unknown>; jsonFields?: ReadonlySet<string> } {
   const p = createSqlParams({}, columns);
   const base =
     tailAfter !== undefined && readsDays(query) ? daysSql(p, query, tailAfter) : baseSql(p, query);
@@ -128,7 +133,7 @@ export function trendSql(
   if (query.breakdown === undefined) {
     const sql = `${head}, NULL AS key, 0 AS other, ${valueSql[measure]} AS value, ${rankSql[measure]} AS rank
       FROM (${base}) GROUP BY GROUPING SETS ((bucket), ()) ORDER BY bucket_ms`;
-    return { sql, params: p.values };
+    return { sql, params: p.values, jsonFields: p.jsonFields };
   }
   // An average ranks by its events: a count state beside the value's.
   const rankState = measure === 'avg' ? 'countState()' : stateSql[measure];
@@ -147,7 +152,7 @@ export function trendSql(
     GROUP BY GROUPING SETS ((bucket, other, key_or_null), (other, key_or_null))
     ORDER BY bucket_ms, other, key
     SETTINGS transform_null_in = 1`;
-  return { sql, params: p.values };
+  return { sql, params: p.values, jsonFields: p.jsonFields };
 }
 
 /**
@@ -157,18 +162,24 @@ export function trendSql(
  * const trends = createTrendsQuery(ch);
  * await trends.rows({ scope: { project: 'dev', fromMs, toMs, types: ['song.play'] }, interval: 'day', measure: 'users', limit: 10 });
  */
-export function createTrendsQuery(ch: ClickHouse, columns?: PropColumns) {
+export function createTrendsQuery(
+  ch: ClickHouse,
+  columns?: PropColumns,
+  onJsonRead?: JsonReadListener,
+) {
   return {
     async rows(query: TrendQuery): Promise<TrendRow[]> {
       const tailAfter = readsDays(query) ? await actorDaysTail(ch) : undefined;
-      const { sql, params } = trendSql(query, tailAfter, columns);
-      const rows = await ch.query<{
-        bucket_ms: string | number | null;
-        key: string | null;
-        other: number | boolean;
-        value: number | null;
-        rank: number | string;
-      }>(sql, params);
+      const { sql, params, jsonFields } = trendSql(query, tailAfter, columns);
+      const read = () =>
+        ch.query<{
+          bucket_ms: string | number | null;
+          key: string | null;
+          other: number | boolean;
+          value: number | null;
+          rank: number | string;
+        }>(sql, params);
+      const rows = await reportJsonReads(read, jsonFields, onJsonRead);
       return rows.map((row) => ({
         bucket: row.bucket_ms === null ? null : Number(row.bucket_ms),
         key: row.key,
