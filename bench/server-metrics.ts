@@ -21,11 +21,20 @@ export async function scrapeMetrics(port: number): Promise<Map<string, number>> 
   return series;
 }
 
-/** The sum over every series of a metric, whatever its labels (counters split by reason …). */
-export function sumOf(series: Map<string, number>, metric: string): number {
+/**
+ * The sum over every series of a metric whose labels include each of `labels`, whatever its
+ * others (counters split by reason …).
+ */
+export function sumOf(
+  series: Map<string, number>,
+  metric: string,
+  labels: Record<string, string> = {},
+): number {
+  const pairs = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
   let sum = 0;
   for (const [key, value] of series)
-    if (key === metric || key.startsWith(`${metric}{`)) sum += value;
+    if ((key === metric || key.startsWith(`${metric}{`)) && pairs.every((p) => key.includes(p)))
+      sum += value;
   return sum;
 }
 

@@ -57,7 +57,9 @@ export async function addPropColumn(ch: ClickHouse, field: string): Promise<stri
     `ALTER TABLE events ADD COLUMN IF NOT EXISTS ${column} LowCardinality(Nullable(String))
      MATERIALIZED ${textExpression(field)} COMMENT ${quote(field)}`,
   );
-  await ch.exec(`ALTER TABLE events MATERIALIZE COLUMN ${column}`);
+  // In the background: chdb waits for a mutation by default (mutations_sync 1), and its one
+  // session would answer nothing else meanwhile (~13 s for 90 daily parts of 3,000 rows).
+  await ch.exec(`ALTER TABLE events MATERIALIZE COLUMN ${column} SETTINGS mutations_sync = 0`);
   return column;
 }
 
