@@ -21,6 +21,8 @@ export interface CampaignRecord {
   targeted: number;
   routed: number;
   failed: number;
+  /** The last send step whose tally (`tallyKey`) is in `routed` and `failed`. */
+  tallied?: string;
   /** Pages of the audience planned so far: a page planned twice counts once. */
   plannedPages: number;
   /**
@@ -38,6 +40,20 @@ export interface CampaignRecord {
   /** Why a `failed` campaign stopped. */
   error?: string;
 }
+
+/**
+ * What one send step routed and gave up on so far, written in the same atomic batch as its
+ * removals from the queue, so a step cut short after that batch (a kill -9) is still counted:
+ * the next step adds it to the record first (`CampaignRecord.tallied` names the last added).
+ */
+export interface StepTally {
+  step: string;
+  routed: number;
+  failed: number;
+}
+
+export const tallyKey = (project: string, id: string): string =>
+  `campaign-tally/${encodeURIComponent(project)}/${id}`;
 
 /** A recipient waiting in the campaign's queue, and the routes of them that failed so far. */
 export interface QueuedRecipient {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { backoffMs } from '../lib/backoff.js';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
@@ -13,12 +14,14 @@ import {
   dueOfQueueKey,
   queueKey,
   queuePrefix,
+  tallyKey,
   type CampaignRecord,
   type QueuedRecipient,
+  type StepTally,
 } from './campaign-record.js';
 import { createCampaignSteps, type PlanStep, type SendStep } from './campaign-steps.js';
 import type { SendTimes } from './send-times.js';
-import { sortableTime } from '../state/state-store.js';
+import { sortableTime, type StateWrite } from '../state/state-store.js';
 
 export const defaultCampaignRunnerOptions = {
   planPageSize: 5000, // recipients read from the audience and planned per step
@@ -149,8 +152,16 @@ export function createCampaignRunner(
     }
   }
 
+  /** Adds the tally of a step cut short after its queue batch to the record (see StepTally). */
+  async function foldTally(record: CampaignRecord): Promise<CampaignRecord | undefined> {
+    const tally = await state.get<StepTally>(tallyKey(record.project, record.id));
+    if (!tally || tally.step === record.tallied) return record;
+    return change(record, (r) => (r.tallied === tally.step ? r : counted(r, tally)));
+  }
+
   async function send({ project, id, at }: SendStep): Promise<void> {
-    const record = await load(project, id);
+    const loaded = await load(project, id);
+    const record = loaded && (await foldTally(loaded));
     if (!record || record.status === 'done') return;
     const prefix = queuePrefix(project, id);
     if (record.status === 'cancelled') return void (await drop(record, prefix));
@@ -166,23 +177,25 @@ export function createCampaignRunner(
       before: `${prefix}${sortableTime(started + 1)}`,
       limit: chunk,
     });
-    let routed = 0;
-    let failed = 0;
+    const tally: StepTally = { step: randomUUID(), routed: 0, failed: 0 };
     let retrying = false;
     for (let i = 0; i < due.length; i += opts.routeGroupSize) {
       const group = due.slice(i, i + opts.routeGroupSize);
       const ok = await Promise.all(group.map(([, r]) => routeOne(source, r)));
-      const writes = group.map(([key, r], j) => {
-        if (ok[j]) routed += 1;
-        else if (r.attempts + 1 >= opts.maxAttempts) failed += 1;
+      const writes: StateWrite[] = group.map(([key, r], j) => {
+        if (ok[j]) tally.routed += 1;
+        else if (r.attempts + 1 >= opts.maxAttempts) tally.failed += 1;
         else {
           retrying = true;
           return { op: 'put' as const, key, value: { ...r, attempts: r.attempts + 1 } };
         }
         return { op: 'del' as const, key };
       });
+      // The step's tally so far goes with its queue changes, atomically.
+      writes.push({ op: 'put', key: tallyKey(project, id), value: { ...tally } });
       await state.batch(writes);
     }
+    const { routed, failed } = tally;
     metrics?.campaignRecipients.inc({ outcome: 'routed' }, routed);
     if (failed > 0) metrics?.campaignRecipients.inc({ outcome: 'failed' }, failed);
     const [next] = await state.list<QueuedRecipient>(prefix, { limit: 1 });
@@ -191,9 +204,7 @@ export function createCampaignRunner(
     const paced = started + Math.ceil((due.length * 1000) / record.spec.ratePerSecond);
     const retry = retrying ? started + opts.retryAfterMs : 0;
     const updated = await change(record, (r) => ({
-      ...r,
-      routed: r.routed + routed,
-      failed: r.failed + failed,
+      ...(due.length === 0 || r.tallied === tally.step ? r : counted(r, tally)),
       nextSendAt: null,
       pacedUntil: Math.max(paced, retry),
       ...(next || r.status !== 'sending' ? {} : { status: 'done', finishedAt: now() }),
@@ -221,3 +232,10 @@ export function createCampaignRunner(
 }
 
 export type CampaignRunner = ReturnType<typeof createCampaignRunner>;
+
+const counted = (r: CampaignRecord, tally: StepTally): CampaignRecord => ({
+  ...r,
+  routed: r.routed + tally.routed,
+  failed: r.failed + tally.failed,
+  tallied: tally.step,
+});

@@ -7,6 +7,7 @@ import type { NotificationIntent } from '../../src/notify/notification.js';
 import { createAudience } from '../../src/rules/audience.js';
 import { createFollowGraph } from '../../src/rules/follow-graph.js';
 import { createMemoryStateStore } from '../../src/state/memory-state-store.js';
+import type { StateStore } from '../../src/state/state-store.js';
 import { createTimers } from '../../src/state/timers.js';
 import { log, noSegments } from '../rules/rules-fixtures.js';
 
@@ -18,9 +19,11 @@ const users = ['u1', 'u2', 'u3', 'u4', 'u5', 'u6', 'u7'];
  * moves; the router's place is taken by `route`, which keeps each intent (or fails for the
  * users in `failing`), as the runner's `Route` port allows.
  */
-function openCampaigns(options: { failing?: Set<string>; cohortFails?: boolean } = {}) {
+function openCampaigns(
+  options: { failing?: Set<string>; cohortFails?: boolean; cutAfterBatch?: boolean } = {},
+) {
   let clock = t0;
-  const state = createMemoryStateStore();
+  const state = cutOnce(createMemoryStateStore(), options.cutAfterBatch ?? false);
   const timers = createTimers(state, log);
   const routed: NotificationIntent[] = [];
   const route = async (intent: NotificationIntent) => {
@@ -52,6 +55,30 @@ function openCampaigns(options: { failing?: Set<string>; cohortFails?: boolean }
     async pass(ms: number) {
       clock += ms;
       while ((await timers.fireDue(clock)) > 0);
+    },
+  };
+}
+
+/**
+ * The store, but when `armed`, the first send step's record change after its queue batch
+ * fails once: the step ends there, as a process killed between the two writes would.
+ */
+function cutOnce(base: StateStore, armed: boolean): StateStore {
+  let cut = false;
+  return {
+    ...base,
+    async batch(writes) {
+      const done = await base.batch(writes);
+      if (armed && writes.some((w) => w.op === 'del' && w.key.startsWith('campaign-queue/'))) {
+        armed = false;
+        cut = true;
+      }
+      return done;
+    },
+    async update(key, fn) {
+      if (!cut) return base.update(key, fn);
+      cut = false;
+      throw new Error('killed between the queue batch and the record');
     },
   };
 }
@@ -117,6 +144,19 @@ describe('campaign runner', () => {
     for (let i = 0; i < 10; i++) await c.pass(1000);
     expect(await c.record(id)).toMatchObject({ status: 'done', routed: 6, failed: 1 });
     expect(c.routed.map((i) => i.userId)).toEqual(users.filter((u) => u !== 'u3'));
+  });
+
+  it('counts the recipients of a step cut short after its queue batch, once', async () => {
+    const c = openCampaigns({ cutAfterBatch: true });
+    const { id } = await c.campaigns.create('dev', {
+      name: 'cut',
+      audience: { kind: 'list', users },
+      notification,
+      ratePerSecond: 2,
+    });
+    for (let i = 0; i < 8; i++) await c.pass(1000);
+    expect(c.routed.map((i) => i.userId)).toEqual(users);
+    expect(await c.record(id)).toMatchObject({ status: 'done', targeted: 7, routed: 7 });
   });
 
   it('retries an audience that fails with growing pauses, then marks the campaign failed', async () => {
