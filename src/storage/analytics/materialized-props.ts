@@ -33,7 +33,8 @@ export function propColumns(fields: readonly string[]): PropColumns {
  * ClickHouse computes the column from `props` when a query reads an old part, so answers are
  * the same all along). Breakdowns, funnel breakdowns and trending read the column instead of
  * parsing each event's JSON text (the analytics bench: ~1.5M events' `props.artistId`, most of
- * a breakdown's time). A field dropped from the list keeps its column, unused.
+ * a breakdown's time). A field dropped from the list keeps its column, still read
+ * (prop-columns.ts reads every prop column `events` has).
  *
  * @example
  * await materializeProps(ch, ['props.artistId']); // at start, after the migrations
