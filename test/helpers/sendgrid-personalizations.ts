@@ -59,6 +59,12 @@ function personalization(p: Json, at: string, fail: Fail): number {
   if (p.from !== undefined) address(p.from, `${at}.from`, fail);
   headers(p.headers, `${at}.headers`, fail);
   stringMap(p.substitutions, `${at}.substitutions`, fail);
+  const substituted = isObject(p.substitutions) ? JSON.stringify(p.substitutions) : '';
+  if (Buffer.byteLength(substituted) > 10_000)
+    fail(
+      `${at}.substitutions`,
+      'The total collective size of your substitutions may not exceed 10,000 bytes per personalization object.',
+    );
   stringMap(p.custom_args, `${at}.custom_args`, fail);
   if (p.dynamic_template_data !== undefined && !isObject(p.dynamic_template_data))
     fail(`${at}.dynamic_template_data`, 'dynamic_template_data must be an object.');

@@ -113,17 +113,26 @@ export async function startSendGridServer(apiKey = `SG.test-${randomBytes(8).toS
 
 export type SendGridServer = Awaited<ReturnType<typeof startSendGridServer>>;
 
+/**
+ * One message per recipient, as SendGrid makes them: each personalization's `substitutions`
+ * replace their tags in the subject and the body (every occurrence, as the service does).
+ */
 function flatten(body: Json, messageId: string): AcceptedMessage[] {
   const content = (body.content as Array<{ type: string; value: string }> | undefined) ?? [];
   const part = (type: string) => content.find((c) => c.type === type)?.value;
-  return (body.personalizations as Json[]).flatMap((p) =>
-    (p.to as Array<{ email: string }>).map((to) => ({
+  return (body.personalizations as Json[]).flatMap((p) => {
+    const substitutions = Object.entries((p.substitutions ?? {}) as Record<string, string>);
+    const substituted = (text: string | undefined) =>
+      text === undefined
+        ? undefined
+        : substitutions.reduce((out, [tag, value]) => out.split(tag).join(value), text);
+    return (p.to as Array<{ email: string }>).map((to) => ({
       to: to.email,
       from: body.from as AcceptedMessage['from'],
       replyTo: body.reply_to as AcceptedMessage['replyTo'],
-      subject: (p.subject ?? body.subject) as string,
-      text: part('text/plain'),
-      html: part('text/html'),
+      subject: substituted((p.subject ?? body.subject) as string)!,
+      text: substituted(part('text/plain')),
+      html: substituted(part('text/html')),
       headers: { ...(body.headers as Json), ...(p.headers as Json) } as Record<string, string>,
       customArgs: { ...(body.custom_args as Json), ...(p.custom_args as Json) } as Record<
         string,
@@ -131,8 +140,8 @@ function flatten(body: Json, messageId: string): AcceptedMessage[] {
       >,
       categories: (body.categories as string[] | undefined) ?? [],
       messageId,
-    })),
-  );
+    }));
+  });
 }
 
 function answer(

@@ -155,7 +155,7 @@ export function createEmailChannel(
       subject: rendered.subject,
       html: rendered.html,
       text: rendered.text,
-      ...(unsubscribeUrl ? { headers: unsubscribeHeaders(unsubscribeUrl) } : {}),
+      ...(unsubscribeUrl ? { headers: unsubscribeHeaders(unsubscribeUrl), unsubscribeUrl } : {}),
     };
     const [result] = await provider.send([message]);
     if (result!.status === 'delivered') await records.sent(project, id, result!.detail ?? '');

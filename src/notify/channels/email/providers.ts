@@ -21,6 +21,11 @@ export interface EmailMessage {
   text: string;
   /** Headers of this message alone (`List-Unsubscribe`), beside the provider's own. */
   headers?: Record<string, string>;
+  /**
+   * The recipient's own unsubscribe link, which `html` and `text` may show: a provider that
+   * substitutes per recipient (SendGrid) sends one body for many recipients.
+   */
+  unsubscribeUrl?: string;
 }
 
 /**

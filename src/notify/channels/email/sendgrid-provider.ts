@@ -2,6 +2,7 @@ import { MailService, type MailDataRequired } from '@sendgrid/mail';
 import { eachLimited } from '../../../lib/each-limited.js';
 import { retryAfterMs } from '../../retry-after.js';
 import type { EmailMessage, EmailProvider, ProviderResult } from './providers.js';
+import { escapeHtml } from './render-email.js';
 
 export const defaultSendGridOptions = {
   baseUrl: 'https://api.sendgrid.com', // tests and relays point it elsewhere
@@ -18,7 +19,9 @@ interface SendGridClient {
 /**
  * Email through SendGrid's v3 `/v3/mail/send` with @sendgrid/mail. Messages with the same
  * sender, template and rendered body (a campaign) share one request, one personalization
- * per recipient (at most 1,000 per request), each carrying its own subject, an
+ * per recipient (at most 1,000 per request); bodies that differ only by the recipient's own
+ * unsubscribe link are one body with a `substitutions` tag in its place (sharedBody). Each
+ * personalization carries its own subject, an
  * `X-Backline-Notification` header and `custom_args {notification_id, project, user_id,
  * template}` so the event webhook maps every event back. 2xx → delivered; 429, 5xx, 401,
  * 403 and network errors → retry (with Retry-After); other 4xx → failed.
@@ -44,7 +47,7 @@ export function createSendGridProvider(
    * One request; a 400 that names personalizations fails those messages and sends the others
    * again, so one bad address does not sink a campaign.
    */
-  async function request(chunk: readonly EmailMessage[]): Promise<ProviderResult[]> {
+  async function request(chunk: readonly SharedMessage[]): Promise<ProviderResult[]> {
     try {
       const [response] = await service.send(mailData(chunk));
       const id = headerOf(response.headers, 'x-message-id') ?? '';
@@ -64,14 +67,36 @@ export function createSendGridProvider(
     name: 'sendgrid',
     async send(messages) {
       const results: ProviderResult[] = new Array(messages.length);
-      const requests = chunks(messages, opts.maxPersonalizations);
+      const shared = messages.map(sharedBody);
+      const requests = chunks(shared, opts.maxPersonalizations);
       await eachLimited(requests, opts.concurrency, async (indices) => {
-        const answers = await request(indices.map((i) => messages[i]!));
+        const answers = await request(indices.map((i) => shared[i]!));
         indices.forEach((messageIndex, k) => (results[messageIndex] = answers[k]!));
       });
       return results;
     },
   };
+}
+
+/** The substitution tags of an unsubscribe link, as the body shows them (the library wraps keys in `{{…}}`). */
+const linkTags = { text: 'backline_unsubscribe_url', html: 'backline_unsubscribe_url_html' };
+
+type SharedMessage = EmailMessage & { substitutions?: Record<string, string> };
+
+/**
+ * The message with its own unsubscribe link replaced by substitution tags in `html` (where
+ * the link stands escaped) and `text`, and the link as the tags' values; as it is when the
+ * body does not show the link as such (an unquoted attribute encodes it whole) or already
+ * holds a tag's text.
+ */
+function sharedBody(m: EmailMessage): SharedMessage {
+  const url = m.unsubscribeUrl;
+  if (!url || `${m.html}${m.text}`.includes(`{{${linkTags.text}`)) return m;
+  const escaped = escapeHtml(url);
+  const html = m.html.split(escaped).join(`{{${linkTags.html}}}`);
+  const text = m.text.split(url).join(`{{${linkTags.text}}}`);
+  if (html === m.html && text === m.text) return m;
+  return { ...m, html, text, substitutions: { [linkTags.text]: url, [linkTags.html]: escaped } };
 }
 
 /** Message indices grouped by what one request can share, cut at `max` per request. */
@@ -90,7 +115,7 @@ function chunks(messages: readonly EmailMessage[], max: number): number[][] {
   return out;
 }
 
-function mailData(chunk: readonly EmailMessage[]): MailDataRequired {
+function mailData(chunk: readonly SharedMessage[]): MailDataRequired {
   const first = chunk[0]!;
   const content = [
     ...(first.text ? [{ type: 'text/plain', value: first.text }] : []),
@@ -106,6 +131,7 @@ function mailData(chunk: readonly EmailMessage[]): MailDataRequired {
       to: [{ email: m.to }],
       subject: m.subject,
       headers: { ...m.headers, 'X-Backline-Notification': m.notificationId },
+      ...(m.substitutions ? { substitutions: m.substitutions } : {}),
       customArgs: {
         notification_id: m.notificationId,
         project: m.project,

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { escapeHtml } from '../../../../src/notify/channels/email/render-email.js';
 import { createSendGridProvider } from '../../../../src/notify/channels/email/sendgrid-provider.js';
+import { unsubscribeHeaders } from '../../../../src/notify/channels/email/unsubscribe-links.js';
 import { emailMessage, sender } from '../../../helpers/email-fixtures.js';
 import { freePort } from '../../../helpers/free-port.js';
 import { startSendGridServer, type SendGridServer } from '../../../helpers/sendgrid-server.js';
@@ -79,6 +81,32 @@ describe('SendGrid provider', () => {
       emailMessage(3, { html: '<p>one</p>' }),
     ]);
     expect(sg.requests.length - before).toBe(2);
+  });
+
+  it('sends bodies that differ by the recipient’s unsubscribe link as one, with substitutions', async () => {
+    const before = sg.requests.length;
+    const link = (i: number) => `https://news.example/v1/unsubscribe/tok${i}.sig&x=${i}`;
+    const body = (i: number) => ({
+      html: `<p>Hi</p><a href="${escapeHtml(link(i))}">Unsubscribe</a> ${escapeHtml(link(i))}`,
+      text: `Hi\n\nUnsubscribe: ${link(i)}`,
+      unsubscribeUrl: link(i),
+      headers: unsubscribeHeaders(link(i)),
+    });
+    const results = await provider().send([
+      ...[1, 2, 3].map((i) => emailMessage(i, body(i))),
+      // An unquoted attribute encodes the link whole: that body is not shared.
+      emailMessage(4, { ...body(4), html: `<a href=${link(4).replace(/\W/g, '_')}>x</a>` }),
+    ]);
+    expect(results.every((r) => r.status === 'delivered')).toBe(true);
+    const requests = sg.requests.slice(before);
+    expect(requests.map((r) => (r.personalizations as unknown[]).length).sort()).toEqual([1, 3]);
+    const got = sg.messages.slice(-4).sort((a, b) => a.to.localeCompare(b.to));
+    for (const [k, i] of [1, 2, 3].entries()) {
+      const { html, text } = body(i);
+      expect(got[k]).toMatchObject({ to: `fan${i}@example.com`, html, text });
+      expect(got[k]!.headers['List-Unsubscribe']).toBe(`<${link(i)}>`);
+    }
+    expect(got[3]!.text).toBe(body(4).text);
   });
 
   it('fails only the personalizations a 400 names, and sends the rest of the batch', async () => {
