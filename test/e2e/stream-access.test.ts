@@ -70,9 +70,13 @@ async function userToken(): Promise<string> {
   return ((await res.json()) as { token: string }).token;
 }
 
+/** The answer to a subscription: the next message of its id (an earlier one's updates go by). */
 async function sub(socket: SocketClient, id: string, stream: string): Promise<Message> {
   socket.send({ t: 'sub', id, stream });
-  return socket.nextMessage();
+  for (;;) {
+    const message = await socket.nextMessage();
+    if (message.id === id) return message;
+  }
 }
 
 const windows = (path: string, bearer?: string) =>

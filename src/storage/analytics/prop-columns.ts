@@ -125,5 +125,3 @@ export function createPropColumns(deps: {
     },
   };
 }
-
-export type PropColumnsService = ReturnType<typeof createPropColumns>;
