@@ -80,13 +80,30 @@ export function conditionSql(p: SqlParams, condition: FieldCondition): string {
     default: {
       const { expr, lit } = literalSql(p, field, value);
       const sqlOp = { eq: '=', gt: '>', gte: '>=', lt: '<', lte: '<=' }[op];
-      // A string literal matches only a JSON string, as in the pipeline: "5" is not 5.
+      // A string literal matches only a JSON string, as in the pipeline: "5" is not 5. For
+      // equality the type is read only when another JSON value could read as the literal.
       const typed =
-        typeof value === 'string' && field.startsWith('props.')
+        typeof value === 'string' &&
+        field.startsWith('props.') &&
+        !(op === 'eq' && onlyAStringReadsAs(value))
           ? `JSONType(e.props, ${pathArgs(p, field)}) = 'String' AND `
           : '';
       return `(${typed}coalesce(${expr} ${sqlOp} ${lit}, 0))`;
     }
+  }
+}
+
+/**
+ * True when no JSON value but a string reads as `text` (textSql): the others read as their
+ * JSON text, which parses (`rock` does not; `5`, `true`, `[1]` do, and keep the type check).
+ * Equality with such a literal then needs no second parse of `props` for the type, and none
+ * at all over a materialized prop.
+ */
+function onlyAStringReadsAs(text: string): boolean {
+  try {
+    return typeof JSON.parse(text) === 'string';
+  } catch {
+    return true;
   }
 }
 

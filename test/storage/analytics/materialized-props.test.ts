@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openMigratedChdb } from '../../helpers/migrated-chdb.js';
 import type { ClickHouse } from '../../../src/storage/clickhouse.js';
-import { textSql } from '../../../src/storage/analytics/field-sql.js';
+import { conditionSql, textSql } from '../../../src/storage/analytics/field-sql.js';
 import {
   materializeProps,
   propColumns,
@@ -72,6 +72,35 @@ describe('materialized props', () => {
       `SELECT toString(countIf(f IS NOT NULL)) AS n FROM (SELECT ${columns.get('props.k')} AS f FROM events WHERE project = 'mp')`,
     );
     expect(Number(counts!.n)).toBe(2 * 9); // every shape but null and absent
+  });
+
+  it('match a string literal only to a JSON string, over the column and the JSON text', async () => {
+    const shapes2: unknown[] = [...shapes, { k: '5' }, { k: 'true' }, { k: '"rock"' }, { k: 1500 }];
+    await ch.insert(
+      'events',
+      shapes2.map((props, i) =>
+        row(`eq-${i}`, { project: 'eq', ts: t0 + i, props: JSON.stringify(props) }),
+      ),
+    );
+    const literals = ['rock', '5', 'true', 'null', '', ' 5', '"rock"', '[1,2]', '1.5e3', '1500'];
+    for (const columns of [undefined, propColumns(fields)])
+      for (const value of literals) {
+        const p = createSqlParams({}, columns);
+        const where = conditionSql(p, { field: 'props.k', op: 'eq', value });
+        const got = await ch.query<{ id: string }>(
+          `SELECT e.id AS id FROM events AS e WHERE e.project = 'eq' AND ${where} ORDER BY id`,
+          p.values,
+        );
+        const want = shapes2
+          .map((props, i) => [`eq-${i}`, (props as { k?: unknown }).k] as const)
+          .filter(([, k]) => k === value)
+          .map(([id]) => id)
+          .sort();
+        expect(
+          got.map((r) => r.id),
+          `${value} ${columns ? 'column' : 'JSON'}`,
+        ).toEqual(want);
+      }
   });
 
   it('give breakdowns and funnels the same answers as the JSON text', async () => {
