@@ -5,6 +5,7 @@
  * days under 500 ms. The other APIs have no goal in the issue; their figures are shown as
  * they are.
  */
+import { trendingArtist } from '../src/storage/analytics/music-history-sql.js';
 import { dayMs } from './history-data.js';
 import { within, type HistoryRoute } from './history-routes.js';
 
@@ -59,6 +60,10 @@ export function analyticsRoutes(persons: number): AnalyticsRoute[] {
     trends(
       'breakdown by props.artistId (materialized), top 10 + other',
       'event=song.play&breakdown=props.artistId&limit=10',
+    ),
+    trends(
+      `song.play count where props.artistId = ${trendingArtist} (materialized)`,
+      `event=song.play&where=${q([{ field: 'props.artistId', op: 'eq', value: trendingArtist }])}`,
     ),
     trends('compared with the 30 days before', 'event=song.play&compare=previous'),
     {
