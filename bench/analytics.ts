@@ -130,12 +130,6 @@ function tableOf(
   },
   calls: readonly AnalyticsRoute[],
 ): Array<[string, string]> {
-  const goal = (r: RouteFigures, i: number) => {
-    if (r.goalMs === null) return 'no goal in the issue';
-    if (r.goalMet) return `goal p99 < ${r.goalMs} ms met`;
-    const bound = calls[i]?.bound;
-    return `goal p99 < ${r.goalMs} ms **MISSED**${bound ? ` (bound by ${bound})` : ''}`;
-  };
   return [
     [
       'seeded (outside the clock)',
@@ -145,11 +139,7 @@ function tableOf(
         `${benchMaterializedProps.join(', ')} materialized as a column of them ` +
         `(${seeded.materializeSeconds.toFixed(1)} s)`,
     ],
-    ...figures.routes.map((r, i): [string, string] => [
-      `**${r.route}**: p50 / p99 / max (${r.calls} calls)`,
-      `${ms(r.p50Ms)} / **${ms(r.p99Ms)}** / ${ms(r.maxMs)} — ${goal(r, i)}; ` +
-        `first call ${ms(r.coldMs)}; ${count(r.meanBytes)} B per answer`,
-    ]),
+    ...figures.routes.map((r, i) => routeRow(r, calls[i]?.bound)),
     ...autoPropRows(figures.autoProp),
     ...figures.jobs.map((j): [string, string] => [
       `**warehouse job ${j.job}** (${JSON.stringify(j.spec)})`,
@@ -163,8 +153,23 @@ function tableOf(
   ];
 }
 
+/** A timed route's row: p50 / p99 / max, its goal, and what bounds it when missed. */
+function routeRow(r: RouteFigures, bound?: string): [string, string] {
+  const goal =
+    r.goalMs === null
+      ? 'no goal in the issue'
+      : r.goalMet
+        ? `goal p99 < ${r.goalMs} ms met`
+        : `goal p99 < ${r.goalMs} ms **MISSED**${bound ? ` (bound by ${bound})` : ''}`;
+  return [
+    `**${r.route}**: p50 / p99 / max (${r.calls} calls)`,
+    `${ms(r.p50Ms)} / **${ms(r.p99Ms)}** / ${ms(r.maxMs)} — ${goal}; ` +
+      `first call ${ms(r.coldMs)}; ${count(r.meanBytes)} B per answer`,
+  ];
+}
+
 function autoPropRows({ jsonCallsMs, materializeSeconds, after }: AutoPropFigures) {
-  const rows: Array<[string, string]> = [
+  return [
     [
       '**breakdown by props.genre, read from the JSON text** until the server made it a column',
       `${jsonCallsMs.map(ms).join(', ')} (the ${jsonCallsMs.length} calls, in order)`,
@@ -173,13 +178,8 @@ function autoPropRows({ jsonCallsMs, materializeSeconds, after }: AutoPropFigure
       'props.genre made a column: from that call to the end of the mutation writing it',
       `${materializeSeconds.toFixed(1)} s (the other APIs were not called meanwhile)`,
     ],
-    [
-      `**${after.route}**: p50 / p99 / max (${after.calls} calls)`,
-      `${ms(after.p50Ms)} / **${ms(after.p99Ms)}** / ${ms(after.maxMs)} — goal p99 < ` +
-        `${after.goalMs} ms ${after.goalMet ? 'met' : '**MISSED**'}; first call ${ms(after.coldMs)}`,
-    ],
-  ];
-  return rows;
+    routeRow(after),
+  ] satisfies Array<[string, string]>;
 }
 
 function notes(size: typeof full): string[] {

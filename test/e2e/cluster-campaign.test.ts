@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { eventually } from '../helpers/eventually.js';
+import { serverApi } from '../helpers/server-api.js';
 import { startSendGridServer, type SendGridServer } from '../helpers/sendgrid-server.js';
 
 /**
@@ -38,14 +39,9 @@ afterAll(async () => {
   await sg?.close();
 }, 60_000);
 
-async function call(n: number, method: string, path: string, body?: unknown) {
-  const res = await fetch(`${cluster.node(n).url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
+/** A JSON call to node `n` with the cluster's key. */
+const call = (n: number, method: string, path: string, body?: unknown) =>
+  serverApi(() => cluster.node(n))(method, path, body);
 
 describe('a campaign on a cluster', () => {
   it('goes on after a kill -9 of the node running it: one notification per recipient, one report', async () => {

@@ -50,7 +50,8 @@ export function createPropColumns(deps: {
   const refused = new Set<string>();
   let queue: Promise<void> = Promise.resolve();
   let timer: NodeJS.Timeout | undefined;
-  const autoCount = () => columns.size - [...listed].filter((f) => columns.has(f)).length;
+  // The listed fields are columns from the start and stay: the rest were made automatically.
+  const autoCount = () => columns.size - listed.size;
 
   async function refresh(): Promise<void> {
     for (const [field, column] of await storedPropColumns(ch)) columns.set(field, column);
